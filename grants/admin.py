@@ -1,0 +1,396 @@
+"""Administrators' entry and correction of the ledger.
+
+Money is never edited in place: the allocation forms show an "Amount (£)" and saving a new figure
+records a variation entry for the difference through `services.allocation_set_amount()`. Ledger
+entries and control-total revisions are read-only here. Every money column is shown as £1,234.56.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+
+from grants import money, services
+from grants.models import (
+    Allocation,
+    CategoryBudget,
+    ControlTotalRevision,
+    Fund,
+    Funder,
+    FundingCategory,
+    LedgerEntry,
+    Organisation,
+    ThematicArea,
+)
+from grants.reconciliation import status_for
+
+
+def gbp_column(field: str, description: str):
+    """A changelist column showing `field` (a Money attribute or a Decimal annotation) as £1,234.56."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        return money.format_gbp(getattr(obj, field))
+
+    return column
+
+
+class AllocationForm(forms.ModelForm):
+    """An allocation with its amount: a new figure becomes a variation entry with a reason."""
+
+    amount = forms.DecimalField(
+        label="Amount (£)",
+        max_digits=money.MAX_DIGITS,
+        decimal_places=money.DECIMAL_PLACES,
+        min_value=0,
+        help_text="Pounds and pence. Changing it records a variation entry for the difference.",
+    )
+    effective_date = forms.DateField(
+        label="Effective date",
+        initial=timezone.localdate,
+        help_text="When the award or change took effect.",
+    )
+    memo = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=500,
+        help_text="Required when the amount changes; kept with the ledger entry.",
+    )
+
+    class Meta:
+        model = Allocation
+        fields = [
+            "fund",
+            "line_number",
+            "organisation",
+            "service",
+            "thematic_area",
+            "funding_category",
+            "source_text",
+            "notes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["amount"].initial = services.allocation_awarded(self.instance).amount
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if amount is None:
+            return cleaned
+        if self.instance.pk is None:
+            if amount <= 0:
+                self.add_error("amount", "An award must be more than £0.00.")
+        elif "amount" in self.changed_data and not cleaned.get("memo", "").strip():
+            self.add_error("memo", "Say why the amount changed; the reason is kept with the variation.")
+        return cleaned
+
+    def save_through_services(self, acting_user) -> Allocation:
+        """Save via the services, so the admin writes exactly as every other entry point does."""
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return services.allocation_create(
+                fund=data.get("fund") or self.instance.fund,
+                line_number=data["line_number"],
+                organisation=data["organisation"],
+                service=data.get("service", ""),
+                thematic_area=data["thematic_area"],
+                funding_category=data["funding_category"],
+                source_text=data.get("source_text", ""),
+                notes=data.get("notes", ""),
+                amount=data["amount"],
+                effective_date=data["effective_date"],
+                memo=data.get("memo") or "Award",
+                acting_user=acting_user,
+            )
+        allocation = services.allocation_update(allocation=self.instance, acting_user=acting_user)
+        services.allocation_set_amount(
+            allocation=allocation,
+            amount=data["amount"],
+            effective_date=data["effective_date"],
+            memo=data.get("memo", ""),
+            acting_user=acting_user,
+        )
+        return allocation
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LedgerEntryInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["kind", "amount_display", "effective_date", "memo", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    amount_display = gbp_column("amount", "Amount")
+
+
+class ControlTotalRevisionInline(ReadOnlyInline):
+    model = ControlTotalRevision
+    verbose_name_plural = "control total history"
+    fields = ["previous_display", "new_display", "memo", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    previous_display = gbp_column("previous_amount", "From")
+    new_display = gbp_column("new_amount", "To")
+
+
+class CategoryBudgetInline(admin.TabularInline):
+    model = CategoryBudget
+    extra = 0
+    verbose_name_plural = "ring-fenced budgets per funding category"
+
+
+class AllocationInline(admin.TabularInline):
+    model = Allocation
+    form = AllocationForm
+    extra = 1
+    can_delete = False
+    fields = [
+        "line_number",
+        "organisation",
+        "service",
+        "thematic_area",
+        "funding_category",
+        "amount",
+        "effective_date",
+        "memo",
+    ]
+    autocomplete_fields = ["organisation"]
+    ordering = ["line_number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "fund")
+
+
+class FundForm(forms.ModelForm):
+    control_total_memo = forms.CharField(
+        label="Reason for a change to the control total",
+        required=False,
+        max_length=500,
+        help_text="Required when the control total changes, e.g. the revised award letter's date.",
+    )
+
+    class Meta:
+        model = Fund
+        fields = [
+            "code",
+            "name",
+            "funder",
+            "spend_start",
+            "spend_end",
+            "control_total",
+            "control_total_memo",
+            "notes",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = self.instance.pk is not None and "control_total" in self.changed_data
+        if changed and not cleaned.get("control_total_memo", "").strip():
+            self.add_error(
+                "control_total_memo",
+                "Say why the control total changed; the reason is kept in the fund's history.",
+            )
+        return cleaned
+
+
+@admin.register(Fund)
+class FundAdmin(admin.ModelAdmin):
+    form = FundForm
+    list_display = [
+        "code",
+        "name",
+        "funder",
+        "spend_start",
+        "spend_end",
+        "control_total_display",
+        "ledger_total_display",
+        "variance_display",
+        "status",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = ["funder"]
+    search_fields = ["code", "name", "funder__name", "funder__short_name"]
+    list_select_related = ["funder"]
+    inlines = [CategoryBudgetInline, AllocationInline, ControlTotalRevisionInline]
+
+    control_total_display = gbp_column("control_total", "Control total")
+    ledger_total_display = gbp_column("ledger_total", "Ledger total")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_ledger_total()
+
+    def _variance(self, obj):
+        return money.difference(money.from_aggregate(obj.ledger_total), obj.control_total)
+
+    @admin.display(description="Variance")
+    def variance_display(self, obj):
+        return money.format_gbp(self._variance(obj))
+
+    @admin.display(description="Reconciliation")
+    def status(self, obj):
+        return str(status_for(self._variance(obj)))
+
+    def save_model(self, request, obj, form, change):
+        services.fund_save(
+            fund=obj,
+            acting_user=request.user,
+            memo=form.cleaned_data.get("control_total_memo", ""),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Allocation:
+            super().save_formset(request, form, formset, change)
+            return
+        # The admin's change message reads these lists, which formset.save() would have set.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for line_form in formset.forms:
+            if not line_form.has_changed():
+                continue
+            adding = line_form.instance.pk is None
+            line_form.instance.fund = form.instance
+            allocation = line_form.save_through_services(request.user)
+            if adding:
+                formset.new_objects.append(allocation)
+            else:
+                formset.changed_objects.append((allocation, line_form.changed_data))
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    form = AllocationForm
+    list_display = [
+        "fund",
+        "line_number",
+        "organisation",
+        "service",
+        "thematic_area",
+        "funding_category",
+        "awarded_display",
+    ]
+    list_display_links = ["line_number", "organisation"]
+    list_filter = ["fund", "thematic_area", "funding_category"]
+    search_fields = [
+        "organisation__name",
+        "organisation__short_name",
+        "service",
+        "source_text",
+        "fund__code",
+    ]
+    list_select_related = ["fund", "organisation", "thematic_area", "funding_category"]
+    autocomplete_fields = ["organisation"]
+    ordering = ["fund", "line_number"]
+    inlines = [LedgerEntryInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "fund",
+                    "line_number",
+                    "organisation",
+                    "service",
+                    "thematic_area",
+                    "funding_category",
+                ]
+            },
+        ),
+        ("Money", {"fields": ["amount", "effective_date", "memo"]}),
+        ("Source and notes", {"fields": ["source_text", "notes"]}),
+    ]
+
+    awarded_display = gbp_column("awarded", "Amount")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_awarded()
+
+    def has_delete_permission(self, request, obj=None):
+        # A line carries ledger entries, which are never deleted: vary it to £0.00 instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        allocation = form.save_through_services(request.user)
+        # allocation_create() builds its own instance; the admin goes on to log and redirect with obj.
+        obj.pk = allocation.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # The ledger entries inline is read-only; the services have saved everything.
+        pass
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "charity_number", "company_number", "line_count"]
+    search_fields = ["name", "short_name", "charity_number", "company_number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_count=Count("allocations"))
+
+    @admin.display(description="Allocation lines", ordering="line_count")
+    def line_count(self, obj):
+        return obj.line_count
+
+
+@admin.register(Funder)
+class FunderAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "code", "org_identifier"]
+    search_fields = ["name", "short_name", "code", "org_identifier"]
+    prepopulated_fields = {"code": ["short_name"]}
+
+
+@admin.register(ThematicArea, FundingCategory)
+class ReferenceDataAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "code"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "recorded_at",
+        "allocation",
+        "kind",
+        "amount_display",
+        "effective_date",
+        "recorded_by",
+        "memo",
+    ]
+    list_filter = ["kind", "allocation__fund", "effective_date"]
+    search_fields = ["memo", "allocation__organisation__name", "allocation__service"]
+    list_select_related = ["allocation__fund", "allocation__organisation", "recorded_by"]
+    date_hierarchy = "recorded_at"
+    amount_display = gbp_column("amount", "Amount")
+
+
+@admin.register(ControlTotalRevision)
+class ControlTotalRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["recorded_at", "fund", "previous_display", "new_display", "recorded_by", "memo"]
+    list_filter = ["fund"]
+    search_fields = ["memo", "fund__code", "fund__name"]
+    list_select_related = ["fund", "recorded_by"]
+    previous_display = gbp_column("previous_amount", "From")
+    new_display = gbp_column("new_amount", "To")

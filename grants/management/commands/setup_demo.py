@@ -1,0 +1,72 @@
+"""`manage.py setup_demo`: the 2020 MoJ fund and a local demo login, without losing anything.
+
+Loads the seed fixture only when its fund is not in the database yet, so a second run never
+overwrites corrections made since. Creates the demo login when it is missing; its password comes
+from LEDGER_DEMO_PASSWORD or is generated once and kept in `.demo-login` (readable by its owner only)
+so that later runs can print it again.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from grants.models import Fund
+
+SEED_FIXTURE = "moj_extraordinary_covid_fund_2020"
+SEED_FUND_CODE = "moj-ecf-2020"
+
+
+class Command(BaseCommand):
+    help = "Load the 2020 MoJ fund if absent and make sure the local demo login exists."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default=os.environ.get("LEDGER_DEMO_USERNAME", "demo"))
+        parser.add_argument(
+            "--password-file",
+            type=Path,
+            default=settings.BASE_DIR / ".demo-login",
+            help="Where a generated password is kept between runs.",
+        )
+
+    def handle(self, *args, username, password_file, **options):
+        if Fund.objects.filter(code=SEED_FUND_CODE).exists():
+            self.stdout.write(f"Seed fund {SEED_FUND_CODE} is already loaded; left as it is.")
+        else:
+            call_command("loaddata", SEED_FIXTURE, verbosity=0)
+            self.stdout.write(f"Loaded seed fund {SEED_FUND_CODE} from fixtures/{SEED_FIXTURE}.json.")
+        password, note = self._ensure_user(username, password_file)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo login: username {username!r}, password {password!r} ({note}).")
+        )
+
+    @transaction.atomic
+    def _ensure_user(self, username: str, password_file: Path) -> tuple[str, str]:
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        from_env = os.environ.get("LEDGER_DEMO_PASSWORD", "")
+        if from_env:
+            if user is None:
+                user = User(username=username, is_staff=True, is_superuser=True)
+            if not user.check_password(from_env):
+                user.set_password(from_env)
+                user.save()
+            return from_env, "from LEDGER_DEMO_PASSWORD"
+        kept = password_file.read_text().strip() if password_file.exists() else ""
+        if user is not None:
+            if kept and user.check_password(kept):
+                return kept, f"kept in {password_file.name}"
+            return "(unchanged)", (
+                "the login existed already; set LEDGER_DEMO_PASSWORD or run "
+                f"'manage.py changepassword {username}'"
+            )
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email="", password=password)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+        return password, f"generated; kept in {password_file.name}"

@@ -1,0 +1,465 @@
+"""The grant allocation ledger's data model.
+
+Design overview
+---------------
+An office (the OPCC) receives a **Fund** from a **Funder** (the MoJ's Extraordinary Covid Fund, say).
+The award paperwork states a *control total*; revisions of that figure are kept as
+**ControlTotalRevision** rows. A fund may ring-fence part of its money per **FundingCategory**
+(**CategoryBudget**).
+
+The office shares the fund out in **Allocation** lines, one per provider service, numbered in the
+order of the source table. An allocation names an **Organisation** (one organisation may hold several
+lines), a **ThematicArea** and a **FundingCategory**.
+
+Money on an allocation is never a bare editable number. It lives in **LedgerEntry** rows: an award,
+then variations up or down. An allocation's amount is the sum of its entries and a fund's ledger
+total the sum over its allocations; both are computed by the database (`with_awarded()`,
+`grants.reconciliation`). Entries are append-only: a mistake is corrected by a new entry.
+
+Invariants the database can hold are constraints with names that read as sentences: GBP only, two
+decimal places, positive awards, non-zero variations, one award per allocation, unique line numbers
+per fund. On PostgreSQL the money columns are declared `numeric` without a scale so that a third
+decimal place reaches the CHECK constraint instead of being rounded away on the way in.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Lower, Round
+from django.utils import timezone
+from djmoney.models.fields import MoneyField
+
+from grants import money
+
+
+class GBPMoneyField(MoneyField):
+    """A `MoneyField` in pounds with two decimal places.
+
+    On PostgreSQL `numeric(14, 2)` would round 1.005 to 1.01 before any constraint saw it, so the
+    column is plain `numeric` and the two-places and size rules are CHECK constraints
+    (`money_constraints()`), which hold on SQLite as well.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", money.MAX_DIGITS)
+        kwargs.setdefault("decimal_places", money.DECIMAL_PLACES)
+        kwargs.setdefault("default_currency", money.GBP)
+        kwargs.setdefault("currency_choices", [(money.GBP, "Pound sterling")])
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return "numeric"
+        return super().db_type(connection)
+
+
+def money_constraints(model: str, field: str) -> list[models.CheckConstraint]:
+    """CHECK constraints every money column carries: GBP, two decimal places, within 14 digits."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{field}_currency": money.GBP}),
+            name=f"{model}_{field}_is_in_gbp",
+            violation_error_message="Amounts must be in pounds sterling (GBP).",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{field: Round(F(field), money.DECIMAL_PLACES)}),
+            name=f"{model}_{field}_is_in_whole_pence",
+            violation_error_message="Amounts must have at most 2 decimal places (whole pence).",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{field}__lt": money.LIMIT, f"{field}__gt": -money.LIMIT}),
+            name=f"{model}_{field}_is_under_a_trillion",
+            violation_error_message="Amounts must be less than £1,000,000,000,000.",
+        ),
+    ]
+
+
+class CodedQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class ReferenceData(models.Model):
+    """Reference data with a stable code that fixtures, imports and exports refer to."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Stable identifier; never reused.")
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = CodedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class ThematicArea(ReferenceData):
+    """The area of need a line serves (Sexual Violence, Domestic Abuse)."""
+
+    class Meta(ReferenceData.Meta):
+        verbose_name = "thematic area"
+
+
+class FundingCategory(ReferenceData):
+    """The funder's category for a line (Sexual Violence, DA PCC commissioned, ...)."""
+
+    class Meta(ReferenceData.Meta):
+        verbose_name = "funding category"
+        verbose_name_plural = "funding categories"
+
+
+class Funder(models.Model):
+    """A body the office receives grants from, e.g. the Ministry of Justice."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=50, blank=True, help_text="e.g. MoJ")
+    org_identifier = models.CharField(
+        "organisation identifier",
+        max_length=100,
+        blank=True,
+        help_text="An org-id.guide identifier, e.g. GB-GOR-D18 for the Ministry of Justice.",
+    )
+
+    objects = CodedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class FundQuerySet(CodedQuerySet):
+    def with_ledger_total(self):
+        """Annotate `ledger_total` (a Decimal, zero when the fund has no entries) in one query."""
+        entries = (
+            LedgerEntry.objects.filter(allocation__fund=models.OuterRef("pk"))
+            .awarded()
+            .order_by()
+            .values("allocation__fund")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            ledger_total=Coalesce(
+                models.Subquery(entries),
+                Value(money.zero().amount),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+
+
+class Fund(models.Model):
+    """A grant the office receives from a funder, with the control total on its award paperwork."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Short stable code, e.g. moj-ecf-2020.")
+    name = models.CharField(max_length=300)
+    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="funds")
+    spend_start = models.DateField("spend period start")
+    spend_end = models.DateField("spend period end")
+    control_total = GBPMoneyField(
+        help_text="The amount on the funder's award paperwork. Changes are kept in the fund's history."
+    )
+    notes = models.TextField(blank=True)
+
+    objects = FundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-spend_start", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(spend_start__lte=F("spend_end")),
+                name="fund_spend_period_starts_on_or_before_it_ends",
+                violation_error_message="The spend period must start on or before the day it ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(control_total__gt=0),
+                name="fund_control_total_is_positive",
+                violation_error_message="The control total must be more than £0.00.",
+            ),
+            *money_constraints("fund", "control_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that record history: they are added, never updated or deleted through the ORM."""
+
+    def update(self, **kwargs):
+        raise ValidationError(f"{self.model._meta.verbose_name_plural} are append-only.")
+
+    def delete(self):
+        raise ValidationError(f"{self.model._meta.verbose_name_plural} are append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(
+                f"A {self._meta.verbose_name} cannot be changed once recorded; record a new one."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(
+            f"A {self._meta.verbose_name} cannot be deleted; record a correcting entry instead."
+        )
+
+
+class ControlTotalRevision(AppendOnlyModel):
+    """A change to a fund's control total, e.g. after a revised award letter."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="control_total_revisions")
+    previous_amount = GBPMoneyField()
+    new_amount = GBPMoneyField()
+    memo = models.TextField(help_text="Why it changed, e.g. the revised award letter's date.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "recorded_at", "pk"]
+        constraints = [
+            *money_constraints("control_total_revision", "previous_amount"),
+            *money_constraints("control_total_revision", "new_amount"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.fund.code}: {money.format_gbp(self.previous_amount)} to "
+            f"{money.format_gbp(self.new_amount)}"
+        )
+
+
+class CategoryBudget(models.Model):
+    """Part of a fund ring-fenced for one funding category."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="category_budgets")
+    funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
+    amount = GBPMoneyField()
+
+    class Meta:
+        ordering = ["fund", "funding_category__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "funding_category"],
+                name="category_budget_is_set_once_per_fund_and_category",
+                violation_error_message="This fund already has a budget for that category.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="category_budget_amount_is_positive",
+                violation_error_message="A category budget must be more than £0.00.",
+            ),
+            *money_constraints("category_budget", "amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.fund.code} {self.funding_category}: {money.format_gbp(self.amount)}"
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+
+class Organisation(models.Model):
+    """A provider that receives allocations."""
+
+    name = models.CharField(max_length=300)
+    short_name = models.CharField(max_length=50, blank=True, help_text="Acronym, e.g. BCWA.")
+    charity_number = models.CharField(max_length=20, blank=True)
+    company_number = models.CharField(
+        max_length=20, blank=True, help_text="Kept as text: company numbers have leading zeros."
+    )
+    notes = models.TextField(blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="organisation_name_is_unique_ignoring_case",
+                violation_error_message="An organisation with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.short_name})" if self.short_name else self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+
+class LedgerEntryQuerySet(AppendOnlyQuerySet):
+    def get_by_natural_key(self, entry_uuid):
+        return self.get(uuid=entry_uuid)
+
+    def awarded(self):
+        """Entries that make up the amount awarded: the award and its variations."""
+        return self.filter(kind__in=LedgerEntry.Kind.awarded_kinds())
+
+
+class AllocationQuerySet(models.QuerySet):
+    def get_by_natural_key(self, fund_code, line_number):
+        return self.get(fund__code=fund_code, line_number=line_number)
+
+    def for_fund(self, fund):
+        return self.filter(fund=fund)
+
+    def with_awarded(self):
+        """Annotate `awarded` (Decimal): the sum of the award and its variations."""
+        return self.annotate(
+            awarded=Coalesce(
+                Sum("entries__amount", filter=Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())),
+                Value(money.zero().amount),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+
+
+class Allocation(models.Model):
+    """One line of a fund's allocation table. Its amount is the sum of its ledger entries."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="allocations")
+    line_number = models.PositiveIntegerField(help_text="The line's number in the source table.")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="allocations")
+    service = models.CharField(
+        max_length=200, blank=True, help_text='Optional, e.g. "Sexual Violence Service".'
+    )
+    thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
+    funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
+    source_text = models.CharField(
+        "as printed in the source",
+        max_length=400,
+        blank=True,
+        help_text="The organisation cell exactly as the source document printed it.",
+    )
+    notes = models.TextField(blank=True)
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "line_number"],
+                name="allocation_line_number_is_unique_within_its_fund",
+                violation_error_message="This fund already has a line with that number.",
+            ),
+            models.UniqueConstraint(
+                fields=["fund", "organisation", "service"],
+                name="allocation_organisation_service_is_unique_within_its_fund",
+                violation_error_message=("This fund already has a line for that organisation and service."),
+            ),
+            models.CheckConstraint(
+                condition=Q(line_number__gt=0),
+                name="allocation_line_number_is_positive",
+                violation_error_message="Line numbers start at 1.",
+            ),
+        ]
+
+    def __str__(self):
+        label = f"{self.organisation.name} {self.service}".strip()
+        return f"{self.fund.code} line {self.line_number}: {label}"
+
+    def natural_key(self):
+        return (self.fund.code, self.line_number)
+
+    natural_key.dependencies = ["grants.fund", "grants.organisation"]
+
+
+class LedgerEntry(AppendOnlyModel):
+    """Money recorded against an allocation. Never edited or deleted; corrected by a new entry."""
+
+    class Kind(models.TextChoices):
+        AWARD = "award", "Award"
+        VARIATION = "variation", "Variation"
+
+        @classmethod
+        def awarded_kinds(cls) -> list[str]:
+            return [cls.AWARD, cls.VARIATION]
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = GBPMoneyField()
+    effective_date = models.DateField(help_text="The date the award or change took effect.")
+    memo = models.TextField(help_text="Why this entry was recorded.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for entries loaded from a source document.",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["allocation", "recorded_at", "pk"]
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["award", "variation"]),
+                name="ledger_entry_kind_is_a_known_kind",
+                violation_error_message="Unknown kind of ledger entry.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="award") | Q(amount__gt=0),
+                name="ledger_entry_award_is_positive",
+                violation_error_message="An award must be more than £0.00.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="variation") | ~Q(amount=0),
+                name="ledger_entry_variation_is_not_zero",
+                violation_error_message="A variation of £0.00 changes nothing.",
+            ),
+            models.UniqueConstraint(
+                fields=["allocation"],
+                condition=Q(kind="award"),
+                name="ledger_entry_allocation_has_one_award",
+                violation_error_message="This allocation already has its award; record a variation.",
+            ),
+            *money_constraints("ledger_entry", "amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {money.format_gbp(self.amount)} on {self.allocation_id}"
+
+    def natural_key(self):
+        return (str(self.uuid),)
+
+    natural_key.dependencies = ["grants.allocation"]

@@ -1,0 +1,92 @@
+"""The only place that adds, rounds, parses or formats money.
+
+Every amount in the ledger is pounds sterling with two decimal places, held as `Decimal` inside a
+django-money `Money`. Database aggregates come back as `Decimal` (or as a float-backed value on
+SQLite), so they pass through `from_aggregate()`, which quantizes them to pence. Nothing here accepts
+a `float`: a float has already lost the penny it was meant to carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from djmoney.money import Money
+
+GBP = "GBP"
+PENNY = Decimal("0.01")
+# Matches the MoneyField declaration: 14 digits, 2 of them after the point.
+MAX_DIGITS = 14
+DECIMAL_PLACES = 2
+LIMIT = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
+
+
+def quantize(amount: Decimal) -> Decimal:
+    """Round to the penny, half away from zero (the rounding a finance officer does by hand)."""
+    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def gbp(amount: Decimal | int | str) -> Money:
+    """A `Money` in pounds from an exact amount. Refuses floats and more than two decimal places."""
+    decimal_amount = to_decimal(amount)
+    if not has_two_places_at_most(decimal_amount):
+        raise ValueError(f"{amount} has more than 2 decimal places")
+    return Money(quantize(decimal_amount), GBP)
+
+
+def zero() -> Money:
+    return Money(Decimal("0.00"), GBP)
+
+
+def to_decimal(amount: Decimal | int | str) -> Decimal:
+    if isinstance(amount, float | bool):
+        raise TypeError("money is never a float; pass a Decimal, an int or a string")
+    try:
+        return Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise ValueError(f"{amount!r} is not an amount") from error
+
+
+def has_two_places_at_most(amount: Decimal) -> bool:
+    return amount.is_finite() and amount == amount.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def from_aggregate(value: Decimal | int | None) -> Money:
+    """Turn the result of a database `Sum` into `Money`: `None` (no rows) is zero."""
+    if value is None:
+        return zero()
+    if isinstance(value, float):
+        # SQLite sums NUMERIC columns as REAL; the rows themselves are exact pence, so the
+        # nearest penny of the float's shortest repr is the exact total.
+        value = Decimal(repr(value))
+    return Money(quantize(Decimal(value)), GBP)
+
+
+def total(amounts: Iterable[Money]) -> Money:
+    """Add amounts, starting from a zero `Money` (never from the int 0 that `sum()` starts with)."""
+    result = zero()
+    for amount in amounts:
+        if str(amount.currency) != GBP:
+            raise ValueError(f"cannot add {amount.currency} to a GBP total")
+        result = result + amount
+    return Money(quantize(result.amount), GBP)
+
+
+def difference(minuend: Money, subtrahend: Money) -> Money:
+    """`minuend - subtrahend`, in pounds, to the penny."""
+    return Money(quantize(minuend.amount - subtrahend.amount), GBP)
+
+
+def format_gbp(amount: Money | Decimal | None) -> str:
+    """`£1,234.56`, `-£1,234.56`; an empty string for no amount."""
+    if amount is None:
+        return ""
+    value = amount.amount if isinstance(amount, Money) else amount
+    value = quantize(Decimal(value))
+    sign = "-" if value < 0 else ""
+    return f"{sign}£{abs(value):,.2f}"
+
+
+def as_string(amount: Money) -> str:
+    """An amount as plain text with exactly two decimal places, for JSON and CSV."""
+    return f"{quantize(amount.amount):.2f}"

@@ -1,0 +1,194 @@
+"""Does a fund's ledger agree with its control total, and where does the money sit?
+
+`reconcile(fund)` answers in a fixed number of queries whatever the number of lines: one for the
+fund's totals, one each for the subtotals by funding category, thematic area and organisation, and
+one for the category budgets. All figures are `Money`, quantized to the penny by `grants.money`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Count, Q, Sum
+from djmoney.money import Money
+
+from grants import money
+from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry
+
+
+class Status(StrEnum):
+    RECONCILED = "reconciled"
+    OVER_ALLOCATED = "over-allocated"
+    UNDER_ALLOCATED = "under-allocated"
+
+
+def status_for(variance: Money) -> Status:
+    if variance.amount == 0:
+        return Status.RECONCILED
+    return Status.OVER_ALLOCATED if variance.amount > 0 else Status.UNDER_ALLOCATED
+
+
+def describe_variance(variance: Money) -> str:
+    """The variance in words, to the penny."""
+    if variance.amount == 0:
+        return "The allocations add up exactly to the control total."
+    if variance.amount > 0:
+        return f"The allocations come to {money.format_gbp(variance)} more than the control total."
+    return f"The allocations come to {money.format_gbp(-variance)} less than the control total."
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    code: str
+    name: str
+    amount: Money
+    line_count: int
+    budget: Money | None = None
+
+    @property
+    def variance(self) -> Money | None:
+        """Subtotal minus budget, where the fund ring-fences a budget for this category."""
+        if self.budget is None:
+            return None
+        return money.difference(self.amount, self.budget)
+
+    @property
+    def status(self) -> Status | None:
+        return None if self.variance is None else status_for(self.variance)
+
+    def as_dict(self) -> dict:
+        data = {
+            "code": self.code,
+            "name": self.name,
+            "amount": money.as_string(self.amount),
+            "line_count": self.line_count,
+        }
+        if self.budget is not None:
+            data["budget"] = money.as_string(self.budget)
+            data["variance"] = money.as_string(self.variance)
+            data["status"] = str(self.status)
+        return data
+
+
+@dataclass(frozen=True)
+class FundReconciliation:
+    fund_code: str
+    fund_name: str
+    control_total: Money
+    ledger_total: Money
+    line_count: int
+    by_category: list[Subtotal] = field(default_factory=list)
+    by_thematic_area: list[Subtotal] = field(default_factory=list)
+    by_organisation: list[Subtotal] = field(default_factory=list)
+
+    @property
+    def variance(self) -> Money:
+        """Ledger total minus control total: positive when over-allocated."""
+        return money.difference(self.ledger_total, self.control_total)
+
+    @property
+    def status(self) -> Status:
+        return status_for(self.variance)
+
+    @property
+    def is_reconciled(self) -> bool:
+        return self.status is Status.RECONCILED
+
+    @property
+    def variance_in_words(self) -> str:
+        return describe_variance(self.variance)
+
+    def as_dict(self) -> dict:
+        return {
+            "fund": self.fund_code,
+            "control_total": money.as_string(self.control_total),
+            "ledger_total": money.as_string(self.ledger_total),
+            "variance": money.as_string(self.variance),
+            "status": str(self.status),
+            "line_count": self.line_count,
+            "by_category": [subtotal.as_dict() for subtotal in self.by_category],
+            "by_thematic_area": [subtotal.as_dict() for subtotal in self.by_thematic_area],
+            "by_organisation": [subtotal.as_dict() for subtotal in self.by_organisation],
+        }
+
+
+_AWARDED = Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())
+
+
+def _subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal]:
+    rows = (
+        lines.order_by()
+        .values(code, name)
+        .annotate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
+        .order_by(*order_by)
+    )
+    return [
+        Subtotal(
+            code=str(row[code]),
+            name=row[name],
+            amount=money.from_aggregate(row["total"]),
+            line_count=row["lines"],
+        )
+        for row in rows
+    ]
+
+
+def reconcile(fund: Fund) -> FundReconciliation:
+    lines = Allocation.objects.filter(fund=fund)
+    totals = lines.aggregate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
+
+    by_category = _subtotals(
+        lines,
+        "funding_category__code",
+        "funding_category__name",
+        ["funding_category__sort_order", "funding_category__name"],
+    )
+    budgets = {
+        budget.funding_category.code: budget
+        for budget in CategoryBudget.objects.filter(fund=fund).select_related("funding_category")
+    }
+    by_category = [
+        Subtotal(
+            code=subtotal.code,
+            name=subtotal.name,
+            amount=subtotal.amount,
+            line_count=subtotal.line_count,
+            budget=budgets.pop(subtotal.code).amount if subtotal.code in budgets else None,
+        )
+        for subtotal in by_category
+    ]
+    # A ring-fenced category nobody has been allocated from yet is still a variance to show.
+    by_category += [
+        Subtotal(
+            code=code,
+            name=budget.funding_category.name,
+            amount=money.zero(),
+            line_count=0,
+            budget=budget.amount,
+        )
+        for code, budget in sorted(
+            budgets.items(), key=lambda item: (item[1].funding_category.sort_order, item[0])
+        )
+    ]
+
+    return FundReconciliation(
+        fund_code=fund.code,
+        fund_name=fund.name,
+        control_total=money.from_aggregate(fund.control_total.amount),
+        ledger_total=money.from_aggregate(totals["total"]),
+        line_count=totals["lines"],
+        by_category=by_category,
+        by_thematic_area=_subtotals(
+            lines,
+            "thematic_area__code",
+            "thematic_area__name",
+            ["thematic_area__sort_order", "thematic_area__name"],
+        ),
+        by_organisation=_subtotals(
+            lines,
+            "organisation_id",
+            "organisation__name",
+            ["organisation__name", "organisation_id"],
+        ),
+    )

@@ -1,0 +1,198 @@
+"""Every write to the ledger, one function per use case.
+
+Views, the admin, imports and management commands call these and nothing else writes. Each function is
+keyword-only, atomic, validates with `full_clean()` before saving and raises `ValidationError` with a
+message a finance officer can act on. Changes to money take a lock on the row they check first, so two
+people changing the same allocation cannot both act on the same starting figure.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from grants import money
+from grants.models import (
+    Allocation,
+    ControlTotalRevision,
+    Fund,
+    FundingCategory,
+    LedgerEntry,
+    Organisation,
+    ThematicArea,
+)
+
+User = AbstractBaseUser | None
+
+
+def _as_money(amount: Money | Decimal | int | str, field: str) -> Money:
+    """Exact pounds from a form, an import or a caller, or a ValidationError naming the field."""
+    if isinstance(amount, Money):
+        if str(amount.currency) != money.GBP:
+            raise ValidationError({field: f"Amounts must be in pounds sterling, not {amount.currency}."})
+        amount = amount.amount
+    try:
+        return money.gbp(amount)
+    except TypeError as error:
+        raise ValidationError({field: str(error)}) from error
+    except ValueError as error:
+        raise ValidationError(
+            {field: f"{amount} is not an amount in pounds and pence (at most 2 decimal places)."}
+        ) from error
+
+
+def _user_or_none(acting_user: User):
+    return acting_user if acting_user is not None and acting_user.is_authenticated else None
+
+
+@transaction.atomic
+def fund_save(*, fund: Fund, acting_user: User, memo: str = "") -> Fund:
+    """Create or update a fund; a change of control total is kept as a ControlTotalRevision.
+
+    A changed control total needs a memo saying why (a revised award letter, say).
+    """
+    fund.full_clean()
+    previous = None
+    if fund.pk is not None:
+        previous = Fund.objects.select_for_update().filter(pk=fund.pk).first()
+    fund.save()
+    if previous is not None and previous.control_total != fund.control_total:
+        if not memo.strip():
+            raise ValidationError(
+                {"control_total": "Say why the control total changed (for example, the award letter's date)."}
+            )
+        revision = ControlTotalRevision(
+            fund=fund,
+            previous_amount=previous.control_total,
+            new_amount=fund.control_total,
+            memo=memo.strip(),
+            recorded_by=_user_or_none(acting_user),
+        )
+        revision.full_clean()
+        revision.save()
+    return fund
+
+
+def _record_entry(
+    *,
+    allocation: Allocation,
+    kind: str,
+    amount: Money,
+    effective_date: datetime.date,
+    memo: str,
+    acting_user: User,
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        allocation=allocation,
+        kind=kind,
+        amount=amount,
+        effective_date=effective_date,
+        memo=memo,
+        recorded_by=_user_or_none(acting_user),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def allocation_create(
+    *,
+    fund: Fund,
+    line_number: int,
+    organisation: Organisation,
+    thematic_area: ThematicArea,
+    funding_category: FundingCategory,
+    amount: Money | Decimal | str,
+    memo: str,
+    acting_user: User,
+    service: str = "",
+    source_text: str = "",
+    notes: str = "",
+    effective_date: datetime.date | None = None,
+) -> Allocation:
+    """Add a line to a fund with its award entry."""
+    award = _as_money(amount, "amount")
+    if award.amount <= 0:
+        raise ValidationError({"amount": "An award must be more than £0.00."})
+    allocation = Allocation(
+        fund=fund,
+        line_number=line_number,
+        organisation=organisation,
+        service=service.strip(),
+        thematic_area=thematic_area,
+        funding_category=funding_category,
+        source_text=source_text,
+        notes=notes,
+    )
+    allocation.full_clean()
+    allocation.save()
+    _record_entry(
+        allocation=allocation,
+        kind=LedgerEntry.Kind.AWARD,
+        amount=award,
+        effective_date=effective_date or timezone.localdate(),
+        memo=memo.strip() or "Award",
+        acting_user=acting_user,
+    )
+    return allocation
+
+
+@transaction.atomic
+def allocation_update(*, allocation: Allocation, acting_user: User) -> Allocation:
+    """Save the descriptive fields of a line (organisation, service, categories, notes).
+
+    Its money changes only through `allocation_set_amount()`.
+    """
+    if allocation.pk is None:
+        raise ValueError("allocation_update() changes an existing line; use allocation_create()")
+    allocation.service = allocation.service.strip()
+    allocation.full_clean()
+    allocation.save()
+    return allocation
+
+
+def allocation_awarded(allocation: Allocation) -> Money:
+    """The allocation's amount now: the sum of its award and variations."""
+    awarded = Allocation.objects.with_awarded().values_list("awarded", flat=True).get(pk=allocation.pk)
+    return money.from_aggregate(awarded)
+
+
+@transaction.atomic
+def allocation_set_amount(
+    *,
+    allocation: Allocation,
+    amount: Money | Decimal | str,
+    memo: str,
+    acting_user: User,
+    effective_date: datetime.date | None = None,
+) -> LedgerEntry | None:
+    """Bring the allocation's amount to `amount` by recording a variation for the difference.
+
+    Returns the variation, or None when the amount is unchanged. The earlier entries stay as they are.
+    """
+    target = _as_money(amount, "amount")
+    if target.amount < 0:
+        raise ValidationError({"amount": "An allocation cannot be varied below £0.00."})
+    # Lock the line so a concurrent change waits and then sees this one's entry.
+    Allocation.objects.select_for_update().filter(pk=allocation.pk).get()
+    current = allocation_awarded(allocation)
+    change = money.difference(target, current)
+    if change.amount == 0:
+        return None
+    if not memo.strip():
+        raise ValidationError({"memo": "Say why the amount changed; the reason is kept with the variation."})
+    return _record_entry(
+        allocation=allocation,
+        kind=LedgerEntry.Kind.VARIATION,
+        amount=change,
+        effective_date=effective_date or timezone.localdate(),
+        memo=memo.strip(),
+        acting_user=acting_user,
+    )

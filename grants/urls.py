@@ -1,0 +1,10 @@
+from django.urls import path
+
+from grants import views
+
+app_name = "grants"
+
+urlpatterns = [
+    path("", views.FundListView.as_view(), name="fund_list"),
+    path("<slug:code>/", views.FundDetailView.as_view(), name="fund_detail"),
+]

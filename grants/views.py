@@ -1,0 +1,23 @@
+"""The ledger's pages for signed-in staff. Reads come from selectors; there are no writes here yet."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+
+from grants import selectors
+from grants.models import Fund
+
+
+class FundListView(LoginRequiredMixin, TemplateView):
+    template_name = "grants/fund_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(summaries=selectors.fund_summaries(), **kwargs)
+
+
+class FundDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "grants/fund_detail.html"
+
+    def get_context_data(self, **kwargs):
+        fund = get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
+        return super().get_context_data(page=selectors.fund_page(fund), **kwargs)
