@@ -1,0 +1,117 @@
+"""factory_boy factories for the ledger's models. Allocations come with their award entry."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from djmoney.money import Money
+
+from grants import services
+from grants.models import (
+    Allocation,
+    CategoryBudget,
+    Fund,
+    Funder,
+    FundingCategory,
+    Organisation,
+    ThematicArea,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"officer{n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class FunderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Funder
+        django_get_or_create = ["code"]
+
+    code = "moj"
+    name = "Ministry of Justice"
+    short_name = "MoJ"
+    org_identifier = "GB-GOR-D18"
+
+
+class ThematicAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ThematicArea
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"theme-{n}")
+    name = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class FundingCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingCategory
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"category-{n}")
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class FundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fund
+
+    code = factory.Sequence(lambda n: f"fund-{n}")
+    name = factory.Sequence(lambda n: f"Test fund {n}")
+    funder = factory.SubFactory(FunderFactory)
+    spend_start = datetime.date(2020, 3, 23)
+    spend_end = datetime.date(2020, 10, 31)
+    control_total = Money(Decimal("1000.00"), "GBP")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    short_name = ""
+
+
+class CategoryBudgetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CategoryBudget
+
+    fund = factory.SubFactory(FundFactory)
+    funding_category = factory.SubFactory(FundingCategoryFactory)
+    amount = Money(Decimal("500.00"), "GBP")
+
+
+class AllocationFactory(factory.Factory):
+    """Builds a line through `services.allocation_create`, so it always carries its award."""
+
+    class Meta:
+        model = Allocation
+
+    fund = factory.SubFactory(FundFactory)
+    line_number = factory.Sequence(lambda n: n + 1)
+    organisation = factory.SubFactory(OrganisationFactory)
+    thematic_area = factory.SubFactory(ThematicAreaFactory)
+    funding_category = factory.SubFactory(FundingCategoryFactory)
+    service = ""
+    amount = Decimal("100.00")
+    memo = "Award"
+    effective_date = datetime.date(2020, 8, 19)
+    acting_user = None
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return services.allocation_create(**kwargs)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise NotImplementedError("Allocations are only made through services.allocation_create")

@@ -1,0 +1,249 @@
+"""Reconciliation: the fund's ledger against its control total, to the penny."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+from djmoney.money import Money
+
+from grants import money
+from grants.models import Allocation, LedgerEntry
+from grants.reconciliation import Status, reconcile
+from tests.factories import (
+    AllocationFactory,
+    CategoryBudgetFactory,
+    FundFactory,
+    FundingCategoryFactory,
+    OrganisationFactory,
+    ThematicAreaFactory,
+)
+
+
+def gbp(text):
+    return Money(Decimal(text), "GBP")
+
+
+@pytest.fixture
+def fund(db):
+    return FundFactory(control_total=gbp("1000.00"))
+
+
+def test_a_fund_whose_lines_add_up_to_its_control_total_is_reconciled(fund):
+    AllocationFactory(fund=fund, amount=Decimal("600.00"))
+    AllocationFactory(fund=fund, amount=Decimal("400.00"))
+    result = reconcile(fund)
+    assert result.ledger_total == gbp("1000.00")
+    assert result.variance == gbp("0.00")
+    assert result.status is Status.RECONCILED
+    assert result.variance_in_words == "The allocations add up exactly to the control total."
+    assert result.line_count == 2
+
+
+def test_a_fund_allocated_one_penny_too_much_is_over_allocated(fund):
+    AllocationFactory(fund=fund, amount=Decimal("1000.01"))
+    result = reconcile(fund)
+    assert result.variance == gbp("0.01")
+    assert result.status is Status.OVER_ALLOCATED
+    assert result.variance_in_words == "The allocations come to £0.01 more than the control total."
+
+
+def test_a_fund_with_money_left_is_under_allocated(fund):
+    AllocationFactory(fund=fund, amount=Decimal("250.50"))
+    result = reconcile(fund)
+    assert result.variance == gbp("-749.50")
+    assert result.status is Status.UNDER_ALLOCATED
+    assert result.variance_in_words == "The allocations come to £749.50 less than the control total."
+
+
+def test_a_fund_with_no_lines_has_a_zero_ledger_total(fund):
+    result = reconcile(fund)
+    assert (result.ledger_total, result.line_count, result.status) == (
+        gbp("0.00"),
+        0,
+        Status.UNDER_ALLOCATED,
+    )
+
+
+def test_the_seed_fund_is_twenty_nine_pence_over_its_stated_total(seed_fund):
+    result = reconcile(seed_fund)
+    assert result.control_total == gbp("738810.53")
+    assert result.ledger_total == gbp("738810.82")
+    assert result.variance == gbp("0.29")
+    assert result.status is Status.OVER_ALLOCATED
+    assert result.line_count == 16
+    bcwa = next(row for row in result.by_organisation if row.name == "Black Country Women's Aid")
+    assert (bcwa.amount, bcwa.line_count) == (gbp("195347.39"), 2)
+    assert len(result.by_organisation) == 15
+
+
+def test_ledger_total_matches_a_decimal_sum_of_the_same_rows(seed_fund):
+    amounts = LedgerEntry.objects.filter(allocation__fund=seed_fund).values_list("amount", flat=True)
+    exact = sum((Decimal(str(amount)) for amount in amounts), Decimal("0"))
+    assert reconcile(seed_fund).ledger_total.amount == money.quantize(exact)
+
+
+def test_variations_count_towards_the_line_and_the_fund(fund, officer):
+    from grants import services
+
+    line = AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    services.allocation_set_amount(
+        allocation=line, amount=Decimal("999.99"), memo="Revised bid", acting_user=officer
+    )
+    result = reconcile(fund)
+    assert result.ledger_total == gbp("999.99")
+    assert result.variance == gbp("-0.01")
+
+
+def test_category_budgets_get_their_own_variance(fund):
+    ring_fenced = FundingCategoryFactory(code="sv", name="Sexual Violence", sort_order=1)
+    unspent = FundingCategoryFactory(code="da", name="Domestic Abuse", sort_order=2)
+    free = FundingCategoryFactory(code="other", name="Other", sort_order=3)
+    CategoryBudgetFactory(fund=fund, funding_category=ring_fenced, amount=gbp("300.00"))
+    CategoryBudgetFactory(fund=fund, funding_category=unspent, amount=gbp("200.00"))
+    AllocationFactory(fund=fund, funding_category=ring_fenced, amount=Decimal("300.01"))
+    AllocationFactory(fund=fund, funding_category=free, amount=Decimal("50.00"))
+
+    rows = {row.code: row for row in reconcile(fund).by_category}
+    assert list(rows) == ["sv", "other", "da"]
+    assert (rows["sv"].budget, rows["sv"].variance, rows["sv"].status) == (
+        gbp("300.00"),
+        gbp("0.01"),
+        Status.OVER_ALLOCATED,
+    )
+    # A ring-fenced category with nothing allocated yet still shows its whole budget unspent.
+    assert (rows["da"].amount, rows["da"].line_count, rows["da"].variance) == (
+        gbp("0.00"),
+        0,
+        gbp("-200.00"),
+    )
+    assert (rows["other"].budget, rows["other"].variance, rows["other"].status) == (None, None, None)
+
+
+def test_json_shape_has_every_key_with_two_decimal_place_strings(seed_fund):
+    data = reconcile(seed_fund).as_dict()
+    assert list(data) == [
+        "fund",
+        "control_total",
+        "ledger_total",
+        "variance",
+        "status",
+        "line_count",
+        "by_category",
+        "by_thematic_area",
+        "by_organisation",
+    ]
+    assert data["fund"] == "moj-ecf-2020"
+    assert (data["control_total"], data["ledger_total"], data["variance"]) == (
+        "738810.53",
+        "738810.82",
+        "0.29",
+    )
+    assert data["status"] == "over-allocated"
+    assert data["by_category"][2] == {
+        "code": "da-pcc-non-commissioned",
+        "name": "DA PCC non-commissioned",
+        "amount": "67349.00",
+        "line_count": 4,
+    }
+    assert data["by_thematic_area"][0]["amount"] == "246111.19"
+    coventry_haven = next(row for row in data["by_organisation"] if row["name"] == "Coventry Haven")
+    assert coventry_haven["amount"] == "43216.00"
+
+
+def _bulk_lines(fund, count):
+    """`count` lines with awards, written in bulk so the query-count test stays quick."""
+    themes = [ThematicAreaFactory(), ThematicAreaFactory()]
+    categories = [FundingCategoryFactory(), FundingCategoryFactory(), FundingCategoryFactory()]
+    organisations = OrganisationFactory.create_batch(7)
+    lines = Allocation.objects.bulk_create(
+        Allocation(
+            fund=fund,
+            line_number=n,
+            organisation=organisations[n % 7],
+            service=f"Service {n}",
+            thematic_area=themes[n % 2],
+            funding_category=categories[n % 3],
+        )
+        for n in range(1, count + 1)
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            allocation=line,
+            kind="award",
+            amount=gbp("1.01"),
+            effective_date="2020-08-19",
+            memo="Award",
+        )
+        for line in Allocation.objects.filter(fund=fund)
+    )
+    return lines
+
+
+@pytest.mark.parametrize("line_count", [1, 500])
+def test_reconciliation_takes_the_same_number_of_queries_for_1_and_500_lines(
+    fund, django_assert_num_queries, line_count
+):
+    _bulk_lines(fund, line_count)
+    with django_assert_num_queries(5):
+        result = reconcile(fund)
+    assert result.line_count == line_count
+    assert result.ledger_total == gbp(str(Decimal("1.01") * line_count))
+    assert (
+        LedgerEntry.objects.filter(allocation__fund=fund).aggregate(total=Sum("amount"))["total"] is not None
+    )
+
+
+# The command line ---------------------------------------------------------------------------------
+
+
+def run_reconcile(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("reconcile", *args)
+    return exit_info.value.code, capsys.readouterr()
+
+
+def test_reconcile_command_exits_0_for_a_reconciled_fund(fund, capsys):
+    AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    call_command("reconcile", fund.code)  # returns normally: exit status 0
+    out = capsys.readouterr().out
+    assert "Status:         reconciled" in out
+    assert "The allocations add up exactly to the control total." in out
+
+
+def test_reconcile_command_exits_1_and_states_the_seed_variance(seed_fund, capsys):
+    code, output = run_reconcile(capsys, "moj-ecf-2020")
+    assert code == 1
+    assert "Control total:  £738,810.53" in output.out
+    assert "Ledger total:   £738,810.82 (16 lines)" in output.out
+    assert "Variance:       £0.29 (ledger minus control)" in output.out
+    assert "The allocations come to £0.29 more than the control total." in output.out
+    assert re.search(r"^DA PCC commissioned +9 +£425,350\.63$", output.out, re.MULTILINE)
+
+
+def test_reconcile_command_json_output_parses(seed_fund, capsys):
+    code, output = run_reconcile(capsys, "moj-ecf-2020", "--format", "json")
+    assert code == 1
+    data = json.loads(output.out)
+    assert data == reconcile(seed_fund).as_dict()
+
+
+def test_reconcile_command_exits_2_for_an_unknown_fund(seed_fund, capsys):
+    from grants.management.commands.reconcile import Command
+
+    # run_from_argv is what `manage.py reconcile` runs: it turns the CommandError into the exit status.
+    with pytest.raises(SystemExit) as exit_info:
+        Command().run_from_argv(["manage.py", "reconcile", "no-such-fund"])
+    assert exit_info.value.code == 2
+    assert "No fund has the code 'no-such-fund'. Known codes: moj-ecf-2020." in capsys.readouterr().err
+
+
+def test_unknown_fund_message_lists_the_known_codes(seed_fund):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as error:
+        call_command("reconcile", "no-such-fund")
+    assert error.value.returncode == 2
+    assert str(error.value) == "No fund has the code 'no-such-fund'. Known codes: moj-ecf-2020."
