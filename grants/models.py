@@ -206,11 +206,15 @@ class Fund(models.Model):
 class AppendOnlyQuerySet(models.QuerySet):
     """Rows that record history: they are added, never updated or deleted through the ORM."""
 
+    def _refuse(self):
+        name = str(self.model._meta.verbose_name_plural)
+        raise ValidationError(f"{name[0].upper()}{name[1:]} are append-only.")
+
     def update(self, **kwargs):
-        raise ValidationError(f"{self.model._meta.verbose_name_plural} are append-only.")
+        self._refuse()
 
     def delete(self):
-        raise ValidationError(f"{self.model._meta.verbose_name_plural} are append-only.")
+        self._refuse()
 
 
 class AppendOnlyModel(models.Model):
@@ -222,6 +226,8 @@ class AppendOnlyModel(models.Model):
             raise ValidationError(
                 f"A {self._meta.verbose_name} cannot be changed once recorded; record a new one."
             )
+        # An INSERT, never an UPDATE, even when a caller has set the primary key of an existing row.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

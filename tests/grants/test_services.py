@@ -102,9 +102,9 @@ def test_entries_cannot_be_edited_or_deleted(db):
         entry.save()
     with pytest.raises(ValidationError, match="cannot be deleted"):
         entry.delete()
-    with pytest.raises(ValidationError, match="ledger entries are append-only"):
+    with pytest.raises(ValidationError, match="Ledger entries are append-only"):
         LedgerEntry.objects.filter(pk=entry.pk).update(memo="Rewritten")
-    with pytest.raises(ValidationError, match="ledger entries are append-only"):
+    with pytest.raises(ValidationError, match="Ledger entries are append-only"):
         LedgerEntry.objects.filter(pk=entry.pk).delete()
     entry.refresh_from_db()
     assert entry.memo == "Award"
