@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count
 from django.utils import timezone
 
@@ -35,6 +36,27 @@ def gbp_column(field: str, description: str):
         return money.format_gbp(getattr(obj, field))
 
     return column
+
+
+class KnownLabelAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete that renders the selected option from a label its form already holds.
+
+    The stock widget looks the selected organisation up again for every row; on a fund's inline
+    lines the organisations come with the rows (select_related), so the page's queries stay the
+    same however many lines the fund has.
+    """
+
+    known_labels: dict[str, str] = {}
+
+    def optgroups(self, name, value, attr=None):
+        selected = [str(v) for v in value if v not in (None, "")]
+        if not selected or not all(v in self.known_labels for v in selected):
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for option_value in selected:
+            label = self.known_labels[option_value]
+            options.append(self.create_option(name, option_value, label, True, len(options)))
+        return [(None, options, 0)]
 
 
 class AllocationForm(forms.ModelForm):
@@ -74,8 +96,19 @@ class AllocationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        widget = self.fields["organisation"].widget if "organisation" in self.fields else None
+        widget = getattr(widget, "widget", widget)  # inside the admin's related-field wrapper
+        if isinstance(widget, KnownLabelAutocompleteSelect) and self.instance.organisation_id:
+            organisation = self.instance.organisation
+            widget.known_labels = {str(organisation.pk): str(organisation)}
         if self.instance.pk is not None:
-            self.fields["amount"].initial = services.allocation_awarded(self.instance).amount
+            # The admin querysets annotate `awarded`, so a fund's inline lines cost no query each.
+            awarded = getattr(self.instance, "awarded", None)
+            self.fields["amount"].initial = (
+                money.from_aggregate(awarded).amount
+                if awarded is not None
+                else services.allocation_awarded(self.instance).amount
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -170,7 +203,18 @@ class AllocationInline(admin.TabularInline):
     ordering = ["line_number"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("organisation", "fund")
+        return super().get_queryset(request).select_related("organisation", "fund").with_awarded()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["widget"] = KnownLabelAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in {"thematic_area", "funding_category"}:
+            # Reference data: read the options once for the page, not once per line.
+            field.choices = list(field.choices)
+        return field
 
 
 class FundForm(forms.ModelForm):
@@ -326,8 +370,10 @@ class AllocationAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        # The ledger entries inline is read-only; the services have saved everything.
-        pass
+        # The ledger entries inline is read-only; the services have saved everything. The admin's
+        # change message reads these lists, which formset.save() would have set.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
 @admin.register(Organisation)
