@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from grants import money, services
+from grants.exports.downloads import moj_return_response, moj_returns_zip_response
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -268,6 +269,7 @@ class FundAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "funder__name", "funder__short_name"]
     list_select_related = ["funder"]
     inlines = [CategoryBudgetInline, AllocationInline, ControlTotalRevisionInline]
+    actions = ["download_moj_return"]
 
     control_total_display = gbp_column("control_total", "Control total")
     ledger_total_display = gbp_column("ledger_total", "Ledger total")
@@ -285,6 +287,13 @@ class FundAdmin(admin.ModelAdmin):
     @admin.display(description="Reconciliation")
     def status(self, obj):
         return str(status_for(self._variance(obj)))
+
+    @admin.action(description="Download MoJ return (.xlsx; a .zip for several funds)")
+    def download_moj_return(self, request, queryset):
+        funds = list(queryset.select_related("funder").order_by("code"))
+        if len(funds) == 1:
+            return moj_return_response(funds[0], user=request.user)
+        return moj_returns_zip_response(funds, user=request.user)
 
     def save_model(self, request, obj, form, change):
         services.fund_save(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
+import importlib.metadata
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from djmoney.money import Money
 
 from grants import money
+from grants.exports.moj_return import MojReturnData, ReturnLine
 from grants.models import Allocation, Fund
 from grants.reconciliation import FundReconciliation, Status, reconcile, status_for
 
@@ -48,3 +55,80 @@ def fund_page(fund: Fund) -> FundPage:
         .order_by("line_number")
     )
     return FundPage(fund=fund, reconciliation=reconcile(fund), allocations=allocations)
+
+
+def _with_short_name(name: str, short_name: str) -> str:
+    return f"{name} ({short_name})" if short_name else name
+
+
+def _prepared_by(user) -> str:
+    if user is None:
+        return f"command line ({getpass.getuser()})"
+    return user.get_full_name() or user.get_username()
+
+
+def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
+    """The MoJ return's data: the fund's facts, its reconciliation and its lines as an iterator.
+
+    The lines are read with `.iterator()` as plain values, so a large fund streams through the
+    builder. Read them in the same transaction as the reconciliation (`consistent_snapshot()`).
+    """
+    lines = (
+        Allocation.objects.for_fund(fund)
+        .with_awarded()
+        .order_by("line_number")
+        .values_list(
+            "line_number",
+            "organisation__name",
+            "organisation__short_name",
+            "service",
+            "thematic_area__name",
+            "funding_category__name",
+            "awarded",
+        )
+    )
+    return MojReturnData(
+        funder=_with_short_name(fund.funder.name, fund.funder.short_name),
+        fund_name=fund.name,
+        fund_code=fund.code,
+        spend_start=fund.spend_start,
+        spend_end=fund.spend_end,
+        recipient=settings.LEDGER_OFFICE_NAME,
+        prepared_by=_prepared_by(user),
+        prepared_at=timezone.localtime(),
+        product_version=product_version(),
+        reconciliation=reconcile(fund),
+        lines=(
+            ReturnLine(
+                line_number=number,
+                organisation=_with_short_name(name, short_name),
+                service=service,
+                thematic_area=theme,
+                funding_category=category,
+                amount=amount,
+            )
+            for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
+        ),
+    )
+
+
+def product_version() -> str:
+    try:
+        return importlib.metadata.version("grant-ledger")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+@contextmanager
+def consistent_snapshot():
+    """A read-only view of the database that concurrent writes cannot change half-way through.
+
+    On PostgreSQL a REPEATABLE READ transaction; on SQLite any transaction already reads one
+    snapshot. Inside an outer transaction (tests, say) the outer one already decides.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield

@@ -1,0 +1,38 @@
+"""Writing the MoJ return to a file: a consistent read of the fund, then the pure builder.
+
+The workbook is written to a temporary file beside its destination and moved into place only when
+complete, so a failed export never leaves half a workbook behind under the real name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from pathlib import Path
+
+from grants import selectors
+from grants.exports.moj_return import BuildResult, build_moj_return
+from grants.models import Fund
+
+
+def moj_return_filename(fund_code: str, day: datetime.date) -> str:
+    return f"MoJ-return_{fund_code}_{day.isoformat()}.xlsx"
+
+
+def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult:
+    """Build the fund's return into `destination`. Raises OSError if it cannot be written there."""
+    destination = Path(destination)
+    handle, temporary = tempfile.mkstemp(
+        prefix=".moj-return-", suffix=".xlsx.part", dir=destination.parent or Path(".")
+    )
+    os.close(handle)
+    try:
+        with selectors.consistent_snapshot():
+            result = build_moj_return(selectors.moj_return_data(fund, user=user), temporary)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result

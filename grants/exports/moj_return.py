@@ -1,0 +1,382 @@
+"""The Ministry of Justice return: the workbook an office sends to account for a fund.
+
+`build_moj_return()` is a pure builder: it takes a `MojReturnData` (plain values from
+`grants.selectors.moj_return_data`) and writes an .xlsx with XlsxWriter, which stores each formula's
+computed result beside the formula, so a previewer or a program reading cell values sees the totals
+without recalculating. The workbook also asks Excel to recalculate on open.
+
+It streams: XlsxWriter's `constant_memory` mode writes each row to disk as it goes, and the lines come
+from a database iterator, so a fund of 100,000 lines is never held in memory. Text that came from users
+is always written with `write_string`, so a name beginning with `=` stays text and never becomes a
+live formula.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import BinaryIO
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from grants import money
+from grants.reconciliation import FundReconciliation, Subtotal
+
+MONEY_FORMAT = "£#,##0.00"
+DATE_FORMAT = "d mmmm yyyy"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+TABLE_COLUMNS = [
+    ("No.", 6),
+    ("Organisation", 48),
+    ("Service", 28),
+    ("Thematic area", 18),
+    ("Amount (£)", 16),
+    ("Extraordinary funding category", 30),
+]
+HEADER_ROW = 6  # zero-based: the title block sits above it
+FIRST_LINE_ROW = HEADER_ROW + 1
+AMOUNT_COLUMN, THEME_COLUMN, CATEGORY_COLUMN = 4, 3, 5
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    line_number: int
+    organisation: str
+    service: str
+    thematic_area: str
+    funding_category: str
+    amount: Decimal
+
+    def digest_record(self) -> list:
+        return [
+            self.line_number,
+            self.organisation,
+            self.service,
+            self.thematic_area,
+            self.funding_category,
+            money.as_string(money.from_aggregate(self.amount)),
+        ]
+
+
+@dataclass(frozen=True)
+class MojReturnData:
+    """Everything the return shows, as plain values. `lines` may be a one-pass iterator."""
+
+    funder: str
+    fund_name: str
+    fund_code: str
+    spend_start: datetime.date
+    spend_end: datetime.date
+    recipient: str
+    prepared_by: str
+    prepared_at: datetime.datetime
+    product_version: str
+    reconciliation: FundReconciliation
+    lines: Iterable[ReturnLine]
+
+    def digest_header(self) -> dict:
+        """The fund-level facts the data digest covers, besides the lines."""
+        rec = self.reconciliation
+        return {
+            "fund": self.fund_code,
+            "fund_name": self.fund_name,
+            "funder": self.funder,
+            "spend_start": self.spend_start.isoformat(),
+            "spend_end": self.spend_end.isoformat(),
+            "control_total": money.as_string(rec.control_total),
+            "budgets": {
+                row.code: money.as_string(row.budget) for row in rec.by_category if row.budget is not None
+            },
+        }
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    line_count: int
+    data_sha256: str
+
+
+DIGEST_EXPLANATION = (
+    "SHA-256 of the fund's facts (code, name, funder, spend period, control total, category budgets) "
+    "and of every line (number, organisation, service, thematic area, category, amount), each as one "
+    "line of compact JSON. Generation time and user are not included: the same data gives the same hash."
+)
+
+
+def _json_line(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+
+def describe_variance_formula(variance_cell: str) -> str:
+    """The status in words as a live formula, worded as `reconciliation.describe_variance`."""
+    amount = f'TEXT(ABS({variance_cell}),"{MONEY_FORMAT}")'
+    return (
+        f'=IF({variance_cell}=0,"The allocations add up exactly to the control total.",'
+        f'IF({variance_cell}>0,"The allocations come to "&{amount}&" more than the control total.",'
+        f'"The allocations come to "&{amount}&" less than the control total."))'
+    )
+
+
+def sumifs_criterion(cell: str) -> str:
+    """SUMIFS matches with wildcards (* ? ~); escape them so a name only ever matches itself."""
+    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
+
+
+class _Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.label = workbook.add_format({"bold": True})
+        self.header = workbook.add_format(
+            {"bold": True, "bottom": 2, "text_wrap": True, "valign": "bottom", "bg_color": "#DDE5F0"}
+        )
+        self.header_number = workbook.add_format(
+            {"bold": True, "bottom": 2, "align": "right", "valign": "bottom", "bg_color": "#DDE5F0"}
+        )
+        self.money = workbook.add_format({"num_format": MONEY_FORMAT})
+        self.money_bold = workbook.add_format({"num_format": MONEY_FORMAT, "bold": True})
+        self.total_label = workbook.add_format({"bold": True, "top": 2})
+        self.total_money = workbook.add_format({"bold": True, "top": 2, "num_format": MONEY_FORMAT})
+        self.total_blank = workbook.add_format({"top": 2})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
+        self.text = workbook.add_format({"text_wrap": False})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.integer = workbook.add_format({"num_format": "0"})
+
+
+def build_moj_return(data: MojReturnData, output: str | BinaryIO) -> BuildResult:
+    """Write the return for `data` to `output` (a path or a binary file object)."""
+    workbook = xlsxwriter.Workbook(
+        output,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": DATE_FORMAT,
+        },
+    )
+    workbook.set_properties(
+        {
+            "title": f"MoJ return: {data.fund_name} ({data.fund_code})",
+            "subject": "Allocations and reconciliation of a Ministry of Justice grant",
+            "author": data.prepared_by,
+            "company": data.recipient,
+            "comments": f"Generated by the grant allocation ledger {data.product_version}",
+            "created": data.prepared_at,
+        }
+    )
+    formats = _Formats(workbook)
+    allocations = workbook.add_worksheet("Allocations")
+    summary = workbook.add_worksheet("Summary")
+    reconciliation = workbook.add_worksheet("Reconciliation")
+    about = workbook.add_worksheet("About")
+
+    digest = hashlib.sha256(_json_line(data.digest_header()))
+    line_count, total_cell = _write_allocations(allocations, data, formats, digest)
+    if line_count != data.reconciliation.line_count:
+        raise RuntimeError(
+            f"The fund changed while the return was being written ({line_count} lines written, "
+            f"{data.reconciliation.line_count} reconciled); export again."
+        )
+    last_line_row = FIRST_LINE_ROW + max(line_count, 1) - 1
+    _write_summary(summary, data, formats, last_line_row)
+    _write_reconciliation(reconciliation, data, formats, total_cell)
+    result = BuildResult(line_count=line_count, data_sha256=digest.hexdigest())
+    _write_about(about, data, formats, result)
+    workbook.close()
+    return result
+
+
+def _write_allocations(sheet: Worksheet, data: MojReturnData, formats: _Formats, digest) -> tuple[int, str]:
+    rec = data.reconciliation
+    for column, (_, width) in enumerate(TABLE_COLUMNS):
+        sheet.set_column(column, column, width)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW)
+    sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}')
+    sheet.set_footer("&LPrepared &D&RPage &P of &N")
+
+    sheet.write_string(0, 0, data.fund_name, formats.title)
+    title_block = [
+        (("Funder", data.funder), ("Recipient", data.recipient)),
+        (("Fund code", data.fund_code), ("Prepared by", data.prepared_by)),
+        (("Spend period start", data.spend_start), ("Date prepared", data.prepared_at.date())),
+        (("Spend period end", data.spend_end), ("Control total", rec.control_total.amount)),
+    ]
+    for row, pairs in enumerate(title_block, start=1):
+        for (label, value), column in zip(pairs, (1, 4), strict=True):
+            sheet.write_string(row, column, label, formats.label)
+            _write_value(sheet, row, column + 1, value, formats)
+
+    for column, (title, _) in enumerate(TABLE_COLUMNS):
+        header_format = formats.header_number if column == AMOUNT_COLUMN else formats.header
+        sheet.write_string(HEADER_ROW, column, title, header_format)
+    sheet.set_row(HEADER_ROW, 30)
+
+    row = FIRST_LINE_ROW
+    for line in data.lines:
+        sheet.write_number(row, 0, line.line_number, formats.integer)
+        sheet.write_string(row, 1, line.organisation)
+        sheet.write_string(row, 2, line.service)
+        sheet.write_string(row, THEME_COLUMN, line.thematic_area)
+        sheet.write_number(row, AMOUNT_COLUMN, money.from_aggregate(line.amount).amount, formats.money)
+        sheet.write_string(row, CATEGORY_COLUMN, line.funding_category)
+        digest.update(_json_line(line.digest_record()))
+        row += 1
+    line_count = row - FIRST_LINE_ROW
+    if line_count == 0:
+        sheet.write_string(row, 1, "No allocations recorded")
+        row += 1
+
+    first_cell = xl_rowcol_to_cell(FIRST_LINE_ROW, AMOUNT_COLUMN)
+    last_cell = xl_rowcol_to_cell(row - 1, AMOUNT_COLUMN)
+    sheet.write_string(row, 0, "", formats.total_blank)
+    sheet.write_string(row, 1, "Total", formats.total_label)
+    sheet.write_string(row, 2, "", formats.total_blank)
+    sheet.write_string(row, 3, "", formats.total_blank)
+    sheet.write_formula(
+        row, AMOUNT_COLUMN, f"=SUM({first_cell}:{last_cell})", formats.total_money, rec.ledger_total.amount
+    )
+    sheet.write_string(row, CATEGORY_COLUMN, "", formats.total_blank)
+
+    sheet.freeze_panes(FIRST_LINE_ROW, 0)
+    sheet.autofilter(HEADER_ROW, 0, row - 1, len(TABLE_COLUMNS) - 1)
+    total_cell = "Allocations!" + xl_rowcol_to_cell(row, AMOUNT_COLUMN, row_abs=True, col_abs=True)
+    return line_count, total_cell
+
+
+def _header_text(text: str) -> str:
+    # "&" starts a control code in Excel page headers.
+    return text.replace("&", "&&")
+
+
+def _write_value(sheet: Worksheet, row: int, column: int, value, formats: _Formats) -> None:
+    if isinstance(value, Decimal):
+        sheet.write_number(row, column, value, formats.money_bold)
+    elif isinstance(value, datetime.date):
+        sheet.write_datetime(row, column, value, formats.date)
+    else:
+        sheet.write_string(row, column, str(value))
+
+
+def _allocations_range(column: int, last_line_row: int) -> str:
+    first = xl_rowcol_to_cell(FIRST_LINE_ROW, column, row_abs=True, col_abs=True)
+    last = xl_rowcol_to_cell(last_line_row, column, row_abs=True, col_abs=True)
+    return f"Allocations!{first}:{last}"
+
+
+def _write_subtotal_table(
+    sheet: Worksheet,
+    start_row: int,
+    title: str,
+    rows: list[Subtotal],
+    criteria_column: int,
+    last_line_row: int,
+    formats: _Formats,
+    with_budgets: bool,
+) -> tuple[int, str]:
+    """A table of SUMIFS subtotals over the Allocations sheet; returns the next free row and total cell."""
+    amounts = _allocations_range(AMOUNT_COLUMN, last_line_row)
+    criteria = _allocations_range(criteria_column, last_line_row)
+    headers = [title, "Lines", "Allocated (£)"] + (["Budget (£)", "Variance (£)"] if with_budgets else [])
+    for column, header in enumerate(headers):
+        sheet.write_string(
+            start_row, column, header, formats.header if column == 0 else formats.header_number
+        )
+    row = start_row + 1
+    for subtotal in rows:
+        name_cell = xl_rowcol_to_cell(row, 0)
+        criterion = sumifs_criterion(name_cell)
+        sheet.write_string(row, 0, subtotal.name)
+        sheet.write_formula(
+            row, 1, f"=COUNTIFS({criteria},{criterion})", formats.integer, subtotal.line_count
+        )
+        sheet.write_formula(
+            row, 2, f"=SUMIFS({amounts},{criteria},{criterion})", formats.money, subtotal.amount.amount
+        )
+        if with_budgets and subtotal.budget is not None:
+            sheet.write_number(row, 3, subtotal.budget.amount, formats.money)
+            variance = f"={xl_rowcol_to_cell(row, 2)}-{xl_rowcol_to_cell(row, 3)}"
+            sheet.write_formula(row, 4, variance, formats.money, subtotal.variance.amount)
+        row += 1
+    if not rows:
+        sheet.write_string(row, 0, "No allocations recorded")
+        row += 1
+
+    def column_sum(column: int) -> str:
+        return f"=SUM({xl_rowcol_to_cell(start_row + 1, column)}:{xl_rowcol_to_cell(row - 1, column)})"
+
+    line_total = sum(subtotal.line_count for subtotal in rows)
+    amount_total = money.total(subtotal.amount for subtotal in rows).amount
+    sheet.write_string(row, 0, "Total", formats.total_label)
+    sheet.write_formula(row, 1, column_sum(1), formats.total_label, line_total)
+    sheet.write_formula(row, 2, column_sum(2), formats.total_money, amount_total)
+    for column in range(3, len(headers)):
+        sheet.write_string(row, column, "", formats.total_blank)
+    return row + 2, xl_rowcol_to_cell(row, 2, row_abs=True, col_abs=True)
+
+
+def _write_summary(sheet: Worksheet, data: MojReturnData, formats: _Formats, last_line_row: int) -> None:
+    rec = data.reconciliation
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 1, 8)
+    sheet.set_column(2, 4, 16)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.write_string(0, 0, f"Summary: {data.fund_name}", formats.title)
+    sheet.write_string(1, 0, "Subtotals are live formulas over the Allocations sheet.")
+    with_budgets = any(row.budget is not None for row in rec.by_category)
+    next_row, _ = _write_subtotal_table(
+        sheet, 3, "Funding category", rec.by_category, CATEGORY_COLUMN, last_line_row, formats, with_budgets
+    )
+    _write_subtotal_table(
+        sheet, next_row, "Thematic area", rec.by_thematic_area, THEME_COLUMN, last_line_row, formats, False
+    )
+
+
+def _write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: _Formats, total_cell: str) -> None:
+    rec = data.reconciliation
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 1, 18)
+    sheet.write_string(0, 0, f"Reconciliation: {data.fund_name}", formats.title)
+    sheet.write_string(2, 0, "Control total (award paperwork)", formats.label)
+    sheet.write_number(2, 1, rec.control_total.amount, formats.money)
+    sheet.write_string(3, 0, "Ledger total (Allocations sheet)", formats.label)
+    sheet.write_formula(3, 1, f"={total_cell}", formats.money, rec.ledger_total.amount)
+    sheet.write_string(4, 0, "Variance (ledger minus control)", formats.label)
+    sheet.write_formula(4, 1, "=B4-B3", formats.money_bold, rec.variance.amount)
+    sheet.write_string(5, 0, "Status", formats.label)
+    sheet.write_formula(5, 1, describe_variance_formula("B5"), formats.label, rec.variance_in_words)
+    sheet.write_string(6, 0, "Status code", formats.label)
+    sheet.write_string(6, 1, str(rec.status))
+
+
+def _write_about(sheet: Worksheet, data: MojReturnData, formats: _Formats, result: BuildResult) -> None:
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 90)
+    sheet.write_string(0, 0, "About this workbook", formats.title)
+    rows = [
+        ("Generated at", data.prepared_at.isoformat(timespec="seconds")),
+        ("Generated by", data.prepared_by),
+        ("Product", f"Grant allocation ledger {data.product_version}"),
+        ("Fund code", data.fund_code),
+        ("Lines", result.line_count),
+        ("Data SHA-256", result.data_sha256),
+        ("How the SHA-256 is made", DIGEST_EXPLANATION),
+        ("Recalculation", "Formulas carry their computed results and Excel recalculates them on opening."),
+    ]
+    for row, (label, value) in enumerate(rows, start=2):
+        sheet.write_string(row, 0, label, formats.label)
+        if isinstance(value, int):
+            sheet.write_number(row, 1, value, formats.integer)
+        else:
+            sheet.write_string(row, 1, value, formats.wrap)

@@ -1,0 +1,51 @@
+"""`manage.py export_moj_return FUND_CODE [-o FILE.xlsx]`: write a fund's MoJ return workbook.
+
+Without -o the file is `MoJ-return_<fund-code>_<YYYY-MM-DD>.xlsx` in the current folder.
+Exit status: 0 written, 2 an unknown fund, an unknown --user or a path that cannot be written.
+"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from grants.exports.files import moj_return_filename, write_moj_return
+from grants.models import Fund
+
+EXIT_BAD_INPUT = 2
+
+
+class Command(BaseCommand):
+    help = "Write a fund's Ministry of Justice return as an Excel workbook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("fund_code", help="The fund's code, e.g. moj-ecf-2020.")
+        parser.add_argument("-o", "--output", type=Path, help="Where to write the .xlsx file.")
+        parser.add_argument("--user", help="Username to name as the preparer (default: this shell's user).")
+
+    def handle(self, *args, fund_code, output, user, **options):
+        fund = Fund.objects.select_related("funder").filter(code=fund_code).first()
+        if fund is None:
+            known = ", ".join(Fund.objects.order_by("code").values_list("code", flat=True))
+            raise CommandError(
+                f"No fund has the code {fund_code!r}. Known codes: {known or '(none yet)'}.",
+                returncode=EXIT_BAD_INPUT,
+            )
+        preparer = None
+        if user:
+            preparer = get_user_model().objects.filter(username=user).first()
+            if preparer is None:
+                raise CommandError(f"No user is called {user!r}.", returncode=EXIT_BAD_INPUT)
+        destination = output or Path(moj_return_filename(fund.code, timezone.localdate()))
+        if destination.is_dir():
+            raise CommandError(f"{destination} is a folder; give a file name.", returncode=EXIT_BAD_INPUT)
+        try:
+            result = write_moj_return(fund, destination, user=preparer)
+        except OSError as error:
+            raise CommandError(
+                f"Cannot write {destination}: {error.strerror or error}.", returncode=EXIT_BAD_INPUT
+            ) from error
+        self.stdout.write(
+            f"Wrote {destination} ({result.line_count} lines, data SHA-256 {result.data_sha256})."
+        )
