@@ -145,7 +145,8 @@ class _Formats:
         self.total_money = workbook.add_format({"bold": True, "top": 2, "num_format": MONEY_FORMAT})
         self.total_blank = workbook.add_format({"top": 2})
         self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
-        self.text = workbook.add_format({"text_wrap": False})
+        # A little space between a right-aligned figure and the text beside it.
+        self.text = workbook.add_format({"indent": 1})
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
         self.integer = workbook.add_format({"num_format": "0"})
 
@@ -225,11 +226,11 @@ def _write_allocations(sheet: Worksheet, data: MojReturnData, formats: _Formats,
     row = FIRST_LINE_ROW
     for line in data.lines:
         sheet.write_number(row, 0, line.line_number, formats.integer)
-        sheet.write_string(row, 1, line.organisation)
+        sheet.write_string(row, 1, line.organisation, formats.text)
         sheet.write_string(row, 2, line.service)
         sheet.write_string(row, THEME_COLUMN, line.thematic_area)
         sheet.write_number(row, AMOUNT_COLUMN, money.from_aggregate(line.amount).amount, formats.money)
-        sheet.write_string(row, CATEGORY_COLUMN, line.funding_category)
+        sheet.write_string(row, CATEGORY_COLUMN, line.funding_category, formats.text)
         digest.update(_json_line(line.digest_record()))
         row += 1
     line_count = row - FIRST_LINE_ROW
