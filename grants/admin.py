@@ -26,7 +26,7 @@ from grants.models import (
     Organisation,
     ThematicArea,
 )
-from grants.reconciliation import status_for
+from grants.selectors import FundSummary
 
 
 def gbp_column(field: str, description: str):
@@ -47,7 +47,9 @@ class KnownLabelAutocompleteSelect(AutocompleteSelect):
     same however many lines the fund has.
     """
 
-    known_labels: dict[str, str] = {}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_labels: dict[str, str] = {}
 
     def optgroups(self, name, value, attr=None):
         selected = [str(v) for v in value if v not in (None, "")]
@@ -69,6 +71,9 @@ class AllocationForm(forms.ModelForm):
         decimal_places=money.DECIMAL_PLACES,
         min_value=0,
         help_text="Pounds and pence. Changing it records a variation entry for the difference.",
+        # The amount the page showed comes back too, so a change someone else made meanwhile is
+        # noticed instead of being silently undone.
+        show_hidden_initial=True,
     )
     effective_date = forms.DateField(
         label="Effective date",
@@ -111,6 +116,15 @@ class AllocationForm(forms.ModelForm):
                 else services.allocation_awarded(self.instance).amount
             )
 
+    def shown_amount(self):
+        """The amount the page showed when it was opened (posted back in a hidden field)."""
+        field = self.fields["amount"]
+        shown = self._widget_data_value(field.hidden_widget(), self["amount"].html_initial_name)
+        try:
+            return field.to_python(shown)
+        except forms.ValidationError:
+            return None
+
     def clean(self):
         cleaned = super().clean()
         amount = cleaned.get("amount")
@@ -119,8 +133,15 @@ class AllocationForm(forms.ModelForm):
         if self.instance.pk is None:
             if amount <= 0:
                 self.add_error("amount", "An award must be more than £0.00.")
-        elif "amount" in self.changed_data and not cleaned.get("memo", "").strip():
+            return cleaned
+        if "amount" not in self.changed_data:
+            return cleaned
+        if not cleaned.get("memo", "").strip():
             self.add_error("memo", "Say why the amount changed; the reason is kept with the variation.")
+        # Said here so the form can show it; the service checks again under the line's lock.
+        current = services.allocation_awarded(self.instance)
+        if self.shown_amount() != current.amount:
+            self.add_error("amount", services.stale_amount_message(current))
         return cleaned
 
     def save_through_services(self, acting_user) -> Allocation:
@@ -142,13 +163,15 @@ class AllocationForm(forms.ModelForm):
                 acting_user=acting_user,
             )
         allocation = services.allocation_update(allocation=self.instance, acting_user=acting_user)
-        services.allocation_set_amount(
-            allocation=allocation,
-            amount=data["amount"],
-            effective_date=data["effective_date"],
-            memo=data.get("memo", ""),
-            acting_user=acting_user,
-        )
+        if "amount" in self.changed_data:
+            services.allocation_set_amount(
+                allocation=allocation,
+                amount=data["amount"],
+                expected_current=self.shown_amount(),
+                effective_date=data["effective_date"],
+                memo=data.get("memo", ""),
+                acting_user=acting_user,
+            )
         return allocation
 
 
@@ -169,6 +192,9 @@ class LedgerEntryInline(ReadOnlyInline):
     readonly_fields = fields
     amount_display = gbp_column("amount", "Amount")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
 
 class ControlTotalRevisionInline(ReadOnlyInline):
     model = ControlTotalRevision
@@ -177,6 +203,10 @@ class ControlTotalRevisionInline(ReadOnlyInline):
     readonly_fields = fields
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
+
+    def get_queryset(self, request):
+        # Each row's title names its fund.
+        return super().get_queryset(request).select_related("recorded_by", "fund")
 
 
 class CategoryBudgetInline(admin.TabularInline):
@@ -277,16 +307,17 @@ class FundAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_ledger_total()
 
-    def _variance(self, obj):
-        return money.difference(money.from_aggregate(obj.ledger_total), obj.control_total)
+    @staticmethod
+    def _summary(obj) -> FundSummary:
+        return FundSummary(fund=obj, ledger_total=money.from_aggregate(obj.ledger_total))
 
     @admin.display(description="Variance")
     def variance_display(self, obj):
-        return money.format_gbp(self._variance(obj))
+        return money.format_gbp(self._summary(obj).variance)
 
     @admin.display(description="Reconciliation")
     def status(self, obj):
-        return str(status_for(self._variance(obj)))
+        return str(self._summary(obj).status)
 
     @admin.action(description="Download MoJ return (.xlsx; a .zip for several funds)")
     def download_moj_return(self, request, queryset):
@@ -371,6 +402,10 @@ class AllocationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A line carries ledger entries, which are never deleted: vary it to £0.00 instead.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A line's entries belong to its fund; moving it would move money without a trace.
+        return ["fund"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         allocation = form.save_through_services(request.user)

@@ -26,9 +26,18 @@ def quantize(amount: Decimal) -> Decimal:
     return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+class AmountTooLarge(ValueError):
+    pass
+
+
 def gbp(amount: Decimal | int | str) -> Money:
-    """A `Money` in pounds from an exact amount. Refuses floats and more than two decimal places."""
+    """A `Money` in pounds from an exact amount. Refuses floats, more than two decimal places and
+    amounts the 14-digit columns cannot hold."""
     decimal_amount = to_decimal(amount)
+    if not decimal_amount.is_finite():
+        raise ValueError(f"{amount!r} is not an amount")
+    if abs(decimal_amount) >= LIMIT:
+        raise AmountTooLarge(f"{amount} is not less than £1,000,000,000,000")
     if not has_two_places_at_most(decimal_amount):
         raise ValueError(f"{amount} has more than 2 decimal places")
     return Money(quantize(decimal_amount), GBP)

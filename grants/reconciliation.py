@@ -187,8 +187,9 @@ def reconcile(fund: Fund) -> FundReconciliation:
         ),
         by_organisation=_subtotals(
             lines,
-            "organisation_id",
+            # Names are unique (ignoring case), and unlike ids the same on every database.
             "organisation__name",
-            ["organisation__name", "organisation_id"],
+            "organisation__name",
+            ["organisation__name"],
         ),
     )

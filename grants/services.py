@@ -41,6 +41,10 @@ def _as_money(amount: Money | Decimal | int | str, field: str) -> Money:
         return money.gbp(amount)
     except TypeError as error:
         raise ValidationError({field: str(error)}) from error
+    except money.AmountTooLarge as error:
+        raise ValidationError(
+            {field: f"{amount} is too large: amounts must be less than £1,000,000,000,000."}
+        ) from error
     except ValueError as error:
         raise ValidationError(
             {field: f"{amount} is not an amount in pounds and pence (at most 2 decimal places)."}
@@ -61,12 +65,13 @@ def fund_save(*, fund: Fund, acting_user: User, memo: str = "") -> Fund:
     previous = None
     if fund.pk is not None:
         previous = Fund.objects.select_for_update().filter(pk=fund.pk).first()
+    changed = previous is not None and previous.control_total != fund.control_total
+    if changed and not memo.strip():
+        raise ValidationError(
+            {"control_total": "Say why the control total changed (for example, the award letter's date)."}
+        )
     fund.save()
-    if previous is not None and previous.control_total != fund.control_total:
-        if not memo.strip():
-            raise ValidationError(
-                {"control_total": "Say why the control total changed (for example, the award letter's date)."}
-            )
+    if changed:
         revision = ControlTotalRevision(
             fund=fund,
             previous_amount=previous.control_total,
@@ -152,6 +157,13 @@ def allocation_update(*, allocation: Allocation, acting_user: User) -> Allocatio
     """
     if allocation.pk is None:
         raise ValueError("allocation_update() changes an existing line; use allocation_create()")
+    recorded_fund_id = (
+        Allocation.objects.select_for_update().values_list("fund_id", flat=True).get(pk=allocation.pk)
+    )
+    if allocation.fund_id != recorded_fund_id:
+        raise ValidationError(
+            {"fund": "A line cannot move to another fund: its ledger entries belong to this one."}
+        )
     allocation.service = allocation.service.strip()
     allocation.full_clean()
     allocation.save()
@@ -164,6 +176,13 @@ def allocation_awarded(allocation: Allocation) -> Money:
     return money.from_aggregate(awarded)
 
 
+def stale_amount_message(current: Money) -> str:
+    return (
+        f"Someone else has changed this line's amount to {money.format_gbp(current)} since "
+        "you opened it. Reload the page to see their change, then try again."
+    )
+
+
 @transaction.atomic
 def allocation_set_amount(
     *,
@@ -172,10 +191,13 @@ def allocation_set_amount(
     memo: str,
     acting_user: User,
     effective_date: datetime.date | None = None,
+    expected_current: Money | Decimal | str | None = None,
 ) -> LedgerEntry | None:
     """Bring the allocation's amount to `amount` by recording a variation for the difference.
 
     Returns the variation, or None when the amount is unchanged. The earlier entries stay as they are.
+    A form passes `expected_current`, the amount it showed: if someone has changed the line since,
+    the change is refused rather than silently undoing theirs.
     """
     target = _as_money(amount, "amount")
     if target.amount < 0:
@@ -183,6 +205,8 @@ def allocation_set_amount(
     # Lock the line so a concurrent change waits and then sees this one's entry.
     Allocation.objects.select_for_update().filter(pk=allocation.pk).get()
     current = allocation_awarded(allocation)
+    if expected_current is not None and _as_money(expected_current, "amount") != current:
+        raise ValidationError({"amount": stale_amount_message(current)})
     change = money.difference(target, current)
     if change.amount == 0:
         return None

@@ -64,7 +64,10 @@ def _posted_values(bound_field) -> dict[str, str]:
         }
     if isinstance(widget, forms.CheckboxInput):
         return {bound_field.html_name: "on"} if value else {}
-    return {bound_field.html_name: _as_text(value)}
+    posted = {bound_field.html_name: _as_text(value)}
+    if bound_field.field.show_hidden_initial:  # the amount the page showed, posted back as the browser would
+        posted[bound_field.html_initial_name] = _as_text(bound_field.initial)
+    return posted
 
 
 def changeform_data(response) -> dict[str, str]:
@@ -511,6 +514,43 @@ def test_allocation_change_form_with_the_same_amount_records_no_entry(staff_clie
     assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Counselling"
 
 
+def test_a_stale_allocation_form_does_not_undo_a_colleagues_change(staff_client, bcwa_sv, bcwa_sv_form):
+    # The page was opened at £80,528.42; a colleague then raised the line to £80,600.00.
+    services.allocation_set_amount(allocation=bcwa_sv, amount="80600.00", memo="Colleague", acting_user=None)
+    bcwa_sv_form.update(service="Sexual Violence Counselling", memo="Renamed")
+
+    response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+
+    assert (response.status_code, response.url) == (302, changelist_url("allocation"))
+    assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
+    assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Counselling"
+
+
+def test_a_stale_amount_change_is_refused_with_the_current_figure(staff_client, bcwa_sv, bcwa_sv_form):
+    services.allocation_set_amount(allocation=bcwa_sv, amount="80600.00", memo="Colleague", acting_user=None)
+    bcwa_sv_form.update(amount="80000.00", memo="Revised bid")
+
+    response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+
+    assert response.status_code == 200
+    assertContains(
+        response,
+        "Someone else has changed this line&#x27;s amount to £80,600.00 since you opened it.",
+    )
+    assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
+
+
+def test_an_existing_line_cannot_be_moved_to_another_fund_in_the_admin(staff_client, bcwa_sv, bcwa_sv_form):
+    other = FundFactory(code="other-fund")
+    response = staff_client.get(change_url(bcwa_sv))
+    assert "fund" not in response.context["adminform"].form.fields
+    bcwa_sv_form.update(fund=str(other.pk))
+
+    staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+
+    assert Allocation.objects.get(pk=bcwa_sv.pk).fund.code == "moj-ecf-2020"
+
+
 def test_allocation_change_form_logs_the_change_in_the_object_history(
     staff_client, staff_user, bcwa_sv, bcwa_sv_form
 ):
@@ -882,6 +922,37 @@ def test_fund_change_form_costs_the_same_queries_for_few_and_many_inline_lines(
         staff_client.get(change_url(fund))
     for _ in range(10):
         AllocationFactory(fund=fund)
+    with django_assert_max_num_queries(60) as many:
+        response = staff_client.get(change_url(fund))
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_allocation_change_form_costs_the_same_queries_for_few_and_many_entries(
+    staff_client, django_assert_max_num_queries
+):
+    allocation = AllocationFactory(amount=Decimal("100.00"))
+    with django_assert_max_num_queries(60) as few:
+        staff_client.get(change_url(allocation))
+    for pence in range(1, 11):
+        services.allocation_set_amount(
+            allocation=allocation, amount=Decimal(100) + Decimal(pence) / 100, memo="Step", acting_user=None
+        )
+    with django_assert_max_num_queries(60) as many:
+        response = staff_client.get(change_url(allocation))
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_fund_change_form_costs_the_same_queries_for_few_and_many_revisions(
+    staff_client, staff_user, django_assert_max_num_queries
+):
+    fund = FundFactory()
+    with django_assert_max_num_queries(60) as few:
+        staff_client.get(change_url(fund))
+    for pounds in range(1001, 1006):
+        fund.control_total = gbp(f"{pounds}.00")
+        services.fund_save(fund=fund, memo="Revised letter", acting_user=staff_user)
     with django_assert_max_num_queries(60) as many:
         response = staff_client.get(change_url(fund))
     assert response.status_code == 200

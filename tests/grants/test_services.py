@@ -139,3 +139,51 @@ def test_saving_a_fund_without_changing_its_control_total_records_no_revision(db
     fund.notes = "Award letter filed"
     services.fund_save(fund=fund, acting_user=officer)
     assert not ControlTotalRevision.objects.exists()
+
+
+def test_a_stale_expected_amount_is_refused_rather_than_undoing_a_colleagues_change(db, officer):
+    line = AllocationFactory(amount=Decimal("100.00"))
+    services.allocation_set_amount(allocation=line, amount="150.00", memo="Colleague", acting_user=None)
+    with pytest.raises(ValidationError) as error:
+        services.allocation_set_amount(
+            allocation=line, amount="90.00", expected_current="100.00", memo="Mine", acting_user=officer
+        )
+    assert error.value.message_dict == {
+        "amount": [
+            "Someone else has changed this line's amount to £150.00 since you opened it. "
+            "Reload the page to see their change, then try again."
+        ]
+    }
+    assert awarded(line) == Money(Decimal("150.00"), "GBP")
+    services.allocation_set_amount(
+        allocation=line, amount="90.00", expected_current="150.00", memo="Mine", acting_user=officer
+    )
+    assert awarded(line) == Money(Decimal("90.00"), "GBP")
+
+
+def test_a_line_cannot_move_to_another_fund(db, officer):
+    line = AllocationFactory()
+    line.fund = FundFactory()
+    with pytest.raises(ValidationError) as error:
+        services.allocation_update(allocation=line, acting_user=officer)
+    assert error.value.message_dict == {
+        "fund": ["A line cannot move to another fund: its ledger entries belong to this one."]
+    }
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1000000000000.00", "-1000000000000.00"])
+def test_amounts_too_large_for_the_ledger_are_refused_with_a_message(db, officer, amount):
+    with pytest.raises(ValidationError) as error:
+        AllocationFactory(amount=amount, acting_user=officer)
+    assert error.value.message_dict == {
+        "amount": [f"{amount} is too large: amounts must be less than £1,000,000,000,000."]
+    }
+
+
+@pytest.mark.parametrize("amount", ["Infinity", "NaN"])
+def test_amounts_that_are_not_numbers_are_refused_with_a_message(db, officer, amount):
+    with pytest.raises(ValidationError) as error:
+        AllocationFactory(amount=amount, acting_user=officer)
+    assert error.value.message_dict == {
+        "amount": [f"{amount} is not an amount in pounds and pence (at most 2 decimal places)."]
+    }
