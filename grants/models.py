@@ -97,6 +97,14 @@ class ReferenceData(models.Model):
     class Meta:
         abstract = True
         ordering = ["sort_order", "name"]
+        constraints = [
+            # Workbook formulas (SUMIFS) match names ignoring case, so the names must differ by more.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="%(class)s_name_is_unique_ignoring_case",
+                violation_error_message="This name is taken (names must differ by more than capitals).",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -81,6 +81,20 @@ def total(amounts: Iterable[Money]) -> Money:
     return Money(quantize(result.amount), GBP)
 
 
+class Tally:
+    """A running total in pounds for amounts that arrive one at a time, as in a streamed export."""
+
+    def __init__(self) -> None:
+        self._sum = Decimal("0.00")
+
+    def add(self, amount: Decimal) -> None:
+        self._sum += amount
+
+    @property
+    def total(self) -> Money:
+        return Money(quantize(self._sum), GBP)
+
+
 def difference(minuend: Money, subtrahend: Money) -> Money:
     """`minuend - subtrahend`, in pounds, to the penny."""
     return Money(quantize(minuend.amount - subtrahend.amount), GBP)

@@ -73,6 +73,8 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
     The lines are read with `.iterator()` as plain values, so a large fund streams through the
     builder. Read them in the same transaction as the reconciliation (`consistent_snapshot()`).
     """
+    # Read again inside the caller's snapshot, so the control total and the lines are of one moment.
+    fund = Fund.objects.select_related("funder").get(pk=fund.pk)
     lines = (
         Allocation.objects.for_fund(fund)
         .with_awarded()
@@ -105,7 +107,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
                 service=service,
                 thematic_area=theme,
                 funding_category=category,
-                amount=amount,
+                amount=money.from_aggregate(amount).amount,
             )
             for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
         ),
@@ -121,14 +123,20 @@ def product_version() -> str:
 
 @contextmanager
 def consistent_snapshot():
-    """A read-only view of the database that concurrent writes cannot change half-way through.
+    """Reads that concurrent writes cannot change half-way through, where the database allows it.
 
-    On PostgreSQL a REPEATABLE READ transaction; on SQLite any transaction already reads one
-    snapshot. Inside an outer transaction (tests, say) the outer one already decides.
+    On PostgreSQL a REPEATABLE READ, READ ONLY transaction. On SQLite a transaction would take the
+    write lock (transaction_mode IMMEDIATE) and hold every writer off for the whole export, so reads
+    go without one; the MoJ return's builder checks that the lines it wrote add up to the
+    reconciliation it was given and refuses a return that mixes two moments. Inside an outer
+    transaction (tests, say) the outer one decides.
     """
+    if connection.vendor != "postgresql":
+        yield
+        return
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
+        if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield

@@ -29,8 +29,10 @@ from grants.models import (
     CategoryBudget,
     ControlTotalRevision,
     Fund,
+    FundingCategory,
     LedgerEntry,
     Organisation,
+    ThematicArea,
 )
 from tests.factories import (
     AllocationFactory,
@@ -569,6 +571,25 @@ def test_database_refuses_an_organisation_name_that_differs_only_in_case(db):
         Organisation.objects.create(name="BIRMINGHAM crisis centre")
 
     assert list(Organisation.objects.values_list("name", flat=True)) == ["Birmingham Crisis Centre"]
+
+
+@pytest.mark.parametrize(
+    ("model", "constraint"),
+    [
+        (ThematicArea, "thematicarea_name_is_unique_ignoring_case"),
+        (FundingCategory, "fundingcategory_name_is_unique_ignoring_case"),
+    ],
+)
+def test_reference_names_that_differ_only_in_case_are_refused_on_both_paths(db, model, constraint):
+    # The return's SUMIFS formulas match names ignoring case, so such names would count each other.
+    model.objects.create(code="domestic-abuse", name="Domestic Abuse")
+    duplicate = model(code="domestic-abuse-2", name="domestic abuse")
+    assert validation_messages(duplicate) == {
+        "__all__": ["This name is taken (names must differ by more than capitals)."]
+    }
+    with refused_by(model, constraint):
+        model.objects.create(code="domestic-abuse-2", name="domestic abuse")
+    assert list(model.objects.values_list("name", flat=True)) == ["Domestic Abuse"]
 
 
 def test_bulk_create_of_two_names_differing_only_in_case_stores_neither(db):

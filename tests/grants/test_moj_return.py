@@ -1,5 +1,6 @@
 """The MoJ return workbook: read back, recomputed without Excel, safe against formula injection."""
 
+import dataclasses
 import datetime
 import io
 import re
@@ -56,11 +57,20 @@ def evaluate(path: Path) -> dict[str, object]:
     return values
 
 
-def find_row(sheet, label, column=1):
-    for row in sheet.iter_rows():
-        if row[column - 1].value == label:
+def find_row(sheet, label, after=None):
+    """The row whose first cell is `label`, looking below the row whose first cell is `after`."""
+    start = find_row(sheet, after) + 1 if after else 1
+    for row in sheet.iter_rows(min_row=start):
+        if row[0].value == label:
             return row[0].row
     raise AssertionError(f"{label!r} not found in {sheet.title}")
+
+
+def subtotal_rows(sheet, rec):
+    """(subtotal, row) for every category and thematic-area subtotal, each found in its own table."""
+    return [(row, find_row(sheet, row.name, after="Funding category")) for row in rec.by_category] + [
+        (row, find_row(sheet, row.name, after="Thematic area")) for row in rec.by_thematic_area
+    ]
 
 
 @pytest.fixture
@@ -139,8 +149,7 @@ def test_cached_results_equal_the_reconciliation(seed_return, seed_fund):
     workbook = openpyxl.load_workbook(seed_return, data_only=True)
     assert cents(workbook["Allocations"]["E24"].value) == rec.ledger_total.amount
     summary = workbook["Summary"]
-    for subtotal in rec.by_category + rec.by_thematic_area:
-        row = find_row(summary, subtotal.name)
+    for subtotal, row in subtotal_rows(summary, rec):
         assert cents(summary.cell(row, 3).value) == subtotal.amount.amount
         assert summary.cell(row, 2).value == subtotal.line_count
     reconciliation = workbook["Reconciliation"]
@@ -149,6 +158,12 @@ def test_cached_results_equal_the_reconciliation(seed_return, seed_fund):
     assert cents(reconciliation["B5"].value) == Decimal("0.29")
     assert reconciliation["B6"].value == "The allocations come to £0.29 more than the control total."
     assert reconciliation["B7"].value == "over-allocated"
+    assert workbook["Allocations"]["A9"].number_format == "0"
+    assert [workbook["Allocations"].cell(row, 3).value for row in (8, 11, 12)] == [
+        "Sexual Violence Service",
+        "Domestic Abuse Service",
+        None,
+    ]
 
 
 def test_formulas_are_where_they_were_promised(seed_return):
@@ -156,12 +171,12 @@ def test_formulas_are_where_they_were_promised(seed_return):
     summary = workbook["Summary"]
     row = find_row(summary, "DA PCC commissioned")
     assert summary.cell(row, 3).value.startswith("=SUMIFS(Allocations!$E$8:$E$23,Allocations!$F$8:$F$23,")
-    row = find_row(summary, "Domestic Abuse")
+    row = find_row(summary, "Domestic Abuse", after="Thematic area")
     assert summary.cell(row, 3).value.startswith("=SUMIFS(Allocations!$E$8:$E$23,Allocations!$D$8:$D$23,")
     reconciliation = workbook["Reconciliation"]
     assert reconciliation["B3"].data_type == "n"
     assert reconciliation["B4"].value == "=Allocations!$E$24"
-    assert reconciliation["B5"].value == "=B4-B3"
+    assert reconciliation["B5"].value == "=ROUND(B4-B3,2)"
     assert reconciliation["B6"].value.startswith("=IF(B5=0,")
 
 
@@ -226,8 +241,7 @@ def test_recomputed_without_excel_a_generated_fund_agrees_with_reconcile(generat
     total_row = 7 + 300 + 1
     assert cents(values[f"ALLOCATIONS!E{total_row}"]) == rec.ledger_total.amount
     summary = openpyxl.load_workbook(path)["Summary"]
-    for subtotal in rec.by_category + rec.by_thematic_area:
-        row = find_row(summary, subtotal.name)
+    for subtotal, row in subtotal_rows(summary, rec):
         assert cents(values[f"SUMMARY!C{row}"]) == subtotal.amount.amount, subtotal.name
         assert values[f"SUMMARY!B{row}"] == subtotal.line_count
         if subtotal.budget is not None:
@@ -412,3 +426,91 @@ def test_admin_action_downloads_one_return_or_a_zip_of_several(staff_client, see
             f"MoJ-return_other-fund_{day}.xlsx",
         ]
     assert Fund.objects.count() == 2
+
+
+def test_a_fund_whose_pence_do_not_add_up_as_floats_still_recomputes_as_reconciled(db, tmp_path):
+    # Thirty lines of 10p and 20p are £4.50 exactly, but not as binary floating point.
+    fund = FundFactory(control_total=Money(Decimal("4.50"), "GBP"))
+    for n in range(1, 31):
+        AllocationFactory(fund=fund, line_number=n, amount=Decimal("0.10") if n % 2 else Decimal("0.20"))
+    values = evaluate(export(fund, tmp_path))
+    assert values["RECONCILIATION!B5"] == 0
+    assert values["RECONCILIATION!B6"] == "The allocations add up exactly to the control total."
+    assert values["RECONCILIATION!B7"] == "reconciled"
+
+
+def test_export_takes_the_same_number_of_queries_whatever_the_fund_size(
+    db, tmp_path, django_assert_max_num_queries
+):
+    counts = []
+    for line_count in (3, 30):
+        fund = FundFactory()
+        for n in range(1, line_count + 1):
+            AllocationFactory(fund=fund, line_number=n)
+        with django_assert_max_num_queries(10) as captured:
+            write_moj_return(fund, tmp_path / f"{line_count}.xlsx")
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_reads_one_snapshot_on_postgresql_and_takes_no_lock_on_sqlite(tmp_path):
+    from django.db import connection
+
+    from grants.selectors import consistent_snapshot
+
+    with consistent_snapshot(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW transaction_isolation")
+            assert cursor.fetchone() == ("repeatable read",)
+            cursor.execute("SHOW transaction_read_only")
+            assert cursor.fetchone() == ("on",)
+        else:
+            # A transaction here would be BEGIN IMMEDIATE: every writer held off for the export.
+            assert not connection.in_atomic_block
+    fund = FundFactory()
+    AllocationFactory(fund=fund, amount=Decimal("12.34"))
+    write_moj_return(fund, tmp_path / "return.xlsx")
+    assert cents(
+        openpyxl.load_workbook(tmp_path / "return.xlsx", data_only=True)["Allocations"]["E9"].value
+    ) == (Decimal("12.34"))
+
+
+def test_a_return_that_mixes_two_moments_is_refused_and_leaves_nothing_behind(
+    seed_fund, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from grants import selectors
+
+    real = selectors.moj_return_data
+
+    def one_line_short(fund, *, user=None):
+        data = real(fund, user=user)
+        lines = list(data.lines)[:-1]  # as if a line were added after the reconciliation was read
+        return dataclasses.replace(data, lines=iter(lines))
+
+    monkeypatch.setattr(selectors, "moj_return_data", one_line_short)
+    scratch_before = set(Path(tempfile.gettempdir()).glob("moj-return-*"))
+    with pytest.raises(RuntimeError) as error:
+        write_moj_return(seed_fund, tmp_path / "return.xlsx")
+    assert str(error.value) == (
+        "The fund changed while the return was being written (15 lines of £720,591.82 written, "
+        "16 lines of £738,810.82 reconciled); export again."
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert set(Path(tempfile.gettempdir()).glob("moj-return-*")) == scratch_before
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
+def test_reference_names_that_look_like_formulas_stay_text(db, tmp_path, prefix):
+    fund = FundFactory()
+    AllocationFactory(
+        fund=fund,
+        thematic_area=ThematicAreaFactory(name=f"{prefix}SUM(1,2)"),
+        funding_category=FundingCategoryFactory(name=f"{prefix}cmd|' /C calc'!A0"),
+    )
+    path = export(fund, tmp_path)
+    assert raw_cell(path, "sheet1.xml", "D8") == ("inlineStr", False, f"{prefix}SUM(1,2)")
+    assert raw_cell(path, "sheet1.xml", "F8") == ("inlineStr", False, f"{prefix}cmd|' /C calc'!A0")
+    assert raw_cell(path, "sheet2.xml", "A5") == ("inlineStr", False, f"{prefix}cmd|' /C calc'!A0")
