@@ -422,8 +422,8 @@ class AllocationAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "short_name", "charity_number", "company_number", "line_count"]
-    search_fields = ["name", "short_name", "charity_number", "company_number"]
+    list_display = ["name", "short_name", "charity_number", "company_number", "org_identifier", "line_count"]
+    search_fields = ["name", "short_name", "charity_number", "company_number", "org_identifier"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("allocations"))

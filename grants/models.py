@@ -313,6 +313,15 @@ class Organisation(models.Model):
     company_number = models.CharField(
         max_length=20, blank=True, help_text="Kept as text: company numbers have leading zeros."
     )
+    org_identifier = models.CharField(
+        "organisation identifier",
+        max_length=100,
+        blank=True,
+        help_text=(
+            "Only where the charity and company numbers do not give one: an org-id.guide identifier "
+            "such as GB-EDU-123456 or GB-NHS-RQ3."
+        ),
+    )
     notes = models.TextField(blank=True)
 
     objects = OrganisationQuerySet.as_manager()

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 from djmoney.money import Money
 
 from grants import money
 from grants.exports.moj_return import MojReturnData, ReturnLine
-from grants.models import Allocation, Fund
+from grants.exports.three_sixty_giving import Grant, Recipient, package_json, recipient_identifier
+from grants.models import Allocation, Fund, LedgerEntry, Organisation
 from grants.reconciliation import FundReconciliation, Status, reconcile, status_for
 
 
@@ -44,6 +45,8 @@ class FundPage:
     fund: Fund
     reconciliation: FundReconciliation
     allocations: QuerySet[Allocation]
+    unregistered_recipients: QuerySet[Organisation]
+    open_data_ready: bool
 
 
 def fund_page(fund: Fund) -> FundPage:
@@ -54,7 +57,26 @@ def fund_page(fund: Fund) -> FundPage:
         .with_awarded()
         .order_by("line_number")
     )
-    return FundPage(fund=fund, reconciliation=reconcile(fund), allocations=allocations)
+    return FundPage(
+        fund=fund,
+        reconciliation=reconcile(fund),
+        allocations=allocations,
+        unregistered_recipients=unregistered_recipients(fund),
+        open_data_ready=bool(
+            settings.LEDGER_360GIVING_PREFIX.strip() and settings.LEDGER_OFFICE_ORG_ID.strip()
+        ),
+    )
+
+
+def unregistered_recipients(fund: Fund) -> QuerySet[Organisation]:
+    """The fund's recipients whose 360Giving identifier would be made from the office's prefix."""
+    return (
+        Organisation.objects.filter(
+            allocations__fund=fund, charity_number="", company_number="", org_identifier=""
+        )
+        .distinct()
+        .order_by("name")
+    )
 
 
 def _with_short_name(name: str, short_name: str) -> str:
@@ -140,3 +162,104 @@ def consistent_snapshot():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield
+
+
+class ThreeSixtyGivingNotConfigured(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ThreeSixtyGivingExport:
+    grants: list[Grant]
+    package: dict
+
+    @property
+    def generated_identifiers(self) -> list[Recipient]:
+        """Recipients with no charity, company or org-id: their identifier was made from our prefix."""
+        unique = {grant.recipient.identifier: grant.recipient for grant in self.grants}
+        return sorted(
+            (recipient for recipient in unique.values() if recipient.identifier_is_generated),
+            key=lambda recipient: recipient.name,
+        )
+
+
+def three_sixty_giving_settings() -> tuple[str, str]:
+    prefix = settings.LEDGER_360GIVING_PREFIX.strip()
+    office_id = settings.LEDGER_OFFICE_ORG_ID.strip()
+    missing = [
+        name
+        for name, value in (("LEDGER_360GIVING_PREFIX", prefix), ("LEDGER_OFFICE_ORG_ID", office_id))
+        if not value
+    ]
+    if missing:
+        raise ThreeSixtyGivingNotConfigured(
+            f"Set {' and '.join(missing)} (see .env.example): 360Giving data names the publisher by its "
+            "own identifiers, and the ledger does not make them up."
+        )
+    return prefix, office_id
+
+
+def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
+    """The fund's allocations as 360Giving grants, in line order, with the package they make."""
+    prefix, office_id = three_sixty_giving_settings()
+    fund = Fund.objects.select_related("funder").get(pk=fund.pk)
+    award = Q(entries__kind=LedgerEntry.Kind.AWARD)
+    lines = (
+        Allocation.objects.for_fund(fund)
+        .with_awarded()
+        .annotate(
+            award_date=Min("entries__effective_date", filter=award), last_modified=Max("entries__recorded_at")
+        )
+        .select_related("organisation", "thematic_area", "funding_category")
+        .order_by("line_number")
+    )
+    period = f"{fund.spend_start:%-d %B %Y} to {fund.spend_end:%-d %B %Y}"
+    grants = []
+    for line in lines:
+        organisation = line.organisation
+        identifier, generated = recipient_identifier(
+            org_identifier=organisation.org_identifier,
+            charity_number=organisation.charity_number,
+            company_number=organisation.company_number,
+            prefix=prefix,
+            internal_id=organisation.pk,
+        )
+        grants.append(
+            Grant(
+                identifier=f"{prefix}-{fund.code}-{line.line_number}",
+                title=f"{fund.name}: {_with_service(organisation.name, line.service)}",
+                description=(
+                    f"{line.funding_category.name} allocation ({line.thematic_area.name}) from the "
+                    f"{fund.funder.name}'s {fund.name}, spend period {period}; line {line.line_number} "
+                    "of the fund's allocation table."
+                ),
+                amount_awarded=money.from_aggregate(line.awarded).amount,
+                award_date=line.award_date,
+                planned_start=fund.spend_start,
+                planned_end=fund.spend_end,
+                recipient=Recipient(
+                    identifier=identifier,
+                    name=organisation.name,
+                    charity_number=organisation.charity_number,
+                    company_number=organisation.company_number,
+                    identifier_is_generated=generated,
+                ),
+                funder_identifier=office_id,
+                funder_name=settings.LEDGER_OFFICE_NAME,
+                programme_code=fund.code,
+                programme_title=fund.name,
+                last_modified=timezone.localtime(line.last_modified),
+            )
+        )
+    package = package_json(
+        grants,
+        title=f"{settings.LEDGER_OFFICE_NAME}: {fund.name} ({fund.code})",
+        publisher_name=settings.LEDGER_OFFICE_NAME,
+        publisher_id=office_id,
+        issued=timezone.localdate(),
+    )
+    return ThreeSixtyGivingExport(grants=grants, package=package)
+
+
+def _with_service(name: str, service: str) -> str:
+    return f"{name}, {service}" if service else name

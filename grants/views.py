@@ -1,12 +1,15 @@
 """The ledger's pages for signed-in staff. Reads come from selectors; there are no writes here yet."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
 from grants import selectors
-from grants.exports.downloads import moj_return_response
+from grants.exports.downloads import moj_return_response, three_sixty_giving_response
+from grants.exports.three_sixty_giving import FORMATS
 from grants.models import Fund
 
 
@@ -31,3 +34,17 @@ class FundMojReturnView(LoginRequiredMixin, View):
     def get(self, request, code):
         fund = get_object_or_404(Fund.objects.select_related("funder"), code=code)
         return moj_return_response(fund, user=request.user)
+
+
+class FundThreeSixtyGivingView(LoginRequiredMixin, View):
+    """The fund's allocations as 360Giving open data, in the format the URL names."""
+
+    def get(self, request, code, file_format):
+        if file_format not in FORMATS:
+            raise Http404("No such format")
+        fund = get_object_or_404(Fund, code=code)
+        try:
+            return three_sixty_giving_response(fund, file_format)
+        except selectors.ThreeSixtyGivingNotConfigured as error:
+            messages.error(request, str(error))
+            return redirect("grants:fund_detail", code=fund.code)

@@ -136,4 +136,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# 360Giving open data: the office's own org-id (e.g. GB-GOR-... or GB-LAE-...) and the publisher
+# prefix 360Giving assigned to it (360G-...). Exports refuse to run until both are set.
+LEDGER_OFFICE_ORG_ID = os.environ.get("LEDGER_OFFICE_ORG_ID", "")
+LEDGER_360GIVING_PREFIX = os.environ.get("LEDGER_360GIVING_PREFIX", "")
+
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

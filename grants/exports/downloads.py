@@ -9,7 +9,13 @@ import zipfile
 from django.http import FileResponse
 from django.utils import timezone
 
-from grants.exports.files import build_moj_return_into, moj_return_filename
+from grants.exports import three_sixty_giving
+from grants.exports.files import (
+    build_moj_return_into,
+    build_three_sixty_giving_into,
+    moj_return_filename,
+    three_sixty_giving_filename,
+)
 from grants.exports.moj_return import XLSX_CONTENT_TYPE
 
 
@@ -43,4 +49,17 @@ def moj_returns_zip_response(funds, *, user) -> FileResponse:
         as_attachment=True,
         filename=f"MoJ-returns_{today.isoformat()}.zip",
         content_type="application/zip",
+    )
+
+
+def three_sixty_giving_response(fund, file_format: str) -> FileResponse:
+    """The fund's 360Giving data in one of the standard's formats, as an attachment."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it when sent)
+    build_three_sixty_giving_into(fund, file_format, handle)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=three_sixty_giving_filename(fund.code, file_format, timezone.localdate()),
+        content_type=three_sixty_giving.FORMATS[file_format],
     )

@@ -1,18 +1,21 @@
-"""Writing the MoJ return to a file: a consistent read of the fund, then the pure builder.
+"""Writing exports to files: a consistent read of the fund, then a pure builder.
 
-The workbook is written to a temporary file beside its destination and moved into place only when
-complete, so a failed export never leaves half a workbook behind under the real name.
+Each file is written to a temporary file beside its destination and moved into place only when
+complete, so a failed export never leaves half a file behind under the real name.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from grants import selectors
+from grants.exports import three_sixty_giving
 from grants.exports.moj_return import BuildResult, build_moj_return
 from grants.models import Fund
 
@@ -21,19 +24,20 @@ def moj_return_filename(fund_code: str, day: datetime.date) -> str:
     return f"MoJ-return_{fund_code}_{day.isoformat()}.xlsx"
 
 
-def build_moj_return_into(fund: Fund, output: str | BinaryIO, *, user=None) -> BuildResult:
-    """Build the fund's return into a path or a binary file object, from one consistent read."""
-    with selectors.consistent_snapshot():
-        return build_moj_return(selectors.moj_return_data(fund, user=user), output)
+def three_sixty_giving_filename(fund_code: str, file_format: str, day: datetime.date) -> str:
+    return f"360Giving_{fund_code}_{day.isoformat()}.{file_format}"
 
 
-def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult:
-    """Build the fund's return into `destination`. Raises OSError if it cannot be written there."""
+def write_atomically(destination: Path, write: Callable[[str], object]):
+    """Call `write(temporary_path)`, then move the finished file to `destination`.
+
+    Raises OSError if the destination's folder cannot be written.
+    """
     destination = Path(destination)
-    handle, temporary = tempfile.mkstemp(prefix=".moj-return-", suffix=".xlsx.part", dir=destination.parent)
+    handle, temporary = tempfile.mkstemp(prefix=".export-", suffix=".part", dir=destination.parent)
     os.close(handle)
     try:
-        result = build_moj_return_into(fund, temporary, user=user)
+        result = write(temporary)
         # mkstemp makes the file private; give it the permissions any new file of this user gets.
         umask = os.umask(0)
         os.umask(umask)
@@ -43,3 +47,51 @@ def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult
         Path(temporary).unlink(missing_ok=True)
         raise
     return result
+
+
+def build_moj_return_into(fund: Fund, output: str | BinaryIO, *, user=None) -> BuildResult:
+    """Build the fund's return into a path or a binary file object, from one consistent read."""
+    with selectors.consistent_snapshot():
+        return build_moj_return(selectors.moj_return_data(fund, user=user), output)
+
+
+def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult:
+    """Build the fund's return into `destination`."""
+    return write_atomically(destination, lambda path: build_moj_return_into(fund, path, user=user))
+
+
+class InvalidOpenData(Exception):
+    pass
+
+
+def build_three_sixty_giving_into(
+    fund: Fund, file_format: str, output: BinaryIO
+) -> selectors.ThreeSixtyGivingExport:
+    """Write the fund's 360Giving data as xlsx, csv or json, after checking it against the schemas."""
+    export = selectors.three_sixty_giving_export(fund)
+    errors = three_sixty_giving.schema_errors(export.package)
+    if errors:
+        raise InvalidOpenData("The data does not meet the 360Giving schema:\n" + "\n".join(errors))
+    if file_format == "xlsx":
+        three_sixty_giving.write_xlsx(export.grants, output)
+        return export
+    text = io.TextIOWrapper(output, encoding="utf-8", newline="")
+    if file_format == "csv":
+        three_sixty_giving.write_csv(export.grants, text)
+    elif file_format == "json":
+        three_sixty_giving.write_json(export.package, text)
+    else:
+        raise ValueError(f"Unknown format {file_format!r}; use xlsx, csv or json.")
+    text.flush()
+    text.detach()
+    return export
+
+
+def write_three_sixty_giving(
+    fund: Fund, file_format: str, destination: Path
+) -> selectors.ThreeSixtyGivingExport:
+    def write(path: str):
+        with open(path, "wb") as output:
+            return build_three_sixty_giving_into(fund, file_format, output)
+
+    return write_atomically(destination, write)
