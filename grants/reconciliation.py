@@ -7,6 +7,7 @@ one for the category budgets. All figures are `Money`, quantized to the penny by
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -134,43 +135,50 @@ def _subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtota
     ]
 
 
-def reconcile(fund: Fund) -> FundReconciliation:
-    lines = Allocation.objects.filter(fund=fund)
-    totals = lines.aggregate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
-
+def category_subtotals(lines, budgets) -> list[Subtotal]:
+    """Subtotals per funding category of `lines`, with the summed `budgets` (CategoryBudget rows)
+    of each category, in two queries. A ring-fenced category with nothing allocated yet is listed
+    too: its unspent budget is a variance to show."""
     by_category = _subtotals(
         lines,
         "funding_category__code",
         "funding_category__name",
         ["funding_category__sort_order", "funding_category__name"],
     )
-    budgets = {
-        budget.funding_category.code: budget
-        for budget in CategoryBudget.objects.filter(fund=fund).select_related("funding_category")
-    }
-    by_category = [
-        Subtotal(
-            code=subtotal.code,
-            name=subtotal.name,
-            amount=subtotal.amount,
-            line_count=subtotal.line_count,
-            budget=budgets.pop(subtotal.code).amount if subtotal.code in budgets else None,
+    budget_rows = (
+        budgets.order_by()
+        .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
+        .annotate(total=Sum("amount"))
+        .order_by("funding_category__sort_order", "funding_category__code")
+    )
+    budget_totals = {row["funding_category__code"]: row for row in budget_rows}
+    rows = [
+        dataclasses.replace(
+            subtotal,
+            budget=money.from_aggregate(budget_totals.pop(subtotal.code)["total"])
+            if subtotal.code in budget_totals
+            else None,
         )
         for subtotal in by_category
     ]
-    # A ring-fenced category nobody has been allocated from yet is still a variance to show.
-    by_category += [
+    rows += [
         Subtotal(
             code=code,
-            name=budget.funding_category.name,
+            name=row["funding_category__name"],
             amount=money.zero(),
             line_count=0,
-            budget=budget.amount,
+            budget=money.from_aggregate(row["total"]),
         )
-        for code, budget in sorted(
-            budgets.items(), key=lambda item: (item[1].funding_category.sort_order, item[0])
-        )
+        for code, row in budget_totals.items()
     ]
+    return rows
+
+
+def reconcile(fund: Fund) -> FundReconciliation:
+    lines = Allocation.objects.filter(fund=fund)
+    totals = lines.aggregate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
+
+    by_category = category_subtotals(lines, CategoryBudget.objects.filter(fund=fund))
 
     return FundReconciliation(
         fund_code=fund.code,

@@ -9,15 +9,22 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
 from grants import money
 from grants.exports.moj_return import MojReturnData, ReturnLine
 from grants.exports.three_sixty_giving import Grant, Recipient, package_json, recipient_identifier
-from grants.models import Allocation, Fund, LedgerEntry, Organisation
-from grants.reconciliation import FundReconciliation, Status, reconcile, status_for
+from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry, Organisation
+from grants.reconciliation import (
+    FundReconciliation,
+    Status,
+    Subtotal,
+    category_subtotals,
+    reconcile,
+    status_for,
+)
 
 
 @dataclass(frozen=True)
@@ -263,3 +270,96 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
 
 def _with_service(name: str, service: str) -> str:
     return f"{name}, {service}" if service else name
+
+
+def allocation_rows() -> QuerySet[Allocation]:
+    """Allocation lines with what a table shows of them, amounts included, in one query."""
+    return Allocation.objects.select_related(
+        "fund", "organisation", "thematic_area", "funding_category"
+    ).with_awarded()
+
+
+def allocations_total(lines: QuerySet[Allocation]) -> Money:
+    """The amount of the given (perhaps filtered) lines, summed by the database in one query."""
+    total = (
+        LedgerEntry.objects.awarded()
+        .filter(allocation__in=lines.order_by().values("pk"))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return money.from_aggregate(total)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summaries: list[FundSummary]
+    selected: list[Fund]
+    by_category: list[Subtotal]
+
+    @property
+    def selected_codes(self) -> set[str]:
+        return {fund.code for fund in self.selected}
+
+    @property
+    def category_total(self) -> Money:
+        return money.total(row.amount for row in self.by_category)
+
+
+def dashboard(fund_codes: list[str]) -> Dashboard:
+    """Every fund with its reconciliation, and category totals across the chosen funds (all when
+    none is chosen), in three queries."""
+    summaries = fund_summaries()
+    selected = [summary.fund for summary in summaries if summary.fund.code in fund_codes] or [
+        summary.fund for summary in summaries
+    ]
+    by_category = category_subtotals(
+        Allocation.objects.filter(fund__in=selected),
+        CategoryBudget.objects.filter(fund__in=selected),
+    )
+    return Dashboard(summaries=summaries, selected=selected, by_category=by_category)
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    organisation: Organisation
+    lines: QuerySet[Allocation]
+    by_fund: list[dict]
+    total: Money
+    line_count: int
+
+
+def organisation_page(organisation: Organisation) -> OrganisationPage:
+    lines = Allocation.objects.filter(organisation=organisation)
+    awarded = Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())
+    by_fund = [
+        {
+            "code": row["fund__code"],
+            "name": row["fund__name"],
+            "lines": row["lines"],
+            "amount": money.from_aggregate(row["total"]),
+        }
+        for row in lines.order_by()
+        .values("fund__code", "fund__name")
+        .annotate(total=Sum("entries__amount", filter=awarded), lines=Count("id", distinct=True))
+        .order_by("fund__code")
+    ]
+    return OrganisationPage(
+        organisation=organisation,
+        lines=allocation_rows().filter(organisation=organisation),
+        by_fund=by_fund,
+        total=money.total(row["amount"] for row in by_fund),
+        line_count=sum(row["lines"] for row in by_fund),
+    )
+
+
+def organisation_summaries() -> QuerySet[Organisation]:
+    """Every organisation with its number of lines and amount across funds, in one query."""
+    awarded = Q(allocations__entries__kind__in=LedgerEntry.Kind.awarded_kinds())
+    return Organisation.objects.annotate(
+        line_count=Count("allocations", distinct=True),
+        awarded=Sum("allocations__entries__amount", filter=awarded),
+    ).order_by("name")
+
+
+def next_line_number(fund: Fund) -> int:
+    highest = Allocation.objects.filter(fund=fund).aggregate(highest=Max("line_number"))["highest"]
+    return (highest or 0) + 1

@@ -220,3 +220,28 @@ def allocation_set_amount(
         memo=memo.strip(),
         acting_user=acting_user,
     )
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    name: str,
+    acting_user: User,
+    short_name: str = "",
+    charity_number: str = "",
+    company_number: str = "",
+    org_identifier: str = "",
+    notes: str = "",
+) -> Organisation:
+    """Add a provider. Names are unique ignoring case, so the same body is never entered twice."""
+    organisation = Organisation(
+        name=name.strip(),
+        short_name=short_name.strip(),
+        charity_number=charity_number.strip(),
+        company_number=company_number.strip(),
+        org_identifier=org_identifier.strip(),
+        notes=notes,
+    )
+    organisation.full_clean()
+    organisation.save()
+    return organisation

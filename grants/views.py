@@ -1,16 +1,65 @@
-"""The ledger's pages for signed-in staff. Reads come from selectors; there are no writes here yet."""
+"""The finance staff's pages. Reads come from selectors; every write goes through one service."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
+from django_tables2 import RequestConfig
 
-from grants import selectors
-from grants.exports.downloads import moj_return_response, three_sixty_giving_response
+from grants import charts, money, selectors, services
+from grants.exports.downloads import (
+    allocations_csv_response,
+    moj_return_response,
+    three_sixty_giving_response,
+)
 from grants.exports.three_sixty_giving import FORMATS
-from grants.models import Fund
+from grants.filters import AllocationFilter
+from grants.forms import AllocationCreateForm, ChangeAmountForm, OrganisationForm, apply_service_errors
+from grants.models import Allocation, Fund, Organisation
+from grants.tables import AllocationTable
+
+PER_PAGE = 50
+
+
+class AllocationTableMixin:
+    """A filtered, sortable, paginated allocation table with a database footer total and CSV export."""
+
+    def allocation_table(self, lines, *, fund=None, show_fund=True):
+        filterset = AllocationFilter(self.request.GET or None, queryset=lines, fund=fund)
+        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else lines
+        table = AllocationTable(
+            rows,
+            footer_total=selectors.allocations_total(rows),
+            show_fund=show_fund,
+            can_change=self.request.user.has_perm("grants.change_allocation"),
+        )
+        RequestConfig(self.request, paginate={"per_page": PER_PAGE}).configure(table)
+        return filterset, table
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "csv":
+            return allocations_csv_response(self.csv_rows(), self.csv_filename())
+        return super().get(request, *args, **kwargs)
+
+    def csv_rows(self):
+        filterset = AllocationFilter(self.request.GET, queryset=self.lines(), fund=self.table_fund())
+        rows = filterset.qs if filterset.is_valid() else self.lines()
+        return rows.order_by("fund__code", "line_number")
+
+
+class DashboardView(LoginRequiredMixin, TemplateView):
+    template_name = "grants/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        dashboard = selectors.dashboard(self.request.GET.getlist("fund"))
+        return super().get_context_data(
+            dashboard=dashboard, chart=charts.category_chart(dashboard.by_category), **kwargs
+        )
 
 
 class FundListView(LoginRequiredMixin, TemplateView):
@@ -20,12 +69,165 @@ class FundListView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(summaries=selectors.fund_summaries(), **kwargs)
 
 
-class FundDetailView(LoginRequiredMixin, TemplateView):
+class FundDetailView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
     template_name = "grants/fund_detail.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        self.fund = get_object_or_404(Fund.objects.select_related("funder"), code=kwargs["code"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def lines(self):
+        return selectors.allocation_rows().filter(fund=self.fund)
+
+    def table_fund(self):
+        return self.fund
+
+    def csv_filename(self):
+        return f"allocations_{self.fund.code}.csv"
+
     def get_context_data(self, **kwargs):
-        fund = get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
-        return super().get_context_data(page=selectors.fund_page(fund), **kwargs)
+        filterset, table = self.allocation_table(self.lines(), fund=self.fund, show_fund=False)
+        return super().get_context_data(
+            page=selectors.fund_page(self.fund), filter=filterset, table=table, **kwargs
+        )
+
+
+class AllocationListView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
+    template_name = "grants/allocation_list.html"
+
+    def lines(self):
+        return selectors.allocation_rows()
+
+    def table_fund(self):
+        return None
+
+    def csv_filename(self):
+        return "allocations.csv"
+
+    def get_context_data(self, **kwargs):
+        filterset, table = self.allocation_table(self.lines())
+        return super().get_context_data(filter=filterset, table=table, **kwargs)
+
+
+class OrganisationListView(LoginRequiredMixin, TemplateView):
+    template_name = "grants/organisation_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(organisations=selectors.organisation_summaries(), **kwargs)
+
+
+class OrganisationDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "grants/organisation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        organisation = get_object_or_404(Organisation, pk=self.kwargs["pk"])
+        page = selectors.organisation_page(organisation)
+        table = AllocationTable(
+            page.lines,
+            footer_total=page.total,
+            can_change=self.request.user.has_perm("grants.change_allocation"),
+        )
+        RequestConfig(self.request, paginate={"per_page": PER_PAGE}).configure(table)
+        return super().get_context_data(page=page, table=table, **kwargs)
+
+
+class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
+    """A form whose `save(acting_user)` calls a service; its ValidationErrors land on the form."""
+
+    success_message = "Saved."
+
+    def form_valid(self, form):
+        try:
+            self.saved = form.save(self.request.user)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.get_success_message())
+        return redirect(self.get_success_url())
+
+
+class AllocationCreateView(ServiceFormView):
+    permission_required = "grants.add_allocation"
+    form_class = AllocationCreateForm
+    template_name = "grants/allocation_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.fund = get_object_or_404(Fund, code=kwargs["code"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "fund": self.fund}
+
+    def get_initial(self):
+        return {"line_number": selectors.next_line_number(self.fund), "memo": "Award"}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(fund=self.fund, **kwargs)
+
+    def get_success_message(self):
+        line = self.saved
+        return (
+            f"Line {line.line_number} added: {line.organisation.name} "
+            f"{money.format_gbp(services.allocation_awarded(line))}."
+        )
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+class AllocationChangeAmountView(ServiceFormView):
+    permission_required = "grants.change_allocation"
+    form_class = ChangeAmountForm
+    template_name = "grants/allocation_change_amount.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.allocation = get_object_or_404(
+            Allocation.objects.select_related("fund", "organisation"), pk=kwargs["pk"]
+        )
+        self.current = services.allocation_awarded(self.allocation)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "allocation": self.allocation}
+
+    def get_initial(self):
+        return {"amount": self.current.amount, "shown_amount": self.current.amount}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(allocation=self.allocation, current=self.current, **kwargs)
+
+    def get_success_message(self):
+        if self.saved is None:
+            return f"The amount was already {money.format_gbp(self.current)}; nothing was recorded."
+        return (
+            f"Line {self.allocation.line_number} changed by {money.format_gbp(self.saved.amount)} "
+            f"to {money.format_gbp(services.allocation_awarded(self.allocation))}."
+        )
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.allocation.fund.code])
+
+
+class OrganisationCreateView(ServiceFormView):
+    permission_required = "grants.add_organisation"
+    form_class = OrganisationForm
+    template_name = "grants/organisation_form.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=self.safe_next(), **kwargs)
+
+    def safe_next(self):
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        allowed = url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        )
+        return target if allowed else ""
+
+    def get_success_message(self):
+        return f"{self.saved.name} added."
+
+    def get_success_url(self):
+        return self.safe_next() or reverse("grants:organisation_detail", args=[self.saved.pk])
 
 
 class FundMojReturnView(LoginRequiredMixin, View):

@@ -3,16 +3,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 admin.site.site_header = "Grant allocation ledger"
 admin.site.site_title = "Grant ledger admin"
 admin.site.index_title = "Funds, organisations and allocations"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="grants:fund_list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
-    path("funds/", include("grants.urls")),
+    path("", include("grants.urls")),
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import tempfile
 import zipfile
 
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from grants import money
 from grants.exports import three_sixty_giving
 from grants.exports.files import (
     build_moj_return_into,
@@ -63,3 +65,43 @@ def three_sixty_giving_response(fund, file_format: str) -> FileResponse:
         filename=three_sixty_giving_filename(fund.code, file_format, timezone.localdate()),
         content_type=three_sixty_giving.FORMATS[file_format],
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text for a CSV meant to be opened in Excel: a leading apostrophe keeps `=...` from running
+    as a formula (OWASP's advice for CSV injection); the apostrophe is not shown in the cell."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def allocations_csv_response(lines, filename: str) -> StreamingHttpResponse:
+    """The given allocation lines as CSV, streamed row by row from a database iterator."""
+    writer = csv.writer(_Echo())
+    header = ["Fund", "No.", "Organisation", "Service", "Thematic area", "Funding category", "Amount (GBP)"]
+
+    def rows():
+        yield "\ufeff"  # so Excel reads the file as UTF-8 (£, accents)
+        yield writer.writerow(header)
+        for line in lines.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    line.fund.code,
+                    line.line_number,
+                    spreadsheet_safe(str(line.organisation)),
+                    spreadsheet_safe(line.service),
+                    spreadsheet_safe(line.thematic_area.name),
+                    spreadsheet_safe(line.funding_category.name),
+                    money.as_string(money.from_aggregate(line.awarded)),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,109 @@
+"""Forms for finance staff. Each hands its cleaned data to one service; errors sit beside their field."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from grants import money, services
+from grants.models import Allocation, FundingCategory, Organisation, ThematicArea
+
+AMOUNT = {"max_digits": money.MAX_DIGITS, "decimal_places": money.DECIMAL_PLACES}
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class AllocationCreateForm(forms.Form):
+    line_number = forms.IntegerField(
+        label="Line number", min_value=1, help_text="Its number in the fund's allocation table."
+    )
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.order_by("name"))
+    service = forms.CharField(
+        required=False, max_length=200, help_text='Optional, e.g. "Domestic Abuse Service".'
+    )
+    thematic_area = forms.ModelChoiceField(queryset=ThematicArea.objects.all())
+    funding_category = forms.ModelChoiceField(queryset=FundingCategory.objects.all())
+    amount = forms.DecimalField(
+        label="Amount (£)", min_value=Decimal("0.01"), help_text="Pounds and pence, e.g. 12500.00.", **AMOUNT
+    )
+    effective_date = forms.DateField(label="Award date", initial=timezone.localdate, widget=DATE_INPUT)
+    memo = forms.CharField(
+        label="Source or reason",
+        max_length=500,
+        help_text="Kept with the award entry, e.g. the award letter's reference.",
+    )
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+
+    def clean_line_number(self):
+        number = self.cleaned_data["line_number"]
+        if Allocation.objects.filter(fund=self.fund, line_number=number).exists():
+            raise ValidationError(f"Line {number} is already taken in this fund.")
+        return number
+
+    def save(self, acting_user) -> Allocation:
+        return services.allocation_create(fund=self.fund, acting_user=acting_user, **self.cleaned_data)
+
+
+class ChangeAmountForm(forms.Form):
+    amount = forms.DecimalField(label="New amount (£)", min_value=Decimal("0.00"), **AMOUNT)
+    effective_date = forms.DateField(label="Effective date", initial=timezone.localdate, widget=DATE_INPUT)
+    memo = forms.CharField(
+        label="Reason for the change",
+        max_length=500,
+        help_text="Kept with the variation entry, e.g. the revised award letter.",
+    )
+    # The amount the page showed: a change someone else made since is reported, not undone.
+    shown_amount = forms.DecimalField(widget=forms.HiddenInput, **AMOUNT)
+
+    def __init__(self, *args, allocation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allocation = allocation
+
+    def save(self, acting_user):
+        data = self.cleaned_data
+        return services.allocation_set_amount(
+            allocation=self.allocation,
+            amount=data["amount"],
+            expected_current=data["shown_amount"],
+            effective_date=data["effective_date"],
+            memo=data["memo"],
+            acting_user=acting_user,
+        )
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(max_length=300)
+    short_name = forms.CharField(required=False, max_length=50, help_text="Acronym, e.g. BCWA.")
+    charity_number = forms.CharField(required=False, max_length=20)
+    company_number = forms.CharField(
+        required=False, max_length=20, help_text="As registered, leading zeros included."
+    )
+    org_identifier = forms.CharField(
+        label="Organisation identifier",
+        required=False,
+        max_length=100,
+        help_text="Only where the charity and company numbers do not give one, e.g. GB-EDU-123456.",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        existing = Organisation.objects.filter(name__iexact=name).first()
+        if existing is not None:
+            raise ValidationError(f"{existing.name} is already in the ledger.")
+        return name
+
+    def save(self, acting_user) -> Organisation:
+        return services.organisation_create(acting_user=acting_user, **self.cleaned_data)

@@ -1,0 +1,71 @@
+"""The allocation table that serves the fund page and the all-funds allocations page."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from grants import money
+from grants.models import Allocation
+
+NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}, "tf": {"class": "num"}}
+
+
+class AmountColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUMBER)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return money.format_gbp(money.from_aggregate(value))
+
+
+class AllocationTable(tables.Table):
+    fund = tables.Column(
+        accessor="fund__code",
+        verbose_name="Fund",
+        order_by=("fund__code", "line_number"),
+        linkify=lambda record: reverse("grants:fund_detail", args=[record.fund.code]),
+    )
+    line_number = tables.Column(verbose_name="No.", attrs=NUMBER)
+    organisation = tables.Column(
+        order_by=("organisation__name",),
+        linkify=lambda record: reverse("grants:organisation_detail", args=[record.organisation_id]),
+    )
+    service = tables.Column(order_by=("service",))
+    thematic_area = tables.Column(accessor="thematic_area__name", verbose_name="Thematic area")
+    funding_category = tables.Column(accessor="funding_category__name", verbose_name="Funding category")
+    awarded = AmountColumn(verbose_name="Amount")
+    change = tables.Column(
+        accessor="pk", verbose_name="", orderable=False, empty_values=(), exclude_from_export=True
+    )
+
+    class Meta:
+        model = Allocation
+        fields = []
+        sequence = [
+            "fund",
+            "line_number",
+            "organisation",
+            "service",
+            "thematic_area",
+            "funding_category",
+            "awarded",
+            "change",
+        ]
+        order_by = ("line_number",)
+        empty_text = "No allocations match."
+        template_name = "includes/table.html"
+
+    def __init__(self, *args, footer_total, show_fund=True, can_change=False, **kwargs):
+        exclude = [name for name, shown in (("fund", show_fund), ("change", can_change)) if not shown]
+        super().__init__(*args, exclude=exclude, **kwargs)
+        self.footer_total = footer_total
+        self.columns[self.sequence[0] if show_fund else "line_number"].column.footer = "Total"
+        self.columns["awarded"].column.footer = money.format_gbp(footer_total)
+
+    def render_change(self, record):
+        return format_html(
+            '<a href="{}">Change amount<span class="visually-hidden"> of line {}</span></a>',
+            reverse("grants:allocation_change_amount", args=[record.pk]),
+            record.line_number,
+        )
