@@ -7,7 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from grants import money, services
-from grants.models import Allocation, FundingCategory, Organisation, ThematicArea
+from grants.models import (
+    CHARITY_NUMBER,
+    COMPANY_NUMBER,
+    ORG_IDENTIFIER,
+    Allocation,
+    FundingCategory,
+    Organisation,
+    ThematicArea,
+)
 
 AMOUNT = {"max_digits": money.MAX_DIGITS, "decimal_places": money.DECIMAL_PLACES}
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -86,15 +94,19 @@ class ChangeAmountForm(forms.Form):
 class OrganisationForm(forms.Form):
     name = forms.CharField(max_length=300)
     short_name = forms.CharField(required=False, max_length=50, help_text="Acronym, e.g. BCWA.")
-    charity_number = forms.CharField(required=False, max_length=20)
+    charity_number = forms.CharField(required=False, max_length=20, validators=[CHARITY_NUMBER])
     company_number = forms.CharField(
-        required=False, max_length=20, help_text="As registered, leading zeros included."
+        required=False,
+        max_length=20,
+        validators=[COMPANY_NUMBER],
+        help_text="As Companies House writes it: 8 characters, leading zeros included.",
     )
     org_identifier = forms.CharField(
         label="Organisation identifier",
         required=False,
         max_length=100,
-        help_text="Only where the charity and company numbers do not give one, e.g. GB-EDU-123456.",
+        validators=[ORG_IDENTIFIER],
+        help_text="For open data, where the charity or company number does not give one, e.g. GB-EDU-123456.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

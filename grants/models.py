@@ -28,6 +28,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
@@ -299,6 +300,22 @@ class CategoryBudget(models.Model):
         return f"{self.fund.code} {self.funding_category}: {money.format_gbp(self.amount)}"
 
 
+CHARITY_NUMBER = RegexValidator(
+    r"^(\d{6,8}(-\d{1,2})?|SC\d{6}|NIC\d{6})$",
+    "A charity number is 6 to 8 digits (e.g. 1106046), SC and 6 digits in Scotland (SC012345) "
+    "or NIC and 6 digits in Northern Ireland (NIC100002).",
+)
+COMPANY_NUMBER = RegexValidator(
+    r"^(\d{8}|[A-Z]{2}\d{6})$",
+    "A company number has 8 characters as Companies House writes it, leading zeros included "
+    "(e.g. 01234567 or SC123456).",
+)
+ORG_IDENTIFIER = RegexValidator(
+    r"^[A-Z]{2}-[A-Z0-9]+-\S+$",
+    "An organisation identifier is a list code and an id as on org-id.guide, e.g. GB-EDU-123456.",
+)
+
+
 class OrganisationQuerySet(models.QuerySet):
     def get_by_natural_key(self, name):
         return self.get(name=name)
@@ -309,17 +326,21 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=300)
     short_name = models.CharField(max_length=50, blank=True, help_text="Acronym, e.g. BCWA.")
-    charity_number = models.CharField(max_length=20, blank=True)
+    charity_number = models.CharField(max_length=20, blank=True, validators=[CHARITY_NUMBER])
     company_number = models.CharField(
-        max_length=20, blank=True, help_text="Kept as text: company numbers have leading zeros."
+        max_length=20,
+        blank=True,
+        validators=[COMPANY_NUMBER],
+        help_text="As Companies House writes it: 8 characters, leading zeros included.",
     )
     org_identifier = models.CharField(
         "organisation identifier",
         max_length=100,
         blank=True,
+        validators=[ORG_IDENTIFIER],
         help_text=(
-            "Only where the charity and company numbers do not give one: an org-id.guide identifier "
-            "such as GB-EDU-123456 or GB-NHS-RQ3."
+            "An org-id.guide identifier (e.g. GB-EDU-123456) to use in open data instead of one made "
+            "from the charity or company number."
         ),
     )
     notes = models.TextField(blank=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import getpass
 import importlib.metadata
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -15,7 +17,13 @@ from djmoney.money import Money
 
 from grants import money
 from grants.exports.moj_return import MojReturnData, ReturnLine
-from grants.exports.three_sixty_giving import Grant, Recipient, package_json, recipient_identifier
+from grants.exports.three_sixty_giving import (
+    BeneficiaryLocation,
+    Grant,
+    Recipient,
+    package_json,
+    recipient_identifier,
+)
 from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry, Organisation
 from grants.reconciliation import (
     FundReconciliation,
@@ -52,7 +60,7 @@ class FundPage:
     fund: Fund
     reconciliation: FundReconciliation
     allocations: QuerySet[Allocation]
-    unregistered_recipients: QuerySet[Organisation]
+    unregistered_recipients: list[Organisation]
     open_data_ready: bool
 
 
@@ -69,21 +77,24 @@ def fund_page(fund: Fund) -> FundPage:
         reconciliation=reconcile(fund),
         allocations=allocations,
         unregistered_recipients=unregistered_recipients(fund),
-        open_data_ready=bool(
-            settings.LEDGER_360GIVING_PREFIX.strip() and settings.LEDGER_OFFICE_ORG_ID.strip()
-        ),
+        open_data_ready=three_sixty_giving_problem() is None,
     )
 
 
-def unregistered_recipients(fund: Fund) -> QuerySet[Organisation]:
+def unregistered_recipients(fund: Fund) -> list[Organisation]:
     """The fund's recipients whose 360Giving identifier would be made from the office's prefix."""
-    return (
-        Organisation.objects.filter(
-            allocations__fund=fund, charity_number="", company_number="", org_identifier=""
-        )
-        .distinct()
-        .order_by("name")
-    )
+    organisations = Organisation.objects.filter(allocations__fund=fund).distinct().order_by("name")
+    return [
+        organisation
+        for organisation in organisations
+        if recipient_identifier(
+            org_identifier=organisation.org_identifier,
+            charity_number=organisation.charity_number,
+            company_number=organisation.company_number,
+            prefix="",
+            internal_id=organisation.pk,
+        )[1]
+    ]
 
 
 def _with_short_name(name: str, short_name: str) -> str:
@@ -190,7 +201,8 @@ class ThreeSixtyGivingExport:
         )
 
 
-def three_sixty_giving_settings() -> tuple[str, str]:
+def three_sixty_giving_problem() -> str | None:
+    """What stops a 360Giving export under the current settings, or None when it can run."""
     prefix = settings.LEDGER_360GIVING_PREFIX.strip()
     office_id = settings.LEDGER_OFFICE_ORG_ID.strip()
     missing = [
@@ -199,11 +211,34 @@ def three_sixty_giving_settings() -> tuple[str, str]:
         if not value
     ]
     if missing:
-        raise ThreeSixtyGivingNotConfigured(
+        return (
             f"Set {' and '.join(missing)} (see .env.example): 360Giving data names the publisher by its "
             "own identifiers, and the ledger does not make them up."
         )
-    return prefix, office_id
+    if not re.fullmatch(r"360G-[A-Za-z0-9_-]+", prefix):
+        return (
+            f"LEDGER_360GIVING_PREFIX is {prefix!r}; a 360Giving prefix looks like 360G-abc, as "
+            "360Giving issued it."
+        )
+    return None
+
+
+def three_sixty_giving_settings() -> tuple[str, str]:
+    problem = three_sixty_giving_problem()
+    if problem is not None:
+        raise ThreeSixtyGivingNotConfigured(problem)
+    return settings.LEDGER_360GIVING_PREFIX.strip(), settings.LEDGER_OFFICE_ORG_ID.strip()
+
+
+def beneficiary_location() -> BeneficiaryLocation | None:
+    name = settings.LEDGER_BENEFICIARY_LOCATION_NAME.strip()
+    if not name:
+        return None
+    return BeneficiaryLocation(
+        name=name,
+        geo_code=settings.LEDGER_BENEFICIARY_LOCATION_CODE.strip(),
+        geo_code_type=settings.LEDGER_BENEFICIARY_LOCATION_CODE_TYPE.strip(),
+    )
 
 
 def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
@@ -220,9 +255,15 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
         .select_related("organisation", "thematic_area", "funding_category")
         .order_by("line_number")
     )
-    period = f"{fund.spend_start:%-d %B %Y} to {fund.spend_end:%-d %B %Y}"
+    period = f"{long_date(fund.spend_start)} to {long_date(fund.spend_end)}"
+    location = beneficiary_location()
     grants = []
     for line in lines:
+        if line.award_date is None:
+            raise ThreeSixtyGivingNotConfigured(
+                f"Line {line.line_number} of {fund.code} has no award entry, so it has no award date; "
+                "record its award before publishing."
+            )
         organisation = line.organisation
         identifier, generated = recipient_identifier(
             org_identifier=organisation.org_identifier,
@@ -256,6 +297,7 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
                 programme_code=fund.code,
                 programme_title=fund.name,
                 last_modified=timezone.localtime(line.last_modified),
+                beneficiary_location=location,
             )
         )
     package = package_json(
@@ -363,3 +405,8 @@ def organisation_summaries() -> QuerySet[Organisation]:
 def next_line_number(fund: Fund) -> int:
     highest = Allocation.objects.filter(fund=fund).aggregate(highest=Max("line_number"))["highest"]
     return (highest or 0) + 1
+
+
+def long_date(day: datetime.date) -> str:
+    """23 March 2020 (strftime's %-d is not portable)."""
+    return f"{day.day} {day:%B %Y}"

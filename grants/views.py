@@ -17,6 +17,7 @@ from grants.exports.downloads import (
     moj_return_response,
     three_sixty_giving_response,
 )
+from grants.exports.files import InvalidOpenData
 from grants.exports.three_sixty_giving import FORMATS
 from grants.filters import AllocationFilter
 from grants.forms import AllocationCreateForm, ChangeAmountForm, OrganisationForm, apply_service_errors
@@ -247,6 +248,6 @@ class FundThreeSixtyGivingView(LoginRequiredMixin, View):
         fund = get_object_or_404(Fund, code=code)
         try:
             return three_sixty_giving_response(fund, file_format)
-        except selectors.ThreeSixtyGivingNotConfigured as error:
+        except (selectors.ThreeSixtyGivingNotConfigured, InvalidOpenData) as error:
             messages.error(request, str(error))
             return redirect("grants:fund_detail", code=fund.code)

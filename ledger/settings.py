@@ -157,5 +157,9 @@ LOGGING = {
 # prefix 360Giving assigned to it (360G-...). Exports refuse to run until both are set.
 LEDGER_OFFICE_ORG_ID = os.environ.get("LEDGER_OFFICE_ORG_ID", "")
 LEDGER_360GIVING_PREFIX = os.environ.get("LEDGER_360GIVING_PREFIX", "")
+# Optional: where the beneficiaries are (the force area), e.g. "West Midlands", "E23000014", "PFA".
+LEDGER_BENEFICIARY_LOCATION_NAME = os.environ.get("LEDGER_BENEFICIARY_LOCATION_NAME", "")
+LEDGER_BENEFICIARY_LOCATION_CODE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE", "")
+LEDGER_BENEFICIARY_LOCATION_CODE_TYPE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE_TYPE", "")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

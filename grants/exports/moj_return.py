@@ -221,7 +221,7 @@ def _write_allocations(
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(HEADER_ROW)
     sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}')
-    prepared = data.prepared_at.strftime("%-d %B %Y")
+    prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
     sheet.set_footer(f"&LPrepared {prepared} by {_header_text(data.prepared_by)}&RPage &P of &N")
 
     sheet.write_string(0, 0, data.fund_name, formats.title)

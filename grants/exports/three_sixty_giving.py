@@ -18,7 +18,7 @@ import datetime
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +55,8 @@ def recipient_identifier(
 ) -> tuple[str, bool]:
     """The org-id for a recipient, and whether it had to be made from the 360G prefix.
 
+    The numbers arrive as the ledger stores them, already checked by the model's validators.
+
     An explicit org-id wins; then the charity number (GB-SC- for Scottish charities, GB-NIC- for
     Northern Irish ones, GB-CHC- for England and Wales); then the company number, leading zeros kept;
     and only then `<prefix>-ORG-<id>`, as the standard's guidance says for unregistered recipients.
@@ -75,6 +77,16 @@ def recipient_identifier(
 
 
 @dataclass(frozen=True)
+class BeneficiaryLocation:
+    """Where the beneficiaries are: for a police and crime commissioner, the force area."""
+
+    name: str
+    geo_code: str = ""
+    geo_code_type: str = ""
+    country_code: str = "GB"
+
+
+@dataclass(frozen=True)
 class Grant:
     identifier: str
     title: str
@@ -89,10 +101,15 @@ class Grant:
     programme_code: str
     programme_title: str
     last_modified: datetime.datetime
+    beneficiary_location: BeneficiaryLocation | None = None
+
+
+def _location(attribute: str) -> Callable[[Grant], str]:
+    return lambda grant: getattr(grant.beneficiary_location, attribute) if grant.beneficiary_location else ""
 
 
 # The standard's titles for the columns we fill, in the order its template gives them.
-COLUMNS: list[tuple[str, callable]] = [
+COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Identifier", lambda g: g.identifier),
     ("Title", lambda g: g.title),
     ("Description", lambda g: g.description),
@@ -105,6 +122,10 @@ COLUMNS: list[tuple[str, callable]] = [
     ("Recipient Org:Name", lambda g: g.recipient.name),
     ("Recipient Org:Charity Number", lambda g: g.recipient.charity_number),
     ("Recipient Org:Company Number", lambda g: g.recipient.company_number),
+    ("Beneficiary Location:Name", _location("name")),
+    ("Beneficiary Location:Country Code", _location("country_code")),
+    ("Beneficiary Location:Geographic Code", _location("geo_code")),
+    ("Beneficiary Location:Geographic Code Type", _location("geo_code_type")),
     ("Funding Org:Identifier", lambda g: g.funder_identifier),
     ("Funding Org:Name", lambda g: g.funder_name),
     ("Grant Programme:Code", lambda g: g.programme_code),
@@ -113,18 +134,13 @@ COLUMNS: list[tuple[str, callable]] = [
 ]
 
 
-def standard_column_titles() -> list[str]:
-    """Every column title of the standard's grants sheet, in the template's order."""
-    return (SCHEMA_FOLDER / "grants-sheet-column-titles.txt").read_text().split("\n")[:-1]
-
-
 def grant_json(grant: Grant) -> dict:
     recipient = {"id": grant.recipient.identifier, "name": grant.recipient.name}
     if grant.recipient.charity_number:
         recipient["charityNumber"] = grant.recipient.charity_number
     if grant.recipient.company_number:
         recipient["companyNumber"] = grant.recipient.company_number
-    return {
+    data = {
         "id": grant.identifier,
         "title": grant.title,
         "description": grant.description,
@@ -139,6 +155,15 @@ def grant_json(grant: Grant) -> dict:
         "grantProgramme": [{"code": grant.programme_code, "title": grant.programme_title}],
         "dateModified": grant.last_modified.isoformat(timespec="seconds"),
     }
+    location = grant.beneficiary_location
+    if location is not None:
+        place = {"name": location.name, "countryCode": location.country_code}
+        if location.geo_code:
+            place["geoCode"] = location.geo_code
+        if location.geo_code_type:
+            place["geoCodeType"] = location.geo_code_type
+        data["beneficiaryLocation"] = [place]
+    return data
 
 
 def package_json(
@@ -237,7 +262,10 @@ def write_xlsx(grants: Iterable[Grant], output: str | BinaryIO) -> None:
             if isinstance(cell, Decimal):
                 sheet.write_number(row, column, cell, money)
             elif isinstance(cell, datetime.datetime):
-                sheet.write_datetime(row, column, cell.replace(tzinfo=None), timestamp)
+                # Spreadsheet times carry no zone, and 360Giving's tools read them as UTC.
+                sheet.write_datetime(
+                    row, column, cell.astimezone(datetime.UTC).replace(tzinfo=None), timestamp
+                )
             elif isinstance(cell, datetime.date):
                 sheet.write_datetime(row, column, cell, date)
             elif cell:

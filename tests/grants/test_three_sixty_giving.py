@@ -284,3 +284,107 @@ def test_without_settings_the_download_explains_what_to_set(client, officer, see
     page = response.content.decode()
     assert "Set LEDGER_OFFICE_ORG_ID (see .env.example)" in page
     assert "To publish 360Giving data, set" in page
+
+
+def test_beneficiary_location_is_published_when_set(seed_fund, tmp_path, settings):
+    settings.LEDGER_BENEFICIARY_LOCATION_NAME = "West Midlands"
+    settings.LEDGER_BENEFICIARY_LOCATION_CODE = "E23000014"
+    settings.LEDGER_BENEFICIARY_LOCATION_CODE_TYPE = "PFA"
+    json_path, _ = export(seed_fund, "json", tmp_path)
+    package = json.loads(json_path.read_text())
+    assert list(standard_validator().iter_errors(package)) == []
+    assert package["grants"][0]["beneficiaryLocation"] == [
+        {"name": "West Midlands", "countryCode": "GB", "geoCode": "E23000014", "geoCodeType": "PFA"}
+    ]
+    csv_path, _ = export(seed_fund, "csv", tmp_path)
+    row = next(csv.DictReader(csv_path.open()))
+    assert (row["Beneficiary Location:Name"], row["Beneficiary Location:Geographic Code Type"]) == (
+        "West Midlands",
+        "PFA",
+    )
+
+
+def test_without_a_beneficiary_location_none_is_published(seed_fund, tmp_path):
+    json_path, _ = export(seed_fund, "json", tmp_path)
+    assert "beneficiaryLocation" not in json.loads(json_path.read_text())["grants"][0]
+
+
+def test_a_prefix_that_is_not_a_360giving_prefix_is_refused(seed_fund, settings, tmp_path):
+    settings.LEDGER_360GIVING_PREFIX = "opccwm"
+    with pytest.raises(CommandError) as error:
+        call_command("export_360giving", "moj-ecf-2020", "-o", str(tmp_path / "g.json"))
+    assert str(error.value) == (
+        "LEDGER_360GIVING_PREFIX is 'opccwm'; a 360Giving prefix looks like 360G-abc, as 360Giving issued it."
+    )
+
+
+def test_spreadsheet_times_are_utc_as_360givings_tools_read_them(db, tmp_path):
+    import datetime
+
+    from grants.models import LedgerEntry
+
+    fund = FundFactory()
+    line = AllocationFactory(fund=fund)
+    # A change recorded at 09:30 UTC on a summer's day, 10:30 in London: the line's last change.
+    summer = datetime.datetime(2099, 7, 1, 9, 30, tzinfo=datetime.UTC)
+    LedgerEntry.objects.create(
+        allocation=line,
+        kind="variation",
+        amount=Decimal("1.00"),
+        effective_date=datetime.date(2099, 7, 1),
+        memo="Summer change",
+        recorded_at=summer,
+    )
+    path, result = export(fund, "xlsx", tmp_path)
+    assert result.grants[0].last_modified.utcoffset() == datetime.timedelta(hours=1)
+    sheet = openpyxl.load_workbook(path)["grants"]
+    column = [cell.value for cell in sheet[1]].index("Last Modified")
+    assert sheet.cell(2, column + 1).value == summer.replace(tzinfo=None)
+
+
+def test_the_xlsx_download_holds_the_grants(client, officer, seed_fund):
+    client.force_login(officer)
+    response = client.get(reverse("grants:fund_360giving", args=["moj-ecf-2020", "xlsx"]))
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))["grants"]
+    assert sheet.max_row == 17
+    assert sheet["A2"].value == "360G-opccwm-moj-ecf-2020-1"
+
+
+def test_a_fund_without_lines_explains_instead_of_failing(client, officer, db):
+    fund = FundFactory(code="empty-fund")
+    client.force_login(officer)
+    page = client.get(reverse("grants:fund_detail", args=["empty-fund"])).content.decode()
+    assert "Once the fund has allocations they can be published" in page
+    response = client.get(reverse("grants:fund_360giving", args=[fund.code, "json"]), follow=True)
+    assert response.redirect_chain == [(reverse("grants:fund_detail", args=["empty-fund"]), 302)]
+    assert "grants: [] should be non-empty" in response.content.decode()
+
+
+def test_export_takes_the_same_number_of_queries_whatever_the_fund_size(
+    db, tmp_path, django_assert_max_num_queries
+):
+    counts = []
+    for size in (2, 20):
+        fund = FundFactory()
+        for n in range(1, size + 1):
+            AllocationFactory(fund=fund, line_number=n)
+        with django_assert_max_num_queries(5) as captured:
+            write_three_sixty_giving(fund, "json", tmp_path / f"{size}.json")
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("company_number", "1234567", "A company number has 8 characters as Companies House writes it"),
+        ("charity_number", "NI100002", "A charity number is 6 to 8 digits"),
+        ("org_identifier", "gb-chc-123", "An organisation identifier is a list code and an id"),
+    ],
+)
+def test_badly_formed_registered_numbers_are_refused(db, field, value, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        Organisation(name="Provider", **{field: value}).full_clean()
+    assert error.value.message_dict[field][0].startswith(message)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from grants.exports.files import InvalidOpenData, three_sixty_giving_filename, write_three_sixty_giving
+from grants.exports.three_sixty_giving import FORMATS
 from grants.models import Fund
 from grants.selectors import ThreeSixtyGivingNotConfigured
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("fund_code", help="The fund's code, e.g. moj-ecf-2020.")
-        parser.add_argument("--format", choices=["xlsx", "csv", "json"], default="xlsx")
+        parser.add_argument("--format", choices=sorted(FORMATS), default="xlsx")
         parser.add_argument("-o", "--output", type=Path, help="Where to write the file.")
 
     def handle(self, *args, fund_code, format, output, **options):
