@@ -25,16 +25,20 @@ class AllocationTable(tables.Table):
         verbose_name="Fund",
         order_by=("fund__code", "line_number"),
         linkify=lambda record: reverse("grants:fund_detail", args=[record.fund.code]),
+        footer="Total",
     )
-    line_number = tables.Column(verbose_name="No.", attrs=NUMBER)
+    line_number = tables.Column(
+        verbose_name="No.", attrs=NUMBER, footer=lambda table: "" if table.show_fund else "Total"
+    )
     organisation = tables.Column(
         order_by=("organisation__name",),
         linkify=lambda record: reverse("grants:organisation_detail", args=[record.organisation_id]),
     )
-    service = tables.Column(order_by=("service",))
+    service = tables.Column(order_by=("service",), default="")
     thematic_area = tables.Column(accessor="thematic_area__name", verbose_name="Thematic area")
     funding_category = tables.Column(accessor="funding_category__name", verbose_name="Funding category")
-    awarded = AmountColumn(verbose_name="Amount")
+    # The footer is the database's total of every filtered line, not only this page's.
+    awarded = AmountColumn(verbose_name="Amount", footer=lambda table: money.format_gbp(table.footer_total))
     change = tables.Column(
         accessor="pk", verbose_name="", orderable=False, empty_values=(), exclude_from_export=True
     )
@@ -54,14 +58,14 @@ class AllocationTable(tables.Table):
         ]
         order_by = ("line_number",)
         empty_text = "No allocations match."
+        attrs = {"class": "allocations"}
         template_name = "includes/table.html"
 
     def __init__(self, *args, footer_total, show_fund=True, can_change=False, **kwargs):
         exclude = [name for name, shown in (("fund", show_fund), ("change", can_change)) if not shown]
         super().__init__(*args, exclude=exclude, **kwargs)
         self.footer_total = footer_total
-        self.columns[self.sequence[0] if show_fund else "line_number"].column.footer = "Total"
-        self.columns["awarded"].column.footer = money.format_gbp(footer_total)
+        self.show_fund = show_fund
 
     def render_change(self, record):
         return format_html(

@@ -1,0 +1,384 @@
+"""The finance officers' pages: dashboard, tables, filters, CSV, organisation pages and entry forms."""
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from grants import services
+from grants.models import Allocation, FundingCategory, LedgerEntry, Organisation, ThematicArea
+from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, UserFactory
+
+FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
+
+
+@pytest.fixture
+def signed_in(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def page_text(response) -> str:
+    return response.content.decode()
+
+
+def table_rows(response) -> list[str]:
+    """The body rows of the page's allocation table, as their text."""
+    html = page_text(response)
+    body = html[html.index('<table class="allocations"') :]
+    body = body[body.index("<tbody") : body.index("</tbody>")]
+    rows = [row.split(">", 1)[1] for row in body.split("<tr")[1:]]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+
+
+def footer_total(response) -> str:
+    html = page_text(response)
+    footer = html[html.rindex("<tfoot") : html.rindex("</tfoot>")]
+    return re.findall(r"£[\d,]+\.\d\d", footer)[-1]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("grants:dashboard"),
+        reverse("grants:fund_list"),
+        FUND,
+        reverse("grants:allocation_list"),
+        reverse("grants:organisation_list"),
+        reverse("grants:organisation_add"),
+        reverse("grants:allocation_add", args=["moj-ecf-2020"]),
+        reverse("password_change"),
+    ],
+)
+def test_every_page_needs_a_login(client, seed_fund, url):
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (302, f"{reverse('login')}?next={url}")
+
+
+def test_dashboard_shows_each_fund_its_reconciliation_and_the_category_chart(signed_in, seed_fund):
+    page = page_text(signed_in.get(reverse("grants:dashboard")))
+    for shown in ["£738,810.53", "£738,810.82", "£0.29", "badge-over-allocated", "Across all funds"]:
+        assert shown in page
+    assert '<svg role="img" aria-labelledby="chart-title chart-desc"' in page
+    assert "DA PCC commissioned: £425,350.63" in page  # the chart's text alternative
+    assert '<th scope="row">Total</th><td></td><td class="num">£738,810.82</td>' in page
+
+
+def test_dashboard_totals_follow_the_chosen_funds(signed_in, seed_fund):
+    other = FundFactory(code="other-fund")
+    AllocationFactory(
+        fund=other, funding_category=FundingCategory.objects.get(code="sexual-violence"), amount="5.00"
+    )
+    everything = page_text(signed_in.get(reverse("grants:dashboard")))
+    assert "£246,116.19" in everything  # Sexual Violence across both funds
+    chosen = page_text(signed_in.get(reverse("grants:dashboard"), {"fund": "other-fund"}))
+    assert "For 1 selected fund" in chosen
+    assert '<th scope="row">Total</th><td></td><td class="num">£5.00</td>' in chosen
+
+
+def test_fund_page_filters_to_a_category_with_its_database_total(signed_in, seed_fund):
+    response = signed_in.get(FUND, {"funding_category": "da-pcc-non-commissioned"})
+    rows = table_rows(response)
+    assert len(rows) == 4
+    assert rows[0].startswith("13 Aaina Hub")
+    assert footer_total(response) == "£67,349.00"
+
+
+def test_fund_page_filters_by_amount_range_and_text(signed_in, seed_fund):
+    by_amount = signed_in.get(FUND, {"amount_min": "100000", "amount_max": "130000"})
+    assert [row.split()[0] for row in table_rows(by_amount)] == ["4", "5"]
+    assert footer_total(by_amount) == "£240,822.74"
+    by_text = signed_in.get(FUND, {"q": "bcwa"})
+    assert [row.split()[0] for row in table_rows(by_text)] == ["1", "4"]
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    by_organisation = signed_in.get(FUND, {"organisation": bcwa.pk})
+    assert footer_total(by_organisation) == "£195,347.39"
+
+
+def test_fund_page_sorts_by_amount(signed_in, seed_fund):
+    descending = table_rows(signed_in.get(FUND, {"sort": "-awarded"}))
+    assert "£130,005.67" in descending[0] and "£1,265.00" in descending[-1]
+    ascending = table_rows(signed_in.get(FUND, {"sort": "awarded"}))
+    assert "£1,265.00" in ascending[0]
+
+
+def test_fund_page_paginates_and_totals_every_filtered_line(signed_in, db):
+    fund = FundFactory()
+    for n in range(1, 61):
+        AllocationFactory(fund=fund, line_number=n, amount="1.00")
+    response = signed_in.get(reverse("grants:fund_detail", args=[fund.code]))
+    assert len(table_rows(response)) == 50
+    assert "Page 1 of 2 (60 lines)." in page_text(response)
+    assert footer_total(response) == "£60.00"
+
+
+def test_csv_export_holds_the_filtered_lines_as_exact_amounts(signed_in, seed_fund):
+    response = signed_in.get(FUND, {"funding_category": "da-pcc-non-commissioned", "export": "csv"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="allocations_moj-ecf-2020.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Fund",
+        "No.",
+        "Organisation",
+        "Service",
+        "Thematic area",
+        "Funding category",
+        "Amount (GBP)",
+    ]
+    assert [row[-1] for row in rows[1:]] == ["9880.00", "34350.00", "4900.00", "18219.00"]
+
+
+def test_csv_export_keeps_names_that_look_like_formulas_as_text(signed_in, db):
+    fund = FundFactory()
+    AllocationFactory(fund=fund, organisation=OrganisationFactory(name="=HYPERLINK(1)"), service="+1")
+    response = signed_in.get(reverse("grants:fund_detail", args=[fund.code]), {"export": "csv"})
+    (row,) = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))[1:]
+    assert (row[2], row[3]) == ("'=HYPERLINK(1)", "'+1")
+
+
+def test_all_funds_page_filters_by_fund(signed_in, seed_fund):
+    AllocationFactory(fund=FundFactory(code="other-fund"), amount="5.00")
+    everything = signed_in.get(reverse("grants:allocation_list"))
+    assert footer_total(everything) == "£738,815.82"
+    one = signed_in.get(reverse("grants:allocation_list"), {"fund": "other-fund"})
+    assert len(table_rows(one)) == 1 and footer_total(one) == "£5.00"
+
+
+def test_organisation_page_lists_its_lines_across_funds_with_totals(signed_in, seed_fund):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    AllocationFactory(fund=FundFactory(code="other-fund"), organisation=bcwa, amount="10.00")
+    response = signed_in.get(reverse("grants:organisation_detail", args=[bcwa.pk]))
+    page = page_text(response)
+    assert "Black Country Women&#x27;s Aid (BCWA)" in page
+    assert "£195,357.39 (3 lines)" in page
+    assert len(table_rows(response)) == 3
+    listing = page_text(signed_in.get(reverse("grants:organisation_list")))
+    assert '<td class="num">2</td><td class="num">£195,347.39</td>' not in listing
+    assert '<td class="num">3</td><td class="num">£195,357.39</td>' in listing
+
+
+# Entry ---------------------------------------------------------------------------------------------
+
+
+def add_form(seed_fund, **changes):
+    data = {
+        "line_number": "17",
+        "organisation": Organisation.objects.get(name="Roshni").pk,
+        "service": "Outreach",
+        "thematic_area": ThematicArea.objects.get(code="domestic-abuse").pk,
+        "funding_category": FundingCategory.objects.get(code="da-pcc-commissioned").pk,
+        "amount": "100.00",
+        "effective_date": "2020-09-01",
+        "memo": "Top-up letter 1 September 2020",
+    }
+    return {**data, **changes}
+
+
+def test_adding_an_allocation_records_its_award_and_returns_to_the_fund(signed_in, staff_user, seed_fund):
+    form_page = page_text(signed_in.get(reverse("grants:allocation_add", args=["moj-ecf-2020"])))
+    assert 'name="line_number" value="17"' in form_page  # the next free number
+    response = signed_in.post(
+        reverse("grants:allocation_add", args=["moj-ecf-2020"]), add_form(seed_fund), follow=True
+    )
+    assert response.redirect_chain == [(FUND, 302)]
+    page = page_text(response)
+    assert "Line 17 added: Roshni £100.00." in page
+    assert "The allocations come to £100.29 more than the control total." in page
+    entry = LedgerEntry.objects.get(allocation__line_number=17)
+    assert (entry.kind, str(entry.amount.amount), entry.recorded_by) == ("award", "100.00", staff_user)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"amount": "12.345"}, "amount", "Ensure that there are no more than 2 decimal places."),
+        ({"amount": "0"}, "amount", "Ensure this value is greater than or equal to 0.01."),
+        ({"amount": "lots"}, "amount", "Enter a number."),
+        ({"line_number": "4"}, "line_number", "Line 4 is already taken in this fund."),
+        ({"memo": ""}, "memo", "This field is required."),
+    ],
+)
+def test_bad_allocation_input_is_shown_beside_its_field_and_saves_nothing(
+    signed_in, seed_fund, changes, field, message
+):
+    response = signed_in.post(
+        reverse("grants:allocation_add", args=["moj-ecf-2020"]), add_form(seed_fund, **changes)
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+    assert message in page_text(response)
+    assert Allocation.objects.filter(fund=seed_fund).count() == 16
+
+
+def test_the_same_organisation_and_service_twice_is_refused_in_words(signed_in, seed_fund):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    data = add_form(seed_fund, organisation=bcwa.pk, service="Domestic Abuse Service")
+    response = signed_in.post(reverse("grants:allocation_add", args=["moj-ecf-2020"]), data)
+    assert response.context["form"].non_field_errors() == [
+        "This fund already has a line for that organisation and service."
+    ]
+
+
+def test_a_user_without_permission_cannot_add_or_change(client, seed_fund):
+    client.force_login(UserFactory(username="viewer"))
+    line = Allocation.objects.get(fund=seed_fund, line_number=1)
+    assert client.get(reverse("grants:allocation_add", args=["moj-ecf-2020"])).status_code == 403
+    assert client.get(reverse("grants:allocation_change_amount", args=[line.pk])).status_code == 403
+    assert client.post(reverse("grants:organisation_add"), {"name": "X"}).status_code == 403
+    assert "Change amount" not in page_text(client.get(FUND))
+
+
+def test_a_user_given_the_permission_can_add(client, seed_fund):
+    user = UserFactory(username="officer-with-rights")
+    user.user_permissions.add(Permission.objects.get(codename="add_allocation"))
+    client.force_login(user)
+    assert client.get(reverse("grants:allocation_add", args=["moj-ecf-2020"])).status_code == 200
+
+
+def test_changing_an_amount_records_a_variation_with_its_reason(signed_in, staff_user, seed_fund):
+    line = Allocation.objects.get(fund=seed_fund, line_number=8)
+    url = reverse("grants:allocation_change_amount", args=[line.pk])
+    assert 'name="shown_amount" value="1265.00"' in page_text(signed_in.get(url))
+    data = {
+        "amount": "1265.50",
+        "shown_amount": "1265.00",
+        "effective_date": "2020-09-01",
+        "memo": "Revised bid",
+    }
+    response = signed_in.post(url, data, follow=True)
+    assert response.redirect_chain == [(FUND, 302)]
+    assert "Line 8 changed by £0.50 to £1,265.50." in page_text(response)
+    variation = line.entries.get(kind="variation")
+    assert (str(variation.amount.amount), variation.memo, variation.recorded_by) == (
+        "0.50",
+        "Revised bid",
+        staff_user,
+    )
+
+
+def test_a_stale_change_is_refused_beside_the_amount(signed_in, seed_fund):
+    line = Allocation.objects.get(fund=seed_fund, line_number=8)
+    services.allocation_set_amount(allocation=line, amount="1300.00", memo="Colleague", acting_user=None)
+    data = {"amount": "1265.50", "shown_amount": "1265.00", "effective_date": "2020-09-01", "memo": "Mine"}
+    response = signed_in.post(reverse("grants:allocation_change_amount", args=[line.pk]), data)
+    assert response.context["form"].errors == {
+        "amount": [
+            "Someone else has changed this line's amount to £1,300.00 since you opened it. "
+            "Reload the page to see their change, then try again."
+        ]
+    }
+    assert services.allocation_awarded(line).amount == Decimal("1300.00")
+
+
+def test_setting_the_same_amount_says_nothing_was_recorded(signed_in, seed_fund):
+    line = Allocation.objects.get(fund=seed_fund, line_number=8)
+    data = {"amount": "1265.00", "shown_amount": "1265.00", "effective_date": "2020-09-01", "memo": "Check"}
+    response = signed_in.post(reverse("grants:allocation_change_amount", args=[line.pk]), data, follow=True)
+    assert "The amount was already £1,265.00; nothing was recorded." in page_text(response)
+    assert line.entries.count() == 1
+
+
+def test_adding_an_organisation_returns_to_where_the_user_came_from(signed_in, seed_fund):
+    back = reverse("grants:allocation_add", args=["moj-ecf-2020"])
+    data = {"name": "Birmingham Crisis Centre", "company_number": "01234567", "next": back}
+    response = signed_in.post(reverse("grants:organisation_add"), data, follow=True)
+    assert response.redirect_chain == [(back, 302)]
+    assert "Birmingham Crisis Centre added." in page_text(response)
+    assert Organisation.objects.get(name="Birmingham Crisis Centre").company_number == "01234567"
+
+
+def test_adding_an_organisation_ignores_a_next_address_on_another_host(signed_in, db):
+    data = {"name": "Safe Haven", "next": "https://evil.example/"}
+    response = signed_in.post(reverse("grants:organisation_add"), data)
+    organisation = Organisation.objects.get(name="Safe Haven")
+    assert response["Location"] == reverse("grants:organisation_detail", args=[organisation.pk])
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": "roshni"}, "name", "Roshni is already in the ledger."),
+        ({"name": "New", "company_number": "1234567"}, "company_number", "A company number has 8 characters"),
+    ],
+)
+def test_bad_organisation_input_is_shown_beside_its_field(signed_in, seed_fund, data, field, message):
+    response = signed_in.post(reverse("grants:organisation_add"), data)
+    assert list(response.context["form"].errors) == [field]
+    assert response.context["form"].errors[field][0].startswith(message)
+    assert Organisation.objects.count() == 15
+
+
+# Performance and assets --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url_for",
+    [
+        lambda fund, organisation: reverse("grants:dashboard"),
+        lambda fund, organisation: reverse("grants:fund_detail", args=[fund.code]),
+        lambda fund, organisation: reverse("grants:allocation_list"),
+        lambda fund, organisation: reverse("grants:organisation_list"),
+        lambda fund, organisation: reverse("grants:organisation_detail", args=[organisation.pk]),
+    ],
+    ids=["dashboard", "fund", "allocations", "organisations", "organisation"],
+)
+def test_pages_take_the_same_queries_for_1_line_and_300(
+    signed_in, db, django_assert_max_num_queries, url_for
+):
+    fund = FundFactory()
+    organisation = OrganisationFactory()
+    lines = [AllocationFactory(fund=fund, organisation=organisation, line_number=1, service="Service 1")]
+    url = url_for(fund, organisation)
+    with django_assert_max_num_queries(30) as one:
+        signed_in.get(url)
+    others = OrganisationFactory.create_batch(20)
+    first = lines[0]
+    # Written in bulk (the services would take a minute for 300 lines); the award of each line too.
+    Allocation.objects.bulk_create(
+        Allocation(
+            fund=fund,
+            organisation=others[n % 20] if n % 2 else organisation,
+            line_number=n,
+            service=f"Service {n}",
+            thematic_area=first.thematic_area,
+            funding_category=first.funding_category,
+        )
+        for n in range(2, 301)
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            allocation=line, kind="award", amount=Decimal("1.00"), effective_date="2020-08-19", memo="Award"
+        )
+        for line in Allocation.objects.filter(fund=fund, line_number__gt=1)
+    )
+    assert Allocation.objects.filter(fund=fund).count() == 300
+    with django_assert_max_num_queries(30) as many:
+        response = signed_in.get(url)
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_pages_load_nothing_from_another_host(signed_in, seed_fund):
+    for url in [reverse("grants:dashboard"), FUND, reverse("grants:allocation_list")]:
+        page = page_text(signed_in.get(url))
+        assert re.findall(r'(?:src|href)="(?:https?:)?//', page) == []
+        assert 'href="/static/css/ledger.css"' in page
+
+
+def test_pages_have_a_skip_link_and_scoped_table_headers(signed_in, seed_fund):
+    page = page_text(signed_in.get(FUND))
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in page
+    assert '<main id="main">' in page
+    assert page.count('<th scope="col"') >= 6
+    assert '<label for="id_funding_category">Funding category</label>' in page
+
+
+def test_password_change_page_is_offered(signed_in):
+    response = signed_in.get(reverse("password_change"))
+    assert response.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in page_text(response)
