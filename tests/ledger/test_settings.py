@@ -49,3 +49,23 @@ def test_a_misspelt_debug_value_is_refused():
     completed = load_settings(DJANGO_DEBUG="maybe")
     assert completed.returncode != 0
     assert "DJANGO_DEBUG must be one of 1/0, true/false, yes/no, on/off; got 'maybe'" in completed.stderr
+
+
+def test_without_debug_whitenoise_serves_hashed_compressed_static_files():
+    code = (
+        "import ledger.settings as s; "
+        "print(s.STORAGES['staticfiles']['BACKEND']); "
+        "print(s.MIDDLEWARE.index('whitenoise.middleware.WhiteNoiseMiddleware'))"
+    )
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE"))}
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "DJANGO_SECRET_KEY": "x" * 50},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    # Right after SecurityMiddleware, as whitenoise's documentation asks.
+    assert completed.stdout.split() == ["whitenoise.storage.CompressedManifestStaticFilesStorage", "1"]
