@@ -40,7 +40,12 @@ class AllocationTable(tables.Table):
     # The footer is the database's total of every filtered line, not only this page's.
     awarded = AmountColumn(verbose_name="Amount", footer=lambda table: money.format_gbp(table.footer_total))
     change = tables.Column(
-        accessor="pk", verbose_name="", orderable=False, empty_values=(), exclude_from_export=True
+        accessor="pk",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+        exclude_from_export=True,
+        attrs={"td": {"class": "nowrap"}},
     )
 
     class Meta:
