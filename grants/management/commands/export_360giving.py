@@ -13,10 +13,8 @@ from django.utils import timezone
 
 from grants.exports.files import InvalidOpenData, three_sixty_giving_filename, write_three_sixty_giving
 from grants.exports.three_sixty_giving import FORMATS
-from grants.models import Fund
+from grants.management.fund_argument import EXIT_BAD_INPUT, fund_from_code
 from grants.selectors import ThreeSixtyGivingNotConfigured
-
-EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
@@ -28,13 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, help="Where to write the file.")
 
     def handle(self, *args, fund_code, format, output, **options):
-        fund = Fund.objects.filter(code=fund_code).first()
-        if fund is None:
-            known = ", ".join(Fund.objects.order_by("code").values_list("code", flat=True))
-            raise CommandError(
-                f"No fund has the code {fund_code!r}. Known codes: {known or '(none yet)'}.",
-                returncode=EXIT_BAD_INPUT,
-            )
+        fund = fund_from_code(fund_code)
         destination = output or Path(three_sixty_giving_filename(fund.code, format, timezone.localdate()))
         if destination.is_dir():
             raise CommandError(f"{destination} is a folder; give a file name.", returncode=EXIT_BAD_INPUT)

@@ -11,9 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from grants.exports.files import moj_return_filename, write_moj_return
-from grants.models import Fund
-
-EXIT_BAD_INPUT = 2
+from grants.management.fund_argument import EXIT_BAD_INPUT, fund_from_code
 
 
 class Command(BaseCommand):
@@ -25,13 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username to name as the preparer (default: this shell's user).")
 
     def handle(self, *args, fund_code, output, user, **options):
-        fund = Fund.objects.select_related("funder").filter(code=fund_code).first()
-        if fund is None:
-            known = ", ".join(Fund.objects.order_by("code").values_list("code", flat=True))
-            raise CommandError(
-                f"No fund has the code {fund_code!r}. Known codes: {known or '(none yet)'}.",
-                returncode=EXIT_BAD_INPUT,
-            )
+        fund = fund_from_code(fund_code)
         preparer = None
         if user:
             preparer = get_user_model().objects.filter(username=user).first()

@@ -6,13 +6,13 @@ Exit status: 0 reconciled, 1 a variance, 2 bad input (an unknown fund code lists
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from grants import money
-from grants.models import Fund
+from grants.management.fund_argument import fund_from_code
 from grants.reconciliation import FundReconciliation, Subtotal, reconcile
 
-EXIT_RECONCILED, EXIT_VARIANCE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_RECONCILED, EXIT_VARIANCE = 0, 1
 
 
 class Command(BaseCommand):
@@ -23,13 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, fund_code, format, **options):
-        fund = Fund.objects.filter(code=fund_code).first()
-        if fund is None:
-            known = ", ".join(Fund.objects.order_by("code").values_list("code", flat=True))
-            raise CommandError(
-                f"No fund has the code {fund_code!r}. Known codes: {known or '(none yet)'}.",
-                returncode=EXIT_BAD_INPUT,
-            )
+        fund = fund_from_code(fund_code)
         result = reconcile(fund)
         if format == "json":
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
