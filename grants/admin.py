@@ -432,6 +432,18 @@ class OrganisationAdmin(admin.ModelAdmin):
     def line_count(self, obj):
         return obj.line_count
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.organisation_update(organisation=obj, acting_user=request.user)
+            return
+        fields = ["name", "short_name", "charity_number", "company_number", "org_identifier", "notes"]
+        organisation = services.organisation_create(
+            acting_user=request.user, **{field: getattr(obj, field) for field in fields}
+        )
+        # organisation_create() builds its own instance; the admin goes on to log and redirect with obj.
+        obj.pk = organisation.pk
+        obj._state.adding = False
+
 
 @admin.register(Funder)
 class FunderAdmin(admin.ModelAdmin):

@@ -1,10 +1,14 @@
 """Filters for allocation tables: by fund, organisation, thematic area, category, amount and text."""
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.db.models import Q
 
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
+
+HALF_PENNY = Decimal("0.005")
 
 
 class AllocationFilter(django_filters.FilterSet):
@@ -22,14 +26,12 @@ class AllocationFilter(django_filters.FilterSet):
         queryset=FundingCategory.objects.all(), to_field_name="code", empty_label="All categories"
     )
     amount_min = django_filters.NumberFilter(
-        field_name="awarded",
-        lookup_expr="gte",
+        method="amount_from",
         label="Amount from (£)",
         widget=forms.NumberInput({"step": "0.01"}),
     )
     amount_max = django_filters.NumberFilter(
-        field_name="awarded",
-        lookup_expr="lte",
+        method="amount_to",
         label="Amount to (£)",
         widget=forms.NumberInput({"step": "0.01"}),
     )
@@ -42,6 +44,14 @@ class AllocationFilter(django_filters.FilterSet):
             self.filters["organisation"].queryset = (
                 Organisation.objects.filter(allocations__fund=fund).distinct().order_by("name")
             )
+
+    # Amounts are whole pence, but SQLite sums them as floats (0.10 + 0.20 is 0.30000000000000004):
+    # half a penny of slack makes the range include its ends on both databases.
+    def amount_from(self, queryset, name, value):
+        return queryset.filter(awarded__gte=value - HALF_PENNY)
+
+    def amount_to(self, queryset, name, value):
+        return queryset.filter(awarded__lte=value + HALF_PENNY)
 
     def search(self, queryset, name, value):
         words = value.split()

@@ -59,23 +59,15 @@ def fund_summaries() -> list[FundSummary]:
 class FundPage:
     fund: Fund
     reconciliation: FundReconciliation
-    allocations: QuerySet[Allocation]
     unregistered_recipients: list[Organisation]
     open_data_ready: bool
 
 
 def fund_page(fund: Fund) -> FundPage:
-    """The fund's facts, its reconciliation and its lines with their amounts."""
-    allocations = (
-        Allocation.objects.for_fund(fund)
-        .select_related("organisation", "thematic_area", "funding_category")
-        .with_awarded()
-        .order_by("line_number")
-    )
+    """The fund's facts, its reconciliation and who lacks a registered number for open data."""
     return FundPage(
         fund=fund,
         reconciliation=reconcile(fund),
-        allocations=allocations,
         unregistered_recipients=unregistered_recipients(fund),
         open_data_ready=three_sixty_giving_problem() is None,
     )
@@ -336,6 +328,7 @@ class Dashboard:
     summaries: list[FundSummary]
     selected: list[Fund]
     by_category: list[Subtotal]
+    chosen: bool  # False: no known fund was ticked, so the totals are across every fund
 
     @property
     def selected_codes(self) -> set[str]:
@@ -350,14 +343,13 @@ def dashboard(fund_codes: list[str]) -> Dashboard:
     """Every fund with its reconciliation, and category totals across the chosen funds (all when
     none is chosen), in three queries."""
     summaries = fund_summaries()
-    selected = [summary.fund for summary in summaries if summary.fund.code in fund_codes] or [
-        summary.fund for summary in summaries
-    ]
+    chosen = [summary.fund for summary in summaries if summary.fund.code in fund_codes]
+    selected = chosen or [summary.fund for summary in summaries]
     by_category = category_subtotals(
         Allocation.objects.filter(fund__in=selected),
         CategoryBudget.objects.filter(fund__in=selected),
     )
-    return Dashboard(summaries=summaries, selected=selected, by_category=by_category)
+    return Dashboard(summaries=summaries, selected=selected, by_category=by_category, chosen=bool(chosen))
 
 
 @dataclass(frozen=True)

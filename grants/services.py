@@ -245,3 +245,13 @@ def organisation_create(
     organisation.full_clean()
     organisation.save()
     return organisation
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, acting_user: User) -> Organisation:
+    """Save corrections to a provider's details, trimmed and validated as when it was added."""
+    for field in ("name", "short_name", "charity_number", "company_number", "org_identifier"):
+        setattr(organisation, field, getattr(organisation, field).strip())
+    organisation.full_clean()
+    organisation.save()
+    return organisation

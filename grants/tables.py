@@ -28,17 +28,33 @@ class AllocationTable(tables.Table):
         footer="Total",
     )
     line_number = tables.Column(
-        verbose_name="No.", attrs=NUMBER, footer=lambda table: "" if table.show_fund else "Total"
+        verbose_name="No.",
+        attrs=NUMBER,
+        order_by=("line_number", "fund__code"),
+        footer=lambda table: "" if table.show_fund else "Total",
     )
+    # Every sort ends on the line, so equal values keep one order from page to page.
     organisation = tables.Column(
-        order_by=("organisation__name",),
+        order_by=("organisation__name", "fund__code", "line_number"),
         linkify=lambda record: reverse("grants:organisation_detail", args=[record.organisation_id]),
     )
-    service = tables.Column(order_by=("service",), default="")
-    thematic_area = tables.Column(accessor="thematic_area__name", verbose_name="Thematic area")
-    funding_category = tables.Column(accessor="funding_category__name", verbose_name="Funding category")
+    service = tables.Column(order_by=("service", "fund__code", "line_number"), default="")
+    thematic_area = tables.Column(
+        accessor="thematic_area__name",
+        verbose_name="Thematic area",
+        order_by=("thematic_area__name", "fund__code", "line_number"),
+    )
+    funding_category = tables.Column(
+        accessor="funding_category__name",
+        verbose_name="Funding category",
+        order_by=("funding_category__name", "fund__code", "line_number"),
+    )
     # The footer is the database's total of every filtered line, not only this page's.
-    awarded = AmountColumn(verbose_name="Amount", footer=lambda table: money.format_gbp(table.footer_total))
+    awarded = AmountColumn(
+        verbose_name="Amount",
+        order_by=("awarded", "fund__code", "line_number"),
+        footer=lambda table: money.format_gbp(table.footer_total),
+    )
     change = tables.Column(
         accessor="pk",
         verbose_name="",

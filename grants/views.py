@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -30,9 +31,14 @@ PER_PAGE = 50
 class AllocationTableMixin:
     """A filtered, sortable, paginated allocation table with a database footer total and CSV export."""
 
-    def allocation_table(self, lines, *, fund=None, show_fund=True):
-        filterset = AllocationFilter(self.request.GET or None, queryset=lines, fund=fund)
-        rows = filterset.qs if filterset.is_bound and filterset.is_valid() else lines
+    def filtered_rows(self):
+        """The filter form and the lines it selects: none at all when the filter is not valid, so a
+        mistyped amount never shows (or exports) every line as if it matched."""
+        filterset = AllocationFilter(self.request.GET, queryset=self.lines(), fund=self.table_fund())
+        return filterset, filterset.qs if filterset.is_valid() else self.lines().none()
+
+    def allocation_table(self, *, show_fund=True):
+        filterset, rows = self.filtered_rows()
         table = AllocationTable(
             rows,
             footer_total=selectors.allocations_total(rows),
@@ -48,9 +54,7 @@ class AllocationTableMixin:
         return super().get(request, *args, **kwargs)
 
     def csv_rows(self):
-        filterset = AllocationFilter(self.request.GET, queryset=self.lines(), fund=self.table_fund())
-        rows = filterset.qs if filterset.is_valid() else self.lines()
-        return rows.order_by("fund__code", "line_number")
+        return self.filtered_rows()[1].order_by("fund__code", "line_number")
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -73,9 +77,10 @@ class FundListView(LoginRequiredMixin, TemplateView):
 class FundDetailView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
     template_name = "grants/fund_detail.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.fund = get_object_or_404(Fund.objects.select_related("funder"), code=kwargs["code"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def fund(self):
+        # Looked up only once the login check has let the request through.
+        return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
 
     def lines(self):
         return selectors.allocation_rows().filter(fund=self.fund)
@@ -87,7 +92,7 @@ class FundDetailView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
         return f"allocations_{self.fund.code}.csv"
 
     def get_context_data(self, **kwargs):
-        filterset, table = self.allocation_table(self.lines(), fund=self.fund, show_fund=False)
+        filterset, table = self.allocation_table(show_fund=False)
         return super().get_context_data(
             page=selectors.fund_page(self.fund), filter=filterset, table=table, **kwargs
         )
@@ -106,7 +111,7 @@ class AllocationListView(LoginRequiredMixin, AllocationTableMixin, TemplateView)
         return "allocations.csv"
 
     def get_context_data(self, **kwargs):
-        filterset, table = self.allocation_table(self.lines())
+        filterset, table = self.allocation_table()
         return super().get_context_data(filter=filterset, table=table, **kwargs)
 
 
@@ -152,15 +157,15 @@ class AllocationCreateView(ServiceFormView):
     form_class = AllocationCreateForm
     template_name = "grants/allocation_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.fund = get_object_or_404(Fund, code=kwargs["code"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund, code=self.kwargs["code"])
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "fund": self.fund}
 
     def get_initial(self):
-        return {"line_number": selectors.next_line_number(self.fund), "memo": "Award"}
+        return {"line_number": selectors.next_line_number(self.fund)}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(fund=self.fund, **kwargs)
@@ -181,12 +186,15 @@ class AllocationChangeAmountView(ServiceFormView):
     form_class = ChangeAmountForm
     template_name = "grants/allocation_change_amount.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.allocation = get_object_or_404(
-            Allocation.objects.select_related("fund", "organisation"), pk=kwargs["pk"]
+    @cached_property
+    def allocation(self):
+        return get_object_or_404(
+            Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
         )
-        self.current = services.allocation_awarded(self.allocation)
-        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def current(self):
+        return services.allocation_awarded(self.allocation)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "allocation": self.allocation}

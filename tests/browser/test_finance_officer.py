@@ -27,7 +27,8 @@ def allocation_table(page):
 
 def column(table, header: str) -> list[str]:
     """The body cells under the header of that name, top to bottom."""
-    headers = [text.strip() for text in table.locator("thead th").all_inner_texts()]
+    # The sorted column's header ends in an arrow (hidden from screen readers, which get aria-sort).
+    headers = [text.strip(" \n↑↓") for text in table.locator("thead th").all_inner_texts()]
     index = headers.index(header)
     return [row.locator("th, td").nth(index).inner_text().strip() for row in table.locator("tbody tr").all()]
 

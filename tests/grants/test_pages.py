@@ -11,7 +11,14 @@ from django.urls import reverse
 
 from grants import services
 from grants.models import Allocation, FundingCategory, LedgerEntry, Organisation, ThematicArea
-from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, UserFactory
+from tests.factories import (
+    AllocationFactory,
+    FundFactory,
+    FundingCategoryFactory,
+    OrganisationFactory,
+    ThematicAreaFactory,
+    UserFactory,
+)
 
 FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
 
@@ -337,7 +344,8 @@ def test_pages_take_the_same_queries_for_1_line_and_300(
     with django_assert_max_num_queries(30) as one:
         signed_in.get(url)
     others = OrganisationFactory.create_batch(20)
-    first = lines[0]
+    themes = [lines[0].thematic_area, ThematicAreaFactory(), ThematicAreaFactory()]
+    categories = [lines[0].funding_category, FundingCategoryFactory(), FundingCategoryFactory()]
     # Written in bulk (the services would take a minute for 300 lines); the award of each line too.
     Allocation.objects.bulk_create(
         Allocation(
@@ -345,8 +353,8 @@ def test_pages_take_the_same_queries_for_1_line_and_300(
             organisation=others[n % 20] if n % 2 else organisation,
             line_number=n,
             service=f"Service {n}",
-            thematic_area=first.thematic_area,
-            funding_category=first.funding_category,
+            thematic_area=themes[n % 3],
+            funding_category=categories[n % 3],
         )
         for n in range(2, 301)
     )
@@ -374,7 +382,12 @@ def test_pages_have_a_skip_link_and_scoped_table_headers(signed_in, seed_fund):
     page = page_text(signed_in.get(FUND))
     assert '<a class="skip-link" href="#main">Skip to main content</a>' in page
     assert '<main id="main">' in page
-    assert page.count('<th scope="col"') >= 6
+    table = page[
+        page.index('<table class="allocations"') : page.index(
+            "</thead>", page.index('<table class="allocations"')
+        )
+    ]
+    assert table.count('<th scope="col"') == 7  # No., organisation ... amount, and the change links
     assert '<label for="id_funding_category">Funding category</label>' in page
 
 
@@ -382,3 +395,48 @@ def test_password_change_page_is_offered(signed_in):
     response = signed_in.get(reverse("password_change"))
     assert response.status_code == 200
     assert 'name="csrfmiddlewaretoken"' in page_text(response)
+
+
+def test_an_invalid_filter_shows_and_exports_no_lines_rather_than_all(signed_in, seed_fund):
+    query = {"funding_category": "da-pcc-non-commissioned", "amount_min": "abc"}
+    response = signed_in.get(FUND, query)
+    assert table_rows(response) == ["No allocations match."]
+    assert footer_total(response) == "£0.00"
+    assert "Enter a number." in page_text(response)
+    export = signed_in.get(FUND, {**query, "export": "csv"})
+    assert len(b"".join(export.streaming_content).decode("utf-8-sig").splitlines()) == 1
+
+
+def test_the_amount_range_includes_its_ends_after_variations_on_both_databases(signed_in, db):
+    fund = FundFactory()
+    line = AllocationFactory(fund=fund, amount="0.10")
+    services.allocation_set_amount(allocation=line, amount="0.30", memo="Varied", acting_user=None)
+    url = reverse("grants:fund_detail", args=[fund.code])
+    assert len(table_rows(signed_in.get(url, {"amount_min": "0.30", "amount_max": "0.30"}))) == 1
+    assert table_rows(signed_in.get(url, {"amount_max": "0.29"})) == ["No allocations match."]
+
+
+def test_an_unknown_fund_code_on_the_dashboard_totals_every_fund_and_says_so(signed_in, seed_fund):
+    page = page_text(signed_in.get(reverse("grants:dashboard"), {"fund": "no-such-fund"}))
+    assert "Across all funds." in page
+    assert " checked" not in page
+
+
+def test_a_signed_out_visitor_cannot_tell_which_funds_exist(client, seed_fund):
+    for code in ["moj-ecf-2020", "no-such-fund"]:
+        response = client.get(reverse("grants:fund_detail", args=[code]))
+        assert response.status_code == 302
+
+
+def test_the_add_form_asks_for_a_reason_rather_than_supplying_one(signed_in, seed_fund):
+    form = signed_in.get(reverse("grants:allocation_add", args=["moj-ecf-2020"])).context["form"]
+    assert form["memo"].value() in (None, "")
+
+
+def test_organisations_added_in_the_admin_go_through_the_service(signed_in, db):
+    response = signed_in.post(
+        reverse("admin:grants_organisation_add"), {"name": "  Safe Haven  ", "short_name": " SH "}
+    )
+    assert response.status_code == 302
+    organisation = Organisation.objects.get(name="Safe Haven")
+    assert organisation.short_name == "SH"
