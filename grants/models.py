@@ -373,6 +373,12 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet):
         return self.filter(kind__in=LedgerEntry.Kind.awarded_kinds())
 
 
+def awarded_sum(entries: str = "entries") -> Sum:
+    """The database sum of the award and variation entries reached through `entries` (a relation
+    path from the queried model), i.e. the amount awarded."""
+    return Sum(f"{entries}__amount", filter=Q(**{f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds()}))
+
+
 class AllocationQuerySet(models.QuerySet):
     def get_by_natural_key(self, fund_code, line_number):
         return self.get(fund__code=fund_code, line_number=line_number)
@@ -384,7 +390,7 @@ class AllocationQuerySet(models.QuerySet):
         """Annotate `awarded` (Decimal): the sum of the award and its variations."""
         return self.annotate(
             awarded=Coalesce(
-                Sum("entries__amount", filter=Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())),
+                awarded_sum(),
                 Value(money.zero().amount),
                 output_field=models.DecimalField(max_digits=14, decimal_places=2),
             )

@@ -11,11 +11,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from djmoney.money import Money
 
 from grants import money
-from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry
+from grants.models import Allocation, CategoryBudget, Fund, awarded_sum
 
 
 class Status(StrEnum):
@@ -114,14 +114,12 @@ class FundReconciliation:
         }
 
 
-_AWARDED = Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())
-
-
-def _subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal]:
+def subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal]:
+    """Amount and line count of `lines` grouped by the `code` and `name` fields, in one query."""
     rows = (
         lines.order_by()
         .values(code, name)
-        .annotate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
+        .annotate(total=awarded_sum(), lines=Count("id", distinct=True))
         .order_by(*order_by)
     )
     return [
@@ -139,7 +137,7 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
     """Subtotals per funding category of `lines`, with the summed `budgets` (CategoryBudget rows)
     of each category, in two queries. A ring-fenced category with nothing allocated yet is listed
     too: its unspent budget is a variance to show."""
-    by_category = _subtotals(
+    by_category = subtotals(
         lines,
         "funding_category__code",
         "funding_category__name",
@@ -176,7 +174,7 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
 
 def reconcile(fund: Fund) -> FundReconciliation:
     lines = Allocation.objects.filter(fund=fund)
-    totals = lines.aggregate(total=Sum("entries__amount", filter=_AWARDED), lines=Count("id", distinct=True))
+    totals = lines.aggregate(total=awarded_sum(), lines=Count("id", distinct=True))
 
     by_category = category_subtotals(lines, CategoryBudget.objects.filter(fund=fund))
 
@@ -187,13 +185,13 @@ def reconcile(fund: Fund) -> FundReconciliation:
         ledger_total=money.from_aggregate(totals["total"]),
         line_count=totals["lines"],
         by_category=by_category,
-        by_thematic_area=_subtotals(
+        by_thematic_area=subtotals(
             lines,
             "thematic_area__code",
             "thematic_area__name",
             ["thematic_area__sort_order", "thematic_area__name"],
         ),
-        by_organisation=_subtotals(
+        by_organisation=subtotals(
             lines,
             # Names are unique (ignoring case), and unlike ids the same on every database.
             "organisation__name",

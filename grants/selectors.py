@@ -24,7 +24,7 @@ from grants.exports.three_sixty_giving import (
     package_json,
     recipient_identifier,
 )
-from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry, Organisation
+from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry, Organisation, awarded_sum
 from grants.reconciliation import (
     FundReconciliation,
     Status,
@@ -32,6 +32,7 @@ from grants.reconciliation import (
     category_subtotals,
     reconcile,
     status_for,
+    subtotals,
 )
 
 
@@ -356,41 +357,31 @@ def dashboard(fund_codes: list[str]) -> Dashboard:
 class OrganisationPage:
     organisation: Organisation
     lines: QuerySet[Allocation]
-    by_fund: list[dict]
-    total: Money
-    line_count: int
+    by_fund: list[Subtotal]
+
+    @property
+    def total(self) -> Money:
+        return money.total(row.amount for row in self.by_fund)
+
+    @property
+    def line_count(self) -> int:
+        return sum(row.line_count for row in self.by_fund)
 
 
 def organisation_page(organisation: Organisation) -> OrganisationPage:
-    lines = Allocation.objects.filter(organisation=organisation)
-    awarded = Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())
-    by_fund = [
-        {
-            "code": row["fund__code"],
-            "name": row["fund__name"],
-            "lines": row["lines"],
-            "amount": money.from_aggregate(row["total"]),
-        }
-        for row in lines.order_by()
-        .values("fund__code", "fund__name")
-        .annotate(total=Sum("entries__amount", filter=awarded), lines=Count("id", distinct=True))
-        .order_by("fund__code")
-    ]
     return OrganisationPage(
         organisation=organisation,
         lines=allocation_rows().filter(organisation=organisation),
-        by_fund=by_fund,
-        total=money.total(row["amount"] for row in by_fund),
-        line_count=sum(row["lines"] for row in by_fund),
+        by_fund=subtotals(
+            Allocation.objects.filter(organisation=organisation), "fund__code", "fund__name", ["fund__code"]
+        ),
     )
 
 
 def organisation_summaries() -> QuerySet[Organisation]:
     """Every organisation with its number of lines and amount across funds, in one query."""
-    awarded = Q(allocations__entries__kind__in=LedgerEntry.Kind.awarded_kinds())
     return Organisation.objects.annotate(
-        line_count=Count("allocations", distinct=True),
-        awarded=Sum("allocations__entries__amount", filter=awarded),
+        line_count=Count("allocations", distinct=True), awarded=awarded_sum("allocations__entries")
     ).order_by("name")
 
 
