@@ -25,6 +25,7 @@ decimal place reaches the CHECK constraint instead of being rounded away on the 
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -158,10 +159,11 @@ class FundQuerySet(CodedQuerySet):
     def with_ledger_total(self):
         """Annotate `ledger_total` (a Decimal, zero when the fund has no entries) in one query."""
         entries = (
-            LedgerEntry.objects.filter(allocation__fund=models.OuterRef("pk"))
+            LedgerEntry.objects.filter(fund=models.OuterRef("pk"))
             .awarded()
+            .approved()
             .order_by()
-            .values("allocation__fund")
+            .values("fund")
             .annotate(total=Sum("amount"))
             .values("total")
         )
@@ -372,11 +374,35 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet):
         """Entries that make up the amount awarded: the award and its variations."""
         return self.filter(kind__in=LedgerEntry.Kind.awarded_kinds())
 
+    def approved(self):
+        return self.filter(approved_at__isnull=False)
 
-def awarded_sum(entries: str = "entries") -> Sum:
-    """The database sum of the award and variation entries reached through `entries` (a relation
-    path from the queried model), i.e. the amount awarded."""
-    return Sum(f"{entries}__amount", filter=Q(**{f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds()}))
+    def pending(self):
+        return self.filter(approved_at__isnull=True)
+
+
+class Approval(StrEnum):
+    """Which entries a sum counts: approved ones (what the totals and the MoJ return show), those
+    awaiting approval, or every recorded entry."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    RECORDED = "recorded"
+
+
+def kind_sum(kinds: list[str], entries: str = "entries", approval: Approval = Approval.APPROVED) -> Sum:
+    """The database sum of the entries of `kinds` reached through `entries` (a relation path from
+    the queried model; "" for LedgerEntry itself), counting approved, pending or all entries."""
+    prefix = f"{entries}__" if entries else ""
+    condition = Q(**{f"{prefix}kind__in": kinds})
+    if approval is not Approval.RECORDED:
+        condition &= Q(**{f"{prefix}approved_at__isnull": approval is Approval.PENDING})
+    return Sum(f"{prefix}amount", filter=condition)
+
+
+def awarded_sum(entries: str = "entries", approval: Approval = Approval.APPROVED) -> Sum:
+    """The amount awarded: the sum of the award and variation entries reached through `entries`."""
+    return kind_sum(LedgerEntry.Kind.awarded_kinds(), entries, approval)
 
 
 class AllocationQuerySet(models.QuerySet):
@@ -387,14 +413,37 @@ class AllocationQuerySet(models.QuerySet):
         return self.filter(fund=fund)
 
     def with_awarded(self):
-        """Annotate `awarded` (Decimal): the sum of the award and its variations."""
+        """Annotate `awarded` (Decimal): the sum of the approved award and its approved variations."""
+        return self.annotate(awarded=_decimal_or_zero(awarded_sum()))
+
+    def with_figures(self):
+        """Annotate each line's money, in the one query that fetches the lines (README, "Figures"):
+
+        - `awarded`: approved award and variations; `awarded_pending`: those awaiting approval;
+        - `paid`: payments to the provider; `returned`: underspend the provider sent back;
+        - `net_funding` = paid - returned; `still_to_pay` = awarded - paid.
+
+        Payments and returns count once recorded, approved or not, so that money already on its
+        way is never paid twice.
+        """
+        kinds = LedgerEntry.Kind
         return self.annotate(
-            awarded=Coalesce(
-                awarded_sum(),
-                Value(money.zero().amount),
-                output_field=models.DecimalField(max_digits=14, decimal_places=2),
-            )
+            awarded=_decimal_or_zero(awarded_sum()),
+            awarded_pending=_decimal_or_zero(awarded_sum(approval=Approval.PENDING)),
+            paid=_decimal_or_zero(kind_sum([kinds.PAYMENT], approval=Approval.RECORDED)),
+            returned=_decimal_or_zero(kind_sum([kinds.UNDERSPEND_RETURNED], approval=Approval.RECORDED)),
+        ).annotate(
+            net_funding=F("paid") - F("returned"),
+            still_to_pay=F("awarded") - F("paid"),
         )
+
+
+def _decimal_or_zero(expression):
+    return Coalesce(
+        expression,
+        Value(money.zero().amount),
+        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+    )
 
 
 class Allocation(models.Model):
@@ -415,6 +464,12 @@ class Allocation(models.Model):
         help_text="The organisation cell exactly as the source document printed it.",
     )
     notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Goes up by one with every saved change, so that a form opened before a colleague's "
+        "change cannot overwrite it.",
+    )
 
     objects = AllocationQuerySet.as_manager()
 
@@ -449,21 +504,53 @@ class Allocation(models.Model):
 
 
 class LedgerEntry(AppendOnlyModel):
-    """Money recorded against an allocation. Never edited or deleted; corrected by a new entry."""
+    """Money recorded against an allocation (or, for a return to the funder, against the fund).
+
+    Never edited or deleted: a mistake is undone by a reversing entry (same kind, opposite amount,
+    linked through `reverses`), and both stay visible. The one change a row ever takes is its
+    approval, once, by someone other than who recorded it (the database refuses anything else).
+    """
 
     class Kind(models.TextChoices):
         AWARD = "award", "Award"
         VARIATION = "variation", "Variation"
+        PAYMENT = "payment", "Payment to provider"
+        UNDERSPEND_RETURNED = "underspend_returned", "Underspend returned by provider"
+        RETURNED_TO_FUNDER = "returned_to_funder", "Returned to funder"
 
         @classmethod
         def awarded_kinds(cls) -> list[str]:
             return [cls.AWARD, cls.VARIATION]
 
+        @classmethod
+        def referenced_kinds(cls) -> list[str]:
+            """Kinds that move money and so carry a payment or remittance reference."""
+            return [cls.PAYMENT, cls.UNDERSPEND_RETURNED, cls.RETURNED_TO_FUNDER]
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="entries")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries")
+    allocation = models.ForeignKey(
+        Allocation,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        null=True,
+        blank=True,
+        help_text="Empty only for money the office returns to the funder.",
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = GBPMoneyField()
-    effective_date = models.DateField(help_text="The date the award or change took effect.")
+    effective_date = models.DateField(help_text="The date the award, change or payment took effect.")
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Payment or remittance reference, e.g. BACS-2020-0142."
+    )
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        help_text="The mistaken entry this one cancels.",
+    )
     memo = models.TextField(help_text="Why this entry was recorded.")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -474,32 +561,67 @@ class LedgerEntry(AppendOnlyModel):
         help_text="Empty for entries loaded from a source document.",
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty while awaiting approval, and for decisions approved before they were loaded.",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
-        ordering = ["allocation", "recorded_at", "pk"]
+        ordering = ["fund", "allocation", "recorded_at", "pk"]
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"
+        permissions = [("approve_ledgerentry", "Can approve ledger entries recorded by someone else")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["award", "variation"]),
+                condition=Q(kind__in=["award", "variation", "payment", "underspend_returned", "returned_to_funder"]),
                 name="ledger_entry_kind_is_a_known_kind",
                 violation_error_message="Unknown kind of ledger entry.",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="award") | Q(amount__gt=0),
-                name="ledger_entry_award_is_positive",
-                violation_error_message="An award must be more than £0.00.",
+                condition=Q(kind="returned_to_funder", allocation__isnull=True)
+                | (~Q(kind="returned_to_funder") & Q(allocation__isnull=False)),
+                name="ledger_entry_is_on_an_allocation_unless_returned_to_funder",
+                violation_error_message="Only a return to the funder is recorded against the fund itself.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="variation") | Q(reverses__isnull=True, amount__gt=0)
+                | Q(reverses__isnull=False, amount__lt=0),
+                name="ledger_entry_is_positive_unless_a_reversal_or_variation",
+                violation_error_message="The amount must be more than £0.00.",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="variation") | ~Q(amount=0),
                 name="ledger_entry_variation_is_not_zero",
                 violation_error_message="A variation of £0.00 changes nothing.",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["payment", "underspend_returned", "returned_to_funder"])
+                | ~Q(reference=""),
+                name="ledger_entry_money_movement_has_a_reference",
+                violation_error_message="Give the payment or remittance reference.",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | Q(approved_at__isnull=False),
+                name="ledger_entry_approver_has_an_approval_time",
+                violation_error_message="An approval needs its date and time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | Q(recorded_by__isnull=True)
+                | ~Q(approved_by=F("recorded_by")),
+                name="ledger_entry_is_approved_by_someone_else",
+                violation_error_message="An entry must be approved by someone other than who recorded it.",
+            ),
             models.UniqueConstraint(
                 fields=["allocation"],
-                condition=Q(kind="award"),
+                condition=Q(kind="award", reverses__isnull=True),
                 name="ledger_entry_allocation_has_one_award",
                 violation_error_message="This allocation already has its award; record a variation.",
             ),
@@ -507,9 +629,84 @@ class LedgerEntry(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {money.format_gbp(self.amount)} on {self.allocation_id}"
+        target = f"line {self.allocation_id}" if self.allocation_id else f"fund {self.fund_id}"
+        return f"{self.get_kind_display()} {money.format_gbp(self.amount)} on {target}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
 
     def natural_key(self):
         return (str(self.uuid),)
 
-    natural_key.dependencies = ["grants.allocation"]
+    natural_key.dependencies = ["grants.fund", "grants.allocation"]
+
+
+class ReturnSubmissionQuerySet(models.QuerySet):
+    def in_force(self):
+        """Submissions that lock their fund: not reopened."""
+        return self.filter(reopened_at__isnull=True)
+
+
+class ReturnSubmission(models.Model):
+    """A fund's MoJ return as sent: the exact workbook, its SHA-256, who sent it and when.
+
+    While a submission is in force its fund's allocations and entries are locked. An approver may
+    reopen the fund with a reason; the next submission is a new version, and every version's bytes
+    stay downloadable. Rows are never deleted, and the database lets a row change only once: from
+    in force to reopened.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="submissions")
+    version = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=200)
+    workbook = models.BinaryField(editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopen_reason = models.TextField(blank=True)
+
+    objects = ReturnSubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "-version"]
+        permissions = [("reopen_returnsubmission", "Can reopen a fund whose return was submitted")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "version"],
+                name="return_submission_version_is_unique_per_fund",
+                violation_error_message="This fund already has a submission with that version.",
+            ),
+            models.UniqueConstraint(
+                fields=["fund"],
+                condition=Q(reopened_at__isnull=True),
+                name="return_submission_one_in_force_per_fund",
+                violation_error_message="This fund's return is already submitted; reopen it first.",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gt=0),
+                name="return_submission_version_is_positive",
+                violation_error_message="Versions start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True, reopened_by__isnull=True, reopen_reason="")
+                | (Q(reopened_at__isnull=False, reopened_by__isnull=False) & ~Q(reopen_reason="")),
+                name="return_submission_reopening_has_who_when_and_why",
+                violation_error_message="Reopening a fund needs who, when and why.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fund.code} return, version {self.version}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.reopened_at is None

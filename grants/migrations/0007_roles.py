@@ -1,0 +1,78 @@
+"""The three roles, as groups with permissions (README, "Roles").
+
+- Viewer: reads everything and downloads the exports.
+- Finance officer: enters and corrects funders, funds, organisations, allocations and ledger entries;
+  what they record waits for approval.
+- Approver: approves entries recorded by someone else, submits a fund's return and reopens it.
+
+Re-running keeps each group's permissions exactly as listed here, so a later migration that changes a
+role states the whole role again.
+"""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+MODELS = [
+    "funder",
+    "fund",
+    "controltotalrevision",
+    "categorybudget",
+    "organisation",
+    "thematicarea",
+    "fundingcategory",
+    "allocation",
+    "ledgerentry",
+    "returnsubmission",
+]
+VIEW = [f"view_{model}" for model in MODELS]
+
+ROLES = {
+    "Viewer": VIEW,
+    "Finance officer": VIEW
+    + [
+        "add_funder",
+        "change_funder",
+        "add_fund",
+        "change_fund",
+        "add_categorybudget",
+        "change_categorybudget",
+        "add_controltotalrevision",
+        "add_organisation",
+        "change_organisation",
+        "add_allocation",
+        "change_allocation",
+        "add_ledgerentry",
+    ],
+    "Approver": VIEW + ["approve_ledgerentry", "add_returnsubmission", "reopen_returnsubmission"],
+}
+
+
+def create_roles(apps, schema_editor):
+    # Permissions are otherwise created after all migrations have run; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label="grants", codename__in=codenames)
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Permissions missing for the {name} role: {sorted(missing)}")
+        group.permissions.set(permissions)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("grants", "0006_ledger_payments_approvals_submissions"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]
