@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q, Sum, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.utils import timezone
 from djmoney.models.fields import MoneyField
@@ -405,6 +405,28 @@ def awarded_sum(entries: str = "entries", approval: Approval = Approval.APPROVED
     return kind_sum(LedgerEntry.Kind.awarded_kinds(), entries, approval)
 
 
+def counted_line_count(lines: str = "id", entries: str = "entries") -> Count:
+    """How many lines have an approved award or variation: the lines the totals and the return count.
+    `lines` is the path to the allocation's id and `entries` to its entries, from the queried model."""
+    return Count(
+        lines,
+        distinct=True,
+        filter=Q(
+            **{
+                f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds(),
+                f"{entries}__approved_at__isnull": False,
+            }
+        ),
+    )
+
+
+def has_approved_award(allocation_ref="pk"):
+    """Exists() for an allocation (an OuterRef path) with an approved award or variation."""
+    return models.Exists(
+        LedgerEntry.objects.filter(allocation=models.OuterRef(allocation_ref)).awarded().approved()
+    )
+
+
 class AllocationQuerySet(models.QuerySet):
     def get_by_natural_key(self, fund_code, line_number):
         return self.get(fund__code=fund_code, line_number=line_number)
@@ -580,7 +602,9 @@ class LedgerEntry(AppendOnlyModel):
         permissions = [("approve_ledgerentry", "Can approve ledger entries recorded by someone else")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["award", "variation", "payment", "underspend_returned", "returned_to_funder"]),
+                condition=Q(
+                    kind__in=["award", "variation", "payment", "underspend_returned", "returned_to_funder"]
+                ),
                 name="ledger_entry_kind_is_a_known_kind",
                 violation_error_message="Unknown kind of ledger entry.",
             ),
@@ -591,7 +615,8 @@ class LedgerEntry(AppendOnlyModel):
                 violation_error_message="Only a return to the funder is recorded against the fund itself.",
             ),
             models.CheckConstraint(
-                condition=Q(kind="variation") | Q(reverses__isnull=True, amount__gt=0)
+                condition=Q(kind="variation")
+                | Q(reverses__isnull=True, amount__gt=0)
                 | Q(reverses__isnull=False, amount__lt=0),
                 name="ledger_entry_is_positive_unless_a_reversal_or_variation",
                 violation_error_message="The amount must be more than £0.00.",

@@ -1,5 +1,8 @@
 """Does a fund's ledger agree with its control total, and where does the money sit?
 
+Only approved entries count (README, "Financial controls"); what awaits approval is reported
+beside them as `pending_total`, over `pending_line_count` lines.
+
 `reconcile(fund)` answers in a fixed number of queries whatever the number of lines: one for the
 fund's totals, one each for the subtotals by funding category, thematic area and organisation, and
 one for the category budgets. All figures are `Money`, quantized to the penny by `grants.money`.
@@ -11,11 +14,21 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from djmoney.money import Money
 
 from grants import money
-from grants.models import Allocation, CategoryBudget, Fund, awarded_sum
+from grants.models import (
+    Allocation,
+    Approval,
+    CategoryBudget,
+    Fund,
+    LedgerEntry,
+    awarded_sum,
+    counted_line_count,
+)
+
+AWARDED_KINDS = LedgerEntry.Kind.awarded_kinds()
 
 
 class Status(StrEnum):
@@ -79,6 +92,8 @@ class FundReconciliation:
     control_total: Money
     ledger_total: Money
     line_count: int
+    pending_total: Money = field(default_factory=money.zero)
+    pending_line_count: int = 0
     by_category: list[Subtotal] = field(default_factory=list)
     by_thematic_area: list[Subtotal] = field(default_factory=list)
     by_organisation: list[Subtotal] = field(default_factory=list)
@@ -108,6 +123,8 @@ class FundReconciliation:
             "variance": money.as_string(self.variance),
             "status": str(self.status),
             "line_count": self.line_count,
+            "pending_total": money.as_string(self.pending_total),
+            "pending_line_count": self.pending_line_count,
             "by_category": [subtotal.as_dict() for subtotal in self.by_category],
             "by_thematic_area": [subtotal.as_dict() for subtotal in self.by_thematic_area],
             "by_organisation": [subtotal.as_dict() for subtotal in self.by_organisation],
@@ -119,7 +136,7 @@ def subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal
     rows = (
         lines.order_by()
         .values(code, name)
-        .annotate(total=awarded_sum(), lines=Count("id", distinct=True))
+        .annotate(total=awarded_sum(), lines=counted_line_count())
         .order_by(*order_by)
     )
     return [
@@ -174,7 +191,14 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
 
 def reconcile(fund: Fund) -> FundReconciliation:
     lines = Allocation.objects.filter(fund=fund)
-    totals = lines.aggregate(total=awarded_sum(), lines=Count("id", distinct=True))
+    totals = lines.aggregate(
+        total=awarded_sum(),
+        lines=counted_line_count(),
+        pending=awarded_sum(approval=Approval.PENDING),
+        pending_lines=Count(
+            "id", distinct=True, filter=Q(entries__approved_at__isnull=True, entries__kind__in=AWARDED_KINDS)
+        ),
+    )
 
     by_category = category_subtotals(lines, CategoryBudget.objects.filter(fund=fund))
 
@@ -184,6 +208,8 @@ def reconcile(fund: Fund) -> FundReconciliation:
         control_total=money.from_aggregate(fund.control_total.amount),
         ledger_total=money.from_aggregate(totals["total"]),
         line_count=totals["lines"],
+        pending_total=money.from_aggregate(totals["pending"]),
+        pending_line_count=totals["pending_lines"],
         by_category=by_category,
         by_thematic_area=subtotals(
             lines,

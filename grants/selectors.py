@@ -24,7 +24,18 @@ from grants.exports.three_sixty_giving import (
     package_json,
     recipient_identifier,
 )
-from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry, Organisation, awarded_sum
+from grants.models import (
+    Allocation,
+    Approval,
+    CategoryBudget,
+    Fund,
+    LedgerEntry,
+    Organisation,
+    ReturnSubmission,
+    awarded_sum,
+    has_approved_award,
+    kind_sum,
+)
 from grants.reconciliation import (
     FundReconciliation,
     Status,
@@ -57,21 +68,96 @@ def fund_summaries() -> list[FundSummary]:
 
 
 @dataclass(frozen=True)
+class FundMoney:
+    """Where a fund's money stands (README, "Financial controls")."""
+
+    control_total: Money
+    allocated: Money  # approved awards and variations
+    allocated_pending: Money  # awards and variations awaiting approval
+    paid: Money  # to providers, recorded
+    returned_by_providers: Money  # underspend providers sent back
+    returned_to_funder: Money  # money the office sent back to the funder
+    pending_entries: int
+
+    @property
+    def headroom(self) -> Money:
+        """Control total less the approved allocations: what is left to allocate (negative when over)."""
+        return money.difference(self.control_total, self.allocated)
+
+    @property
+    def net_paid(self) -> Money:
+        return money.difference(self.paid, self.returned_by_providers)
+
+
+def fund_money(fund: Fund) -> FundMoney:
+    """The fund's money by kind of entry, summed by the database in one query."""
+    kinds = LedgerEntry.Kind
+    totals = LedgerEntry.objects.filter(fund=fund).aggregate(
+        allocated=awarded_sum(""),
+        allocated_pending=awarded_sum("", Approval.PENDING),
+        paid=kind_sum([kinds.PAYMENT], "", Approval.RECORDED),
+        returned_by_providers=kind_sum([kinds.UNDERSPEND_RETURNED], "", Approval.RECORDED),
+        returned_to_funder=kind_sum([kinds.RETURNED_TO_FUNDER], "", Approval.RECORDED),
+        pending_entries=Count("id", filter=Q(approved_at__isnull=True)),
+    )
+    pending_entries = totals.pop("pending_entries")
+    return FundMoney(
+        control_total=money.from_aggregate(fund.control_total.amount),
+        pending_entries=pending_entries,
+        **{key: money.from_aggregate(value) for key, value in totals.items()},
+    )
+
+
+@dataclass(frozen=True)
 class FundPage:
     fund: Fund
     reconciliation: FundReconciliation
+    money: FundMoney
+    submissions: list[ReturnSubmission]
     unregistered_recipients: list[Organisation]
     open_data_ready: bool
 
+    @property
+    def submission_in_force(self) -> ReturnSubmission | None:
+        return next((submission for submission in self.submissions if submission.in_force), None)
+
+
+def fund_submissions(fund: Fund) -> list[ReturnSubmission]:
+    """The fund's submitted returns, newest first, without their bytes."""
+    return list(
+        ReturnSubmission.objects.filter(fund=fund)
+        .defer("workbook")
+        .select_related("submitted_by", "reopened_by")
+        .order_by("-version")
+    )
+
 
 def fund_page(fund: Fund) -> FundPage:
-    """The fund's facts, its reconciliation and who lacks a registered number for open data."""
+    """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
+    registered number for open data."""
     return FundPage(
         fund=fund,
         reconciliation=reconcile(fund),
+        money=fund_money(fund),
+        submissions=fund_submissions(fund),
         unregistered_recipients=unregistered_recipients(fund),
         open_data_ready=three_sixty_giving_problem() is None,
     )
+
+
+def pending_entries() -> QuerySet[LedgerEntry]:
+    """Entries awaiting approval, oldest first, with what the approvals page shows of them."""
+    return (
+        LedgerEntry.objects.pending()
+        .select_related("fund", "allocation__organisation", "recorded_by", "reverses")
+        .order_by("recorded_at", "pk")
+    )
+
+
+def allocation_entries(allocation: Allocation) -> QuerySet[LedgerEntry]:
+    return allocation.entries.select_related(
+        "recorded_by", "approved_by", "reverses", "reversed_by"
+    ).order_by("recorded_at", "pk")
 
 
 def unregistered_recipients(fund: Fund) -> list[Organisation]:
@@ -110,6 +196,8 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
     fund = Fund.objects.select_related("funder").get(pk=fund.pk)
     lines = (
         Allocation.objects.for_fund(fund)
+        # Lines with nothing approved yet are not on the return (README, "Financial controls").
+        .filter(has_approved_award())
         .with_awarded()
         .order_by("line_number")
         .values_list(
@@ -308,16 +396,17 @@ def _with_service(name: str, service: str) -> str:
 
 
 def allocation_rows() -> QuerySet[Allocation]:
-    """Allocation lines with what a table shows of them, amounts included, in one query."""
+    """Allocation lines with what a table shows of them, their money included, in one query."""
     return Allocation.objects.select_related(
         "fund", "organisation", "thematic_area", "funding_category"
-    ).with_awarded()
+    ).with_figures()
 
 
 def allocations_total(lines: QuerySet[Allocation]) -> Money:
-    """The amount of the given (perhaps filtered) lines, summed by the database in one query."""
+    """The approved amount of the given (perhaps filtered) lines, summed by the database in one query."""
     total = (
         LedgerEntry.objects.awarded()
+        .approved()
         .filter(allocation__in=lines.order_by().values("pk"))
         .aggregate(total=Sum("amount"))["total"]
     )

@@ -5,6 +5,9 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
 from djmoney.money import Money
 
 from grants import services
@@ -14,6 +17,7 @@ from grants.models import (
     Fund,
     Funder,
     FundingCategory,
+    LedgerEntry,
     Organisation,
     ThematicArea,
 )
@@ -26,6 +30,20 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"officer{n}")
     password = factory.django.Password("correct horse battery staple")
+
+
+def user_in_role(role: str, username: str):
+    """A user in one of the roles the migrations create: Viewer, Finance officer or Approver."""
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def approve_as_loaded(**entry_filter) -> int:
+    """Mark the matching pending entries approved without an approver, as the seed fixture's
+    decisions are: for tests about something other than approval. Returns how many."""
+    pending = LedgerEntry.objects.pending().filter(**entry_filter)
+    return models.QuerySet.update(pending, approved_at=timezone.now())
 
 
 class StaffUserFactory(UserFactory):
@@ -92,7 +110,8 @@ class CategoryBudgetFactory(factory.django.DjangoModelFactory):
 
 
 class AllocationFactory(factory.Factory):
-    """Builds a line through `services.allocation_create`, so it always carries its award."""
+    """Builds a line through `services.allocation_create`, so it always carries its award. The award
+    is approved (as loaded, without an approver) unless `approved=False`."""
 
     class Meta:
         model = Allocation
@@ -108,9 +127,14 @@ class AllocationFactory(factory.Factory):
     effective_date = datetime.date(2020, 8, 19)
     acting_user = None
 
+    approved = True
+
     @classmethod
-    def _create(cls, model_class, **kwargs):
-        return services.allocation_create(**kwargs)
+    def _create(cls, model_class, approved=True, **kwargs):
+        allocation = services.allocation_create(**kwargs)
+        if approved:
+            approve_as_loaded(allocation=allocation)
+        return allocation
 
     @classmethod
     def _build(cls, model_class, **kwargs):
