@@ -119,3 +119,85 @@ class OrganisationForm(forms.Form):
 
     def save(self, acting_user) -> Organisation:
         return services.organisation_create(acting_user=acting_user, **self.cleaned_data)
+
+
+class MoneyMovementForm(forms.Form):
+    """A payment to a provider, underspend a provider returned, or money returned to the funder."""
+
+    amount = forms.DecimalField(
+        label="Amount (£)", min_value=Decimal("0.01"), help_text="Pounds and pence, e.g. 12500.00.", **AMOUNT
+    )
+    effective_date = forms.DateField(label="Date", initial=timezone.localdate, widget=DATE_INPUT)
+    reference = forms.CharField(
+        max_length=100, help_text="The payment or remittance reference, as on the bank statement."
+    )
+    memo = forms.CharField(label="Note", required=False, max_length=500)
+
+    def __init__(self, *args, record, target, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.record, self.target = record, target
+
+    def save(self, acting_user):
+        return self.record(acting_user=acting_user, **self.target, **self.cleaned_data)
+
+
+class ReverseEntryForm(forms.Form):
+    memo = forms.CharField(
+        label="Why is this entry being reversed?",
+        max_length=500,
+        help_text="Kept with the reversing entry, e.g. 'Paid to the wrong account; see BACS recall 17'.",
+    )
+
+    def __init__(self, *args, entry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entry = entry
+
+    def save(self, acting_user):
+        return services.entry_reverse(
+            entry=self.entry, memo=self.cleaned_data["memo"], acting_user=acting_user
+        )
+
+
+class AllocationEditForm(forms.ModelForm):
+    """A line's descriptive fields. `version` is the one the form was opened at: a save after a
+    colleague's is refused, and the form comes back with what this user typed."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Allocation
+        fields = ["organisation", "service", "thematic_area", "funding_category", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def validate_unique(self):
+        pass
+
+    def save(self, acting_user):
+        return services.allocation_update(
+            allocation=self.instance,
+            acting_user=acting_user,
+            expected_version=self.cleaned_data["version"],
+        )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the fund being reopened?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the submission, e.g. 'MoJ query of 3 November: line 7 misallocated'.",
+    )
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+
+    def save(self, acting_user):
+        return services.fund_reopen(
+            fund=self.fund, reason=self.cleaned_data["reason"], acting_user=acting_user
+        )

@@ -132,6 +132,16 @@ def fund_submissions(fund: Fund) -> list[ReturnSubmission]:
     )
 
 
+def submission_in_force(fund: Fund) -> ReturnSubmission | None:
+    return (
+        ReturnSubmission.objects.in_force()
+        .filter(fund=fund)
+        .defer("workbook")
+        .select_related("submitted_by")
+        .first()
+    )
+
+
 def fund_page(fund: Fund) -> FundPage:
     """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
     registered number for open data."""

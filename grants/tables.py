@@ -30,6 +30,7 @@ class AllocationTable(tables.Table):
     line_number = tables.Column(
         verbose_name="No.",
         attrs=NUMBER,
+        linkify=lambda record: reverse("grants:allocation_detail", args=[record.pk]),
         order_by=("line_number", "fund__code"),
         footer=lambda table: "" if table.show_fund else "Total",
     )
@@ -55,6 +56,13 @@ class AllocationTable(tables.Table):
         order_by=("awarded", "fund__code", "line_number"),
         footer=lambda table: money.format_gbp(table.footer_total),
     )
+    awarded_pending = AmountColumn(
+        verbose_name="Awaiting approval", order_by=("awarded_pending", "fund__code", "line_number")
+    )
+    paid = AmountColumn(verbose_name="Paid", order_by=("paid", "fund__code", "line_number"))
+    still_to_pay = AmountColumn(
+        verbose_name="Still to pay", order_by=("still_to_pay", "fund__code", "line_number")
+    )
     change = tables.Column(
         accessor="pk",
         verbose_name="",
@@ -75,6 +83,9 @@ class AllocationTable(tables.Table):
             "thematic_area",
             "funding_category",
             "awarded",
+            "awarded_pending",
+            "paid",
+            "still_to_pay",
             "change",
         ]
         order_by = ("line_number",)

@@ -25,3 +25,21 @@ urlpatterns = [
     path("organisations/add/", views.OrganisationCreateView.as_view(), name="organisation_add"),
     path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
 ]
+
+urlpatterns += [
+    path("allocations/<int:pk>/", views.AllocationDetailView.as_view(), name="allocation_detail"),
+    path("allocations/<int:pk>/edit/", views.AllocationEditView.as_view(), name="allocation_edit"),
+    path("allocations/<int:pk>/payments/add/", views.PaymentCreateView.as_view(), name="payment_add"),
+    path("allocations/<int:pk>/underspend/add/", views.UnderspendCreateView.as_view(), name="underspend_add"),
+    path("funds/<slug:code>/returned/add/", views.FunderReturnCreateView.as_view(), name="funder_return_add"),
+    path("entries/<int:pk>/reverse/", views.EntryReverseView.as_view(), name="entry_reverse"),
+    path("entries/<int:pk>/approve/", views.EntryApproveView.as_view(), name="entry_approve"),
+    path("approvals/", views.ApprovalListView.as_view(), name="approval_list"),
+    path("funds/<slug:code>/submit/", views.FundSubmitView.as_view(), name="fund_submit"),
+    path("funds/<slug:code>/reopen/", views.FundReopenView.as_view(), name="fund_reopen"),
+    path(
+        "funds/<slug:code>/submissions/<int:version>.xlsx",
+        views.SubmissionDownloadView.as_view(),
+        name="submission_download",
+    ),
+]

@@ -3,11 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig
@@ -19,13 +19,29 @@ from grants.exports.downloads import (
     three_sixty_giving_response,
 )
 from grants.exports.files import InvalidOpenData
+from grants.exports.moj_return import XLSX_CONTENT_TYPE
 from grants.exports.three_sixty_giving import FORMATS
 from grants.filters import AllocationFilter
-from grants.forms import AllocationCreateForm, ChangeAmountForm, OrganisationForm, apply_service_errors
-from grants.models import Allocation, Fund, Organisation
+from grants.forms import (
+    AllocationCreateForm,
+    AllocationEditForm,
+    ChangeAmountForm,
+    MoneyMovementForm,
+    OrganisationForm,
+    ReopenForm,
+    ReverseEntryForm,
+    apply_service_errors,
+)
+from grants.models import Allocation, Approval, Fund, LedgerEntry, Organisation, ReturnSubmission
 from grants.tables import AllocationTable
 
 PER_PAGE = 50
+
+
+class ReadView(LoginRequiredMixin, PermissionRequiredMixin):
+    """A page that only reads. Every role can read (README, "Roles"); a login without a role gets 403."""
+
+    permission_required = ("grants.view_fund", "grants.view_allocation")
 
 
 class AllocationTableMixin:
@@ -57,7 +73,7 @@ class AllocationTableMixin:
         return self.filtered_rows()[1].order_by("fund__code", "line_number")
 
 
-class DashboardView(LoginRequiredMixin, TemplateView):
+class DashboardView(ReadView, TemplateView):
     template_name = "grants/dashboard.html"
 
     def get_context_data(self, **kwargs):
@@ -67,14 +83,14 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         )
 
 
-class FundListView(LoginRequiredMixin, TemplateView):
+class FundListView(ReadView, TemplateView):
     template_name = "grants/fund_list.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(summaries=selectors.fund_summaries(), **kwargs)
 
 
-class FundDetailView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
+class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
     template_name = "grants/fund_detail.html"
 
     @cached_property
@@ -98,7 +114,7 @@ class FundDetailView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
         )
 
 
-class AllocationListView(LoginRequiredMixin, AllocationTableMixin, TemplateView):
+class AllocationListView(ReadView, AllocationTableMixin, TemplateView):
     template_name = "grants/allocation_list.html"
 
     def lines(self):
@@ -115,14 +131,14 @@ class AllocationListView(LoginRequiredMixin, AllocationTableMixin, TemplateView)
         return super().get_context_data(filter=filterset, table=table, **kwargs)
 
 
-class OrganisationListView(LoginRequiredMixin, TemplateView):
+class OrganisationListView(ReadView, TemplateView):
     template_name = "grants/organisation_list.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(organisations=selectors.organisation_summaries(), **kwargs)
 
 
-class OrganisationDetailView(LoginRequiredMixin, TemplateView):
+class OrganisationDetailView(ReadView, TemplateView):
     template_name = "grants/organisation_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -174,7 +190,7 @@ class AllocationCreateView(ServiceFormView):
         line = self.saved
         return (
             f"Line {line.line_number} added: {line.organisation.name} "
-            f"{money.format_gbp(services.allocation_awarded(line))}."
+            f"{money.format_gbp(services.allocation_awarded(line, Approval.RECORDED))}, awaiting approval."
         )
 
     def get_success_url(self):
@@ -194,7 +210,8 @@ class AllocationChangeAmountView(ServiceFormView):
 
     @cached_property
     def current(self):
-        return services.allocation_awarded(self.allocation)
+        """The amount as recorded, approved or not: the figure a change starts from."""
+        return services.allocation_awarded(self.allocation, Approval.RECORDED)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "allocation": self.allocation}
@@ -210,7 +227,8 @@ class AllocationChangeAmountView(ServiceFormView):
             return f"The amount was already {money.format_gbp(self.current)}; nothing was recorded."
         return (
             f"Line {self.allocation.line_number} changed by {money.format_gbp(self.saved.amount)} "
-            f"to {money.format_gbp(services.allocation_awarded(self.allocation))}."
+            f"to {money.format_gbp(services.allocation_awarded(self.allocation, Approval.RECORDED))}, "
+            "awaiting approval."
         )
 
     def get_success_url(self):
@@ -226,11 +244,7 @@ class OrganisationCreateView(ServiceFormView):
         return super().get_context_data(next=self.safe_next(), **kwargs)
 
     def safe_next(self):
-        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
-        allowed = url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        )
-        return target if allowed else ""
+        return _safe_next(self.request)
 
     def get_success_message(self):
         return f"{self.saved.name} added."
@@ -239,7 +253,7 @@ class OrganisationCreateView(ServiceFormView):
         return self.safe_next() or reverse("grants:organisation_detail", args=[self.saved.pk])
 
 
-class FundMojReturnView(LoginRequiredMixin, View):
+class FundMojReturnView(ReadView, View):
     """Streams the fund's MoJ return workbook: the same bytes `manage.py export_moj_return` writes."""
 
     def get(self, request, code):
@@ -247,7 +261,7 @@ class FundMojReturnView(LoginRequiredMixin, View):
         return moj_return_response(fund, user=request.user)
 
 
-class FundThreeSixtyGivingView(LoginRequiredMixin, View):
+class FundThreeSixtyGivingView(ReadView, View):
     """The fund's allocations as 360Giving open data, in the format the URL names."""
 
     def get(self, request, code, file_format):
@@ -259,3 +273,247 @@ class FundThreeSixtyGivingView(LoginRequiredMixin, View):
         except (selectors.ThreeSixtyGivingNotConfigured, InvalidOpenData) as error:
             messages.error(request, str(error))
             return redirect("grants:fund_detail", code=fund.code)
+
+
+class AllocationDetailView(ReadView, TemplateView):
+    """One line: its money, every entry with who recorded and approved it, and what can be done."""
+
+    template_name = "grants/allocation_detail.html"
+
+    def get_context_data(self, **kwargs):
+        line = get_object_or_404(
+            selectors.allocation_rows().select_related("fund__funder"), pk=self.kwargs["pk"]
+        )
+        return super().get_context_data(
+            line=line,
+            entries=selectors.allocation_entries(line),
+            submission=selectors.submission_in_force(line.fund),
+            **kwargs,
+        )
+
+
+class AllocationEditView(ServiceFormView):
+    permission_required = "grants.change_allocation"
+    form_class = AllocationEditForm
+    template_name = "grants/allocation_edit.html"
+
+    @cached_property
+    def allocation(self):
+        return get_object_or_404(
+            Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.allocation}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(allocation=self.allocation, **kwargs)
+
+    def get_success_message(self):
+        return f"Line {self.saved.line_number} saved."
+
+    def get_success_url(self):
+        return reverse("grants:allocation_detail", args=[self.allocation.pk])
+
+
+class MoneyMovementView(ServiceFormView):
+    """Record a payment, returned underspend or a return to the funder; it waits for approval."""
+
+    permission_required = "grants.add_ledgerentry"
+    form_class = MoneyMovementForm
+    template_name = "grants/money_movement_form.html"
+    kind: str
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "record": self.record, "target": self.target()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=self.title, kind=LedgerEntry.Kind(self.kind).label, back=self.get_success_url(), **kwargs
+        )
+
+    def get_success_message(self):
+        entry = self.saved
+        return f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} recorded, awaiting approval."
+
+
+class AllocationMoneyMixin:
+    @cached_property
+    def allocation(self):
+        return get_object_or_404(
+            Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
+        )
+
+    def target(self):
+        return {"allocation": self.allocation}
+
+    @property
+    def title(self):
+        kind = LedgerEntry.Kind(self.kind).label
+        return f"{kind}: line {self.allocation.line_number}, {self.allocation.organisation}"
+
+    def get_success_url(self):
+        return reverse("grants:allocation_detail", args=[self.allocation.pk])
+
+
+class PaymentCreateView(AllocationMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.PAYMENT
+    record = staticmethod(services.payment_record)
+
+
+class UnderspendCreateView(AllocationMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.UNDERSPEND_RETURNED
+    record = staticmethod(services.underspend_record)
+
+
+class FunderReturnCreateView(MoneyMovementView):
+    kind = LedgerEntry.Kind.RETURNED_TO_FUNDER
+    record = staticmethod(services.funder_return_record)
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund, code=self.kwargs["code"])
+
+    def target(self):
+        return {"fund": self.fund}
+
+    @property
+    def title(self):
+        return f"Return money to the funder from {self.fund.name}"
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+def _entry_page(entry: LedgerEntry) -> str:
+    if entry.allocation_id is not None:
+        return reverse("grants:allocation_detail", args=[entry.allocation_id])
+    return reverse("grants:fund_detail", args=[entry.fund.code])
+
+
+class EntryReverseView(ServiceFormView):
+    permission_required = "grants.add_ledgerentry"
+    form_class = ReverseEntryForm
+    template_name = "grants/entry_reverse.html"
+
+    @cached_property
+    def entry(self):
+        return get_object_or_404(
+            LedgerEntry.objects.select_related("fund", "allocation__organisation"), pk=self.kwargs["pk"]
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "entry": self.entry}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(entry=self.entry, back=self.get_success_url(), **kwargs)
+
+    def get_success_message(self):
+        entry = self.entry
+        return f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} reversed, awaiting approval."
+
+    def get_success_url(self):
+        return _entry_page(self.entry)
+
+
+class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Entries awaiting approval. An approver sees who recorded each; their own cannot be approved."""
+
+    permission_required = "grants.approve_ledgerentry"
+    template_name = "grants/approval_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(entries=selectors.pending_entries(), **kwargs)
+
+
+class EntryApproveView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """POST only: approve one entry, then go back to where the button was."""
+
+    permission_required = "grants.approve_ledgerentry"
+
+    def post(self, request, pk):
+        entry = get_object_or_404(LedgerEntry.objects.select_related("fund"), pk=pk)
+        try:
+            services.entry_approve(entry=entry, acting_user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} approved."
+            )
+        return redirect(_safe_next(request) or _entry_page(entry))
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
+class FundSubmitView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """GET: what will be submitted (approved figures only). POST: submit it and lock the fund."""
+
+    permission_required = "grants.add_returnsubmission"
+    template_name = "grants/fund_submit.html"
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(page=selectors.fund_page(self.fund), **kwargs)
+
+    def post(self, request, code):
+        try:
+            submission = services.fund_submit_return(fund=self.fund, acting_user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"Version {submission.version} of the MoJ return submitted "
+                f"(SHA-256 {submission.sha256[:12]}…). The fund's allocations and entries are now locked.",
+            )
+        return redirect("grants:fund_detail", code=self.fund.code)
+
+
+class FundReopenView(ServiceFormView):
+    permission_required = "grants.reopen_returnsubmission"
+    form_class = ReopenForm
+    template_name = "grants/fund_reopen.html"
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund, code=self.kwargs["code"])
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "fund": self.fund}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            fund=self.fund, submission=selectors.submission_in_force(self.fund), **kwargs
+        )
+
+    def get_success_message(self):
+        return (
+            f"Reopened: version {self.saved.version} stays on record; the next submission will be "
+            f"version {self.saved.version + 1}."
+        )
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+class SubmissionDownloadView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """A submitted return, byte for byte as it was submitted."""
+
+    permission_required = "grants.view_returnsubmission"
+
+    def get(self, request, code, version):
+        submission = get_object_or_404(ReturnSubmission, fund__code=code, version=version)
+        response = HttpResponse(bytes(submission.workbook), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition_header(True, submission.file_name)
+        response["X-Content-SHA256"] = submission.sha256
+        return response

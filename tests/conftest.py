@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import call_command
 
-from tests.factories import StaffUserFactory, UserFactory
+from tests.factories import StaffUserFactory, user_in_role
 
 SEED_FUND_CODE = "moj-ecf-2020"
 
@@ -17,7 +17,19 @@ def seed_fund(db):
 
 @pytest.fixture
 def officer(db):
-    return UserFactory(username="officer")
+    """A finance officer: reads everything, records allocations and entries, approves nothing."""
+    return user_in_role("Finance officer", "officer")
+
+
+@pytest.fixture
+def approver(db):
+    """An approver: reads everything, approves entries recorded by others, submits and reopens returns."""
+    return user_in_role("Approver", "approver")
+
+
+@pytest.fixture
+def viewer(db):
+    return user_in_role("Viewer", "viewer")
 
 
 @pytest.fixture

@@ -1,50 +1,12 @@
-"""The three roles, as groups with permissions (README, "Roles").
+"""The three roles, as groups with permissions: Viewer, Finance officer and Approver.
 
-- Viewer: reads everything and downloads the exports.
-- Finance officer: enters and corrects funders, funds, organisations, allocations and ledger entries;
-  what they record waits for approval.
-- Approver: approves entries recorded by someone else, submits a fund's return and reopens it.
-
-Re-running keeps each group's permissions exactly as listed here, so a later migration that changes a
-role states the whole role again.
+The roles are listed once, in grants/roles.py, which also re-applies them after every migrate.
 """
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-MODELS = [
-    "funder",
-    "fund",
-    "controltotalrevision",
-    "categorybudget",
-    "organisation",
-    "thematicarea",
-    "fundingcategory",
-    "allocation",
-    "ledgerentry",
-    "returnsubmission",
-]
-VIEW = [f"view_{model}" for model in MODELS]
-
-ROLES = {
-    "Viewer": VIEW,
-    "Finance officer": VIEW
-    + [
-        "add_funder",
-        "change_funder",
-        "add_fund",
-        "change_fund",
-        "add_categorybudget",
-        "change_categorybudget",
-        "add_controltotalrevision",
-        "add_organisation",
-        "change_organisation",
-        "add_allocation",
-        "change_allocation",
-        "add_ledgerentry",
-    ],
-    "Approver": VIEW + ["approve_ledgerentry", "add_returnsubmission", "reopen_returnsubmission"],
-}
+from grants.roles import ROLES, sync_roles
 
 
 def create_roles(apps, schema_editor):
@@ -53,15 +15,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="grants", codename__in=codenames)
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for the {name} role: {sorted(missing)}")
-        group.permissions.set(permissions)
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):
