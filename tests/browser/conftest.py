@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.test import Client
+
+from grants import roles
 
 # Sync Playwright runs its event loop in the test thread, so Django sees a running loop there and
 # would refuse every ORM call the tests make (creating users, checking what a form saved).
@@ -36,7 +38,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 OFFICER_USERNAME = "officer"
 OFFICER_PASSWORD = "correct horse battery staple"
-OFFICER_PERMISSIONS = ["add_allocation", "change_allocation", "add_organisation"]
 
 
 def chromium_path() -> str:
@@ -142,25 +143,28 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def finance_officer(transactional_db):
-    """A finance officer: not staff, but allowed to enter allocations and organisations."""
-    user = get_user_model().objects.create_user(OFFICER_USERNAME, password=OFFICER_PASSWORD)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="grants", codename__in=OFFICER_PERMISSIONS)
-    )
+def user_with_role(username: str, role: str, password: str):
+    user = get_user_model().objects.create_user(username, password=password)
+    user.groups.add(Group.objects.get(name=role))
     return user
 
 
 @pytest.fixture
-def officer_page(page, live_server, finance_officer, seed_fund):
-    """A page already logged in as the finance officer, with the 2020 MoJ fund loaded.
+def finance_officer(transactional_db):
+    """A finance officer (the role, not staff): enters allocations, organisations and entries."""
+    return user_with_role(OFFICER_USERNAME, roles.FINANCE_OFFICER, OFFICER_PASSWORD)
 
-    The session cookie comes from Django's test client rather than the login form, which
-    `test_logging_in_through_the_form_returns_to_the_page_asked_for` drives; that saves a second per test.
-    """
+
+@pytest.fixture
+def approver(transactional_db):
+    return user_with_role("approver", roles.APPROVER, OFFICER_PASSWORD)
+
+
+def sign_in_as(page, live_server, user):
+    """Give the page's browser a session for `user`, replacing any other."""
     client = Client()
-    client.force_login(finance_officer)
+    client.force_login(user)
+    page.context.clear_cookies()
     page.context.add_cookies(
         [
             {
@@ -171,6 +175,16 @@ def officer_page(page, live_server, finance_officer, seed_fund):
         ]
     )
     return page
+
+
+@pytest.fixture
+def officer_page(page, live_server, finance_officer, seed_fund):
+    """A page already logged in as the finance officer, with the 2020 MoJ fund loaded.
+
+    The session cookie comes from Django's test client rather than the login form, which
+    `test_logging_in_through_the_form_returns_to_the_page_asked_for` drives; that saves a second per test.
+    """
+    return sign_in_as(page, live_server, finance_officer)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from grants.models import Allocation, LedgerEntry
-from tests.browser.conftest import OFFICER_PASSWORD, OFFICER_USERNAME
+from tests.browser.conftest import OFFICER_PASSWORD, OFFICER_USERNAME, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +111,7 @@ def test_fund_table_filtered_to_one_category_shows_its_4_lines_and_total(officer
     page.goto(FUND_URL)
     table = allocation_table(page)
     expect(table.locator("tbody tr")).to_have_count(16)
-    expect(table.locator("tfoot td.num")).to_have_text("£738,810.82")
+    expect(table.locator("tfoot td.num").first).to_have_text("£738,810.82")
     screenshot(page, "fund")
 
     page.get_by_label("Funding category").select_option(label="DA PCC non-commissioned")
@@ -121,7 +121,7 @@ def test_fund_table_filtered_to_one_category_shows_its_4_lines_and_total(officer
     expect(table.locator("tbody tr")).to_have_count(4)
     assert column(table, "No.") == ["13", "14", "15", "16"]
     assert set(column(table, "Funding category")) == {"DA PCC non-commissioned"}
-    expect(table.locator("tfoot td.num")).to_have_text("£67,349.00")
+    expect(table.locator("tfoot td.num").first).to_have_text("£67,349.00")
     assert sum(amount(text) for text in column(table, "Amount")) == Decimal("67349.00")
     # The filter form keeps the choice, so the officer can see what the table is showing.
     expect(page.get_by_label("Funding category")).to_have_value("da-pcc-non-commissioned")
@@ -132,7 +132,7 @@ def test_fund_table_filtered_to_one_category_shows_its_4_lines_and_total(officer
     assert re.search(r"[?&]funding_category=da-pcc-non-commissioned(&|$)", page.url)
     amounts = [amount(text) for text in column(table, "Amount")]
     assert amounts == sorted(amounts) and len(amounts) == 4
-    expect(table.locator("tfoot td.num")).to_have_text("£67,349.00")
+    expect(table.locator("tfoot td.num").first).to_have_text("£67,349.00")
 
 
 def test_clicking_the_amount_header_sorts_ascending_then_descending(officer_page):
@@ -156,10 +156,12 @@ def test_clicking_the_amount_header_sorts_ascending_then_descending(officer_page
     assert descending == sorted(by_line, reverse=True)
     assert descending[0] > descending[-1]
     # The footer is the total of every line, whatever the order.
-    expect(table.locator("tfoot td.num")).to_have_text("£738,810.82")
+    expect(table.locator("tfoot td.num").first).to_have_text("£738,810.82")
 
 
-def test_adding_an_allocation_moves_the_ledger_total_and_variance(officer_page, finance_officer):
+def test_an_added_allocation_counts_once_someone_else_approves_it(
+    officer_page, finance_officer, approver, live_server, screenshot
+):
     page = officer_page
     page.goto(FUND_URL)
     page.get_by_role("link", name="Add an allocation").click()
@@ -169,7 +171,21 @@ def test_adding_an_allocation_moves_the_ledger_total_and_variance(officer_page, 
     fill_allocation_form(page, amount_text="100.00")
 
     arrive(page, r"/funds/moj-ecf-2020/$")
-    expect(page.get_by_role("status")).to_have_text("Line 17 added: Aaina Hub £100.00.")
+    expect(page.get_by_role("status")).to_have_text("Line 17 added: Aaina Hub £100.00, awaiting approval.")
+    # Recorded, but not counted until someone else approves it.
+    assert reconciliation_figure(page, "Ledger total (16 lines)") == "£738,810.82"
+    assert reconciliation_figure(page, "Awaiting approval (1 line), not counted above") == "£100.00"
+    expect(page.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
+
+    sign_in_as(page, live_server, approver)
+    page.goto("/approvals/")
+    page.get_by_role("button", name="Approve Award of £100.00").click()
+    arrive(page, r"/approvals/$")
+    expect(page.get_by_role("status")).to_have_text("Award of £100.00 approved.")
+    expect(page.get_by_text("Nothing is awaiting approval.")).to_be_visible()
+    screenshot(page, "approvals")
+
+    page.goto(FUND_URL)
     assert reconciliation_figure(page, "Ledger total (17 lines)") == "£738,910.82"
     assert reconciliation_figure(page, "Variance (ledger minus control)") == "£100.29"
     expect(page.locator(".variance-words")).to_have_text(
@@ -178,10 +194,11 @@ def test_adding_an_allocation_moves_the_ledger_total_and_variance(officer_page, 
     expect(allocation_table(page).locator("tbody tr")).to_have_count(17)
 
     award = LedgerEntry.objects.get(allocation__fund__code="moj-ecf-2020", allocation__line_number=17)
-    assert (award.amount.amount, award.memo, award.recorded_by) == (
+    assert (award.amount.amount, award.memo, award.recorded_by, award.approved_by) == (
         Decimal("100.00"),
         "Award letter ECF-17",
         finance_officer,
+        approver,
     )
 
 
