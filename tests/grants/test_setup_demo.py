@@ -52,3 +52,14 @@ def test_password_from_the_environment_is_used(db, password_file, capsys, monkey
     assert "password 'a long demo pass phrase' (from LEDGER_DEMO_PASSWORD)" in out
     assert get_user_model().objects.get(username="demo").check_password("a long demo pass phrase")
     assert not password_file.exists()
+
+
+def test_an_approver_login_comes_with_the_demo_one(db, password_file, capsys, monkeypatch):
+    monkeypatch.setenv("LEDGER_DEMO_PASSWORD", "demo-pass-123")
+    out = run(password_file, capsys)
+    assert "Approver login: username 'demo-approver', the same password." in out
+    approver = get_user_model().objects.get(username="demo-approver")
+    assert approver.check_password("demo-pass-123")
+    assert approver.has_perm("grants.approve_ledgerentry") and not approver.is_superuser
+    run(password_file, capsys)
+    assert get_user_model().objects.filter(username="demo-approver").count() == 1

@@ -4,6 +4,9 @@ Loads the seed fixture only when its fund is not in the database yet, so a secon
 overwrites corrections made since. Creates the demo login when it is missing; its password comes
 from LEDGER_DEMO_PASSWORD or is generated once and kept in `.demo-login` (readable by its owner only)
 so that later runs can print it again.
+
+A second login, `<username>-approver`, holds the Approver role with the same password: nobody may
+approve an entry they recorded themselves, the demo superuser included (four-eyes rule).
 """
 
 import os
@@ -12,14 +15,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from grants import roles
 from grants.models import Fund
 
 SEED_FIXTURE = "moj_extraordinary_covid_fund_2020"
 SEED_FUND_CODE = "moj-ecf-2020"
+UNCHANGED = "(unchanged)"
 
 
 class Command(BaseCommand):
@@ -44,6 +50,26 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo login: username {username!r}, password {password!r} ({note}).")
         )
+        approver = f"{username}-approver"
+        if self._ensure_approver(approver, password):
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Approver login: username {approver!r}, the same password. It approves what "
+                    f"{username!r} records (nobody approves their own entries)."
+                )
+            )
+
+    @transaction.atomic
+    def _ensure_approver(self, username: str, password: str) -> bool:
+        """Make the approver login if missing; False when there is no known password to give it."""
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            if password == UNCHANGED:
+                return False
+            user = User.objects.create_user(username=username, password=password)
+        user.groups.add(Group.objects.get(name=roles.APPROVER))
+        return True
 
     @transaction.atomic
     def _ensure_user(self, username: str, password_file: Path) -> tuple[str, str]:
@@ -61,7 +87,7 @@ class Command(BaseCommand):
         if user is not None:
             if kept and user.check_password(kept):
                 return kept, f"kept in {password_file.name}"
-            return "(unchanged)", (
+            return UNCHANGED, (
                 "the login existed already; set LEDGER_DEMO_PASSWORD or run "
                 f"'manage.py changepassword {username}'"
             )
