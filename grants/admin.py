@@ -8,10 +8,14 @@ entries and control-total revisions are read-only here. Every money column is sh
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from grants import money, services
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
@@ -24,6 +28,7 @@ from grants.models import (
     FundingCategory,
     LedgerEntry,
     Organisation,
+    ReturnSubmission,
     ThematicArea,
 )
 from grants.selectors import FundSummary
@@ -188,12 +193,23 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["kind", "amount_display", "effective_date", "memo", "recorded_by", "recorded_at"]
+    fk_name = "allocation"
+    fields = [
+        "kind",
+        "amount_display",
+        "effective_date",
+        "reference",
+        "memo",
+        "recorded_by",
+        "recorded_at",
+        "approved_by",
+        "approved_at",
+    ]
     readonly_fields = fields
     amount_display = gbp_column("amount", "Amount")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by")
+        return super().get_queryset(request).select_related("recorded_by", "approved_by")
 
 
 class ControlTotalRevisionInline(ReadOnlyInline):
@@ -474,18 +490,75 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "recorded_at",
+        "fund",
         "allocation",
         "kind",
         "amount_display",
         "effective_date",
+        "reference",
         "recorded_by",
+        "approval",
         "memo",
     ]
-    list_filter = ["kind", "allocation__fund", "effective_date"]
-    search_fields = ["memo", "allocation__organisation__name", "allocation__service"]
-    list_select_related = ["allocation__fund", "allocation__organisation", "recorded_by"]
+    list_filter = ["kind", ("approved_at", admin.EmptyFieldListFilter), "fund", "effective_date"]
+    search_fields = ["memo", "reference", "allocation__organisation__name", "allocation__service"]
+    list_select_related = [
+        "fund",
+        "allocation__fund",
+        "allocation__organisation",
+        "recorded_by",
+        "approved_by",
+    ]
     date_hierarchy = "recorded_at"
     amount_display = gbp_column("amount", "Amount")
+    actions = ["approve_entries"]
+
+    @admin.display(description="Approval", ordering="approved_at")
+    def approval(self, obj):
+        if obj.approved_at is None:
+            return "Awaiting approval"
+        return f"Approved {timezone.localtime(obj.approved_at):%d %b %Y}" + (
+            f" by {obj.approved_by}" if obj.approved_by else ""
+        )
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("grants.approve_ledgerentry")
+
+    @admin.action(description="Approve the selected entries", permissions=["approve"])
+    def approve_entries(self, request, queryset):
+        """Each entry through `services.entry_approve`, so four-eyes and the locks hold here too.
+        All or nothing: one refusal approves none of them."""
+        try:
+            with transaction.atomic():
+                for entry in queryset.order_by("pk"):
+                    try:
+                        services.entry_approve(entry=entry, acting_user=request.user)
+                    except ValidationError as error:
+                        raise ValidationError(f"{entry}: {' '.join(error.messages)}") from error
+        except ValidationError as error:
+            self.message_user(request, f"Nothing was approved. {' '.join(error.messages)}", messages.ERROR)
+            return
+        self.message_user(
+            request, f"{queryset.count()} entr{'y' if queryset.count() == 1 else 'ies'} approved."
+        )
+
+
+@admin.register(ReturnSubmission)
+class ReturnSubmissionAdmin(ReadOnlyAdmin):
+    """Submitted returns, read-only: submitting and reopening happen on the fund's page."""
+
+    list_display = ["fund", "version", "submitted_at", "submitted_by", "sha256", "reopened_at", "download"]
+    list_filter = ["fund"]
+    list_select_related = ["fund", "submitted_by"]
+    exclude = ["workbook"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("workbook")
+
+    @admin.display(description="Workbook")
+    def download(self, obj):
+        url = reverse("grants:submission_download", args=[obj.fund.code, obj.version])
+        return format_html('<a href="{}">{}</a>', url, obj.file_name)
 
 
 @admin.register(ControlTotalRevision)
