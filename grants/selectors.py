@@ -333,12 +333,14 @@ def beneficiary_location() -> BeneficiaryLocation | None:
 
 
 def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
-    """The fund's allocations as 360Giving grants, in line order, with the package they make."""
+    """The fund's allocations as 360Giving grants, in line order, with the package they make. Only
+    approved amounts are published; a line with nothing approved yet is left out."""
     prefix, office_id = three_sixty_giving_settings()
     fund = Fund.objects.select_related("funder").get(pk=fund.pk)
     award = Q(entries__kind=LedgerEntry.Kind.AWARD)
     lines = (
         Allocation.objects.for_fund(fund)
+        .filter(has_approved_award())
         .with_awarded()
         .annotate(
             award_date=Min("entries__effective_date", filter=award), last_modified=Max("entries__recorded_at")

@@ -306,3 +306,13 @@ def test_the_seed_fund_stays_as_printed_and_approved(seed_fund):
     assert not LedgerEntry.objects.filter(fund=seed_fund).pending().exists()
     approve_as_loaded(fund=seed_fund)  # nothing to do
     assert reconcile(seed_fund) == rec
+
+
+def test_open_data_publishes_approved_lines_only(settings, officer):
+    settings.LEDGER_OFFICE_ORG_ID = "GB-GOV-99"
+    settings.LEDGER_360GIVING_PREFIX = "360G-test"
+    fund = FundFactory()
+    AllocationFactory(fund=fund, line_number=1, amount=Decimal("100.00"))
+    AllocationFactory(fund=fund, line_number=2, amount=Decimal("200.00"), approved=False, acting_user=officer)
+    grants = selectors.three_sixty_giving_export(fund).grants
+    assert [grant.amount_awarded for grant in grants] == [Decimal("100.00")]
