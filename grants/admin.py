@@ -1,7 +1,8 @@
 """Administrators' entry and correction of the ledger.
 
-Money is never edited in place: the allocation forms show an "Amount (£)" and saving a new figure
-records a variation entry for the difference through `services.allocation_set_amount()`. Ledger
+Money is never edited in place: the allocation forms show an "Amount (£)" as recorded (approved or
+awaiting approval) and saving a new figure records a variation entry for the difference through
+`services.allocation_set_amount()`, which starts from that same recorded figure. Ledger
 entries and control-total revisions are read-only here. Every money column is shown as £1,234.56.
 """
 
@@ -21,6 +22,7 @@ from grants import money, services
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
 from grants.models import (
     Allocation,
+    Approval,
     CategoryBudget,
     ControlTotalRevision,
     Fund,
@@ -30,8 +32,26 @@ from grants.models import (
     Organisation,
     ReturnSubmission,
     ThematicArea,
+    awarded_sum,
 )
 from grants.selectors import FundSummary
+
+
+def with_recorded_amount(allocations):
+    """Annotate `recorded_amount`: the award and variations as recorded, approved or not (None when a
+    line has none), the figure `services.allocation_set_amount()` changes."""
+    return allocations.annotate(recorded_amount=awarded_sum(approval=Approval.RECORDED))
+
+
+def locked_fund_message(fund_id: int | None) -> str | None:
+    """What the services say for a fund whose submitted return is in force, or None. Said in the
+    form so the page shows it; the services check again under the fund's lock."""
+    if fund_id is None:
+        return None
+    submission = (
+        ReturnSubmission.objects.in_force().filter(fund_id=fund_id).select_related("submitted_by").first()
+    )
+    return None if submission is None else services.locked_message(submission)
 
 
 def gbp_column(field: str, description: str):
@@ -75,7 +95,10 @@ class AllocationForm(forms.ModelForm):
         max_digits=money.MAX_DIGITS,
         decimal_places=money.DECIMAL_PLACES,
         min_value=0,
-        help_text="Pounds and pence. Changing it records a variation entry for the difference.",
+        help_text=(
+            "Pounds and pence, as recorded (approved or awaiting approval). Changing it records a "
+            "variation entry for the difference, which waits for approval."
+        ),
         # The amount the page showed comes back too, so a change someone else made meanwhile is
         # noticed instead of being silently undone.
         show_hidden_initial=True,
@@ -113,13 +136,13 @@ class AllocationForm(forms.ModelForm):
             organisation = self.instance.organisation
             widget.known_labels = {str(organisation.pk): str(organisation)}
         if self.instance.pk is not None:
-            # The admin querysets annotate `awarded`, so a fund's inline lines cost no query each.
-            awarded = getattr(self.instance, "awarded", None)
-            self.fields["amount"].initial = (
-                money.from_aggregate(awarded).amount
-                if awarded is not None
-                else services.allocation_awarded(self.instance).amount
+            # The admin querysets annotate `recorded_amount`, so a fund's inline lines cost no query each.
+            recorded = (
+                money.from_aggregate(self.instance.recorded_amount)
+                if hasattr(self.instance, "recorded_amount")
+                else services.allocation_awarded(self.instance, Approval.RECORDED)
             )
+            self.fields["amount"].initial = recorded.amount
 
     def shown_amount(self):
         """The amount the page showed when it was opened (posted back in a hidden field)."""
@@ -132,6 +155,12 @@ class AllocationForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_changed():
+            fund = cleaned.get("fund")
+            locked = locked_fund_message(fund.pk if fund is not None else self.instance.fund_id)
+            if locked:
+                self.add_error(None, locked)
+                return cleaned
         amount = cleaned.get("amount")
         if amount is None:
             return cleaned
@@ -143,8 +172,9 @@ class AllocationForm(forms.ModelForm):
             return cleaned
         if not cleaned.get("memo", "").strip():
             self.add_error("memo", "Say why the amount changed; the reason is kept with the variation.")
-        # Said here so the form can show it; the service checks again under the line's lock.
-        current = services.allocation_awarded(self.instance)
+        # Said here so the form can show it; the service checks again under the line's lock, against
+        # the same recorded figure (approved or awaiting approval).
+        current = services.allocation_awarded(self.instance, Approval.RECORDED)
         if self.shown_amount() != current.amount:
             self.add_error("amount", services.stale_amount_message(current))
         return cleaned
@@ -199,6 +229,7 @@ class LedgerEntryInline(ReadOnlyInline):
         "amount_display",
         "effective_date",
         "reference",
+        "reverses",
         "memo",
         "recorded_by",
         "recorded_at",
@@ -209,7 +240,7 @@ class LedgerEntryInline(ReadOnlyInline):
     amount_display = gbp_column("amount", "Amount")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by", "approved_by")
+        return super().get_queryset(request).select_related("recorded_by", "approved_by", "reverses")
 
 
 class ControlTotalRevisionInline(ReadOnlyInline):
@@ -250,7 +281,7 @@ class AllocationInline(admin.TabularInline):
     ordering = ["line_number"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("organisation", "fund").with_awarded()
+        return with_recorded_amount(super().get_queryset(request).select_related("organisation", "fund"))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
@@ -293,6 +324,9 @@ class FundForm(forms.ModelForm):
                 "control_total_memo",
                 "Say why the control total changed; the reason is kept in the fund's history.",
             )
+        locked = locked_fund_message(self.instance.pk) if changed else None
+        if locked:
+            self.add_error("control_total", locked)
         return cleaned
 
 
@@ -413,7 +447,8 @@ class AllocationAdmin(admin.ModelAdmin):
     awarded_display = gbp_column("awarded", "Amount")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_awarded()
+        # The list shows the approved amount; the change form starts from the recorded one.
+        return with_recorded_amount(super().get_queryset(request).with_awarded())
 
     def has_delete_permission(self, request, obj=None):
         # A line carries ledger entries, which are never deleted: vary it to £0.00 instead.

@@ -24,7 +24,7 @@ from grants.models import (
     Organisation,
     ThematicArea,
 )
-from tests.factories import AllocationFactory, FunderFactory, FundFactory
+from tests.factories import AllocationFactory, FunderFactory, FundFactory, approve_as_loaded, user_in_role
 
 SEED_ENTRY_COUNT = 16
 AMOUNT_REASON_ERROR = "Say why the amount changed; the reason is kept with the variation."
@@ -291,8 +291,8 @@ def test_ledger_entry_changelist_filters_by_kind_fund_and_effective_date(staff_c
 
     variations = staff_client.get(url, {"kind__exact": "variation"})
     awards = staff_client.get(url, {"kind__exact": "award"})
-    in_seed_fund = staff_client.get(url, {"allocation__fund__id__exact": seed_fund.pk})
-    in_other_fund = staff_client.get(url, {"allocation__fund__id__exact": other_line.fund_id})
+    in_seed_fund = staff_client.get(url, {"fund__id__exact": seed_fund.pk})
+    in_other_fund = staff_client.get(url, {"fund__id__exact": other_line.fund_id})
     on_the_report_date = staff_client.get(
         url, {"effective_date__gte": "2020-08-19", "effective_date__lt": "2020-08-20"}
     )
@@ -369,6 +369,7 @@ def test_fund_changelist_shows_an_under_allocated_fund_with_a_negative_variance(
     services.allocation_set_amount(
         allocation=line(seed_fund, 8), amount="0.00", memo="Withdrawn", acting_user=None
     )
+    approve_as_loaded(allocation=line(seed_fund, 8))
 
     response = staff_client.get(changelist_url("fund"))
 
@@ -388,6 +389,7 @@ def test_allocation_changelist_shows_the_amount_after_variations(staff_client, s
     services.allocation_set_amount(
         allocation=line(seed_fund, 1), amount="80000.00", memo="Revised bid", acting_user=None
     )
+    approve_as_loaded(allocation=line(seed_fund, 1))
 
     response = staff_client.get(changelist_url("allocation"))
 
@@ -451,6 +453,9 @@ def test_allocation_change_form_records_a_variation_for_the_difference(
             datetime.date(2020, 9, 30),
         ),
     ]
+    # The variation waits for approval; once approved it counts.
+    assert line(bcwa_sv.fund, 1).awarded == Decimal("80528.42")
+    approve_as_loaded(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80000.00")
 
 
@@ -465,6 +470,7 @@ def test_allocation_change_form_records_an_increase(staff_client, staff_user, bc
         "Extra sessions",
         staff_user,
     )
+    approve_as_loaded(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("81000.01")
 
 
@@ -476,6 +482,7 @@ def test_allocation_change_form_can_vary_a_line_down_to_zero(staff_client, bcwa_
     assert LedgerEntry.objects.get(allocation=bcwa_sv, kind=LedgerEntry.Kind.VARIATION).amount == gbp(
         "-80528.42"
     )
+    approve_as_loaded(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("0.00")
 
 
@@ -515,18 +522,21 @@ def test_allocation_change_form_with_the_same_amount_records_no_entry(staff_clie
 
 
 def test_a_stale_allocation_form_does_not_undo_a_colleagues_change(staff_client, bcwa_sv, bcwa_sv_form):
-    # The page was opened at £80,528.42; a colleague then raised the line to £80,600.00.
+    # The page was opened at £80,528.42; a colleague then raised the line to £80,600.00 (awaiting
+    # approval while the form is posted).
     services.allocation_set_amount(allocation=bcwa_sv, amount="80600.00", memo="Colleague", acting_user=None)
     bcwa_sv_form.update(service="Sexual Violence Counselling", memo="Renamed")
 
     response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
 
     assert (response.status_code, response.url) == (302, changelist_url("allocation"))
+    approve_as_loaded(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
     assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Counselling"
 
 
 def test_a_stale_amount_change_is_refused_with_the_current_figure(staff_client, bcwa_sv, bcwa_sv_form):
+    # The colleague's change is still awaiting approval: the recorded figure is what a change starts from.
     services.allocation_set_amount(allocation=bcwa_sv, amount="80600.00", memo="Colleague", acting_user=None)
     bcwa_sv_form.update(amount="80000.00", memo="Revised bid")
 
@@ -537,7 +547,62 @@ def test_a_stale_amount_change_is_refused_with_the_current_figure(staff_client, 
         response,
         "Someone else has changed this line&#x27;s amount to £80,600.00 since you opened it.",
     )
+    approve_as_loaded(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
+
+
+def test_a_pending_change_is_where_the_next_change_starts(staff_client, staff_user, bcwa_sv):
+    # The form shows the recorded amount (approved or not), as allocation_set_amount() counts it.
+    services.allocation_set_amount(allocation=bcwa_sv, amount="80600.00", memo="Colleague", acting_user=None)
+    form = changeform_data(staff_client.get(change_url(bcwa_sv)))
+    assert form["amount"] == "80600.00"
+    form.update(amount="80000.00", memo="Revised bid")
+
+    response = staff_client.post(change_url(bcwa_sv), form)
+
+    assert (response.status_code, response.url) == (302, changelist_url("allocation"))
+    assert [entry[:2] for entry in entries_of(bcwa_sv)] == [
+        (LedgerEntry.Kind.AWARD, Decimal("80528.42")),
+        (LedgerEntry.Kind.VARIATION, Decimal("71.58")),
+        (LedgerEntry.Kind.VARIATION, Decimal("-600.00")),
+    ]
+    approve_as_loaded(allocation=bcwa_sv)
+    assert line(bcwa_sv.fund, 1).awarded == Decimal("80000.00")
+
+
+@pytest.fixture
+def submitted_fund(seed_fund):
+    """The seed fund with its MoJ return submitted, so its figures are locked."""
+    services.fund_submit_return(fund=seed_fund, acting_user=user_in_role("Approver", "approver-a"))
+    return seed_fund
+
+
+def test_a_submitted_funds_line_is_refused_in_the_form_with_the_services_message(
+    staff_client, submitted_fund, bcwa_sv, bcwa_sv_form
+):
+    bcwa_sv_form.update(amount="80000.00", memo="Revised bid")
+
+    response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+
+    assert response.status_code == 200
+    submission = submitted_fund.submissions.get()
+    assert response.context["adminform"].form.errors == {"__all__": [services.locked_message(submission)]}
+    assert entries_of(bcwa_sv) == [SEED_AWARD]
+
+
+def test_a_submitted_funds_control_total_is_refused_in_the_form(staff_client, submitted_fund):
+    form = changeform_data(staff_client.get(change_url(submitted_fund)))
+    form.update(control_total_0="738810.82", control_total_memo="Revised award letter")
+
+    response = staff_client.post(change_url(submitted_fund), form)
+
+    assert response.status_code == 200
+    submission = submitted_fund.submissions.get()
+    assert response.context["adminform"].form.errors == {
+        "control_total": [services.locked_message(submission)]
+    }
+    assert Fund.objects.get(pk=submitted_fund.pk).control_total == gbp("738810.53")
+    assert ControlTotalRevision.objects.count() == 0
 
 
 def test_an_existing_line_cannot_be_moved_to_another_fund_in_the_admin(staff_client, bcwa_sv, bcwa_sv_form):
@@ -589,13 +654,16 @@ def test_allocation_add_form_creates_the_line_with_its_award_recorded_by_the_use
     response = staff_client.post(add_url("allocation"), data)
 
     assert (response.status_code, response.url) == (302, changelist_url("allocation"))
-    added = line(seed_fund, 17)
-    assert (added.organisation.name, added.service, added.source_text, added.awarded) == (
-        "Roshni",
-        "Outreach",
-        "Roshni Outreach",
-        Decimal("1234.56"),
-    )
+    added = Allocation.objects.with_figures().get(fund=seed_fund, line_number=17)
+    # The award waits for approval: it is recorded but not yet in the approved amount.
+    assert (
+        added.organisation.name,
+        added.service,
+        added.source_text,
+        added.awarded,
+        added.awarded_pending,
+    ) == ("Roshni", "Outreach", "Roshni Outreach", Decimal("0"), Decimal("1234.56"))
+    assert added.entries.get().approved_at is None
     assert entries_of(added) == [
         (
             LedgerEntry.Kind.AWARD,
@@ -701,6 +769,10 @@ def test_fund_change_form_varies_a_line_and_adds_a_line_through_the_services(
     response = staff_client.post(change_url(seed_fund), fund_form)
 
     assert (response.status_code, response.url) == (302, changelist_url("fund"))
+    # Both new entries wait for approval; the approved total is as before until they are approved.
+    assert LedgerEntry.objects.pending().count() == 2
+    assert Fund.objects.with_ledger_total().get(pk=seed_fund.pk).ledger_total == Decimal("738810.82")
+    approve_as_loaded(fund=seed_fund)
     rsvp = line(seed_fund, 2)
     assert rsvp.awarded == Decimal("130000.00")
     assert entries_of(rsvp)[1:] == [
@@ -877,19 +949,32 @@ def test_history_and_allocations_cannot_be_deleted(staff_client, one_of_each, mo
     assert type(obj).objects.filter(pk=obj.pk).exists()
 
 
+# The one bulk action on these lists: approving ledger entries (for users who may approve).
+BULK_ACTIONS = {"ledgerentry": ["approve_entries"]}
+
+
 @pytest.mark.parametrize("model", [*READ_ONLY_MODELS, "allocation"])
 def test_changelist_offers_no_bulk_delete(staff_client, one_of_each, model):
     obj = one_of_each[model]
+    url = changelist_url(model)
 
-    listing = staff_client.get(changelist_url(model))
+    listing = staff_client.get(url)
     forced = staff_client.post(
-        changelist_url(model), {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+        url, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
     )
 
-    assert listing.context["action_form"] is None
+    action_form = listing.context["action_form"]
+    offered = (
+        [] if action_form is None else [name for name, _ in action_form.fields["action"].choices if name]
+    )
+    assert offered == BULK_ACTIONS.get(model, [])
     assertNotContains(listing, 'value="delete_selected"')
-    # With no actions the admin ignores the posted one and shows the list again.
-    assert forced.status_code == 200
+    if offered:
+        # The admin refuses an action it does not offer ("No action selected") and lists again.
+        assert (forced.status_code, forced.url) == (302, url)
+    else:
+        # With no actions the admin ignores the posted one and shows the list again.
+        assert forced.status_code == 200
     assert type(obj).objects.filter(pk=obj.pk).exists()
 
 

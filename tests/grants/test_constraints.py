@@ -42,6 +42,7 @@ from tests.factories import (
     FundingCategoryFactory,
     OrganisationFactory,
     ThematicAreaFactory,
+    UserFactory,
 )
 
 EFFECTIVE_DATE = datetime.date(2020, 8, 19)
@@ -51,6 +52,7 @@ WHOLE_PENCE = "Amounts must have at most 2 decimal places (whole pence)."
 TWO_PLACES_FIELD_ERROR = "Ensure that there are no more than 2 decimal places."
 GBP_ONLY = "Amounts must be in pounds sterling (GBP)."
 AWARD_POSITIVE = "An award must be more than £0.00."
+AMOUNT_POSITIVE = "The amount must be more than £0.00."
 VARIATION_NOT_ZERO = "A variation of £0.00 changes nothing."
 ONE_AWARD = "This allocation already has its award; record a variation."
 
@@ -130,6 +132,7 @@ def insert_with_sql(instance: models.Model, **raw_values) -> None:
 def ledger_entry_values(allocation: Allocation, **overrides) -> dict:
     """The fields of a variation of £10.00 on `allocation`, with `overrides` applied."""
     return {
+        "fund": allocation.fund,
         "allocation": allocation,
         "kind": LedgerEntry.Kind.VARIATION,
         "amount": Money(Decimal("10.00"), "GBP"),
@@ -261,12 +264,12 @@ def test_an_amount_in_whole_pence_is_stored_exactly(allocation):
 def test_full_clean_refuses_an_award_that_is_not_positive(unawarded_allocation, amount):
     entry = ledger_entry(unawarded_allocation, kind=LedgerEntry.Kind.AWARD, amount=amount)
 
-    assert validation_messages(entry) == {"__all__": [AWARD_POSITIVE]}
+    assert validation_messages(entry) == {"__all__": [AMOUNT_POSITIVE]}
 
 
 @pytest.mark.parametrize("amount", [Decimal("-100.00"), Decimal("0.00")], ids=["negative", "zero"])
 def test_database_refuses_an_award_that_is_not_positive(unawarded_allocation, amount):
-    with refused_by(LedgerEntry, "ledger_entry_award_is_positive"):
+    with refused_by(LedgerEntry, "ledger_entry_is_positive_unless_a_reversal_or_variation"):
         LedgerEntry.objects.create(
             **ledger_entry_values(unawarded_allocation, kind=LedgerEntry.Kind.AWARD, amount=amount)
         )
@@ -743,7 +746,7 @@ def test_queryset_delete_of_history_is_refused(history_rows, model, message):
 
 
 def append_only_refusal(model: type[models.Model]) -> str:
-    """The message of migration 0002's triggers."""
+    """The message of the append-only triggers (migration 0002, and 0006 for ledger entries)."""
     return f"rows of {model._meta.db_table} are append-only: record a correcting entry instead"
 
 
@@ -768,17 +771,39 @@ def a_different_value(field: models.Field, value):
     return field.get_db_prep_save(changed, connection)
 
 
+# The one change a ledger entry takes (migration 0006): its approval, set once on a pending entry.
+APPROVAL_FIELDS = ("approved_at", "approved_by")
+
+
+@pytest.fixture
+def pending_entry(allocation):
+    """A variation of +£50.00 on `allocation`, recorded by a finance officer and awaiting approval."""
+    return services.allocation_set_amount(
+        allocation=allocation,
+        amount="150.00",
+        memo="Variation letter",
+        acting_user=UserFactory(username="recorder"),
+    )
+
+
 HISTORY_COLUMNS = [
-    pytest.param(model, field.name, id=f"{model._meta.db_table}.{field.column}")
+    # The award is approved (as loaded), so even its approval columns are refused.
+    pytest.param(model, field.name, "recorded", id=f"{model._meta.db_table}.{field.column}")
     for model in (LedgerEntry, ControlTotalRevision)
     for field in model._meta.concrete_fields
+] + [
+    pytest.param(
+        LedgerEntry, field.name, "pending", id=f"pending-{LedgerEntry._meta.db_table}.{field.column}"
+    )
+    for field in LedgerEntry._meta.concrete_fields
+    if field.name not in APPROVAL_FIELDS
 ]
 
 
-@pytest.mark.parametrize(("model", "field_name"), HISTORY_COLUMNS)
-def test_sql_update_of_any_column_of_history_is_refused(history_rows, model, field_name):
+@pytest.mark.parametrize(("model", "field_name", "state"), HISTORY_COLUMNS)
+def test_sql_update_of_any_column_of_history_is_refused(request, history_rows, model, field_name, state):
     # The SQLite trigger lists the columns it watches; this fails for a column it does not.
-    row = history_rows[model]
+    row = request.getfixturevalue("pending_entry") if state == "pending" else history_rows[model]
     field = model._meta.get_field(field_name)
     before = stored_row(row)
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
@@ -792,6 +817,51 @@ def test_sql_update_of_any_column_of_history_is_refused(history_rows, model, fie
         cursor.execute(sql, [a_different_value(field, getattr(row, field.attname)), row.pk])
 
     assert stored_row(row) == before
+
+
+@pytest.mark.parametrize("with_approver", [True, False], ids=["by-an-approver", "as-loaded"])
+def test_sql_update_may_approve_a_pending_entry_once_and_then_refuses_any_change(
+    pending_entry, with_approver
+):
+    approver = UserFactory(username="approver")
+    approved_at_field = LedgerEntry._meta.get_field("approved_at")
+    approved_at = datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC)
+    table, pk = quote(LedgerEntry._meta.db_table), quote(LedgerEntry._meta.pk.column)
+    before = stored_row(pending_entry)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {quote('approved_at')} = %s, {quote('approved_by_id')} = %s WHERE {pk} = %s",
+            [
+                approved_at_field.get_db_prep_save(approved_at, connection),
+                approver.pk if with_approver else None,
+                pending_entry.pk,
+            ],
+        )
+        assert cursor.rowcount == 1
+
+    approved = stored_row(pending_entry)
+    assert approved == before | {
+        "approved_at": approved_at,
+        "approved_by_id": approver.pk if with_approver else None,
+    }
+    pending_entry.refresh_from_db()
+    for field_name in APPROVAL_FIELDS:
+        field = LedgerEntry._meta.get_field(field_name)
+        current = getattr(pending_entry, field.attname)
+        # Another value, and (where it has one) back to empty: an approval is never withdrawn.
+        changes = [a_different_value(field, current)] + ([None] if current is not None else [])
+        for value in changes:
+            with (
+                pytest.raises(IntegrityError, match=re.escape(append_only_refusal(LedgerEntry))),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(
+                    f"UPDATE {table} SET {quote(field.column)} = %s WHERE {pk} = %s",
+                    [value, pending_entry.pk],
+                )
+            assert stored_row(pending_entry) == approved
 
 
 @pytest.mark.parametrize("model", HISTORY_MODELS)

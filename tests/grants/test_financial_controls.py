@@ -234,10 +234,7 @@ def submitted(line, approver):
 def test_a_submission_stores_the_exact_workbook_and_its_digest(submitted, line):
     assert submitted.version == 1
     assert submitted.sha256 == hashlib.sha256(bytes(submitted.workbook)).hexdigest()
-    assert (
-        openpyxl.load_workbook(io.BytesIO(bytes(submitted.workbook))).sheetnames[0]
-        == "Allocations"
-    )
+    assert openpyxl.load_workbook(io.BytesIO(bytes(submitted.workbook))).sheetnames[0] == "Allocations"
 
 
 def test_a_submitted_fund_refuses_every_change_naming_the_submission(submitted, line, officer, approver):

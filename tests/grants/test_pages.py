@@ -18,6 +18,7 @@ from tests.factories import (
     OrganisationFactory,
     ThematicAreaFactory,
     UserFactory,
+    approve_as_loaded,
 )
 
 FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
@@ -194,10 +195,20 @@ def test_adding_an_allocation_records_its_award_and_returns_to_the_fund(signed_i
     )
     assert response.redirect_chain == [(FUND, 302)]
     page = page_text(response)
-    assert "Line 17 added: Roshni £100.00." in page
-    assert "The allocations come to £100.29 more than the control total." in page
+    assert "Line 17 added: Roshni £100.00, awaiting approval." in page
+    # The award waits for approval: the line is listed with nothing approved and £100.00 awaiting
+    # approval, and the fund's approved total is as it was.
+    assert "The allocations come to £0.29 more than the control total." in page
+    assert table_rows(response)[-1].startswith(
+        "17 Roshni Outreach Domestic Abuse DA PCC commissioned £0.00 £100.00 "
+    )
     entry = LedgerEntry.objects.get(allocation__line_number=17)
-    assert (entry.kind, str(entry.amount.amount), entry.recorded_by) == ("award", "100.00", staff_user)
+    assert (entry.kind, str(entry.amount.amount), entry.recorded_by, entry.approved_at) == (
+        "award",
+        "100.00",
+        staff_user,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -259,12 +270,13 @@ def test_changing_an_amount_records_a_variation_with_its_reason(signed_in, staff
     }
     response = signed_in.post(url, data, follow=True)
     assert response.redirect_chain == [(FUND, 302)]
-    assert "Line 8 changed by £0.50 to £1,265.50." in page_text(response)
+    assert "Line 8 changed by £0.50 to £1,265.50, awaiting approval." in page_text(response)
     variation = line.entries.get(kind="variation")
-    assert (str(variation.amount.amount), variation.memo, variation.recorded_by) == (
+    assert (str(variation.amount.amount), variation.memo, variation.recorded_by, variation.approved_at) == (
         "0.50",
         "Revised bid",
         staff_user,
+        None,
     )
 
 
@@ -279,6 +291,8 @@ def test_a_stale_change_is_refused_beside_the_amount(signed_in, seed_fund):
             "Reload the page to see their change, then try again."
         ]
     }
+    # The colleague's change was awaiting approval: the recorded amount is what a change starts from.
+    approve_as_loaded(allocation=line)
     assert services.allocation_awarded(line).amount == Decimal("1300.00")
 
 
@@ -360,10 +374,16 @@ def test_pages_take_the_same_queries_for_1_line_and_300(
     )
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
-            allocation=line, kind="award", amount=Decimal("1.00"), effective_date="2020-08-19", memo="Award"
+            fund=fund,
+            allocation=line,
+            kind="award",
+            amount=Decimal("1.00"),
+            effective_date="2020-08-19",
+            memo="Award",
         )
         for line in Allocation.objects.filter(fund=fund, line_number__gt=1)
     )
+    assert approve_as_loaded(fund=fund) == 299
     assert Allocation.objects.filter(fund=fund).count() == 300
     with django_assert_max_num_queries(30) as many:
         response = signed_in.get(url)
@@ -387,7 +407,8 @@ def test_pages_have_a_skip_link_and_scoped_table_headers(signed_in, seed_fund):
             "</thead>", page.index('<table class="allocations"')
         )
     ]
-    assert table.count('<th scope="col"') == 7  # No., organisation ... amount, and the change links
+    # No., organisation ... amount, awaiting approval, paid, still to pay, and the change links
+    assert table.count('<th scope="col"') == 10
     assert '<label for="id_funding_category">Funding category</label>' in page
 
 
@@ -411,6 +432,7 @@ def test_the_amount_range_includes_its_ends_after_variations_on_both_databases(s
     fund = FundFactory()
     line = AllocationFactory(fund=fund, amount="0.10")
     services.allocation_set_amount(allocation=line, amount="0.30", memo="Varied", acting_user=None)
+    approve_as_loaded(allocation=line)
     url = reverse("grants:fund_detail", args=[fund.code])
     assert len(table_rows(signed_in.get(url, {"amount_min": "0.30", "amount_max": "0.30"}))) == 1
     assert table_rows(signed_in.get(url, {"amount_max": "0.29"})) == ["No allocations match."]

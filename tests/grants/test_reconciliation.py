@@ -18,6 +18,7 @@ from tests.factories import (
     FundingCategoryFactory,
     OrganisationFactory,
     ThematicAreaFactory,
+    approve_as_loaded,
 )
 
 
@@ -107,6 +108,13 @@ def test_variations_count_towards_the_line_and_the_fund(fund, officer):
     services.allocation_set_amount(
         allocation=line, amount=Decimal("999.99"), memo="Revised bid", acting_user=officer
     )
+    pending = reconcile(fund)
+    assert (pending.ledger_total, pending.pending_total, pending.pending_line_count) == (
+        gbp("1000.00"),
+        gbp("-0.01"),
+        1,
+    )
+    approve_as_loaded(allocation=line)
     result = reconcile(fund)
     assert result.ledger_total == gbp("999.99")
     assert result.variance == gbp("-0.01")
@@ -146,6 +154,8 @@ def test_json_shape_has_every_key_with_two_decimal_place_strings(seed_fund):
         "variance",
         "status",
         "line_count",
+        "pending_total",
+        "pending_line_count",
         "by_category",
         "by_thematic_area",
         "by_organisation",
@@ -157,6 +167,7 @@ def test_json_shape_has_every_key_with_two_decimal_place_strings(seed_fund):
         "0.29",
     )
     assert data["status"] == "over-allocated"
+    assert (data["line_count"], data["pending_total"], data["pending_line_count"]) == (16, "0.00", 0)
     assert data["by_category"][2] == {
         "code": "da-pcc-non-commissioned",
         "name": "DA PCC non-commissioned",
@@ -186,7 +197,7 @@ def test_json_of_a_ring_fenced_category_has_its_budget_variance_and_status(fund)
 
 
 def _bulk_lines(fund, count, amount=lambda n: gbp("1.01")):
-    """`count` lines with awards, written in bulk so the query-count test stays quick."""
+    """`count` lines with approved awards, written in bulk so the query-count test stays quick."""
     themes = [ThematicAreaFactory(), ThematicAreaFactory()]
     categories = [FundingCategoryFactory(), FundingCategoryFactory(), FundingCategoryFactory()]
     organisations = OrganisationFactory.create_batch(7)
@@ -203,6 +214,7 @@ def _bulk_lines(fund, count, amount=lambda n: gbp("1.01")):
     )
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
+            fund=fund,
             allocation=line,
             kind="award",
             amount=amount(line.line_number),
@@ -211,6 +223,7 @@ def _bulk_lines(fund, count, amount=lambda n: gbp("1.01")):
         )
         for line in Allocation.objects.filter(fund=fund)
     )
+    approve_as_loaded(fund=fund)
     return lines
 
 

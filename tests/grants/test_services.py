@@ -9,7 +9,7 @@ from djmoney.money import Money
 
 from grants import services
 from grants.models import Allocation, ControlTotalRevision, LedgerEntry
-from tests.factories import AllocationFactory, FundFactory
+from tests.factories import AllocationFactory, FundFactory, approve_as_loaded
 
 
 def awarded(allocation):
@@ -46,6 +46,10 @@ def test_changing_an_amount_records_a_variation_for_the_difference_and_keeps_the
     assert list(line.entries.order_by("pk")) == [award, variation]
     award.refresh_from_db()
     assert award.amount == Money(Decimal("100.00"), "GBP")
+    # The variation waits for approval; once approved it counts.
+    assert variation.approved_at is None
+    assert awarded(line) == Money(Decimal("100.00"), "GBP")
+    approve_as_loaded(allocation=line)
     assert awarded(line) == Money(Decimal("80.50"), "GBP")
 
 
@@ -70,6 +74,7 @@ def test_a_change_of_amount_needs_a_reason(db, officer):
 def test_an_allocation_can_be_varied_to_zero_but_not_below(db, officer):
     line = AllocationFactory(amount=Decimal("100.00"))
     services.allocation_set_amount(allocation=line, amount="0", memo="Withdrawn", acting_user=officer)
+    approve_as_loaded(allocation=line)
     assert awarded(line) == Money(Decimal("0.00"), "GBP")
     with pytest.raises(ValidationError) as error:
         services.allocation_set_amount(allocation=line, amount="-0.01", memo="x", acting_user=officer)
@@ -154,10 +159,13 @@ def test_a_stale_expected_amount_is_refused_rather_than_undoing_a_colleagues_cha
             "Reload the page to see their change, then try again."
         ]
     }
+    # The colleague's change was still awaiting approval: the recorded amount is what is compared.
+    approve_as_loaded(allocation=line)
     assert awarded(line) == Money(Decimal("150.00"), "GBP")
     services.allocation_set_amount(
         allocation=line, amount="90.00", expected_current="150.00", memo="Mine", acting_user=officer
     )
+    approve_as_loaded(allocation=line)
     assert awarded(line) == Money(Decimal("90.00"), "GBP")
 
 

@@ -328,12 +328,14 @@ def test_spreadsheet_times_are_utc_as_360givings_tools_read_them(db, tmp_path):
     # A change recorded at 09:30 UTC on a summer's day, 10:30 in London: the line's last change.
     summer = datetime.datetime(2099, 7, 1, 9, 30, tzinfo=datetime.UTC)
     LedgerEntry.objects.create(
+        fund=fund,
         allocation=line,
         kind="variation",
         amount=Decimal("1.00"),
         effective_date=datetime.date(2099, 7, 1),
         memo="Summer change",
         recorded_at=summer,
+        approved_at=summer,  # approved as it was recorded, so it is in the published amount
     )
     path, result = export(fund, "xlsx", tmp_path)
     assert result.grants[0].last_modified.utcoffset() == datetime.timedelta(hours=1)

@@ -1,5 +1,6 @@
 """The plain fund pages: login required, the reconciliation stated to the penny."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -34,7 +35,17 @@ def test_fund_page_states_the_seed_variance_in_words_and_figures(client, officer
     for shown in ["£738,810.53", "£738,810.82", "£0.29", "£246,111.19", "£425,350.63", "£67,349.00"]:
         assert shown in page
     assert "Black Country Women&#x27;s Aid (BCWA)" in page
-    assert page.count('<td class="num">£80,528.42</td>') == 1
+    # Line 1's row: its amount, nothing awaiting approval, nothing paid, all of it still to pay; the
+    # figure appears nowhere else on the page.
+    link = f'<a href="/allocations/{seed_fund.allocations.get(line_number=1).pk}/">1</a>'
+    row = re.search(rf'<tr[^>]*>\s*<td class="num">{re.escape(link)}</td>.*?</tr>', page, re.S)
+    assert re.findall(r'<td class="num">(£[^<]*)</td>', row[0]) == [
+        "£80,528.42",
+        "£0.00",
+        "£0.00",
+        "£80,528.42",
+    ]
+    assert page.count('<td class="num">£80,528.42</td>') == 2
 
 
 def test_fund_page_takes_the_same_queries_for_few_and_many_lines(
