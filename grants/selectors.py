@@ -33,6 +33,7 @@ from grants.models import (
     Organisation,
     ReturnSubmission,
     awarded_sum,
+    counted_line_count,
     has_approved_award,
     kind_sum,
 )
@@ -343,7 +344,11 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
         .filter(has_approved_award())
         .with_awarded()
         .annotate(
-            award_date=Min("entries__effective_date", filter=award), last_modified=Max("entries__recorded_at")
+            award_date=Min("entries__effective_date", filter=award),
+            # What is published is the approved amount, so it last changed when an entry was approved.
+            last_modified=Max(
+                "entries__approved_at", filter=Q(entries__kind__in=LedgerEntry.Kind.awarded_kinds())
+            ),
         )
         .select_related("organisation", "thematic_area", "funding_category")
         .order_by("line_number")
@@ -482,7 +487,8 @@ def organisation_page(organisation: Organisation) -> OrganisationPage:
 def organisation_summaries() -> QuerySet[Organisation]:
     """Every organisation with its number of lines and amount across funds, in one query."""
     return Organisation.objects.annotate(
-        line_count=Count("allocations", distinct=True), awarded=awarded_sum("allocations__entries")
+        line_count=counted_line_count("allocations__id", "allocations__entries"),
+        awarded=awarded_sum("allocations__entries"),
     ).order_by("name")
 
 

@@ -313,3 +313,14 @@ def test_open_data_publishes_approved_lines_only(settings, officer):
     AllocationFactory(fund=fund, line_number=2, amount=Decimal("200.00"), approved=False, acting_user=officer)
     grants = selectors.three_sixty_giving_export(fund).grants
     assert [grant.amount_awarded for grant in grants] == [Decimal("100.00")]
+
+
+def test_the_organisation_list_counts_lines_as_their_page_does(officer):
+    first = AllocationFactory(amount=Decimal("100.00"))
+    AllocationFactory(
+        organisation=first.organisation, amount=Decimal("50.00"), approved=False, acting_user=officer
+    )
+    summary = selectors.organisation_summaries().get(pk=first.organisation_id)
+    page = selectors.organisation_page(first.organisation)
+    assert (summary.line_count, money.from_aggregate(summary.awarded).amount) == (1, Decimal("100.00"))
+    assert (page.line_count, page.total.amount) == (1, Decimal("100.00"))
