@@ -13,7 +13,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count
 from django.utils import timezone
 
-from grants import money, services
+from grants import audit_admin, money, services
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
 from grants.models import (
     Allocation,
@@ -496,3 +496,6 @@ class ControlTotalRevisionAdmin(ReadOnlyAdmin):
     list_select_related = ["fund", "recorded_by"]
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
+
+
+audit_admin.link_history_to_audit_trail(admin.site)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grants import views
+from grants import history_views, views
 
 app_name = "grants"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     path("organisations/add/", views.OrganisationCreateView.as_view(), name="organisation_add"),
     path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
+]
+
+# The audit trail's history pages (grants/history_views.py).
+urlpatterns += [
+    path("funds/<slug:code>/history/", history_views.FundHistoryView.as_view(), name="fund_history"),
+    path(
+        "allocations/<int:pk>/history/",
+        history_views.AllocationHistoryView.as_view(),
+        name="allocation_history",
+    ),
 ]
