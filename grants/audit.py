@@ -23,7 +23,10 @@ functions, so its INSERTs, UPDATEs and DELETEs on audited tables fail with "no s
 SQLite, bypassing the app is impossible rather than recorded. SQLite triggers cannot use
 `to_jsonb(NEW)`, so each names its table's columns; a migration that changes an audited table's
 columns (or remakes the table, which drops its triggers) must call `install_audit_triggers()`
-for that table afterwards. A test compares every trigger's columns with its table's.
+for that table afterwards. A test compares every trigger's columns with its table's. A migration
+that remakes `grants_auditevent` itself on SQLite (AlterField, RemoveField) must first call
+`drop_audit_triggers()` for every audited table and reinstall them afterwards: SQLite refuses to
+rename the rebuilt table into place while other tables' triggers refer to it.
 
 Audit events are append-only: the database refuses UPDATE (and, on PostgreSQL, DELETE) of
 `grants_auditevent`. TRUNCATE is not seen by row triggers on either database; it is what Django's
@@ -188,7 +191,8 @@ def context(user=None, reason: str = "", *, using: str | None = None) -> Iterato
     outer = _current.get()
     actor = _actor_for(user, reason, outer)
     token = _current.set(actor)
-    postgres = connection.vendor == "postgresql"
+    # Nothing to tell PostgreSQL when the block changes neither who nor why.
+    postgres = connection.vendor == "postgresql" and actor != outer
     try:
         if postgres:
             _postgres_set(connection, actor, local=True)
