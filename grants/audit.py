@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, models, router
 from django.db.backends.signals import connection_created
 from django.db.transaction import TransactionManagementError
@@ -126,10 +127,10 @@ class AuditEvent(models.Model):
         return f"{self.get_action_display()} {self.table_name} {self.row_id}"
 
     def save(self, *args, **kwargs):
-        raise TransactionManagementError("Audit events are written by the database's triggers only.")
+        raise ValidationError("Audit events are written by the database's triggers only.")
 
     def delete(self, *args, **kwargs):
-        raise TransactionManagementError("Audit events are never deleted.")
+        raise ValidationError("Audit events are never deleted.")
 
 
 # Who is acting, and why. Read by the SQLite functions; on PostgreSQL mirrored into set_config().

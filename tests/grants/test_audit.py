@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, models, transaction
 from django.db.transaction import TransactionManagementError
 from django.http import HttpResponse
@@ -497,8 +498,10 @@ def test_audit_events_cannot_be_changed(alice):
     event = last_event(Organisation, organisation.pk)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(reason="Covering my tracks")
-    with pytest.raises(TransactionManagementError):
+    with pytest.raises(ValidationError, match="written by the database's triggers only"):
         event.save()
+    with pytest.raises(ValidationError, match="never deleted"):
+        event.delete()
     assert AuditEvent.objects.get(pk=event.pk).reason == ""
 
 
