@@ -28,10 +28,10 @@ that remakes `grants_auditevent` itself on SQLite (AlterField, RemoveField) must
 `drop_audit_triggers()` for every audited table and reinstall them afterwards: SQLite refuses to
 rename the rebuilt table into place while other tables' triggers refer to it.
 
-Audit events are append-only: the database refuses UPDATE (and, on PostgreSQL, DELETE) of
-`grants_auditevent`. TRUNCATE is not seen by row triggers on either database; it is what Django's
-test runner uses to empty PostgreSQL tables, so it stays allowed, and a production role should not
-be granted it.
+Audit events are append-only: the database refuses UPDATE of `grants_auditevent` and, on
+PostgreSQL, DELETE and any INSERT that no audit trigger made (so history cannot be forged).
+TRUNCATE is not seen by row triggers on either database; it is what Django's test runner uses to
+empty PostgreSQL tables, so it stays allowed, and a production role should not be granted it.
 """
 
 from __future__ import annotations
@@ -327,6 +327,10 @@ $$;
 CREATE OR REPLACE FUNCTION grants_refuse_change_to_audit_trail() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'INSERT' THEN
+        RAISE EXCEPTION 'audit events are written by the audit triggers only'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
     RAISE EXCEPTION 'audit events are append-only: they cannot be changed or deleted'
         USING ERRCODE = 'restrict_violation';
 END;
@@ -426,14 +430,21 @@ def drop_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> None:
 
 
 def install_append_only_guard(schema_editor) -> None:
-    """Refuse changes to audit events: UPDATE on both databases and DELETE on PostgreSQL (SQLite's
-    test runner empties tables with DELETE; PostgreSQL's uses TRUNCATE, which row triggers miss)."""
+    """Refuse changes to audit events: UPDATE on both databases, and on PostgreSQL DELETE and any
+    INSERT not made by an audit trigger (SQLite's test runner empties tables with DELETE;
+    PostgreSQL's uses TRUNCATE, which row triggers miss; SQLite cannot tell who inserts)."""
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_FUNCTIONS, params=None)
         schema_editor.execute(
             f"CREATE TRIGGER {AUDIT_TABLE}_refuse_change BEFORE UPDATE OR DELETE ON {AUDIT_TABLE} "
             "FOR EACH ROW EXECUTE FUNCTION grants_refuse_change_to_audit_trail()"
+        )
+        # An INSERT that no trigger made is a forged event (pg_trigger_depth() is 0 outside triggers).
+        schema_editor.execute(
+            f"CREATE TRIGGER {AUDIT_TABLE}_refuse_forgery BEFORE INSERT ON {AUDIT_TABLE} "
+            "FOR EACH ROW WHEN (pg_trigger_depth() = 0) "
+            "EXECUTE FUNCTION grants_refuse_change_to_audit_trail()"
         )
     else:
         schema_editor.execute(
@@ -445,6 +456,7 @@ def install_append_only_guard(schema_editor) -> None:
 def drop_append_only_guard(schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_refuse_change ON {AUDIT_TABLE}")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_refuse_forgery ON {AUDIT_TABLE}")
         schema_editor.execute("DROP FUNCTION IF EXISTS grants_refuse_change_to_audit_trail()")
         schema_editor.execute("DROP FUNCTION IF EXISTS grants_audit_row()")
     else:

@@ -520,6 +520,21 @@ def test_audit_events_cannot_be_deleted_on_postgresql(db):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
+@postgres_only
+def test_audit_events_cannot_be_forged_on_postgresql(db):
+    with (
+        pytest.raises(DatabaseError, match="written by the audit triggers only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO grants_auditevent (occurred_at, table_name, row_id, action, fund_id, "
+            "actor_username, reason, db_user) "
+            "VALUES (now(), 'grants_fund', 1, 'update', 1, 'someone-else', 'Forged', 'postgres')"
+        )
+    assert not AuditEvent.objects.filter(reason="Forged").exists()
+
+
 # The triggers match the schema
 
 
