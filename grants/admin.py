@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from grants import money, services
+from grants import audit_admin, money, services
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
 from grants.models import (
     Allocation,
@@ -604,3 +604,6 @@ class ControlTotalRevisionAdmin(ReadOnlyAdmin):
     list_select_related = ["fund", "recorded_by"]
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
+
+
+audit_admin.link_history_to_audit_trail(admin.site)

@@ -735,3 +735,6 @@ class ReturnSubmission(models.Model):
     @property
     def in_force(self) -> bool:
         return self.reopened_at is None
+
+
+from grants.audit import AuditEvent  # noqa: E402,F401

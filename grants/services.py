@@ -19,6 +19,7 @@ Financial controls (README, "Financial controls"):
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import io
 from decimal import Decimal
@@ -30,7 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import money
+from grants import audit, money
 from grants.models import (
     Allocation,
     Approval,
@@ -71,6 +72,26 @@ def _user_or_none(acting_user: User):
     return acting_user if acting_user is not None and acting_user.is_authenticated else None
 
 
+def _audited(*, reason_from: str | None = None, reason: str = ""):
+    """Make a service atomic and record, on every row it changes, who acted and why: the
+    `acting_user` argument, and the reason given in the argument `reason_from` (or a fixed one).
+    The database's audit triggers write the record in the same transaction (grants/audit.py)."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            why = str(kwargs.get(reason_from) or "").strip() if reason_from else reason
+            with (
+                transaction.atomic(),
+                audit.context(user=_user_or_none(kwargs.get("acting_user")), reason=why),
+            ):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def locked_message(submission: ReturnSubmission) -> str:
     return (
         f"This fund's MoJ return was submitted (version {submission.version}, "
@@ -94,7 +115,7 @@ def _lock_open_fund(fund_id: int) -> Fund:
     return fund
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def fund_save(*, fund: Fund, acting_user: User, memo: str = "") -> Fund:
     """Create or update a fund; a change of control total is kept as a ControlTotalRevision.
 
@@ -153,7 +174,7 @@ def _record_entry(
     return entry
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def allocation_create(
     *,
     fund: Fund,
@@ -206,7 +227,7 @@ def changed_since_opened_message(allocation: Allocation) -> str:
     )
 
 
-@transaction.atomic
+@_audited()
 def allocation_update(
     *, allocation: Allocation, acting_user: User, expected_version: int | None = None
 ) -> Allocation:
@@ -258,7 +279,7 @@ def stale_amount_message(current: Money) -> str:
     )
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def allocation_set_amount(
     *,
     allocation: Allocation,
@@ -335,7 +356,7 @@ def _money_problem(allocation_id: int) -> str | None:
     return None
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def payment_record(
     *,
     allocation: Allocation,
@@ -372,7 +393,7 @@ def payment_record(
     )
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def underspend_record(
     *,
     allocation: Allocation,
@@ -407,7 +428,7 @@ def underspend_record(
     )
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def funder_return_record(
     *,
     fund: Fund,
@@ -432,7 +453,7 @@ def funder_return_record(
     )
 
 
-@transaction.atomic
+@_audited(reason_from="memo")
 def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> LedgerEntry:
     """Cancel a mistaken entry with one of the same kind and the opposite amount, linked to it.
 
@@ -473,7 +494,7 @@ def self_approval_message() -> str:
     return "You recorded this entry, so someone else must approve it (four-eyes rule)."
 
 
-@transaction.atomic
+@_audited(reason="Approved")
 def entry_approve(*, entry: LedgerEntry, acting_user: AbstractBaseUser) -> LedgerEntry:
     """Approve an entry recorded by someone else. From then it counts in the approved totals.
 
@@ -511,7 +532,7 @@ def return_file_name(fund: Fund, version: int) -> str:
     return f"MoJ-return_{fund.code}_v{version}.xlsx"
 
 
-@transaction.atomic
+@_audited(reason="MoJ return submitted")
 def fund_submit_return(*, fund: Fund, acting_user: AbstractBaseUser) -> ReturnSubmission:
     """Build the fund's MoJ return, store the exact bytes with their SHA-256, and lock the fund.
 
@@ -540,7 +561,7 @@ def fund_submit_return(*, fund: Fund, acting_user: AbstractBaseUser) -> ReturnSu
     return submission
 
 
-@transaction.atomic
+@_audited(reason_from="reason")
 def fund_reopen(*, fund: Fund, reason: str, acting_user: AbstractBaseUser) -> ReturnSubmission:
     """Lift the lock of the fund's submitted return, with a reason. The next submission is a new
     version; the reopened one's bytes stay as they were."""
@@ -558,7 +579,7 @@ def fund_reopen(*, fund: Fund, reason: str, acting_user: AbstractBaseUser) -> Re
     return submission
 
 
-@transaction.atomic
+@_audited()
 def organisation_create(
     *,
     name: str,
@@ -583,7 +604,7 @@ def organisation_create(
     return organisation
 
 
-@transaction.atomic
+@_audited()
 def organisation_update(*, organisation: Organisation, acting_user: User) -> Organisation:
     """Save corrections to a provider's details, trimmed and validated as when it was added."""
     for field in ("name", "short_name", "charity_number", "company_number", "org_identifier"):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grants import views
+from grants import history_views, views
 
 app_name = "grants"
 
@@ -41,5 +41,15 @@ urlpatterns += [
         "funds/<slug:code>/submissions/<int:version>.xlsx",
         views.SubmissionDownloadView.as_view(),
         name="submission_download",
+    ),
+]
+
+# The audit trail's history pages (grants/history_views.py).
+urlpatterns += [
+    path("funds/<slug:code>/history/", history_views.FundHistoryView.as_view(), name="fund_history"),
+    path(
+        "allocations/<int:pk>/history/",
+        history_views.AllocationHistoryView.as_view(),
+        name="allocation_history",
     ),
 ]

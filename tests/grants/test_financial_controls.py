@@ -324,3 +324,32 @@ def test_the_organisation_list_counts_lines_as_their_page_does(officer):
     page = selectors.organisation_page(first.organisation)
     assert (summary.line_count, money.from_aggregate(summary.awarded).amount) == (1, Decimal("100.00"))
     assert (page.line_count, page.total.amount) == (1, Decimal("100.00"))
+
+
+def test_every_service_records_who_and_why_in_the_audit_trail(line, officer, approver):
+    from grants.audit import AuditEvent
+
+    payment = services.payment_record(
+        allocation=line,
+        amount=Decimal("10.00"),
+        effective_date=DAY,
+        reference="B",
+        memo="First tranche",
+        acting_user=officer,
+    )
+    services.entry_approve(entry=payment, acting_user=approver)
+    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    services.fund_reopen(fund=line.fund, reason="MoJ query", acting_user=approver)
+    recorded = list(
+        AuditEvent.objects.filter(
+            fund_id=line.fund_id, table_name__in=["grants_ledgerentry", "grants_returnsubmission"]
+        )
+        .order_by("id")
+        .values_list("table_name", "action", "actor_username", "reason")
+    )
+    assert recorded[-4:] == [
+        ("grants_ledgerentry", "insert", "officer", "First tranche"),
+        ("grants_ledgerentry", "update", "approver", "Approved"),
+        ("grants_returnsubmission", "insert", "approver", "MoJ return submitted"),
+        ("grants_returnsubmission", "update", "approver", "MoJ query"),
+    ]
