@@ -150,6 +150,11 @@ class ImportPlan:
             "file": self.sheet.sha256,
             "fund": self.fund.code,
             "new_organisations": [[org.name, org.short_name] for org in self.new_organisations],
+            # The preview shows the reconciliation after the import: lines entered meanwhile change it.
+            "ledger_before": [
+                money.as_string(self.before.ledger_total) if self.before else None,
+                self.kept_line_count,
+            ],
             "lines": [
                 [
                     line.line_number,
