@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from openpyxl.utils import get_column_letter
 
@@ -241,6 +242,11 @@ def _open(content: bytes, *, data_only: bool):
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
     except Exception as error:  # openpyxl raises many kinds for a damaged file; all mean the same
+        cause = error.__cause__ or error.__context__
+        if isinstance(error, DefusedXmlException) or isinstance(cause, DefusedXmlException):
+            raise ImportRefused(
+                [Problem("The workbook declares XML entities or a DTD (an XML bomb?); it is not imported.")]
+            ) from error
         raise ImportRefused(
             [Problem(f"The workbook is damaged and cannot be read ({type(error).__name__}: {error}).")]
         ) from error
@@ -270,12 +276,14 @@ def _read_table(workbook, content: bytes, file_name: str) -> ParsedSheet:
     for values in rows:
         row_number += 1
         if row_number - parsed.header_row > max_rows:
-            parsed.problems.append(
-                Problem(
-                    f"The table has more than {max_rows:,} rows; split it into smaller files.", sheet.title
-                )
+            raise ImportRefused(
+                [
+                    Problem(
+                        f"The table has more than {max_rows:,} rows; split it into smaller files.",
+                        sheet.title,
+                    )
+                ]
             )
-            break
         if _is_blank(values):
             continue
         if _is_total_row(values):

@@ -82,7 +82,9 @@ def zip_bomb() -> bytes:
     with zipfile.ZipFile(io.BytesIO(seed_table())) as source, zipfile.ZipFile(output, "w") as target:
         for member in source.infolist():
             target.writestr(member, source.read(member), zipfile.ZIP_DEFLATED)
-        with target.open(zipfile.ZipInfo("xl/media/image1.bin"), "w", force_zip64=True) as bomb:
+        member = zipfile.ZipInfo("xl/media/image1.bin")
+        member.compress_type = zipfile.ZIP_DEFLATED
+        with target.open(member, "w", force_zip64=True) as bomb:
             block = bytes(1024 * 1024)
             for _ in range(50):
                 bomb.write(block)
