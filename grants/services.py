@@ -9,6 +9,7 @@ people changing the same allocation cannot both act on the same starting figure.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from grants.models import (
     ImportRecord,
     LedgerEntry,
     Organisation,
+    PendingImport,
     ThematicArea,
 )
 
@@ -377,3 +379,30 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord
     record.full_clean()
     record.save()
     return record
+
+
+PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def pending_import_create(*, fund: Fund, file_name: str, content: bytes, acting_user) -> PendingImport:
+    """Keep an uploaded file until its preview is confirmed (the browser cannot hold it without
+    JavaScript). The uploader's earlier copy of the same file for the fund is replaced, and uploads
+    older than a day are removed."""
+    PendingImport.objects.filter(uploaded_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME).delete()
+    sha256 = hashlib.sha256(content).hexdigest()
+    PendingImport.objects.filter(fund=fund, uploaded_by=acting_user, sha256=sha256).delete()
+    pending = PendingImport(
+        fund=fund,
+        uploaded_by=acting_user,
+        file_name=file_name.strip()[:255] or "upload.xlsx",
+        sha256=sha256,
+        content=content,
+    )
+    pending.full_clean()
+    pending.save()
+    return pending
+
+
+def pending_import_discard(*, pending: PendingImport) -> None:
+    pending.delete()
