@@ -6,6 +6,7 @@ import tempfile
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Count, Sum
 
@@ -325,3 +326,23 @@ def xlsx_with_service():
         (17, "Aaina Hub", "Helpline", "Domestic Abuse", Decimal("250.00"), "DA PCC non-commissioned"),
         header=("No.", "Organisation", "Service", "Thematic area", "Amount (£)", "Funding category"),
     )
+
+
+def test_an_amount_excel_stored_with_seventeen_digits_imports_as_the_amount_it_shows(seed_fund):
+    # Excel may keep 80528.42 in the file as the double's long form; the shortest repr is the figure shown.
+    copy = empty_fund_like(seed_fund)
+    content = table((1, "Aaina Hub", "Domestic Abuse", Decimal("80528.419999999998"), "DA PCC commissioned"))
+    plan = selectors.import_preview(copy, file_name="x.xlsx", content=content)
+    assert plan.problems == []
+    assert [line.amount for line in plan.lines] == [Decimal("80528.42")]
+
+
+def test_import_records_are_read_only_in_the_admin(seed_fund, staff_client):
+    copy = empty_fund_like(seed_fund)
+    services.allocations_import(fund=copy, file_name="ecf.xlsx", content=seed_table(), acting_user=None)
+    record = ImportRecord.objects.get()
+    page = staff_client.get("/admin/grants/importrecord/").content.decode()
+    assert "ecf.xlsx" in page and record.sha256 in page
+    assert staff_client.get(f"/admin/grants/importrecord/{record.pk}/delete/").status_code == 403
+    with pytest.raises(ValidationError, match="cannot be deleted"):
+        record.delete()
