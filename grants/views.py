@@ -272,6 +272,10 @@ class FundThreeSixtyGivingView(LoginRequiredMixin, View):
 IMPORT_PERMISSIONS = ("grants.add_allocation", "grants.change_allocation")
 
 
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def import_permission_problems(user, plan: ImportPlan) -> list[Problem]:
     """An import adds organisations through the same service as the form, so it needs the same right."""
     if plan.new_organisations and not user.has_perm("grants.add_organisation"):
@@ -378,8 +382,8 @@ class FundImportPreviewView(LoginRequiredMixin, PermissionRequiredMixin, Templat
             after = result.plan.after
             messages.success(
                 request,
-                f"Imported {record.file_name}: {record.lines_added} lines added, {record.amounts_changed} "
-                f"amounts changed, {record.lines_unchanged} unchanged, {record.organisations_created} "
-                f"organisations created. {after.variance_in_words}",
+                f"Imported {record.file_name}: {counted(record.lines_added, 'line')} added, "
+                f"{counted(record.amounts_changed, 'amount')} changed, {record.lines_unchanged} unchanged, "
+                f"{counted(record.organisations_created, 'organisation')} added. {after.variance_in_words}",
             )
         return redirect("grants:fund_detail", code=fund.code)

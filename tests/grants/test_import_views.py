@@ -69,7 +69,7 @@ def test_upload_preview_confirm(client, copy_fund, importer):
     preview = client.get(response["Location"])
     page = preview.content.decode()
     assert ledger_state() == before  # the preview writes nothing
-    assert "Nothing has been written yet." in page
+    assert "Nothing has been written yet: check the lines" in page
     assert "16 new, 0 changed, 0 unchanged" in page
     assert page.count("New line") == 16
     assert "The allocations come to £0.29 more than the control total." in page
@@ -91,7 +91,7 @@ def test_upload_preview_confirm(client, copy_fund, importer):
     assert not PendingImport.objects.exists()
     fund_page = client.get(done["Location"]).content.decode()
     assert (
-        "Imported ECF allocations.xlsx: 16 lines added, 0 amounts changed, 0 unchanged, 0 organisations"
+        "Imported ECF allocations.xlsx: 16 lines added, 0 amounts changed, 0 unchanged, 0 organisations added"
         in fund_page
     )
 
