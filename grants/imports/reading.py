@@ -106,6 +106,7 @@ class ParsedSheet:
     problems: list[Problem] = field(default_factory=list)
     stated_total: Decimal | None = None  # what the sheet's Total row says, if it says a figure
     header_row: int = 0
+    total_row: int = 0
     column_letters: dict[str, str] = field(default_factory=dict)  # column key -> its letter, e.g. "B"
 
     def column(self, key: str) -> str:
@@ -286,9 +287,21 @@ def _read_table(workbook, content: bytes, file_name: str) -> ParsedSheet:
             )
         if _is_blank(values):
             continue
-        if _is_total_row(values):
+        if parsed.total_row:
+            if _is_number(_cell(values, columns["line_number"])):
+                parsed.problems.append(
+                    Problem(
+                        f"a line below the Total row (row {parsed.total_row}); move it above the Total row.",
+                        parsed.sheet_name,
+                        row_number,
+                        parsed.column("line_number"),
+                    )
+                )
+            continue  # notes under the table are not lines
+        if _is_total_row(values, columns):
+            parsed.total_row = row_number
             parsed.stated_total = _stated_total(values)
-            break
+            continue
         line = _read_line(values, row_number, columns, parsed, formula_candidates)
         if line is not None:
             parsed.lines.append(line)
@@ -367,9 +380,24 @@ def _map_header(values, found, row_number: int, parsed: ParsedSheet) -> dict[str
     return columns
 
 
-def _is_total_row(values) -> bool:
+TOTAL_LABEL = re.compile(r"\s*(grand\s+)?totals?\b", re.IGNORECASE)
+
+
+def _cell(values, index: int):
+    return values[index] if index < len(values) else None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _is_total_row(values, columns: dict[str, int]) -> bool:
+    """A row whose first filled cell says Total ("Total", "Total = £738,810.53") and that has no line
+    number: an organisation called "Total Support" on a numbered line is still a line."""
     first = next((value for value in values if value is not None and _text(value) != ""), None)
-    return isinstance(first, str) and normalise(first).startswith("total")
+    if not isinstance(first, str) or not TOTAL_LABEL.match(first):
+        return False
+    return not _is_number(_cell(values, columns["line_number"]))
 
 
 def _stated_total(values) -> Decimal | None:

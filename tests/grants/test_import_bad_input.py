@@ -275,3 +275,30 @@ def test_an_entity_bomb_past_the_pre_check_is_still_refused_by_the_parser(seed_f
     assert only(refused(seed_fund, entity_bomb())).message == (
         "The workbook declares XML entities or a DTD (an XML bomb?); it is not imported."
     )
+
+
+def test_a_line_below_the_total_row_is_a_problem_and_notes_there_are_not(seed_fund):
+    content = table(
+        line(number=17),
+        ("Total", None, None, Decimal("250.00")),
+        ("Figures agreed at the board meeting.",),
+        line(number=18, organisation="Late Provider"),
+    )
+    problem = only(refused(seed_fund, content))
+    assert (problem.row, problem.column, problem.message) == (
+        5,
+        "A (No.)",
+        "a line below the Total row (row 3); move it above the Total row.",
+    )
+
+
+def test_an_organisation_whose_name_starts_with_total_is_still_a_line(seed_fund):
+    from grants import selectors
+
+    content = table(
+        line(number=17, organisation="Total Support Services"), ("Total", None, None, Decimal("250"))
+    )
+    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    assert plan.problems == []
+    assert [line.organisation.name for line in plan.new_lines] == ["Total Support Services"]
+    assert plan.sheet.stated_total == Decimal("250")
