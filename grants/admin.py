@@ -28,6 +28,7 @@ from grants.models import (
     Fund,
     Funder,
     FundingCategory,
+    ImportRecord,
     LedgerEntry,
     Organisation,
     ReturnSubmission,
@@ -604,6 +605,25 @@ class ControlTotalRevisionAdmin(ReadOnlyAdmin):
     list_select_related = ["fund", "recorded_by"]
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
+
+
+@admin.register(ImportRecord)
+class ImportRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "imported_at",
+        "fund",
+        "file_name",
+        "imported_by",
+        "lines_added",
+        "amounts_changed",
+        "lines_unchanged",
+        "organisations_created",
+        "sha256",
+    ]
+    list_filter = ["fund"]
+    search_fields = ["file_name", "sha256", "fund__code"]
+    list_select_related = ["fund", "imported_by"]
+    date_hierarchy = "imported_at"
 
 
 audit_admin.link_history_to_audit_trail(admin.site)

@@ -8,6 +8,7 @@ class GrantsConfig(AppConfig):
     verbose_name = "Grant ledger"
 
     def ready(self):
+        from grants import checks  # noqa: F401  (registers the system checks)
         from grants.roles import sync_roles_after_migrate
 
         # Keeps the roles' groups exact after every migrate and after the test runner's flush.

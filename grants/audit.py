@@ -76,6 +76,13 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_returnsubmission": AuditedTable(
         "Return submission", fund_column="fund_id", lengths_only=("workbook",)
     ),
+    "grants_importrecord": AuditedTable("Import", fund_column="fund_id"),
+}
+
+# Tables of the app that hold no ledger data, and why they are not audited.
+UNAUDITED_TABLES: dict[str, str] = {
+    "grants_auditevent": "the audit trail itself",
+    "grants_pendingimport": "uploaded files waiting for their preview to be confirmed, deleted once applied",
 }
 
 AUDIT_TABLE = "grants_auditevent"

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -201,3 +202,23 @@ class ReopenForm(forms.Form):
         return services.fund_reopen(
             fund=self.fund, reason=self.cleaned_data["reason"], acting_user=acting_user
         )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet (.xlsx)",
+        help_text="The fund's allocation table, or an MoJ return downloaded from this ledger.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.LEDGER_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"The file is {upload.size / (1024 * 1024):.1f} MB; files over "
+                f"{limit / (1024 * 1024):.1f} MB are not imported."
+            )
+        return upload

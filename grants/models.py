@@ -32,7 +32,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Lower, Round
+from django.db.models.functions import Coalesce, Length, Lower, Round
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from djmoney.models.fields import MoneyField
 
@@ -405,19 +406,16 @@ def awarded_sum(entries: str = "entries", approval: Approval = Approval.APPROVED
     return kind_sum(LedgerEntry.Kind.awarded_kinds(), entries, approval)
 
 
-def counted_line_count(lines: str = "id", entries: str = "entries") -> Count:
-    """How many lines have an approved award or variation: the lines the totals and the return count.
-    `lines` is the path to the allocation's id and `entries` to its entries, from the queried model."""
-    return Count(
-        lines,
-        distinct=True,
-        filter=Q(
-            **{
-                f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds(),
-                f"{entries}__approved_at__isnull": False,
-            }
-        ),
-    )
+def counted_line_count(
+    lines: str = "id", entries: str = "entries", approval: Approval = Approval.APPROVED
+) -> Count:
+    """How many lines have an approved award or variation: the lines the totals and the return count
+    (or, with `approval`, lines with such entries awaiting approval, or recorded at all). `lines` is
+    the path to the allocation's id and `entries` to its entries, from the queried model."""
+    condition = Q(**{f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds()})
+    if approval is not Approval.RECORDED:
+        condition &= Q(**{f"{entries}__approved_at__isnull": approval is Approval.PENDING})
+    return Count(lines, distinct=True, filter=condition)
 
 
 def has_approved_award(allocation_ref="pk"):
@@ -434,9 +432,10 @@ class AllocationQuerySet(models.QuerySet):
     def for_fund(self, fund):
         return self.filter(fund=fund)
 
-    def with_awarded(self):
-        """Annotate `awarded` (Decimal): the sum of the approved award and its approved variations."""
-        return self.annotate(awarded=_decimal_or_zero(awarded_sum()))
+    def with_awarded(self, approval: Approval = Approval.APPROVED):
+        """Annotate `awarded` (Decimal): the sum of the approved award and its approved variations
+        (or of those awaiting approval, or of all recorded)."""
+        return self.annotate(awarded=_decimal_or_zero(awarded_sum(approval=approval)))
 
     def with_figures(self):
         """Annotate each line's money, in the one query that fetches the lines (README, "Figures"):
@@ -735,6 +734,69 @@ class ReturnSubmission(models.Model):
     @property
     def in_force(self) -> bool:
         return self.reopened_at is None
+
+
+class ImportRecord(AppendOnlyModel):
+    """A spreadsheet applied to a fund: which file (its name and SHA-256), who, when, what it changed.
+
+    Written in the same transaction as the lines it added and the variations it recorded. An import
+    that would change nothing (the same file again) writes nothing, this record included.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, help_text="Of the file's bytes, in hex.")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for an import run from the command line without --user.",
+    )
+    imported_at = models.DateTimeField(default=timezone.now, editable=False)
+    lines_added = models.PositiveIntegerField()
+    amounts_changed = models.PositiveIntegerField()
+    lines_unchanged = models.PositiveIntegerField()
+    organisations_created = models.PositiveIntegerField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "-imported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(Length("sha256"), 64),
+                name="import_record_sha256_is_64_characters",
+                violation_error_message="A SHA-256 is 64 hexadecimal digits.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} into {self.fund.code} at {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class PendingImport(models.Model):
+    """An uploaded file waiting for its preview to be confirmed; not ledger data.
+
+    The web preview cannot hand a file back to the browser without JavaScript, so the bytes wait here,
+    visible only to who uploaded them, and are re-read and re-checked against the ledger on confirming.
+    Removed when applied, and a day after upload.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    content = models.BinaryField()
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.file_name} for {self.fund_id}, waiting"
 
 
 from grants.audit import AuditEvent  # noqa: E402,F401

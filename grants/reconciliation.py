@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from djmoney.money import Money
 
 from grants import money
@@ -131,12 +131,14 @@ class FundReconciliation:
         }
 
 
-def subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal]:
+def subtotals(
+    lines, code: str, name: str, order_by: list[str], approval: Approval = Approval.APPROVED
+) -> list[Subtotal]:
     """Amount and line count of `lines` grouped by the `code` and `name` fields, in one query."""
     rows = (
         lines.order_by()
         .values(code, name)
-        .annotate(total=awarded_sum(), lines=counted_line_count())
+        .annotate(total=awarded_sum(approval=approval), lines=counted_line_count(approval=approval))
         .order_by(*order_by)
     )
     return [
@@ -150,7 +152,7 @@ def subtotals(lines, code: str, name: str, order_by: list[str]) -> list[Subtotal
     ]
 
 
-def category_subtotals(lines, budgets) -> list[Subtotal]:
+def category_subtotals(lines, budgets, approval: Approval = Approval.APPROVED) -> list[Subtotal]:
     """Subtotals per funding category of `lines`, with the summed `budgets` (CategoryBudget rows)
     of each category, in two queries. A ring-fenced category with nothing allocated yet is listed
     too: its unspent budget is a variance to show."""
@@ -159,6 +161,7 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
         "funding_category__code",
         "funding_category__name",
         ["funding_category__sort_order", "funding_category__name"],
+        approval,
     )
     budget_rows = (
         budgets.order_by()
@@ -189,18 +192,18 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
     return rows
 
 
-def reconcile(fund: Fund) -> FundReconciliation:
+def reconcile(fund: Fund, approval: Approval = Approval.APPROVED) -> FundReconciliation:
+    """The fund's reconciliation, counting approved entries; with `approval=Approval.RECORDED`, every
+    recorded entry (what the figures will be once everything awaiting approval is approved)."""
     lines = Allocation.objects.filter(fund=fund)
     totals = lines.aggregate(
-        total=awarded_sum(),
-        lines=counted_line_count(),
+        total=awarded_sum(approval=approval),
+        lines=counted_line_count(approval=approval),
         pending=awarded_sum(approval=Approval.PENDING),
-        pending_lines=Count(
-            "id", distinct=True, filter=Q(entries__approved_at__isnull=True, entries__kind__in=AWARDED_KINDS)
-        ),
+        pending_lines=counted_line_count(approval=Approval.PENDING),
     )
 
-    by_category = category_subtotals(lines, CategoryBudget.objects.filter(fund=fund))
+    by_category = category_subtotals(lines, CategoryBudget.objects.filter(fund=fund), approval)
 
     return FundReconciliation(
         fund_code=fund.code,
@@ -216,6 +219,7 @@ def reconcile(fund: Fund) -> FundReconciliation:
             "thematic_area__code",
             "thematic_area__name",
             ["thematic_area__sort_order", "thematic_area__name"],
+            approval,
         ),
         by_organisation=subtotals(
             lines,
@@ -223,5 +227,6 @@ def reconcile(fund: Fund) -> FundReconciliation:
             "organisation__name",
             "organisation__name",
             ["organisation__name"],
+            approval,
         ),
     )

@@ -22,6 +22,7 @@ import datetime
 import functools
 import hashlib
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -31,15 +32,20 @@ from django.db.models import Max
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import audit, money
+from grants import audit, money, selectors
+from grants.imports import ImportRefused, Problem
+from grants.imports.planning import CHANGED, NEW, ImportPlan, build_plan
+from grants.imports.reading import read_workbook
 from grants.models import (
     Allocation,
     Approval,
     ControlTotalRevision,
     Fund,
     FundingCategory,
+    ImportRecord,
     LedgerEntry,
     Organisation,
+    PendingImport,
     ReturnSubmission,
     ThematicArea,
     awarded_sum,
@@ -612,3 +618,153 @@ def organisation_update(*, organisation: Organisation, acting_user: User) -> Org
     organisation.full_clean()
     organisation.save()
     return organisation
+
+
+class ImportPlanChanged(ImportRefused):
+    """The ledger (or the file) changed between the preview and the confirmation."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    plan: ImportPlan
+    record: ImportRecord | None  # None when the file changed nothing
+    previous: ImportRecord | None  # an earlier import of the same file into this fund, if any
+
+
+def import_memo(file_name: str, sha256: str) -> str:
+    return f"Imported from {file_name} (SHA-256 {sha256})"
+
+
+def allocations_import(
+    *,
+    fund: Fund,
+    file_name: str,
+    content: bytes,
+    acting_user: User,
+    expected_digest: str | None = None,
+) -> ImportResult:
+    """Apply a spreadsheet to a fund: all of it in one transaction, or nothing.
+
+    The file is read first (outside the transaction: reading a large file takes a while); then, with
+    the fund locked, it is planned against the ledger as it is now, and refused if that plan has any
+    problem or, when `expected_digest` is given, differs from the one the person previewed. New
+    organisations, new lines and changed amounts go through `organisation_create`, `allocation_create`
+    and `allocation_set_amount`, each entry's memo naming the file and its SHA-256; an `ImportRecord`
+    says who imported what. A file that would change nothing writes nothing.
+    """
+    file_name = file_name.strip()[:255] or "upload.xlsx"
+    sheet = read_workbook(content, file_name)
+    with (
+        transaction.atomic(),
+        audit.context(user=_user_or_none(acting_user), reason=import_memo(file_name, sheet.sha256)),
+    ):
+        try:
+            locked = _lock_open_fund(fund.pk)
+        except ValidationError as error:
+            raise ImportRefused([Problem(message) for message in error.messages]) from error
+        plan = build_plan(locked, sheet, selectors.import_snapshot(locked))
+        if plan.problems:
+            raise ImportRefused(plan.problems)
+        if expected_digest is not None and plan.digest != expected_digest:
+            raise ImportPlanChanged(
+                [
+                    Problem(
+                        "The ledger has changed since the preview (someone else entered or changed lines), "
+                        "so this import would no longer do what the preview showed. Nothing was imported; "
+                        "look at the new preview and confirm again."
+                    )
+                ]
+            )
+        previous = ImportRecord.objects.filter(fund=locked, sha256=sheet.sha256).first()
+        if plan.changes_nothing:
+            return ImportResult(plan=plan, record=None, previous=previous)
+        record = _apply_plan(locked, plan, acting_user)
+    return ImportResult(plan=plan, record=record, previous=previous)
+
+
+def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord:
+    sheet = plan.sheet
+    memo = import_memo(sheet.file_name, sheet.sha256)
+
+    def refuse(line, error: ValidationError):
+        # Raised inside the transaction: everything this import wrote so far is rolled back.
+        raise ImportRefused(
+            [Problem(message, sheet.sheet_name, line.row) for message in error.messages]
+        ) from error
+
+    created: dict[int, Organisation] = {}
+    for new in plan.new_organisations:
+        try:
+            created[id(new)] = organisation_create(
+                name=new.name, short_name=new.short_name, acting_user=acting_user
+            )
+        except ValidationError as error:
+            refuse(next(line for line in plan.lines if line.organisation is new), error)
+    changed = Allocation.objects.in_bulk([line.allocation_id for line in plan.changed_lines])
+    for line in plan.lines:
+        try:
+            if line.action == NEW:
+                allocation_create(
+                    fund=fund,
+                    line_number=line.line_number,
+                    organisation=created.get(id(line.organisation), line.organisation),
+                    service=line.service,
+                    thematic_area=line.thematic_area,
+                    funding_category=line.funding_category,
+                    amount=line.amount,
+                    source_text=line.source_text[:400],
+                    effective_date=line.effective_date,
+                    memo=memo,
+                    acting_user=acting_user,
+                )
+            elif line.action == CHANGED:
+                allocation_set_amount(
+                    allocation=changed[line.allocation_id],
+                    amount=line.amount,
+                    expected_current=line.current,
+                    effective_date=line.effective_date,
+                    memo=memo,
+                    acting_user=acting_user,
+                )
+        except ValidationError as error:
+            refuse(line, error)
+    record = ImportRecord(
+        fund=fund,
+        file_name=sheet.file_name,
+        sha256=sheet.sha256,
+        imported_by=_user_or_none(acting_user),
+        lines_added=len(plan.new_lines),
+        amounts_changed=len(plan.changed_lines),
+        lines_unchanged=len(plan.unchanged_lines),
+        organisations_created=len(plan.new_organisations),
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def pending_import_create(*, fund: Fund, file_name: str, content: bytes, acting_user) -> PendingImport:
+    """Keep an uploaded file until its preview is confirmed (the browser cannot hold it without
+    JavaScript). The uploader's earlier copy of the same file for the fund is replaced, and uploads
+    older than a day are removed."""
+    PendingImport.objects.filter(uploaded_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME).delete()
+    sha256 = hashlib.sha256(content).hexdigest()
+    PendingImport.objects.filter(fund=fund, uploaded_by=acting_user, sha256=sha256).delete()
+    pending = PendingImport(
+        fund=fund,
+        uploaded_by=acting_user,
+        file_name=file_name.strip()[:255] or "upload.xlsx",
+        sha256=sha256,
+        content=content,
+    )
+    pending.full_clean()
+    pending.save()
+    return pending
+
+
+def pending_import_discard(*, pending: PendingImport) -> None:
+    pending.delete()

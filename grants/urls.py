@@ -9,6 +9,12 @@ urlpatterns = [
     path("funds/", views.FundListView.as_view(), name="fund_list"),
     path("funds/<slug:code>/", views.FundDetailView.as_view(), name="fund_detail"),
     path("funds/<slug:code>/allocations/add/", views.AllocationCreateView.as_view(), name="allocation_add"),
+    path("funds/<slug:code>/import/", views.FundImportView.as_view(), name="fund_import"),
+    path(
+        "funds/<slug:code>/import/<uuid:token>/",
+        views.FundImportPreviewView.as_view(),
+        name="fund_import_preview",
+    ),
     path("funds/<slug:code>/moj-return.xlsx", views.FundMojReturnView.as_view(), name="fund_moj_return"),
     path(
         "funds/<slug:code>/360giving.<str:file_format>",

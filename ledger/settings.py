@@ -164,3 +164,28 @@ LEDGER_BENEFICIARY_LOCATION_CODE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_C
 LEDGER_BENEFICIARY_LOCATION_CODE_TYPE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE_TYPE", "")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number above 0; got {value!r}")
+    return number
+
+
+# Spreadsheet imports: the largest file accepted, in bytes, and the most table rows read from it. The
+# workbook's unpacked size is capped too (a zip bomb is small packed and huge unpacked).
+LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 1_000)
+LEDGER_IMPORT_MAX_UNPACKED_BYTES = env_int("LEDGER_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
+# Uploads above 2.5 MB go to a temporary file rather than memory; a request carries at most one file,
+# and its other fields stay under Django's 2.5 MB default.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 1

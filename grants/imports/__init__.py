@@ -1,0 +1,38 @@
+"""Bringing a fund's allocation table in from Excel.
+
+`reading` opens an uploaded .xlsx defensively and turns its table into plain `SheetLine`s (no database);
+`planning` matches those lines against the ledger and says what an import would do (reads only);
+`services.allocations_import()` applies a plan in one transaction through the ordinary services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an uploaded file, named by sheet, row and column where it has them."""
+
+    message: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+
+    def __str__(self) -> str:
+        where = []
+        if self.sheet:
+            where.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported; `problems` lists every reason found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
