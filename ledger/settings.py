@@ -5,6 +5,7 @@ project root; PostgreSQL is chosen by pointing `DATABASE_URL` at it. With DEBUG 
 key is a configuration error rather than a silent default.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -27,6 +28,19 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more; got {value!r}")
+    return number
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
@@ -56,12 +70,17 @@ INSTALLED_APPS = [
     "djmoney",
     "django_filters",
     "django_tables2",
+    "csp",
+    "axes",
     "grants",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: an oversized request is refused unread.
+    "ledger.middleware.RequestBodyLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -70,6 +89,8 @@ MIDDLEWARE = [
     "ledger.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ledger.urls"
@@ -108,9 +129,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -153,6 +183,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # django-axes: failures and lockouts (WARNING), not its routine housekeeping (INFO).
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # 360Giving open data: the office's own org-id (e.g. GB-GOR-... or GB-LAE-...) and the publisher
@@ -165,3 +197,76 @@ LEDGER_BENEFICIARY_LOCATION_CODE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_C
 LEDGER_BENEFICIARY_LOCATION_CODE_TYPE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE_TYPE", "")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# --- Hardening -----------------------------------------------------------------------------------
+# Secure by default: with DEBUG off the app expects to be reached over HTTPS (nginx in front, see
+# deploy/). LEDGER_HTTPS=0 is for serving on plain http on 127.0.0.1 (`make serve`, load tests).
+LEDGER_HTTPS = env_bool("LEDGER_HTTPS", default=not DEBUG)
+# Behind a reverse proxy on this machine (deploy/nginx-ledger.conf): trust its X-Forwarded-Proto
+# and X-Forwarded-For. Never turn this on when clients reach gunicorn directly: they could forge both.
+LEDGER_BEHIND_PROXY = env_bool("LEDGER_BEHIND_PROXY", default=False)
+if LEDGER_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SECURE_SSL_REDIRECT = LEDGER_HTTPS
+# A monitor on the same machine may ask for /healthz over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = LEDGER_HTTPS
+CSRF_COOKIE_SECURE = LEDGER_HTTPS
+SECURE_HSTS_SECONDS = env_int("LEDGER_HSTS_SECONDS", 31_536_000) if LEDGER_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = LEDGER_HTTPS
+SECURE_HSTS_PRELOAD = LEDGER_HTTPS and env_bool("LEDGER_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF token from the cookie: forms carry it.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Sessions end after LEDGER_SESSION_IDLE_MINUTES without a request, and when the browser closes.
+LEDGER_SESSION_IDLE_MINUTES = env_int("LEDGER_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = LEDGER_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Content Security Policy: everything from this host only, nothing inline, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Login throttling (django-axes): LEDGER_LOGIN_FAILURE_LIMIT failures for one username from one
+# address lock out that pair for LEDGER_LOGIN_COOLOFF_MINUTES. Keyed on the pair, so someone guessing
+# a colleague's password locks out only themselves, never the colleague at their own desk.
+AXES_FAILURE_LIMIT = env_int("LEDGER_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LEDGER_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "ledger.middleware.client_ip"
+# Successful logins are in the logs; the table would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# The log of failed logins names the username and address (never the password): it is what an
+# operator needs to see who is being guessed at and from where.
+AXES_SENSITIVE_PARAMETERS = []
+
+# Uploads. Form bodies and files held in memory are capped at 2.5 MB (larger files spool to disk);
+# no request body may exceed LEDGER_REQUEST_MAX_BYTES. LEDGER_IMPORT_MAX_BYTES is the largest
+# spreadsheet the import accepts.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+# The import's file plus room for the form's other fields and the multipart framing.
+LEDGER_REQUEST_MAX_BYTES = LEDGER_IMPORT_MAX_BYTES + 256 * 1024
