@@ -178,11 +178,26 @@ SERIALIZATION_MODULES = {"json": "djmoney.serializers"}
 
 LEDGER_OFFICE_NAME = os.environ.get("LEDGER_OFFICE_NAME", "Office of the Police and Crime Commissioner")
 
+# Logs go to stdout for the process manager (systemd's journal) to keep: one JSON object per line
+# in production, plain text when developing.
+LEDGER_LOG_FORMAT = os.environ.get("LEDGER_LOG_FORMAT", "text" if DEBUG else "json")
+if LEDGER_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LEDGER_LOG_FORMAT must be json or text; got {LEDGER_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
+    "formatters": {
+        "json": {"()": "ledger.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LEDGER_LOG_FORMAT,
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LEDGER_LOG_LEVEL", "INFO").upper()},
     # django-axes: failures and lockouts (WARNING), not its routine housekeeping (INFO).
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment")
 os.environ.setdefault("LEDGER_HTTPS", "0")
+os.environ.setdefault("LEDGER_LOG_FORMAT", "text")
 
 from ledger.settings import *  # noqa: E402,F403
 
