@@ -114,8 +114,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "ledger.wsgi.application"
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    # An empty DATABASE_URL (as in an env file with the line left blank) means the default too.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=60,
         conn_health_checks=True,
     )
@@ -180,7 +181,7 @@ LEDGER_OFFICE_NAME = os.environ.get("LEDGER_OFFICE_NAME", "Office of the Police 
 
 # Logs go to stdout for the process manager (systemd's journal) to keep: one JSON object per line
 # in production, plain text when developing.
-LEDGER_LOG_FORMAT = os.environ.get("LEDGER_LOG_FORMAT", "text" if DEBUG else "json")
+LEDGER_LOG_FORMAT = os.environ.get("LEDGER_LOG_FORMAT") or ("text" if DEBUG else "json")
 if LEDGER_LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LEDGER_LOG_FORMAT must be json or text; got {LEDGER_LOG_FORMAT!r}")
 LOGGING = {
@@ -197,7 +198,7 @@ LOGGING = {
             "formatter": LEDGER_LOG_FORMAT,
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LEDGER_LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": (os.environ.get("LEDGER_LOG_LEVEL") or "INFO").upper()},
     # django-axes: failures and lockouts (WARNING), not its routine housekeeping (INFO).
     "loggers": {"axes": {"level": "WARNING"}},
 }
