@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser lint format migrate install clean-venv
+.PHONY: run serve test test-browser lint format migrate install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ migrate: install
 run: migrate
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py setup_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# As in production: gunicorn, DEBUG off, hashed static files, PostgreSQL. Needs DATABASE_URL,
+# DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS in the environment (see README, "Running it for real").
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "make serve needs DATABASE_URL (postgres://...): it serves PostgreSQL, as in production" >&2; exit 2; }
+	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	DJANGO_DEBUG=0 exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py ledger.wsgi
 
 lint: install
 	$(BIN)/ruff check .
