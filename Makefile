@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-browser lint format migrate install clean-venv
+.PHONY: run serve test test-browser check-deploy audit lint format migrate install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,17 @@ test: lint
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Django's deployment checks with production settings: a throwaway secret, DEBUG off, HTTPS on.
+check-deploy: install
+	env -u DJANGO_DEBUG -u LEDGER_HTTPS -u LEDGER_HSTS_SECONDS -u LEDGER_HSTS_PRELOAD \
+		DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		DJANGO_ALLOWED_HOSTS=ledger.example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Known vulnerabilities in the installed dependencies (needs the network); fails if any could not be checked.
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py
 
 # Only the browser tests (Playwright driving /usr/bin/chromium, or LEDGER_CHROMIUM); `make test` runs them too.
 test-browser: install
