@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-browser check-deploy audit lint format migrate install clean-venv
+.PHONY: run serve test test-browser check-deploy audit load lint format migrate install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ check-deploy: install
 # Known vulnerabilities in the installed dependencies (needs the network); fails if any could not be checked.
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py
+
+# Load test against `make serve` on PostgreSQL (DATABASE_URL), on 127.0.0.1 only, 30 s by default.
+# Not part of `make test`; results and how to read them are in docs/operations.md.
+load: install
+	bash scripts/load_test.sh
 
 # Only the browser tests (Playwright driving /usr/bin/chromium, or LEDGER_CHROMIUM); `make test` runs them too.
 test-browser: install

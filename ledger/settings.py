@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "grants",
+    # The project's own management commands (make_load_fund).
+    "ledger",
 ]
 
 MIDDLEWARE = [
