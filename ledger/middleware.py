@@ -1,10 +1,17 @@
 """Request-level defences that belong to the project rather than to any one app."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.db import DatabaseError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
+
+logger = logging.getLogger(__name__)
 
 
 class RequestBodyLimitMiddleware:
@@ -60,3 +67,43 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
         if match is not None and match.namespace == "admin":
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return super().handle_no_permission(request, view_func)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's sessions, where failing to move an idle session's expiry on does not fail the page.
+
+    With SESSION_SAVE_EVERY_REQUEST every request writes its session row to extend the idle time.
+    When the database refuses writes (read-only, full) that write would turn every page, even a
+    read, into an error. A session whose contents did not change keeps its old expiry instead; a
+    change that must be saved (logging in or out, a message) still fails loudly.
+    """
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if session is None or session.modified or not settings.SESSION_SAVE_EVERY_REQUEST:
+            return super().process_response(request, response)
+        try:
+            return super().process_response(request, response)
+        except DatabaseError:
+            logger.warning("Could not extend the session's idle time: the database refused the write")
+            return response
+
+
+class DatabaseFailureMiddleware:
+    """A database that cannot be written to (read-only, full) or reached gets a page that says so.
+
+    Every write is one transaction (the services are atomic), so when the database refuses part of it
+    nothing of it is kept; the page tells the user exactly that instead of a bare "Server Error".
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DatabaseError):
+            return None
+        logger.error("The database refused a request: %s", exception, exc_info=exception)
+        return render(request, "database_unavailable.html", status=503)

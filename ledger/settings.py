@@ -83,7 +83,8 @@ MIDDLEWARE = [
     # Before anything reads the body: an oversized request is refused unread.
     "ledger.middleware.RequestBodyLimitMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that failing to extend an unchanged session's idle time does not fail a read.
+    "ledger.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
+    # Innermost, so it sees a view's database error first: a clear page, not a bare 500.
+    "ledger.middleware.DatabaseFailureMiddleware",
 ]
 
 ROOT_URLCONF = "ledger.urls"
