@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -84,7 +85,9 @@ class SessionMiddleware(DjangoSessionMiddleware):
             return super().process_response(request, response)
         try:
             return super().process_response(request, response)
-        except DatabaseError:
+        except (DatabaseError, SessionInterrupted):
+            # The session store reports a refused UPDATE as SessionInterrupted (as it does a session
+            # deleted meanwhile, by logging out elsewhere; then the next request asks for a login).
             logger.warning("Could not extend the session's idle time: the database refused the write")
             return response
 

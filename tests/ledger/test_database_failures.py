@@ -2,7 +2,7 @@
 
 from unittest import mock
 
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import InternalError, OperationalError
 
 from grants import services
@@ -47,13 +47,14 @@ def test_a_read_only_database_refusing_a_write_gets_the_same_clear_page(staff_cl
 
 def test_pages_can_still_be_read_when_the_idle_session_cannot_be_extended(client, officer, seed_fund):
     client.force_login(officer)
-    with mock.patch.object(SessionStore, "save", side_effect=InternalError("read-only transaction")):
+    # The database refuses the session row's UPDATE, as a read-only one does.
+    with mock.patch.object(Session, "save", side_effect=InternalError("read-only transaction")):
         response = client.get("/funds/moj-ecf-2020/")
     assert response.status_code == 200
 
 
 def test_logging_in_when_the_session_cannot_be_saved_fails_clearly(client, officer):
-    with mock.patch.object(SessionStore, "save", side_effect=InternalError("read-only transaction")):
+    with mock.patch.object(Session, "save", side_effect=InternalError("read-only transaction")):
         response = client.post(
             "/accounts/login/", {"username": "officer", "password": "correct horse battery staple"}
         )
