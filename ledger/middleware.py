@@ -7,7 +7,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, InternalError, OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -105,8 +105,12 @@ class DatabaseFailureMiddleware:
     def __call__(self, request):
         return self.get_response(request)
 
+    # Unreachable (OperationalError, InterfaceError), full (OperationalError: disk_full) or read-only
+    # (InternalError). Not IntegrityError, DataError or ProgrammingError: those are the ledger's bugs.
+    UNAVAILABLE = (OperationalError, InterfaceError, InternalError)
+
     def process_exception(self, request, exception):
-        if not isinstance(exception, DatabaseError):
+        if not isinstance(exception, self.UNAVAILABLE):
             return None
         logger.error("The database refused a request: %s", exception, exc_info=exception)
         return render(request, "database_unavailable.html", status=503)

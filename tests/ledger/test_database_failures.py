@@ -3,7 +3,7 @@
 from unittest import mock
 
 from django.contrib.sessions.models import Session
-from django.db import InternalError, OperationalError
+from django.db import IntegrityError, InternalError, OperationalError
 
 from grants import services
 from grants.models import Allocation, FundingCategory, LedgerEntry, Organisation, ThematicArea
@@ -60,3 +60,14 @@ def test_logging_in_when_the_session_cannot_be_saved_fails_clearly(client, offic
         )
     assert response.status_code == 503
     assert NOT_SAVED in response.content.decode()
+
+
+def test_a_constraint_violation_is_a_bug_and_not_passed_off_as_an_unavailable_database(
+    staff_client, seed_fund
+):
+    staff_client.raise_request_exception = False
+    clash = IntegrityError("duplicate key value violates unique constraint")
+    with mock.patch.object(services, "_record_entry", side_effect=clash):
+        response = staff_client.post("/funds/moj-ecf-2020/allocations/add/", allocation_form(seed_fund))
+    assert response.status_code == 500
+    assert NOT_SAVED not in response.content.decode()
