@@ -7,10 +7,11 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.db import DatabaseError, InterfaceError, InternalError, OperationalError
+from django.db import DatabaseError
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
+
+from ledger.errors import DATABASE_UNAVAILABLE, database_unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
 
 class DatabaseFailureMiddleware:
-    """A database that cannot be written to (read-only, full) or reached gets a page that says so.
+    """A view whose database cannot be written to (read-only, full) or reached gets a page saying so.
+
+    (Outside a view, ledger.errors.server_error does the same.)
 
     Every write is one transaction (the services are atomic), so when the database refuses part of it
     nothing of it is kept; the page tells the user exactly that instead of a bare "Server Error".
@@ -105,12 +108,8 @@ class DatabaseFailureMiddleware:
     def __call__(self, request):
         return self.get_response(request)
 
-    # Unreachable (OperationalError, InterfaceError), full (OperationalError: disk_full) or read-only
-    # (InternalError). Not IntegrityError, DataError or ProgrammingError: those are the ledger's bugs.
-    UNAVAILABLE = (OperationalError, InterfaceError, InternalError)
-
     def process_exception(self, request, exception):
-        if not isinstance(exception, self.UNAVAILABLE):
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
             return None
         logger.error("The database refused a request: %s", exception, exc_info=exception)
-        return render(request, "database_unavailable.html", status=503)
+        return database_unavailable_response(request)

@@ -14,6 +14,8 @@ admin.site.site_header = "Grant allocation ledger"
 admin.site.site_title = "Grant ledger admin"
 admin.site.index_title = "Funds, organisations and allocations"
 
+handler500 = "ledger.errors.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
