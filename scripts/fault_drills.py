@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,6 +377,7 @@ def drill_pg_restart():
             "restart_done_s": back_at,
             "requests": len(log),
             "not_200": len(failures),
+            "outcomes": dict(Counter(str(entry[2]) for entry in log)),
             "failures": failures[:12],
             "first_200_after_restart_s": next((e[0] for e in after_back if e[2] == 200), None),
             "not_200_after_restart": [e for e in after_back if e[2] != 200][:12],
