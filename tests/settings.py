@@ -1,8 +1,14 @@
-"""Test settings: the project's settings with a throwaway secret key and a fast password hasher."""
+"""Test settings: the project's settings with a throwaway secret key and a fast password hasher.
+
+The test client and the live server speak plain http, so HTTPS-only behaviour (redirects, secure
+cookies, HSTS) is off here; tests/ledger/test_security.py checks it in the production settings.
+"""
 
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-not-for-any-deployment")
+os.environ.setdefault("LEDGER_HTTPS", "0")
+os.environ.setdefault("LEDGER_LOG_FORMAT", "text")
 
 from ledger.settings import *  # noqa: E402,F403
 
@@ -12,3 +18,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The test client's login() passes no request, which django-axes' own backend refuses.
+AUTHENTICATION_BACKENDS = ["tests.ledger.backends.AxesBackendForTests", *AUTHENTICATION_BACKENDS[1:]]  # noqa: F405

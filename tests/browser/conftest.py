@@ -97,8 +97,8 @@ def browser():
 def page(browser, live_server, request):
     """A fresh page on the live server that may load nothing from another host.
 
-    Requests elsewhere are blocked and, like a sub-resource that fails to load (a missing stylesheet)
-    or a script error, fail the test when it ends.
+    Requests elsewhere are blocked and, like a sub-resource that fails to load (a missing stylesheet),
+    a script error or anything the Content Security Policy refused, fail the test when it ends.
     """
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900}
@@ -122,6 +122,14 @@ def page(browser, live_server, request):
     tab = context.new_page()
     tab.on("response", check_response)
     tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+    def check_console(message):
+        # Chromium reports what the Content Security Policy blocked (an inline style or script, a
+        # handler attribute) as a console error.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            problems.append(f"CSP violation: {message.text}")
+
+    tab.on("console", check_console)
     yield tab
 
     report = getattr(request.node, "rep_call", None)
