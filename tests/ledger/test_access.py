@@ -29,6 +29,8 @@ SAMPLES = {
     "file_format": "csv",
     "app_label": "grants",
     "url": "no-such-page/",
+    "token": "00000000-0000-4000-8000-000000000000",
+    "version": "1",
 }
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.utils import timezone
 from djmoney.money import Money
 
 from grants.models import Allocation, Fund, Funder, FundingCategory, LedgerEntry, Organisation, ThematicArea
@@ -77,11 +78,14 @@ class Command(BaseCommand):
         LedgerEntry.objects.bulk_create(
             (
                 LedgerEntry(
+                    fund=allocation.fund,
                     allocation=allocation,
                     kind=LedgerEntry.Kind.AWARD,
                     amount=Money(amount, "GBP"),
                     effective_date=AWARD_DATE,
                     memo="Synthetic award for a load test",
+                    # Approved as loaded, so the load test's pages show the amounts.
+                    approved_at=timezone.now(),
                 )
                 for allocation, amount in zip(allocations, amounts, strict=True)
             ),
