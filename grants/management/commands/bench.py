@@ -1,0 +1,107 @@
+"""`manage.py bench [--scale N] [--runs N] [--scaling 10000,100000] [--output docs/performance.md]`
+
+Builds a synthetic ledger in a database of its own (`grants.benchmark.database`; never the
+configured one), times each registered operation against its floor and prints the table, which is
+also written into the output file with a description of the machine.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from grants.benchmark import operations
+from grants.benchmark.database import bench_database
+from grants.benchmark.generate import generate
+from grants.benchmark.report import results_table, scaling_table, section, write_section
+from grants.benchmark.run import run_operations
+
+
+def _scales(text: str) -> list[int]:
+    try:
+        return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise CommandError(
+            f"--scaling takes sizes separated by commas, e.g. 10000,100000: {error}"
+        ) from error
+
+
+class Command(BaseCommand):
+    help = "Benchmark the ledger at scale in a database of its own, against floors doing the least work."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=None,
+            help="Allocation lines to generate (default 100,000 on SQLite, 1,000,000 on PostgreSQL).",
+        )
+        parser.add_argument("--runs", type=int, default=None, help="Timed runs per figure (median taken).")
+        parser.add_argument(
+            "--only",
+            default="",
+            help=f"Operations to run, comma-separated: {', '.join(operations.REGISTRY)}.",
+        )
+        parser.add_argument(
+            "--scaling",
+            default="",
+            help="Also measure the scaling operations at these sizes, each generated afresh (e.g. 10000,100000).",
+        )
+        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "docs" / "performance.md"))
+        parser.add_argument("--no-output", action="store_true", help="Print the table only.")
+        parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+
+    def handle(self, *args, scale, runs, only, scaling, output, no_output, keep, **options):
+        if settings.DEBUG:
+            self.stderr.write(
+                "DEBUG is on: every query is kept in memory and timings suffer. Use `make bench`."
+            )
+        vendor = connection.vendor
+        scale = scale or (1_000_000 if vendor == "postgresql" else 100_000)
+        chosen = [key for key in only.split(",") if key] or list(operations.REGISTRY)
+        unknown = set(chosen) - set(operations.REGISTRY)
+        if unknown:
+            raise CommandError(
+                f"Unknown operations {sorted(unknown)}; known: {', '.join(operations.REGISTRY)}"
+            )
+        started = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+        say = self.stdout.write
+        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as scratch:
+            with bench_database(keep=keep, say=say):
+                say(f"Generating {scale:,} lines...")
+                generated = generate(scale, progress=say)
+                say(f"Generated in {generated.seconds:.1f} s ({generated.entries:,} entries).")
+                results = run_operations(chosen, runs=runs, scratch=scratch, say=say)
+                text = results_table(results)
+                say("\n" + text)
+            scaling_rows = []
+            for size in _scales(scaling):
+                with bench_database(keep=False, say=say):
+                    say(f"Scaling: generating {size:,} lines...")
+                    sized = generate(size, progress=say)
+                    keys = [key for key, op in operations.REGISTRY.items() if op.scaling]
+                    scaling_rows.append(
+                        (
+                            size,
+                            sized.shape.largest_fund_lines,
+                            run_operations(keys, runs=runs, scratch=scratch, say=say),
+                        )
+                    )
+            scaling_text = scaling_table(scaling_rows)
+            if scaling_text:
+                say("\n" + scaling_text)
+        if not no_output:
+            path = Path(output)
+            write_section(
+                path,
+                vendor,
+                section(
+                    vendor=vendor, generated=generated, results=results, scaling=scaling_text, started=started
+                ),
+            )
+            say(f"\nWritten to {path}.")
