@@ -252,9 +252,7 @@ def generate(scale: int, *, progress=None) -> Generated:
                 )
             )
             if number % 20 == 0:
-                say(
-                    f"  fund {number + 1} of {shape.funds}: {allocations.count:,} lines, {entries.count:,} entries"
-                )
+                say(f"  fund {number + 1} of {shape.funds}: {entries.count:,} entries so far")
         entries.flush()
         CategoryBudget.objects.bulk_create(budgets)
         _bench_user()

@@ -61,6 +61,10 @@ class Context:
         self.runs = runs
         self.scratch = scratch or tempfile.mkdtemp(prefix="ledger-bench-")
 
+    def pages(self):
+        """Settings for the page measurements: the trivial page's URLconf, and the test client's host."""
+        return override_settings(ROOT_URLCONF="grants.benchmark.urls", ALLOWED_HOSTS=["testserver"])
+
     @cached_property
     def largest_fund(self) -> Fund:
         return Fund.objects.select_related("funder").get(code="bench-0000")
@@ -114,8 +118,9 @@ class Context:
         return import_rows(self)
 
     def get(self, url: str):
-        with override_settings(ROOT_URLCONF="grants.benchmark.urls", ALLOWED_HOSTS=["testserver"]):
-            response = self.client.get(url)
+        # The URLconf is swapped once per run (`pages()`): swapping it per request would rebuild the
+        # URL resolver inside every timed request.
+        response = self.client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"GET {url} answered {response.status_code}")
         return response

@@ -10,11 +10,15 @@ from grants.benchmark.report import Result
 def run_operations(keys: list[str], *, runs: int | None = None, scratch: str | None = None, say=print):
     context = Context(scratch=scratch)
     results = []
-    for key in keys:
-        operation = REGISTRY[key]
-        count = runs or operation.runs
-        say(f"Measuring {operation.title}...")
-        floor = measure(lambda op=operation: op.floor(context), runs=count)
-        ours = None if operation.ours is None else measure(lambda op=operation: op.ours(context), runs=count)
-        results.append(Result(operation=operation, ours=ours, floor=floor))
+    with context.pages():
+        for key in keys:
+            results.append(_run(REGISTRY[key], context, runs, say))
     return results
+
+
+def _run(operation, context, runs, say) -> Result:
+    count = runs or operation.runs
+    say(f"Measuring {operation.title}...")
+    floor = measure(lambda: operation.floor(context), runs=count)
+    ours = None if operation.ours is None else measure(lambda: operation.ours(context), runs=count)
+    return Result(operation=operation, ours=ours, floor=floor)

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scaling",
             default="",
-            help="Also measure the scaling operations at these sizes, each generated afresh (e.g. 10000,100000).",
+            help="Also measure the scaling operations at these sizes, each generated afresh (10000,100000).",
         )
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "docs" / "performance.md"))
         parser.add_argument("--no-output", action="store_true", help="Print the table only.")
