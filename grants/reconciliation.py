@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from djmoney.money import Money
 
 from grants import money
@@ -191,8 +191,19 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
     return rows
 
 
-CATEGORY = ("funding_category__code", "funding_category__name", "funding_category__sort_order")
-THEME = ("thematic_area__code", "thematic_area__name", "thematic_area__sort_order")
+CATEGORY = ("category_code", "category_name", "category_sort_order")
+THEME = ("theme_code", "theme_name", "theme_sort_order")
+# Rows are grouped on the two ids; the names ride along as MIN() of the joined columns rather than
+# as grouping keys, so the database sorts or hashes two integers per entry instead of six strings.
+NAMES = {
+    "category_code": Min("funding_category__code"),
+    "category_name": Min("funding_category__name"),
+    "category_sort_order": Min("funding_category__sort_order"),
+    "theme_code": Min("thematic_area__code"),
+    "theme_name": Min("thematic_area__name"),
+    "theme_sort_order": Min("thematic_area__sort_order"),
+}
+GROUPS = ("funding_category_id", "thematic_area_id")
 
 
 def _figures():
@@ -291,7 +302,7 @@ def reconcile(fund: Fund, *, by_organisation: bool = True) -> FundReconciliation
     figures by organisation (left out, and one query fewer, with `by_organisation=False`), and its
     category budgets."""
     lines = Allocation.objects.filter(fund=fund)
-    rows = list(lines.order_by().values(*CATEGORY, *THEME).annotate(**_figures()))
+    rows = list(lines.order_by().values(*GROUPS).annotate(**NAMES, **_figures()))
     organisations = (
         subtotals(
             lines,
@@ -313,7 +324,7 @@ def reconcile_all() -> list[FundReconciliation]:
     by organisation is left empty here; `reconcile(fund)` gives it for one fund."""
     funds = list(Fund.objects.order_by("code"))
     rows: dict[int, list[dict]] = {fund.pk: [] for fund in funds}
-    for row in Allocation.objects.order_by().values("fund_id", *CATEGORY, *THEME).annotate(**_figures()):
+    for row in Allocation.objects.order_by().values("fund_id", *GROUPS).annotate(**NAMES, **_figures()):
         rows[row["fund_id"]].append(row)
     budget_rows: dict[int, list[dict]] = {fund.pk: [] for fund in funds}
     for row in _budget_rows(CategoryBudget.objects.all()):
