@@ -26,12 +26,17 @@ def bench_database_name(settings_dict: dict) -> str:
 
 
 @contextmanager
-def bench_database(*, keep: bool = False, say=print):
+def bench_database(*, name: str | None = None, keep: bool = False, say=print):
     """Point the default connection at a fresh, migrated benchmark database for the block."""
     settings_dict = connection.settings_dict
     original = settings_dict["NAME"]
-    name = bench_database_name(settings_dict)
-    if name == original:
+    name = name or bench_database_name(settings_dict)
+    if connection.vendor == "sqlite":
+        name = str(Path(name).resolve())
+        same = Path(original).resolve() == Path(name) if str(original) != ":memory:" else False
+    else:
+        same = name == original
+    if same:
         raise RuntimeError(f"Refusing to benchmark in the configured database {original!r}.")
     connection.close()
     _create(name)

@@ -57,9 +57,10 @@ def register(operation: Operation) -> Operation:
 class Context:
     """The generated ledger as the operations need it; expensive parts are read once, untimed."""
 
-    def __init__(self, *, runs: int | None = None, scratch: str | None = None):
-        self.runs = runs
+    def __init__(self, *, scratch: str | None = None, import_lines: int = IMPORT_LINES):
         self.scratch = scratch or tempfile.mkdtemp(prefix="ledger-bench-")
+        # Fewer for a tiny ledger (the test suite's), so that the floor stays quick there.
+        self.import_lines = import_lines
 
     def pages(self):
         """Settings for the page measurements: the trivial page's URLconf, and the test client's host."""
@@ -147,13 +148,15 @@ def _exact(value) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else value
 
 
-def _roll_up(rows, keys: dict[str, int]) -> dict:
-    """Totals and counts per key column, from the finest-grained rows, in plain Decimals."""
+def _roll_up(rows, keys: dict[str, int | None]) -> dict:
+    """Totals and counts per key column (None: all rows together), from the finest-grained rows, in
+    plain Decimals."""
     totals: dict = {name: {} for name in keys}
     for row in rows:
         approved, lines, pending, pending_lines = _exact(row[-4]), row[-3], _exact(row[-2]), row[-1]
         for name, column in keys.items():
-            figures = totals[name].setdefault(row[column], [Decimal(0), 0, Decimal(0), 0])
+            key = None if column is None else row[column]
+            figures = totals[name].setdefault(key, [Decimal(0), 0, Decimal(0), 0])
             figures[0] += approved
             figures[1] += lines
             figures[2] += pending
@@ -175,7 +178,7 @@ def reconcile_largest_floor(context: Context) -> dict:
             ),
             [context.largest_fund.pk],
         )
-        rolled = _roll_up(cursor.fetchall(), {"fund": 3, "category": 0, "theme": 1, "organisation": 2})
+        rolled = _roll_up(cursor.fetchall(), {"fund": None, "category": 0, "theme": 1, "organisation": 2})
     # Named as the reconciliation names them.
     rolled["category"] = {names["categories"][k]: v for k, v in rolled["category"].items()}
     rolled["theme"] = {names["themes"][k]: v for k, v in rolled["theme"].items()}
@@ -196,7 +199,10 @@ def reconcile_all_floor(context: Context) -> dict:
     by_fund: dict = {}
     for row in rows:
         by_fund.setdefault(row[0], []).append(row[1:])
-    return {fund: _roll_up(fund_rows, {"category": 0, "theme": 1}) for fund, fund_rows in by_fund.items()}
+    return {
+        fund: _roll_up(fund_rows, {"fund": None, "category": 0, "theme": 1})
+        for fund, fund_rows in by_fund.items()
+    }
 
 
 register(
@@ -294,7 +300,9 @@ register(
 
 
 def import_rows(context: Context) -> list[dict]:
-    organisations = list(Organisation.objects.order_by("pk").values_list("pk", flat=True)[:IMPORT_LINES])
+    organisations = list(
+        Organisation.objects.order_by("pk").values_list("pk", flat=True)[: context.import_lines]
+    )
     theme = ThematicArea.objects.order_by("pk").values_list("pk", flat=True).first()
     category = FundingCategory.objects.order_by("pk").values_list("pk", flat=True).first()
     return [
@@ -306,7 +314,7 @@ def import_rows(context: Context) -> list[dict]:
             "funding_category_id": category,
             "amount": Decimal(1000 + n % 5000) + Decimal("0.25"),
         }
-        for n in range(1, IMPORT_LINES + 1)
+        for n in range(1, context.import_lines + 1)
     ]
 
 

@@ -111,12 +111,14 @@ def machine() -> str:
     )
 
 
-def section(*, vendor: str, generated: Generated, results: list[Result], scaling: str, started: str) -> str:
+def section(
+    *, vendor: str, generated: Generated, results: list[Result], scaling: str, started: str, machine: str
+) -> str:
     shape = generated.shape
     parts = [
         f"### {'PostgreSQL' if vendor == 'postgresql' else 'SQLite'}: {shape.lines:,} lines",
         "",
-        f"Run {started}. Machine: {machine()}.",
+        f"Run {started}. Machine: {machine}.",
         "",
         f"Generated {shape.lines:,} allocation lines and {generated.entries:,} ledger entries "
         f"across {shape.funds:,} funds and {shape.organisations:,} organisations (largest fund "

@@ -18,7 +18,8 @@ from django.utils import timezone
 from grants.benchmark import operations
 from grants.benchmark.database import bench_database
 from grants.benchmark.generate import generate
-from grants.benchmark.report import results_table, scaling_table, section, write_section
+from grants.benchmark.operations import IMPORT_LINES
+from grants.benchmark.report import machine, results_table, scaling_table, section, write_section
 from grants.benchmark.run import run_operations
 
 
@@ -55,8 +56,14 @@ class Command(BaseCommand):
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "docs" / "performance.md"))
         parser.add_argument("--no-output", action="store_true", help="Print the table only.")
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+        parser.add_argument(
+            "--database",
+            default=None,
+            help="The benchmark database's name (PostgreSQL) or file (SQLite), instead of <name>_bench "
+            "or .bench/bench.sqlite3; never the configured database.",
+        )
 
-    def handle(self, *args, scale, runs, only, scaling, output, no_output, keep, **options):
+    def handle(self, *args, scale, runs, only, scaling, output, no_output, keep, database, **options):
         if settings.DEBUG:
             self.stderr.write(
                 "DEBUG is on: every query is kept in memory and timings suffer. Use `make bench`."
@@ -72,16 +79,20 @@ class Command(BaseCommand):
         started = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
         say = self.stdout.write
         with tempfile.TemporaryDirectory(prefix="ledger-bench-") as scratch:
-            with bench_database(keep=keep, say=say):
+            with bench_database(name=database, keep=keep, say=say):
                 say(f"Generating {scale:,} lines...")
                 generated = generate(scale, progress=say)
                 say(f"Generated in {generated.seconds:.1f} s ({generated.entries:,} entries).")
-                results = run_operations(chosen, runs=runs, scratch=scratch, say=say)
+                results = run_operations(
+                    chosen, runs=runs, scratch=scratch, import_lines=min(IMPORT_LINES, scale), say=say
+                )
+                # Described while connected to the benchmark database: the configured one may not exist.
+                described = machine()
                 text = results_table(results)
                 say("\n" + text)
             scaling_rows = []
             for size in _scales(scaling):
-                with bench_database(keep=False, say=say):
+                with bench_database(name=database, keep=False, say=say):
                     say(f"Scaling: generating {size:,} lines...")
                     sized = generate(size, progress=say)
                     keys = [key for key, op in operations.REGISTRY.items() if op.scaling]
@@ -101,7 +112,12 @@ class Command(BaseCommand):
                 path,
                 vendor,
                 section(
-                    vendor=vendor, generated=generated, results=results, scaling=scaling_text, started=started
+                    vendor=vendor,
+                    generated=generated,
+                    results=results,
+                    scaling=scaling_text,
+                    started=started,
+                    machine=described,
                 ),
             )
             say(f"\nWritten to {path}.")
