@@ -248,7 +248,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
                 service=service,
                 thematic_area=theme,
                 funding_category=category,
-                amount=money.from_aggregate(amount).amount,
+                amount=money.amount_from_aggregate(amount),
             )
             for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
         ),
