@@ -118,6 +118,8 @@ def test_manage_py_bench_writes_its_table_from_a_database_of_its_own(tmp_path):
             "40",
             "--runs",
             "1",
+            "--only",
+            "reconcile-largest,import",
             "--output",
             str(output),
             "--database",
