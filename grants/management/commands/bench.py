@@ -88,36 +88,37 @@ class Command(BaseCommand):
                 )
                 # Described while connected to the benchmark database: the configured one may not exist.
                 described = machine()
-                text = results_table(results)
-                say("\n" + text)
-            scaling_rows = []
-            for size in _scales(scaling):
-                with bench_database(name=database, keep=False, say=say):
-                    say(f"Scaling: generating {size:,} lines...")
-                    sized = generate(size, progress=say)
-                    keys = [key for key, op in operations.REGISTRY.items() if op.scaling]
-                    scaling_rows.append(
-                        (
-                            size,
-                            sized.shape.largest_fund_lines,
-                            run_operations(keys, runs=runs, scratch=scratch, say=say),
-                        )
-                    )
-            scaling_text = scaling_table(scaling_rows)
-            if scaling_text:
-                say("\n" + scaling_text)
-        if not no_output:
-            path = Path(output)
-            write_section(
-                path,
-                vendor,
-                section(
+                say("\n" + results_table(results))
+
+            def write(scaling_text: str) -> None:
+                if no_output:
+                    return
+                text = section(
                     vendor=vendor,
                     generated=generated,
                     results=results,
                     scaling=scaling_text,
                     started=started,
                     machine=described,
-                ),
+                )
+                write_section(Path(output), vendor, text)
+                say(f"\nWritten to {output}.")
+
+            # Written at once, so that a long scaling run that fails leaves the main table recorded.
+            write("")
+            keys = [key for key, op in operations.REGISTRY.items() if op.scaling]
+            main = [result for result in results if result.operation.key in keys]
+            scaling_rows = (
+                [(scale, generated.shape.largest_fund_lines, main)] if len(main) == len(keys) else []
             )
-            say(f"\nWritten to {path}.")
+            for size in _scales(scaling):
+                with bench_database(name=database, keep=False, say=say):
+                    say(f"Scaling: generating {size:,} lines...")
+                    sized = generate(size, progress=say)
+                    sized_results = run_operations(keys, runs=runs, scratch=scratch, say=say)
+                    scaling_rows.append((size, sized.shape.largest_fund_lines, sized_results))
+            if _scales(scaling):
+                scaling_rows.sort(key=lambda row: row[0])
+                scaling_text = scaling_table(scaling_rows)
+                say("\n" + scaling_text)
+                write(scaling_text)
