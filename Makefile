@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-browser check-deploy audit load lint format migrate install clean-venv
+.PHONY: run serve test test-browser check-deploy audit load bench lint format migrate install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ load: install
 # Only the browser tests (Playwright driving /usr/bin/chromium, or LEDGER_CHROMIUM); `make test` runs them too.
 test-browser: install
 	$(BIN)/pytest -m browser
+
+# The benchmark (README, "Performance"): a synthetic ledger in a database of its own, never yours;
+# 100,000 lines on SQLite, 1,000,000 with DATABASE_URL on PostgreSQL. BENCH_ARGS="--scale 20000" etc.
+# DEBUG off (the test settings' fast hasher and static files), as production runs.
+bench: install
+	DJANGO_SETTINGS_MODULE=tests.settings DJANGO_DEBUG=0 $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

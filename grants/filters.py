@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from grants.models import Fund, FundingCategory, Organisation, ThematicArea
+from grants.models import Fund, FundingCategory, ThematicArea
 
 HALF_PENNY = Decimal("0.005")
 
@@ -16,9 +16,9 @@ class AllocationFilter(django_filters.FilterSet):
     fund = django_filters.ModelChoiceFilter(
         queryset=Fund.objects.order_by("code"), to_field_name="code", empty_label="All funds"
     )
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.order_by("name"), empty_label="All organisations"
-    )
+    # Text, not a list of every organisation: a region has thousands, and a <select> of them all
+    # was rendered into every page of the table.
+    organisation = django_filters.CharFilter(method="organisation_named", label="Organisation")
     thematic_area = django_filters.ModelChoiceFilter(
         queryset=ThematicArea.objects.all(), to_field_name="code", empty_label="All thematic areas"
     )
@@ -39,11 +39,14 @@ class AllocationFilter(django_filters.FilterSet):
     def __init__(self, *args, fund=None, **kwargs):
         super().__init__(*args, **kwargs)
         if fund is not None:
-            # On a fund's own page: no fund filter, and only the organisations the fund pays.
+            # On a fund's own page: no fund filter.
             del self.filters["fund"]
-            self.filters["organisation"].queryset = (
-                Organisation.objects.filter(allocations__fund=fund).distinct().order_by("name")
-            )
+
+    @property
+    def filters_amounts(self) -> bool:
+        """Whether the amount range is in use: it filters on the summed amounts, not on the lines."""
+        data = self.form.cleaned_data
+        return data.get("amount_min") is not None or data.get("amount_max") is not None
 
     # Amounts are whole pence, but SQLite sums them as floats (0.10 + 0.20 is 0.30000000000000004):
     # half a penny of slack makes the range include its ends on both databases.
@@ -52,6 +55,18 @@ class AllocationFilter(django_filters.FilterSet):
 
     def amount_to(self, queryset, name, value):
         return queryset.filter(awarded__lte=value + HALF_PENNY)
+
+    def organisation_named(self, queryset, name, value):
+        """Lines of organisations whose name or short name contains the text (ignoring case); a
+        number is an organisation's id, as links to a filtered table give it."""
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isdigit():
+            return queryset.filter(organisation_id=int(value))
+        return queryset.filter(
+            Q(organisation__name__icontains=value) | Q(organisation__short_name__icontains=value)
+        )
 
     def search(self, queryset, name, value):
         words = value.split()

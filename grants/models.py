@@ -496,6 +496,10 @@ class Allocation(models.Model):
 
     class Meta:
         ordering = ["fund", "line_number"]
+        indexes = [
+            # The fund page's table filtered by category, and its count, read only the fund's lines.
+            models.Index(fields=["fund", "funding_category"], name="allocation_fund_category"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["fund", "line_number"],
@@ -599,6 +603,15 @@ class LedgerEntry(AppendOnlyModel):
         verbose_name = "ledger entry"
         verbose_name_plural = "ledger entries"
         permissions = [("approve_ledgerentry", "Can approve ledger entries recorded by someone else")]
+        indexes = [
+            # Every line's amount is a sum of its award and variations, approved or not: this index
+            # answers it for a page of lines (and, on PostgreSQL, from the index alone).
+            models.Index(
+                fields=["allocation", "kind", "approved_at"],
+                include=["amount"],
+                name="entry_line_kind_approval",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -153,7 +153,8 @@ def fund_page(fund: Fund) -> FundPage:
     registered number for open data."""
     return FundPage(
         fund=fund,
-        reconciliation=reconcile(fund),
+        # The page shows no breakdown by organisation; a region's fund has thousands of them.
+        reconciliation=reconcile(fund, by_organisation=False),
         money=fund_money(fund),
         submissions=fund_submissions(fund),
         unregistered_recipients=unregistered_recipients(fund),
@@ -177,8 +178,17 @@ def allocation_entries(allocation: Allocation) -> QuerySet[LedgerEntry]:
 
 
 def unregistered_recipients(fund: Fund) -> list[Organisation]:
-    """The fund's recipients whose 360Giving identifier would be made from the office's prefix."""
-    organisations = Organisation.objects.filter(allocations__fund=fund).distinct().order_by("name")
+    """The fund's recipients whose 360Giving identifier would be made from the office's prefix.
+
+    The database narrows them to those with no registered number or org-id (validated values hold no
+    spaces), so a fund of thousands of registered recipients fetches none of them.
+    """
+    organisations = Organisation.objects.filter(
+        Exists(Allocation.objects.filter(fund=fund, organisation=OuterRef("pk"))),
+        org_identifier="",
+        charity_number="",
+        company_number="",
+    ).order_by("name")
     return [
         organisation
         for organisation in organisations
@@ -244,7 +254,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
                 service=service,
                 thematic_area=theme,
                 funding_category=category,
-                amount=money.from_aggregate(amount).amount,
+                amount=money.amount_from_aggregate(amount),
             )
             for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
         ),

@@ -232,7 +232,7 @@ def test_reconciliation_takes_the_same_number_of_queries_for_1_and_500_lines(
     fund, django_assert_num_queries, line_count
 ):
     _bulk_lines(fund, line_count)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         result = reconcile(fund)
     assert result.line_count == line_count
     assert result.ledger_total == gbp(str(Decimal("1.01") * line_count))

@@ -1,0 +1,72 @@
+"""Fixed query counts at two sizes of ledger: reconciliation, the fund page and the dashboard.
+
+The ledger is the benchmark's synthetic one (`grants.benchmark.generate`), at 40 and 400 lines; the
+timings themselves are the benchmark's business (`make bench`, docs/performance.md).
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from grants.benchmark.generate import BENCH_USERNAME, fund_code, generate, shape_for
+from grants.models import Fund
+from grants.reconciliation import reconcile, reconcile_all
+
+SIZES = [40, 400]
+
+# Session and user (2), the user's permissions (2), the fund, the filter's category, the footer
+# total, the count, the reconciliation (2 without organisations, the budgets included), the fund's
+# money, its submissions, its unregistered recipients, the filter form's areas and categories (2),
+# and the page of lines.
+FUND_PAGE_QUERIES = 17
+# Session and user (2), permissions (2), the funds with their totals, the categories across them,
+# and their budgets.
+DASHBOARD_QUERIES = 7
+
+
+def signed_in_officer(client):
+    """The generated ledger's finance officer, signed in."""
+    client.force_login(get_user_model().objects.get(username=BENCH_USERNAME))
+    return client
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_reconciliation_takes_three_queries_whatever_the_fund_size(db, django_assert_num_queries, lines):
+    generate(lines)
+    fund = Fund.objects.get(code=fund_code(0))
+    with django_assert_num_queries(3):
+        result = reconcile(fund)
+    assert result.line_count == shape_for(lines).largest_fund_lines
+    assert result.by_organisation
+    with django_assert_num_queries(2):
+        assert reconcile(fund, by_organisation=False).by_organisation == []
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_every_fund_reconciles_in_three_queries_whatever_their_number(db, django_assert_num_queries, lines):
+    generate(lines)
+    with django_assert_num_queries(3):
+        results = reconcile_all()
+    assert len(results) == shape_for(lines).funds
+    assert sum(result.line_count for result in results) == lines
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num_queries, lines):
+    generate(lines)
+    signed_in = signed_in_officer(client)
+    url = reverse("grants:fund_detail", args=[fund_code(0)])
+    with django_assert_num_queries(FUND_PAGE_QUERIES):
+        response = signed_in.get(url, {"funding_category": "category-1", "sort": "-awarded"})
+    assert response.status_code == 200
+    assert "No allocations match." not in response.content.decode()
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_dashboard_takes_a_fixed_number_of_queries(db, client, django_assert_num_queries, lines):
+    generate(lines)
+    signed_in = signed_in_officer(client)
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = signed_in.get(reverse("grants:dashboard"))
+    assert response.status_code == 200
+    assert fund_code(shape_for(lines).funds - 1) in response.content.decode()
