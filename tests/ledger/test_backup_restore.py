@@ -72,15 +72,24 @@ def restored_database(transactional_db, tmp_path):
 
 
 def test_a_restored_backup_reconciles_every_fund_exactly_as_the_original(
-    transactional_db, seed_fund, officer, request
+    transactional_db, seed_fund, officer, approver, request
 ):
     """transactional_db: the rows must be committed for pg_dump, another session, to see them."""
     # A second fund with history worth keeping: a variation entry and a control-total revision.
     fund = FundFactory(code="pcc-core-2024", control_total=Decimal("2500.00"))
     line = AllocationFactory(fund=fund, amount=Decimal("1200.00"))
     AllocationFactory(fund=fund, amount=Decimal("999.99"))
-    services.allocation_set_amount(
+    variation = services.allocation_set_amount(
         allocation=line, amount="1300.01", memo="Extra helpline hours", acting_user=officer
+    )
+    services.entry_approve(entry=variation, acting_user=approver)
+    # And one payment still awaiting approval, so the restored copy must keep pending figures too.
+    services.payment_record(
+        allocation=line,
+        amount="100.00",
+        effective_date=fund.spend_start,
+        reference="BACS-1",
+        acting_user=officer,
     )
     fund.control_total = Decimal("2300.00")
     services.fund_save(fund=fund, acting_user=officer, memo="Grant letter revised")
