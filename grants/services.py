@@ -2,8 +2,11 @@
 
 Views, the admin, imports and management commands call these and nothing else writes. Each function is
 keyword-only, atomic, validates with `full_clean()` before saving and raises `ValidationError` with a
-message a finance officer can act on. Changes to money take a lock on the row they check first, so two
-people changing the same allocation cannot both act on the same starting figure.
+message a finance officer can act on. Adding lines, changing amounts and adding organisations are batch
+services (`allocations_create`, `allocation_amounts_set`, `organisations_create`) that check every row
+before writing any, in a fixed number of queries; the one-row services the forms call use them.
+Changes to money take a lock on the row they check first, so two people changing the same allocation
+cannot both act on the same starting figure.
 
 Financial controls (README, "Financial controls"):
 
@@ -1013,9 +1016,10 @@ def allocations_import(
     The file is read first (outside the transaction: reading a large file takes a while); then, with
     the fund locked, it is planned against the ledger as it is now, and refused if that plan has any
     problem or, when `expected_digest` is given, differs from the one the person previewed. New
-    organisations, new lines and changed amounts go through `organisation_create`, `allocation_create`
-    and `allocation_set_amount`, each entry's memo naming the file and its SHA-256; an `ImportRecord`
-    says who imported what. A file that would change nothing writes nothing.
+    organisations, new lines and changed amounts go through `organisations_create`, `allocations_create`
+    and `allocation_amounts_set` (the services behind the forms' `organisation_create`,
+    `allocation_create` and `allocation_set_amount`), each entry's memo naming the file and its
+    SHA-256; an `ImportRecord` says who imported what. A file that would change nothing writes nothing.
     """
     file_name = file_name.strip()[:255] or "upload.xlsx"
     sheet = read_workbook(content, file_name)
