@@ -182,7 +182,7 @@ def env_int(name: str, default: int) -> int:
 # Spreadsheet imports: the largest file accepted, in bytes, and the most table rows read from it. The
 # workbook's unpacked size is capped too (a zip bomb is small packed and huge unpacked).
 LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
-LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 1_000)
+LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 20_000)
 LEDGER_IMPORT_MAX_UNPACKED_BYTES = env_int("LEDGER_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
 # Uploads above 2.5 MB go to a temporary file rather than memory; a request carries at most one file,
 # and its other fields stay under Django's 2.5 MB default.
