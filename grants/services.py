@@ -636,9 +636,6 @@ class _Problems:
             error = ValidationError({field: error.error_list})
         self.by_row[index] = error.update_error_dict(self.by_row.setdefault(index, {}))
 
-    def __contains__(self, index: int) -> bool:
-        return index in self.by_row
-
     def raise_any(self) -> None:
         if self.by_row:
             raise RowsRefused({index: ValidationError(errors) for index, errors in self.by_row.items()})
@@ -720,7 +717,8 @@ def _check_entry_rules(entries: list[LedgerEntry], problems: _Problems, *, index
                     LedgerEntry, "ledger_entry_is_on_an_allocation_unless_returned_to_funder"
                 ),
             )
-        if kind != LedgerEntry.Kind.VARIATION and (amount > 0) != (entry.reverses_id is None):
+        signed_right = amount > 0 if entry.reverses_id is None else amount < 0
+        if kind != LedgerEntry.Kind.VARIATION and not signed_right:
             problems.add(
                 index,
                 _constraint_message(LedgerEntry, "ledger_entry_is_positive_unless_a_reversal_or_variation"),
