@@ -2,8 +2,11 @@
 
 Views, the admin, imports and management commands call these and nothing else writes. Each function is
 keyword-only, atomic, validates with `full_clean()` before saving and raises `ValidationError` with a
-message a finance officer can act on. Changes to money take a lock on the row they check first, so two
-people changing the same allocation cannot both act on the same starting figure.
+message a finance officer can act on. Adding lines, changing amounts and adding organisations are batch
+services (`allocations_create`, `allocation_amounts_set`, `organisations_create`) that check every row
+before writing any, in a fixed number of queries; the one-row services the forms call use them.
+Changes to money take a lock on the row they check first, so two people changing the same allocation
+cannot both act on the same starting figure.
 
 Financial controls (README, "Financial controls"):
 
@@ -26,15 +29,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 from djmoney.money import Money
 
 from grants import audit, money, selectors
 from grants.imports import ImportRefused, Problem
-from grants.imports.planning import CHANGED, NEW, ImportPlan, build_plan
+from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
 from grants.models import (
     Allocation,
@@ -196,32 +199,23 @@ def allocation_create(
     notes: str = "",
     effective_date: datetime.date | None = None,
 ) -> Allocation:
-    """Add a line to a fund with its award entry, which waits for approval."""
-    _lock_open_fund(fund.pk)
-    award = _as_money(amount, "amount")
-    if award.amount <= 0:
-        raise ValidationError({"amount": "An award must be more than £0.00."})
-    allocation = Allocation(
-        fund=fund,
+    """Add a line to a fund with its award entry, which waits for approval: `allocations_create()`
+    with one line, so the line form and an import check and write alike."""
+    line = NewLine(
         line_number=line_number,
         organisation=organisation,
-        service=service.strip(),
         thematic_area=thematic_area,
         funding_category=funding_category,
+        amount=amount,
+        service=service,
         source_text=source_text,
         notes=notes,
+        effective_date=effective_date,
     )
-    allocation.full_clean()
-    allocation.save()
-    _record_entry(
-        fund=fund,
-        allocation=allocation,
-        kind=LedgerEntry.Kind.AWARD,
-        amount=award,
-        effective_date=effective_date or timezone.localdate(),
-        memo=memo.strip() or "Award",
-        acting_user=acting_user,
-    )
+    try:
+        (allocation,) = allocations_create(fund=fund, lines=[line], memo=memo, acting_user=acting_user)
+    except RowsRefused as refused:
+        raise _the_one(refused) from None
     return allocation
 
 
@@ -244,12 +238,13 @@ def allocation_update(
     """
     if allocation.pk is None:
         raise ValueError("allocation_update() changes an existing line; use allocation_create()")
+    # Locks are always taken fund first, then line (see _lock_allocation).
+    _lock_open_fund(Allocation.objects.values_list("fund_id", flat=True).get(pk=allocation.pk))
     recorded = Allocation.objects.select_for_update().values("fund_id", "version").get(pk=allocation.pk)
     if allocation.fund_id != recorded["fund_id"]:
         raise ValidationError(
             {"fund": "A line cannot move to another fund: its ledger entries belong to this one."}
         )
-    _lock_open_fund(allocation.fund_id)
     if expected_version is not None and expected_version != recorded["version"]:
         raise ValidationError(changed_since_opened_message(allocation))
     allocation.service = allocation.service.strip()
@@ -296,35 +291,21 @@ def allocation_set_amount(
     expected_current: Money | Decimal | str | None = None,
 ) -> LedgerEntry | None:
     """Bring the allocation's recorded amount (approved and pending entries) to `amount` by recording
-    a variation for the difference, which waits for approval.
+    a variation for the difference, which waits for approval: `allocation_amounts_set()` with one
+    change, so the amount form and an import check and write alike.
 
     Returns the variation, or None when the amount is unchanged. The earlier entries stay as they are.
     A form passes `expected_current`, the amount it showed: if someone has changed the line since,
     the change is refused rather than silently undoing theirs.
     """
-    target = _as_money(amount, "amount")
-    if target.amount < 0:
-        raise ValidationError({"amount": "An allocation cannot be varied below £0.00."})
-    # Lock the line so a concurrent change waits and then sees this one's entry.
-    Allocation.objects.select_for_update().filter(pk=allocation.pk).get()
-    _lock_open_fund(allocation.fund_id)
-    current = allocation_awarded(allocation, Approval.RECORDED)
-    if expected_current is not None and _as_money(expected_current, "amount") != current:
-        raise ValidationError({"amount": stale_amount_message(current)})
-    change = money.difference(target, current)
-    if change.amount == 0:
-        return None
-    if not memo.strip():
-        raise ValidationError({"memo": "Say why the amount changed; the reason is kept with the variation."})
-    return _record_entry(
-        fund=allocation.fund,
-        allocation=allocation,
-        kind=LedgerEntry.Kind.VARIATION,
-        amount=change,
-        effective_date=effective_date or timezone.localdate(),
-        memo=memo.strip(),
-        acting_user=acting_user,
+    change = AmountChange(
+        allocation=allocation, amount=amount, effective_date=effective_date, expected_current=expected_current
     )
+    try:
+        (variation,) = allocation_amounts_set(changes=[change], memo=memo, acting_user=acting_user)
+    except RowsRefused as refused:
+        raise _the_one(refused) from None
+    return variation
 
 
 def _money_movement(amount, reference: str) -> tuple[Money, str]:
@@ -340,10 +321,14 @@ def _money_movement(amount, reference: str) -> tuple[Money, str]:
 
 
 def _lock_allocation(allocation: Allocation) -> Allocation:
-    """Lock the line, then its fund (refusing a submitted one), always in that order."""
-    locked = Allocation.objects.select_for_update().get(pk=allocation.pk)
-    _lock_open_fund(locked.fund_id)
-    return locked
+    """Lock the line's fund (refusing a submitted one), then the line.
+
+    Every write takes its locks in that order, fund before line (an import locks the fund and then
+    its lines), so two writes never wait for each other in a circle. A line never changes fund, so
+    its fund can be read before either lock is held.
+    """
+    _lock_open_fund(Allocation.objects.values_list("fund_id", flat=True).get(pk=allocation.pk))
+    return Allocation.objects.select_for_update().get(pk=allocation.pk)
 
 
 def _money_problem(allocation_id: int) -> str | None:
@@ -596,17 +581,20 @@ def organisation_create(
     org_identifier: str = "",
     notes: str = "",
 ) -> Organisation:
-    """Add a provider. Names are unique ignoring case, so the same body is never entered twice."""
-    organisation = Organisation(
-        name=name.strip(),
-        short_name=short_name.strip(),
-        charity_number=charity_number.strip(),
-        company_number=company_number.strip(),
-        org_identifier=org_identifier.strip(),
+    """Add a provider: `organisations_create()` with one. Names are unique ignoring case, so the same
+    body is never entered twice."""
+    new = NewProvider(
+        name=name,
+        short_name=short_name,
+        charity_number=charity_number,
+        company_number=company_number,
+        org_identifier=org_identifier,
         notes=notes,
     )
-    organisation.full_clean()
-    organisation.save()
+    try:
+        (organisation,) = organisations_create(organisations=[new], acting_user=acting_user)
+    except RowsRefused as refused:
+        raise _the_one(refused) from None
     return organisation
 
 
@@ -618,6 +606,389 @@ def organisation_update(*, organisation: Organisation, acting_user: User) -> Org
     organisation.full_clean()
     organisation.save()
     return organisation
+
+
+# ---- Many rows at once ------------------------------------------------------------------------------
+#
+# `full_clean()` checks each CHECK and UNIQUE constraint with a query of its own, and each foreign key
+# with another: about 25 queries for a line and its award. The services below check a batch of rows in
+# a fixed number of queries instead (field rules in Python, each foreign key and each uniqueness rule
+# with one query for the whole batch, the CHECK rules in Python), collect every row's problems, and
+# write with `bulk_create()`. The database's constraints stay the final guard. The one-row services
+# (`allocation_create`, `allocation_set_amount`, `organisation_create`) call these with one row, so a
+# form and an import go through the same checks and the same writes.
+
+
+class RowsRefused(ValidationError):
+    """Some rows of a batch are refused; nothing was written. `rows` maps each refused row's index in
+    the batch to its ValidationError (with its field names, as the one-row service would raise it)."""
+
+    def __init__(self, rows: dict[int, ValidationError]):
+        self.rows = dict(sorted(rows.items()))
+        super().__init__(list(self.rows.values()))
+
+
+class _Problems:
+    """Every row's problems, as `{field: [ValidationError]}` per row index, gathered before any write."""
+
+    def __init__(self):
+        self.by_row: dict[int, dict[str, list]] = {}
+
+    def add(self, index: int, error: ValidationError | dict | str, field: str = NON_FIELD_ERRORS) -> None:
+        if isinstance(error, str | dict):
+            error = ValidationError(error if isinstance(error, dict) else {field: error})
+        elif not hasattr(error, "error_dict"):
+            error = ValidationError({field: error.error_list})
+        self.by_row[index] = error.update_error_dict(self.by_row.setdefault(index, {}))
+
+    def raise_any(self) -> None:
+        if self.by_row:
+            raise RowsRefused({index: ValidationError(errors) for index, errors in self.by_row.items()})
+
+
+def _clean_rows(
+    instances: list[models.Model],
+    problems: _Problems,
+    *,
+    references: tuple[str, ...],
+    indexes: list[int] | None = None,
+) -> None:
+    """What `full_clean()` finds wrong with each unsaved instance except its constraints (the callers
+    check those rules for the whole batch): field by field in Python, then each foreign key in
+    `references` with one query for all the rows instead of one a row. `indexes` gives each
+    instance's row in the batch, where they differ from its position."""
+    if not instances:
+        return
+    indexes = indexes or list(range(len(instances)))
+    for index, instance in zip(indexes, instances, strict=True):
+        try:
+            instance.full_clean(exclude=references, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            problems.add(index, error)
+    model = type(instances[0])
+    for name in references:
+        field = model._meta.get_field(name)
+        values = {getattr(instance, field.attname) for instance in instances} - {None}
+        target = field.remote_field
+        found = set()
+        if values:
+            found = set(
+                target.model._base_manager.using(router.db_for_write(model))
+                .complex_filter(field.get_limit_choices_to())
+                .filter(**{f"{target.field_name}__in": values})
+                .values_list(target.field_name, flat=True)
+            )
+        for index, instance in zip(indexes, instances, strict=True):
+            value = getattr(instance, field.attname)
+            if value is None and not field.null:
+                problems.add(index, ValidationError(field.error_messages["null"], code="null"), name)
+            elif value is not None and value not in found:
+                problems.add(
+                    index,
+                    ValidationError(
+                        field.error_messages["invalid"],
+                        code="invalid",
+                        params={
+                            "model": target.model._meta.verbose_name,
+                            "pk": value,
+                            "field": target.field_name,
+                            "value": value,
+                        },
+                    ),
+                    name,
+                )
+
+
+def _constraint_message(model: type[models.Model], name: str) -> str:
+    """A constraint's own message, so a rule checked in Python reads as when the database refuses it."""
+    constraint = next(item for item in model._meta.constraints if item.name == name)
+    return constraint.get_violation_error_message()
+
+
+def _check_entry_rules(entries: list[LedgerEntry], problems: _Problems, *, indexes: list[int]) -> None:
+    """LedgerEntry's CHECK constraints, in Python, for entries about to be recorded. The amount's
+    currency, pence and size are `_as_money()`'s; the approval rules hold for a new entry (never
+    approved when recorded)."""
+    for index, entry in zip(indexes, entries, strict=True):
+        kind, amount = entry.kind, entry.amount.amount
+        # The allocation may be unsaved (its award is checked before either is written); never fetch it.
+        on_allocation = entry.allocation_id is not None or (
+            LedgerEntry.allocation.is_cached(entry) and entry.allocation is not None
+        )
+        if (kind == LedgerEntry.Kind.RETURNED_TO_FUNDER) == on_allocation:
+            problems.add(
+                index,
+                _constraint_message(
+                    LedgerEntry, "ledger_entry_is_on_an_allocation_unless_returned_to_funder"
+                ),
+            )
+        signed_right = amount > 0 if entry.reverses_id is None else amount < 0
+        if kind != LedgerEntry.Kind.VARIATION and not signed_right:
+            problems.add(
+                index,
+                _constraint_message(LedgerEntry, "ledger_entry_is_positive_unless_a_reversal_or_variation"),
+            )
+        if kind == LedgerEntry.Kind.VARIATION and amount == 0:
+            problems.add(index, _constraint_message(LedgerEntry, "ledger_entry_variation_is_not_zero"))
+        if kind in LedgerEntry.Kind.referenced_kinds() and not entry.reference:
+            problems.add(
+                index, _constraint_message(LedgerEntry, "ledger_entry_money_movement_has_a_reference")
+            )
+        if entry.approved_by_id is not None or entry.approved_at is not None:
+            problems.add(index, "A new entry waits for approval; it is not recorded approved.")
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """One line for `allocations_create()`: what the line form asks for."""
+
+    line_number: int
+    organisation: Organisation
+    thematic_area: ThematicArea
+    funding_category: FundingCategory
+    amount: Money | Decimal | str
+    service: str = ""
+    source_text: str = ""
+    notes: str = ""
+    effective_date: datetime.date | None = None
+
+
+@_audited(reason_from="memo")
+def allocations_create(*, fund: Fund, lines: list[NewLine], memo: str, acting_user: User) -> list[Allocation]:
+    """Add lines to a fund, each with its award entry, which waits for approval: all of them or, if
+    any row has a problem, none (`RowsRefused` lists every refused row with all its problems).
+
+    The fund is locked and checked open once; line numbers and (organisation, service) pairs are
+    checked against the fund's lines with one query and against each other in memory.
+    """
+    fund = _lock_open_fund(fund.pk)
+    problems = _Problems()
+    recorded_by = _user_or_none(acting_user)
+    memo = memo.strip() or "Award"
+    today = timezone.localdate()
+    allocations: list[Allocation] = []
+    awards: dict[int, LedgerEntry] = {}
+    for index, line in enumerate(lines):
+        allocation = Allocation(
+            fund=fund,
+            line_number=line.line_number,
+            organisation=line.organisation,
+            service=line.service.strip(),
+            thematic_area=line.thematic_area,
+            funding_category=line.funding_category,
+            source_text=line.source_text,
+            notes=line.notes,
+        )
+        allocations.append(allocation)
+        try:
+            award = _as_money(line.amount, "amount")
+        except ValidationError as error:
+            problems.add(index, error)
+            continue
+        if award.amount <= 0:
+            problems.add(index, {"amount": "An award must be more than £0.00."})
+            continue
+        awards[index] = LedgerEntry(
+            fund=fund,
+            allocation=allocation,
+            kind=LedgerEntry.Kind.AWARD,
+            amount=award,
+            effective_date=line.effective_date or today,
+            memo=memo,
+            recorded_by=recorded_by,
+        )
+    _clean_rows(
+        allocations, problems, references=("fund", "organisation", "thematic_area", "funding_category")
+    )
+    _check_line_identity(fund, allocations, problems)
+    # Each award's allocation is written just before it (bulk_create gives it its primary key).
+    indexes, entries = list(awards), list(awards.values())
+    _clean_rows(entries, problems, references=("fund", "recorded_by"), indexes=indexes)
+    _check_entry_rules(entries, problems, indexes=indexes)
+    problems.raise_any()
+    Allocation.objects.bulk_create(allocations)
+    LedgerEntry.objects.bulk_create(entries)
+    return allocations
+
+
+def _check_line_identity(fund: Fund, allocations: list[Allocation], problems: _Problems) -> None:
+    """The fund's two uniqueness rules for new lines: one query for the fund's lines, then memory."""
+    numbers, pairs = {}, {}
+    for number, organisation_id, service in Allocation.objects.filter(fund=fund).values_list(
+        "line_number", "organisation_id", "service"
+    ):
+        numbers[number], pairs[(organisation_id, service)] = None, None
+    number_taken = _constraint_message(Allocation, "allocation_line_number_is_unique_within_its_fund")
+    pair_taken = _constraint_message(Allocation, "allocation_organisation_service_is_unique_within_its_fund")
+    for index, allocation in enumerate(allocations):
+        number = allocation.line_number
+        if isinstance(number, int) and number <= 0:
+            problems.add(index, _constraint_message(Allocation, "allocation_line_number_is_positive"))
+        if number in numbers:
+            first = numbers[number]
+            problems.add(
+                index, number_taken if first is None else f"Line {number} appears twice in this batch."
+            )
+        elif number is not None:
+            numbers[number] = index
+        pair = (allocation.organisation_id, allocation.service)
+        if pair in pairs:
+            first = pairs[pair]
+            problems.add(
+                index,
+                pair_taken
+                if first is None
+                else "This batch has two lines for that organisation and service.",
+            )
+        elif allocation.organisation_id is not None:
+            pairs[pair] = index
+
+
+@dataclass(frozen=True)
+class AmountChange:
+    """One line's new amount for `allocation_amounts_set()`; `expected_current` is the amount the
+    person saw, if the change must be refused when someone has changed the line since."""
+
+    allocation: Allocation
+    amount: Money | Decimal | str
+    effective_date: datetime.date | None = None
+    expected_current: Money | Decimal | str | None = None
+
+
+@_audited(reason_from="memo")
+def allocation_amounts_set(
+    *, changes: list[AmountChange], memo: str, acting_user: User
+) -> list[LedgerEntry | None]:
+    """Bring each line's recorded amount (approved and pending entries) to its new amount with a
+    variation for the difference, which waits for approval: all of them or, if any row has a
+    problem, none (`RowsRefused`). Returns each change's variation, or None where the amount is
+    unchanged.
+
+    The lines are locked (one query), then their funds, each checked open once; the current amounts
+    are summed in one query.
+    """
+    problems = _Problems()
+    targets: dict[int, Money] = {}
+    for index, change in enumerate(changes):
+        try:
+            target = _as_money(change.amount, "amount")
+        except ValidationError as error:
+            problems.add(index, error)
+            continue
+        if target.amount < 0:
+            problems.add(index, {"amount": "An allocation cannot be varied below £0.00."})
+        else:
+            targets[index] = target
+    # Lock the funds, then the lines (the order every write uses, see _lock_allocation), so a
+    # concurrent change waits and then sees these entries.
+    ids = [change.allocation.pk for change in changes]
+    fund_of = dict(Allocation.objects.filter(pk__in=ids).values_list("pk", "fund_id"))
+    for fund_id in sorted(set(fund_of.values())):
+        _lock_open_fund(fund_id)
+    list(Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    recorded = dict(
+        Allocation.objects.filter(pk__in=ids)
+        .annotate(total=awarded_sum(approval=Approval.RECORDED))
+        .values_list("pk", "total")
+    )
+    memo = memo.strip()
+    today = timezone.localdate()
+    seen: set[int] = set()
+    variations: dict[int, LedgerEntry] = {}
+    for index, change in enumerate(changes):
+        allocation_id = change.allocation.pk
+        if allocation_id not in fund_of:
+            problems.add(index, "This line is not in the ledger (it may have been deleted).")
+            continue
+        if allocation_id in seen:
+            problems.add(index, {"amount": "This line's amount is changed twice in one batch."})
+            continue
+        seen.add(allocation_id)
+        if index not in targets:
+            continue
+        current = money.from_aggregate(recorded[allocation_id])
+        if change.expected_current is not None:
+            try:
+                expected = _as_money(change.expected_current, "amount")
+            except ValidationError as error:
+                problems.add(index, error)
+                continue
+            if expected != current:
+                problems.add(index, {"amount": stale_amount_message(current)})
+                continue
+        difference = money.difference(targets[index], current)
+        if difference.amount == 0:
+            continue
+        if not memo:
+            problems.add(
+                index, {"memo": "Say why the amount changed; the reason is kept with the variation."}
+            )
+            continue
+        variations[index] = LedgerEntry(
+            fund_id=fund_of[allocation_id],
+            allocation_id=allocation_id,
+            kind=LedgerEntry.Kind.VARIATION,
+            amount=difference,
+            effective_date=change.effective_date or today,
+            memo=memo,
+            recorded_by=_user_or_none(acting_user),
+        )
+    indexes, entries = list(variations), list(variations.values())
+    _clean_rows(entries, problems, references=("fund", "allocation", "recorded_by"), indexes=indexes)
+    _check_entry_rules(entries, problems, indexes=indexes)
+    problems.raise_any()
+    LedgerEntry.objects.bulk_create(entries)
+    return [variations.get(index) for index in range(len(changes))]
+
+
+@dataclass(frozen=True)
+class NewProvider:
+    """One organisation for `organisations_create()`: what the organisation form asks for."""
+
+    name: str
+    short_name: str = ""
+    charity_number: str = ""
+    company_number: str = ""
+    org_identifier: str = ""
+    notes: str = ""
+
+
+@_audited()
+def organisations_create(*, organisations: list[NewProvider], acting_user: User) -> list[Organisation]:
+    """Add providers: all of them or, if any row has a problem, none (`RowsRefused`). Names are unique
+    ignoring case, checked against the ledger with one query and against each other in memory."""
+    problems = _Problems()
+    rows = [
+        Organisation(
+            name=new.name.strip(),
+            short_name=new.short_name.strip(),
+            charity_number=new.charity_number.strip(),
+            company_number=new.company_number.strip(),
+            org_identifier=new.org_identifier.strip(),
+            notes=new.notes,
+        )
+        for new in organisations
+    ]
+    _clean_rows(rows, problems, references=())
+    # Compared with Python's lower(): the same as the constraint's LOWER() on PostgreSQL, and stricter
+    # than SQLite's (which lowers ASCII letters only), so a name the database would refuse never slips by.
+    taken = {name.lower() for name in Organisation.objects.values_list("name", flat=True)}
+    name_taken = _constraint_message(Organisation, "organisation_name_is_unique_ignoring_case")
+    in_batch: set[str] = set()
+    for index, organisation in enumerate(rows):
+        key = organisation.name.lower()
+        if key in taken:
+            problems.add(index, name_taken)
+        elif key in in_batch:
+            problems.add(index, "This batch has two organisations with this name.")
+        in_batch.add(key)
+    problems.raise_any()
+    return Organisation.objects.bulk_create(rows)
+
+
+def _the_one(refused: RowsRefused) -> ValidationError:
+    """The one-row services raise their row's error as it is, with its field names, for the forms."""
+    return refused.rows[0]
 
 
 class ImportPlanChanged(ImportRefused):
@@ -648,9 +1019,10 @@ def allocations_import(
     The file is read first (outside the transaction: reading a large file takes a while); then, with
     the fund locked, it is planned against the ledger as it is now, and refused if that plan has any
     problem or, when `expected_digest` is given, differs from the one the person previewed. New
-    organisations, new lines and changed amounts go through `organisation_create`, `allocation_create`
-    and `allocation_set_amount`, each entry's memo naming the file and its SHA-256; an `ImportRecord`
-    says who imported what. A file that would change nothing writes nothing.
+    organisations, new lines and changed amounts go through `organisations_create`, `allocations_create`
+    and `allocation_amounts_set` (the services behind the forms' `organisation_create`,
+    `allocation_create` and `allocation_set_amount`), each entry's memo naming the file and its
+    SHA-256; an `ImportRecord` says who imported what. A file that would change nothing writes nothing.
     """
     file_name = file_name.strip()[:255] or "upload.xlsx"
     sheet = read_workbook(content, file_name)
@@ -683,51 +1055,78 @@ def allocations_import(
 
 
 def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord:
+    """Write the plan with the batch services, one call per kind of change (each checks every row
+    before writing any). A refused row is reported with its sheet and row; raised inside the
+    transaction, the refusal rolls back everything this import wrote."""
     sheet = plan.sheet
     memo = import_memo(sheet.file_name, sheet.sha256)
 
-    def refuse(line, error: ValidationError):
-        # Raised inside the transaction: everything this import wrote so far is rolled back.
-        raise ImportRefused(
-            [Problem(message, sheet.sheet_name, line.row) for message in error.messages]
-        ) from error
+    def refuse(error: ValidationError, rows: list[int]):
+        if isinstance(error, RowsRefused):
+            problems = [
+                Problem(message, sheet.sheet_name, rows[index])
+                for index, row_error in error.rows.items()
+                for message in row_error.messages
+            ]
+        else:
+            problems = [Problem(message, sheet.sheet_name) for message in error.messages]
+        raise ImportRefused(problems) from error
 
     created: dict[int, Organisation] = {}
-    for new in plan.new_organisations:
+    if plan.new_organisations:
         try:
-            created[id(new)] = organisation_create(
-                name=new.name, short_name=new.short_name, acting_user=acting_user
+            organisations = organisations_create(
+                organisations=[
+                    NewProvider(name=new.name, short_name=new.short_name) for new in plan.new_organisations
+                ],
+                acting_user=acting_user,
             )
         except ValidationError as error:
-            refuse(next(line for line in plan.lines if line.organisation is new), error)
-    changed = Allocation.objects.in_bulk([line.allocation_id for line in plan.changed_lines])
-    for line in plan.lines:
+            refuse(error, [new.first_row for new in plan.new_organisations])
+        created = {id(new): made for new, made in zip(plan.new_organisations, organisations, strict=True)}
+
+    if new_lines := plan.new_lines:
         try:
-            if line.action == NEW:
-                allocation_create(
-                    fund=fund,
-                    line_number=line.line_number,
-                    organisation=created.get(id(line.organisation), line.organisation),
-                    service=line.service,
-                    thematic_area=line.thematic_area,
-                    funding_category=line.funding_category,
-                    amount=line.amount,
-                    source_text=line.source_text[:400],
-                    effective_date=line.effective_date,
-                    memo=memo,
-                    acting_user=acting_user,
-                )
-            elif line.action == CHANGED:
-                allocation_set_amount(
-                    allocation=changed[line.allocation_id],
-                    amount=line.amount,
-                    expected_current=line.current,
-                    effective_date=line.effective_date,
-                    memo=memo,
-                    acting_user=acting_user,
-                )
+            allocations_create(
+                fund=fund,
+                lines=[
+                    NewLine(
+                        line_number=line.line_number,
+                        organisation=created.get(id(line.organisation), line.organisation),
+                        service=line.service,
+                        thematic_area=line.thematic_area,
+                        funding_category=line.funding_category,
+                        amount=line.amount,
+                        source_text=line.source_text[:400],
+                        effective_date=line.effective_date,
+                    )
+                    for line in new_lines
+                ],
+                memo=memo,
+                acting_user=acting_user,
+            )
         except ValidationError as error:
-            refuse(line, error)
+            refuse(error, [line.row for line in new_lines])
+
+    if changed_lines := plan.changed_lines:
+        changed = Allocation.objects.in_bulk([line.allocation_id for line in changed_lines])
+        try:
+            allocation_amounts_set(
+                changes=[
+                    AmountChange(
+                        allocation=changed[line.allocation_id],
+                        amount=line.amount,
+                        expected_current=line.current,
+                        effective_date=line.effective_date,
+                    )
+                    for line in changed_lines
+                ],
+                memo=memo,
+                acting_user=acting_user,
+            )
+        except ValidationError as error:
+            refuse(error, [line.row for line in changed_lines])
+
     record = ImportRecord(
         fund=fund,
         file_name=sheet.file_name,

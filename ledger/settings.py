@@ -296,6 +296,6 @@ LEDGER_REQUEST_MAX_BYTES = LEDGER_IMPORT_MAX_BYTES + 256 * 1024
 
 # Spreadsheet imports: the largest file accepted, in bytes, and the most table rows read from it. The
 # workbook's unpacked size is capped too (a zip bomb is small packed and huge unpacked).
-LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 1_000)
+LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 20_000)
 LEDGER_IMPORT_MAX_UNPACKED_BYTES = env_int("LEDGER_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = 1

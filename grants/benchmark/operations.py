@@ -118,6 +118,10 @@ class Context:
     def import_rows(self) -> list[dict]:
         return import_rows(self)
 
+    @cached_property
+    def import_sheet(self) -> bytes:
+        return import_sheet(self)
+
     def get(self, url: str):
         # The URLconf is swapped once per run (`pages()`): swapping it per request would rebuild the
         # URL resolver inside every timed request.
@@ -362,15 +366,63 @@ def import_floor(context: Context):
         transaction.set_rollback(True)
 
 
+def import_sheet(context: Context) -> bytes:
+    """The same rows as an office's .xlsx: No., Organisation, Service, Thematic area, Amount and
+    Funding category, with names as a person types them."""
+    rows = context.import_rows
+    names = dict(
+        Organisation.objects.filter(pk__in={row["organisation_id"] for row in rows}).values_list("pk", "name")
+    )
+    themes = dict(ThematicArea.objects.values_list("pk", "name"))
+    categories = dict(FundingCategory.objects.values_list("pk", "name"))
+    path = os.path.join(context.scratch, "import.xlsx")
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True})
+    sheet = workbook.add_worksheet("Allocations")
+    money_format = workbook.add_format({"num_format": "£#,##0.00"})
+    sheet.write_row(0, 0, ["No.", "Organisation", "Service", "Thematic area", "Amount", "Funding category"])
+    for index, row in enumerate(rows, start=1):
+        sheet.write_number(index, 0, row["line_number"])
+        sheet.write_string(index, 1, names[row["organisation_id"]])
+        sheet.write_string(index, 2, row["service"])
+        sheet.write_string(index, 3, themes[row["thematic_area_id"]])
+        sheet.write_number(index, 4, row["amount"], money_format)
+        sheet.write_string(index, 5, categories[row["funding_category_id"]])
+    workbook.close()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def import_ours(context: Context):
+    """The whole import of the sheet into an empty fund: reading, checking, planning and applying,
+    through the same services as the forms, in a transaction rolled back after."""
+    from grants import services
+
+    content = context.import_sheet
+    with transaction.atomic():
+        fund = Fund.objects.create(
+            code="bench-import",
+            name="Imported fund",
+            funder=context.largest_fund.funder,
+            spend_start=datetime.date(2025, 4, 1),
+            spend_end=datetime.date(2026, 3, 31),
+            control_total=Decimal("1000000.00"),
+        )
+        result = services.allocations_import(
+            fund=fund, file_name="import.xlsx", content=content, acting_user=None
+        )
+        if result.record is None or result.record.lines_added != len(context.import_rows):
+            raise RuntimeError(f"The benchmark's import did not add every line: {result.record}")
+        transaction.set_rollback(True)
+
+
 register(
     Operation(
         key="import",
         title=f"Import of a {IMPORT_LINES:,}-line sheet",
         floor_title=f"bulk_create of the same {IMPORT_LINES:,} allocation rows and award entries",
-        ours=None,
+        ours=import_ours,
         floor=import_floor,
         target=3.0,
         runs=3,
-        missing="measured after the import lands",
     )
 )

@@ -251,23 +251,22 @@ def test_every_problem_in_the_file_is_listed_not_just_the_first(seed_fund):
 
 
 def test_a_refused_import_half_way_through_rolls_back_everything(seed_fund, monkeypatch):
-    """A failure inside the transaction (here, the fifth line) undoes the four lines before it."""
+    """A refusal inside the transaction (here, of the fifth line, after the batch service has written
+    all six) undoes every line and organisation the import wrote, and names that line's row."""
     from django.core.exceptions import ValidationError
 
-    real = services.allocation_create
-    calls = []
+    real = services.allocations_create
+    written = []
 
     def failing(**kwargs):
-        calls.append(kwargs["line_number"])
-        if len(calls) == 5:
-            raise ValidationError("the database refused it")
-        return real(**kwargs)
+        written.extend(real(**kwargs))
+        raise services.RowsRefused({4: ValidationError("the database refused it")})
 
-    monkeypatch.setattr(services, "allocation_create", failing)
+    monkeypatch.setattr(services, "allocations_create", failing)
     rows = [line(number=n, organisation=f"Provider {n}") for n in range(20, 26)]
     problem = only(refused(seed_fund, table(*rows)))
     assert (problem.row, problem.message) == (6, "the database refused it")
-    assert calls == [20, 21, 22, 23, 24]
+    assert [allocation.line_number for allocation in written] == [20, 21, 22, 23, 24, 25]
 
 
 def test_an_entity_bomb_past_the_pre_check_is_still_refused_by_the_parser(seed_fund, monkeypatch):
