@@ -331,9 +331,28 @@ def _lock_allocation(allocation: Allocation) -> Allocation:
     return Allocation.objects.select_for_update().get(pk=allocation.pk)
 
 
+def _line_money(allocation_id: int) -> dict[str, Money]:
+    """The line's awarded, pending, paid and returned amounts, as Money, in one query."""
+    return {key: money.from_aggregate(value) for key, value in _figures(allocation_id).items()}
+
+
+def _record_movement(allocation, kind, value, effective_date, reference, memo, acting_user) -> LedgerEntry:
+    """A payment or returned underspend on a line already locked and checked."""
+    return _record_entry(
+        fund=allocation.fund,
+        allocation=allocation,
+        kind=kind,
+        amount=value,
+        effective_date=effective_date,
+        reference=reference,
+        memo=memo,
+        acting_user=acting_user,
+    )
+
+
 def _money_problem(allocation_id: int) -> str | None:
     """What is wrong with a line's money once its entries are counted, if anything."""
-    figures = {key: money.from_aggregate(value) for key, value in _figures(allocation_id).items()}
+    figures = _line_money(allocation_id)
     if figures["paid"].amount > figures["awarded"].amount:
         return (
             f"Payments would come to {money.format_gbp(figures['paid'])}, more than the approved award "
@@ -361,26 +380,25 @@ def payment_record(
     approved or not) above its approved award."""
     value, reference = _money_movement(amount, reference)
     allocation = _lock_allocation(allocation)
-    figures = _figures(allocation.pk)
-    room = money.difference(money.from_aggregate(figures["awarded"]), money.from_aggregate(figures["paid"]))
+    figures = _line_money(allocation.pk)
+    room = money.difference(figures["awarded"], figures["paid"])
     if value.amount > room.amount:
         raise ValidationError(
             {
                 "amount": f"{money.format_gbp(value)} is more than is left to pay on this line: the approved "
-                f"award is {money.format_gbp(money.from_aggregate(figures['awarded']))}, of which "
-                f"{money.format_gbp(money.from_aggregate(figures['paid']))} is already paid, so at most "
+                f"award is {money.format_gbp(figures['awarded'])}, of which "
+                f"{money.format_gbp(figures['paid'])} is already paid, so at most "
                 f"{money.format_gbp(max(room, money.zero()))} can be paid."
             }
         )
-    return _record_entry(
-        fund=allocation.fund,
-        allocation=allocation,
-        kind=LedgerEntry.Kind.PAYMENT,
-        amount=value,
-        effective_date=effective_date,
-        reference=reference,
-        memo=memo.strip() or "Payment to provider",
-        acting_user=acting_user,
+    return _record_movement(
+        allocation,
+        LedgerEntry.Kind.PAYMENT,
+        value,
+        effective_date,
+        reference,
+        memo.strip() or "Payment to provider",
+        acting_user,
     )
 
 
@@ -397,25 +415,24 @@ def underspend_record(
     """Record underspend the provider sent back. Refused if more would come back than was paid."""
     value, reference = _money_movement(amount, reference)
     allocation = _lock_allocation(allocation)
-    figures = _figures(allocation.pk)
-    held = money.difference(money.from_aggregate(figures["paid"]), money.from_aggregate(figures["returned"]))
+    figures = _line_money(allocation.pk)
+    held = money.difference(figures["paid"], figures["returned"])
     if value.amount > held.amount:
         raise ValidationError(
             {
                 "amount": f"{money.format_gbp(value)} is more than the provider holds from this line: "
-                f"{money.format_gbp(money.from_aggregate(figures['paid']))} paid, "
-                f"{money.format_gbp(money.from_aggregate(figures['returned']))} already returned."
+                f"{money.format_gbp(figures['paid'])} paid, "
+                f"{money.format_gbp(figures['returned'])} already returned."
             }
         )
-    return _record_entry(
-        fund=allocation.fund,
-        allocation=allocation,
-        kind=LedgerEntry.Kind.UNDERSPEND_RETURNED,
-        amount=value,
-        effective_date=effective_date,
-        reference=reference,
-        memo=memo.strip() or "Underspend returned by provider",
-        acting_user=acting_user,
+    return _record_movement(
+        allocation,
+        LedgerEntry.Kind.UNDERSPEND_RETURNED,
+        value,
+        effective_date,
+        reference,
+        memo.strip() or "Underspend returned by provider",
+        acting_user,
     )
 
 
