@@ -6,7 +6,6 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, InternalError, OperationalError
 
-from grants import services
 from grants.models import Allocation, FundingCategory, LedgerEntry, Organisation, ThematicArea
 
 NOT_SAVED = "nothing of it was saved, not even in part"
@@ -29,7 +28,7 @@ def test_a_disk_full_halfway_through_a_write_keeps_nothing_and_says_so(staff_cli
     lines, entries = Allocation.objects.count(), LedgerEntry.objects.count()
     disk_full = OperationalError('could not extend file "base/16384/16601": No space left on device')
     # The allocation row is written first; the database then refuses its award entry.
-    with mock.patch.object(services, "_record_entry", side_effect=disk_full):
+    with mock.patch.object(LedgerEntry.objects, "bulk_create", side_effect=disk_full):
         response = staff_client.post("/funds/moj-ecf-2020/allocations/add/", allocation_form(seed_fund))
 
     assert response.status_code == 503
@@ -39,7 +38,7 @@ def test_a_disk_full_halfway_through_a_write_keeps_nothing_and_says_so(staff_cli
 
 def test_a_read_only_database_refusing_a_write_gets_the_same_clear_page(staff_client, seed_fund):
     read_only = InternalError("cannot execute INSERT in a read-only transaction")
-    with mock.patch.object(services, "_record_entry", side_effect=read_only):
+    with mock.patch.object(LedgerEntry.objects, "bulk_create", side_effect=read_only):
         response = staff_client.post("/funds/moj-ecf-2020/allocations/add/", allocation_form(seed_fund))
     assert response.status_code == 503
     assert NOT_SAVED in " ".join(response.content.decode().split())
@@ -67,7 +66,7 @@ def test_a_constraint_violation_is_a_bug_and_not_passed_off_as_an_unavailable_da
 ):
     staff_client.raise_request_exception = False
     clash = IntegrityError("duplicate key value violates unique constraint")
-    with mock.patch.object(services, "_record_entry", side_effect=clash):
+    with mock.patch.object(LedgerEntry.objects, "bulk_create", side_effect=clash):
         response = staff_client.post("/funds/moj-ecf-2020/allocations/add/", allocation_form(seed_fund))
     assert response.status_code == 500
     assert NOT_SAVED not in " ".join(response.content.decode().split())
