@@ -154,7 +154,7 @@ def subtotals(
     ]
 
 
-def category_subtotals(lines, budgets, approval: Approval = Approval.APPROVED) -> list[Subtotal]:
+def category_subtotals(lines, budgets) -> list[Subtotal]:
     """Subtotals per funding category of `lines`, with the summed `budgets` (CategoryBudget rows)
     of each category, in two queries. A ring-fenced category with nothing allocated yet is listed
     too: its unspent budget is a variance to show."""
@@ -163,20 +163,25 @@ def category_subtotals(lines, budgets, approval: Approval = Approval.APPROVED) -
         "funding_category__code",
         "funding_category__name",
         ["funding_category__sort_order", "funding_category__name"],
-        approval,
     )
     budget_rows = (
         budgets.order_by()
         .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
         .annotate(total=Sum("amount"))
-        .order_by("funding_category__sort_order", "funding_category__code")
     )
-    budget_totals = {row["funding_category__code"]: row for row in budget_rows}
+    return _with_budgets(by_category, budget_rows)
+
+
+def _with_budgets(by_category: list[Subtotal], budget_rows) -> list[Subtotal]:
+    """The category subtotals with their budgets (rows of summed CategoryBudget amounts per category).
+    A ring-fenced category with nothing allocated yet is listed too, after the others in category
+    order: its unspent budget is a variance to show."""
+    budgets = {row["funding_category__code"]: row for row in budget_rows}
     rows = [
         dataclasses.replace(
             subtotal,
-            budget=money.from_aggregate(budget_totals.pop(subtotal.code)["total"])
-            if subtotal.code in budget_totals
+            budget=money.from_aggregate(budgets.pop(subtotal.code)["total"])
+            if subtotal.code in budgets
             else None,
         )
         for subtotal in by_category
@@ -189,7 +194,9 @@ def category_subtotals(lines, budgets, approval: Approval = Approval.APPROVED) -
             line_count=0,
             budget=money.from_aggregate(row["total"]),
         )
-        for code, row in budget_totals.items()
+        for code, row in sorted(
+            budgets.items(), key=lambda item: (item[1]["funding_category__sort_order"], item[0])
+        )
     ]
     return rows
 
@@ -253,29 +260,7 @@ def _fund_reconciliation(fund: Fund, rows: list[dict], budget_rows: list[dict], 
         overall.add(row)
         categories.setdefault(row[CATEGORY[0]], _Group(*(row[key] for key in CATEGORY))).add(row)
         themes.setdefault(row[THEME[0]], _Group(*(row[key] for key in THEME))).add(row)
-    budgets = {row["funding_category__code"]: row for row in budget_rows}
-    by_category = [
-        dataclasses.replace(
-            subtotal,
-            budget=money.from_aggregate(budgets.pop(subtotal.code)["total"])
-            if subtotal.code in budgets
-            else None,
-        )
-        for subtotal in _sorted_groups(categories)
-    ]
-    # A ring-fenced category with nothing allocated yet is listed too: its unspent budget is a variance.
-    by_category += [
-        Subtotal(
-            code=code,
-            name=row["funding_category__name"],
-            amount=money.zero(),
-            line_count=0,
-            budget=money.from_aggregate(row["total"]),
-        )
-        for code, row in sorted(
-            budgets.items(), key=lambda item: (item[1]["funding_category__sort_order"], item[0])
-        )
-    ]
+    by_category = _with_budgets(_sorted_groups(categories), budget_rows)
     return FundReconciliation(
         fund_code=fund.code,
         fund_name=fund.name,
