@@ -25,12 +25,9 @@ from grants.models import (
     Approval,
     CategoryBudget,
     Fund,
-    LedgerEntry,
     awarded_sum,
     counted_line_count,
 )
-
-AWARDED_KINDS = LedgerEntry.Kind.awarded_kinds()
 
 
 class Status(StrEnum):

@@ -51,7 +51,6 @@ from grants.models import (
     PendingImport,
     ReturnSubmission,
     ThematicArea,
-    awarded_sum,
 )
 
 User = AbstractBaseUser | None
@@ -254,23 +253,11 @@ def allocation_update(
     return allocation
 
 
-def _figures(allocation_id: int):
-    return (
-        Allocation.objects.with_figures()
-        .values("awarded", "awarded_pending", "paid", "returned")
-        .get(pk=allocation_id)
-    )
-
-
 def allocation_awarded(allocation: Allocation, approval: Approval = Approval.APPROVED) -> Money:
     """The allocation's amount now: the sum of its approved award and variations (or of those
     pending, or of all recorded)."""
-    awarded = (
-        Allocation.objects.annotate(total=awarded_sum(approval=approval))
-        .values_list("total", flat=True)
-        .get(pk=allocation.pk)
-    )
-    return money.from_aggregate(awarded)
+    lines = Allocation.objects.with_awarded(approval)
+    return money.from_aggregate(lines.values_list("awarded", flat=True).get(pk=allocation.pk))
 
 
 def stale_amount_message(current: Money) -> str:
@@ -333,7 +320,12 @@ def _lock_allocation(allocation: Allocation) -> Allocation:
 
 def _line_money(allocation_id: int) -> dict[str, Money]:
     """The line's awarded, pending, paid and returned amounts, as Money, in one query."""
-    return {key: money.from_aggregate(value) for key, value in _figures(allocation_id).items()}
+    figures = (
+        Allocation.objects.with_figures()
+        .values("awarded", "awarded_pending", "paid", "returned")
+        .get(pk=allocation_id)
+    )
+    return {key: money.from_aggregate(value) for key, value in figures.items()}
 
 
 def _record_movement(allocation, kind, value, effective_date, reference, memo, acting_user) -> LedgerEntry:
@@ -904,9 +896,7 @@ def allocation_amounts_set(
         _lock_open_fund(fund_id)
     list(Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
     recorded = dict(
-        Allocation.objects.filter(pk__in=ids)
-        .annotate(total=awarded_sum(approval=Approval.RECORDED))
-        .values_list("pk", "total")
+        Allocation.objects.filter(pk__in=ids).with_awarded(Approval.RECORDED).values_list("pk", "awarded")
     )
     memo = memo.strip()
     today = timezone.localdate()
