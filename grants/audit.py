@@ -79,10 +79,14 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_importrecord": AuditedTable("Import", fund_column="fund_id"),
 }
 
+DERIVED = "figures the database derives from the entries by triggers (grants.figures), never written by hand"
 # Tables of the app that hold no ledger data, and why they are not audited.
 UNAUDITED_TABLES: dict[str, str] = {
     "grants_auditevent": "the audit trail itself",
     "grants_pendingimport": "uploaded files waiting for their preview to be confirmed, deleted once applied",
+    "grants_linefigures": DERIVED,
+    "grants_groupfigures": DERIVED,
+    "grants_fundfigures": DERIVED,
 }
 
 AUDIT_TABLE = "grants_auditevent"

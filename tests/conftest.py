@@ -6,6 +6,32 @@ from tests.factories import StaffUserFactory, user_in_role
 SEED_FUND_CODE = "moj-ecf-2020"
 
 
+@pytest.fixture(autouse=True)
+def figures_agree_with_entries(request):
+    """After every test that used the database, the figures the triggers keep (grants.figures)
+    still agree with the allocations and entries, to the penny: every write the suite makes,
+    through services, forms, the admin, imports, fixtures or raw SQL, checks the triggers."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if names & {"transactional_db", "live_server"} or (marker and marker.kwargs.get("transaction")):
+        database = "transactional_db"
+    elif "db" in names or marker:
+        database = "db"
+    else:
+        yield
+        return
+    request.getfixturevalue(database)
+    yield
+    from django.db import connection
+
+    from grants.figures import figures_drift
+
+    if connection.connection is None or connection.closed_in_transaction:
+        return  # closed by the test (a command run as from the shell): its writes were rolled back
+    drift = figures_drift(limit=10)
+    assert not drift, "stored figures drifted from the entries:\n" + "\n".join(map(str, drift))
+
+
 @pytest.fixture
 def seed_fund(db):
     """The 2020 MoJ fund loaded from its fixture, as `make run` loads it."""

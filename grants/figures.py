@@ -1,0 +1,648 @@
+"""Stored figures: every line's money, and every (fund, category, thematic area) group's, kept by
+the database as entries are written, so that a page reads a handful of rows instead of summing
+every entry of a fund or of the whole ledger.
+
+The ledger entries stay the record (README, "Financial controls"); these tables are derived from
+them and never written by the application. Database triggers keep them, in the same transaction as
+the change they follow:
+
+- a **ledger entry** inserted, approved (or, on SQLite's test runner, deleted) moves its amount into
+  its line's `LineFigures` row (or, for money returned to the funder, its fund's `FundFigures` row);
+- an **allocation** inserted gets its `LineFigures` row; one whose fund, category, thematic area or
+  line number changes carries them over; one deleted loses it;
+- a **line's figures** inserted, changed or deleted move into, between and out of its
+  `GroupFigures` row (created on first use).
+
+On PostgreSQL the entry, allocation and line triggers are statement-level, reading the statement's
+transition tables: a bulk insert of 10,000 entries updates each line once and each group once. Row
+triggers would update one group row 10,000 times in one transaction, and PostgreSQL keeps every one
+of those row versions until the transaction ends (each update walks the chain of the previous ones).
+SQLite updates rows in place, so its triggers are row-level; it rounds each stored sum to the penny
+(`ROUND(..., 2)`) because it adds decimals as floating point, and an unrounded running total would
+drift.
+
+`figures_drift()` compares every stored figure with the entries; `manage.py check_figures` reports
+the differences and, with `--repair`, rebuilds the tables from the entries (`rebuild_figures()`).
+The test suite checks after every test that touches the database that nothing drifted.
+
+A migration that remakes `grants_allocation` or `grants_ledgerentry` on SQLite drops these triggers
+with the table; it must call `install_figures_triggers()` again (a test checks they are all there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+
+from grants import money
+
+# Kinds as the database stores them (grants.models.LedgerEntry.Kind).
+AWARDED_KINDS = "('award', 'variation')"
+PAYMENT = "'payment'"
+UNDERSPEND_RETURNED = "'underspend_returned'"
+RETURNED_TO_FUNDER = "'returned_to_funder'"
+
+
+def _amount_field():
+    # Sums of 14-digit amounts: two digits more for the groups of a large ledger. The default is the
+    # database's: only the triggers insert rows.
+    return models.DecimalField(max_digits=16, decimal_places=2, db_default=0, editable=False)
+
+
+def _count_field():
+    return models.IntegerField(db_default=0, editable=False)
+
+
+class Figures(models.Model):
+    """The money columns lines and groups share (README, "Figures")."""
+
+    awarded = _amount_field()  # approved awards and variations
+    awarded_pending = _amount_field()  # awards and variations awaiting approval
+    paid = _amount_field()  # payments to providers, once recorded
+    returned = _amount_field()  # underspend providers returned, once recorded
+    pending_entries = _count_field()  # entries of any kind awaiting approval
+
+    class Meta:
+        abstract = True
+
+
+class LineFigures(Figures):
+    """One allocation line's money, with the columns its table is filtered and sorted on copied from
+    the allocation so that one index serves "this fund's lines in this category by amount"."""
+
+    allocation = models.OneToOneField(
+        "grants.Allocation",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the database's trigger removes the row with its line
+        related_name="figures",
+        editable=False,
+    )
+    fund = models.ForeignKey("grants.Fund", on_delete=models.DO_NOTHING, related_name="+", editable=False)
+    funding_category = models.ForeignKey(
+        "grants.FundingCategory", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    thematic_area = models.ForeignKey(
+        "grants.ThematicArea", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    line_number = models.PositiveIntegerField(editable=False)
+    awarded_entries = _count_field()  # approved awards and variations
+    pending_awarded_entries = _count_field()  # awards and variations awaiting approval
+
+    class Meta:
+        verbose_name = "line figures"
+        verbose_name_plural = "line figures"
+        indexes = [
+            # A fund's table sorted by amount (or by line), filtered by category or not: the first
+            # page is read from the index, whatever the fund's size.
+            models.Index(fields=["fund", "awarded", "line_number"], name="line_figures_fund_awarded"),
+            models.Index(
+                fields=["fund", "funding_category", "awarded", "line_number"],
+                name="line_figures_category_awarded",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(awarded_entries__gte=0, pending_awarded_entries__gte=0, pending_entries__gte=0),
+                name="line_figures_counts_are_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Figures of allocation {self.allocation_id}"
+
+
+class GroupFigures(Figures):
+    """The money of a fund's lines in one funding category and thematic area: a fund has a few such
+    groups, the ledger a few thousand, whatever the number of lines."""
+
+    fund = models.ForeignKey("grants.Fund", on_delete=models.DO_NOTHING, related_name="+", editable=False)
+    funding_category = models.ForeignKey(
+        "grants.FundingCategory", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    thematic_area = models.ForeignKey(
+        "grants.ThematicArea", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    allocations = _count_field()  # lines in the group
+    lines = _count_field()  # lines with an approved award or variation: those the totals count
+    pending_lines = _count_field()  # lines with an award or variation awaiting approval
+
+    class Meta:
+        verbose_name = "group figures"
+        verbose_name_plural = "group figures"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "funding_category", "thematic_area"], name="group_figures_are_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocations__gte=0, lines__gte=0, pending_lines__gte=0, pending_entries__gte=0),
+                name="group_figures_counts_are_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"Figures of fund {self.fund_id}, category {self.funding_category_id}, "
+            f"area {self.thematic_area_id}"
+        )
+
+
+class FundFigures(models.Model):
+    """A fund's money held on no line: what the office returned to its funder."""
+
+    fund = models.OneToOneField(
+        "grants.Fund", primary_key=True, on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    returned_to_funder = _amount_field()  # once recorded
+    pending_entries = _count_field()
+
+    class Meta:
+        verbose_name = "fund figures"
+        verbose_name_plural = "fund figures"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pending_entries__gte=0), name="fund_figures_counts_are_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Figures of fund {self.fund_id} held on no line"
+
+
+# ---------------------------------------------------------------------------------------------------
+# What each entry adds to its line (or fund), and each line to its group, as SQL over a row alias.
+
+
+def _entry_terms(row: str) -> dict[str, str]:
+    approved, pending = f"{row}.approved_at IS NOT NULL", f"{row}.approved_at IS NULL"
+    awarded = f"{row}.kind IN {AWARDED_KINDS}"
+    return {
+        "awarded": f"CASE WHEN {awarded} AND {approved} THEN {row}.amount ELSE 0 END",
+        "awarded_pending": f"CASE WHEN {awarded} AND {pending} THEN {row}.amount ELSE 0 END",
+        "paid": f"CASE WHEN {row}.kind = {PAYMENT} THEN {row}.amount ELSE 0 END",
+        "returned": f"CASE WHEN {row}.kind = {UNDERSPEND_RETURNED} THEN {row}.amount ELSE 0 END",
+        "pending_entries": f"CASE WHEN {pending} THEN 1 ELSE 0 END",
+        "awarded_entries": f"CASE WHEN {awarded} AND {approved} THEN 1 ELSE 0 END",
+        "pending_awarded_entries": f"CASE WHEN {awarded} AND {pending} THEN 1 ELSE 0 END",
+    }
+
+
+def _fund_entry_terms(row: str) -> dict[str, str]:
+    return {
+        "returned_to_funder": f"CASE WHEN {row}.kind = {RETURNED_TO_FUNDER} THEN {row}.amount ELSE 0 END",
+        "pending_entries": f"CASE WHEN {row}.approved_at IS NULL THEN 1 ELSE 0 END",
+    }
+
+
+def _line_terms(row: str) -> dict[str, str]:
+    return {
+        "allocations": "1",
+        "lines": f"CASE WHEN {row}.awarded_entries > 0 THEN 1 ELSE 0 END",
+        "pending_lines": f"CASE WHEN {row}.pending_awarded_entries > 0 THEN 1 ELSE 0 END",
+        "awarded": f"{row}.awarded",
+        "awarded_pending": f"{row}.awarded_pending",
+        "paid": f"{row}.paid",
+        "returned": f"{row}.returned",
+        "pending_entries": f"{row}.pending_entries",
+    }
+
+
+AMOUNTS = {"awarded", "awarded_pending", "paid", "returned", "returned_to_funder"}
+# A line's stored figures (its entries' terms), and the columns it is found by.
+LINE_COLUMNS = tuple(_entry_terms("e"))
+LINE_KEYS = ("fund_id", "funding_category_id", "thematic_area_id", "line_number")
+GROUP_KEYS = ("fund_id", "funding_category_id", "thematic_area_id")
+LINE = "grants_linefigures"
+GROUP = "grants_groupfigures"
+FUND = "grants_fundfigures"
+
+
+# --- SQLite: row triggers ----------------------------------------------------------------------------
+
+
+def _sqlite_add(column: str, value: str, table: str = "") -> str:
+    """column + value, rounded to the penny for amounts (SQLite adds decimals as floats)."""
+    target = f"{table}.{column}" if table else column
+    return f"ROUND({target} + {value}, 2)" if column in AMOUNTS else f"{target} + {value}"
+
+
+def _sqlite_line_change(row: str, sign: str) -> str:
+    terms = _entry_terms(row)
+    sets = ", ".join(f"{column} = {_sqlite_add(column, f'{sign}({term})')}" for column, term in terms.items())
+    return f"UPDATE {LINE} SET {sets} WHERE allocation_id = {row}.allocation_id"
+
+
+def _sqlite_fund_change(row: str, sign: str) -> str:
+    """Move an entry held on no line (money returned to the funder) into its fund's figures."""
+    terms = _fund_entry_terms(row)
+    columns = ", ".join(terms)
+    values = ", ".join(f"{sign}({term})" for term in terms.values())
+    sets = ", ".join(f"{column} = {_sqlite_add(column, f'excluded.{column}')}" for column in terms)
+    # The WHERE also tells SQLite's parser that ON CONFLICT is an upsert, not a join constraint.
+    return (
+        f"INSERT INTO {FUND} (fund_id, {columns}) SELECT {row}.fund_id, {values} "
+        f"WHERE {row}.allocation_id IS NULL ON CONFLICT (fund_id) DO UPDATE SET {sets}"
+    )
+
+
+def _sqlite_group_add(row: str) -> str:
+    """Add the line `row` (NEW) to its group, creating the group on first use."""
+    terms = _line_terms(row)
+    columns = ", ".join([*GROUP_KEYS, *terms])
+    values = ", ".join([*(f"{row}.{key}" for key in GROUP_KEYS), *terms.values()])
+    sets = ", ".join(f"{column} = {_sqlite_add(column, f'excluded.{column}')}" for column in terms)
+    return (
+        f"INSERT INTO {GROUP} ({columns}) VALUES ({values}) "
+        f"ON CONFLICT ({', '.join(GROUP_KEYS)}) DO UPDATE SET {sets}"
+    )
+
+
+def _sqlite_group_subtract(row: str) -> str:
+    """Take the line `row` (OLD) out of its group."""
+    sets = ", ".join(
+        f"{column} = {_sqlite_add(column, f'-({term})')}" for column, term in _line_terms(row).items()
+    )
+    keys = " AND ".join(f"{key} = {row}.{key}" for key in GROUP_KEYS)
+    return f"UPDATE {GROUP} SET {sets} WHERE {keys}"
+
+
+def _sqlite_triggers() -> dict[str, str]:
+    keys_changed = " OR ".join(f"NEW.{key} IS NOT OLD.{key}" for key in LINE_KEYS[:3])
+    line_columns = ", ".join(["allocation_id", *LINE_KEYS])
+    new_line = ", ".join(["NEW.id", *(f"NEW.{key}" for key in LINE_KEYS)])
+    return {
+        # Entries into lines (and funds).
+        "grants_entry_figures_insert": (
+            "CREATE TRIGGER grants_entry_figures_insert AFTER INSERT ON grants_ledgerentry "
+            "FOR EACH ROW BEGIN "
+            f"{_sqlite_line_change('NEW', '+')}; {_sqlite_fund_change('NEW', '+')}; END"
+        ),
+        "grants_entry_figures_update": (
+            "CREATE TRIGGER grants_entry_figures_update AFTER UPDATE ON grants_ledgerentry "
+            "FOR EACH ROW BEGIN "
+            f"{_sqlite_line_change('OLD', '-')}; {_sqlite_line_change('NEW', '+')}; "
+            f"{_sqlite_fund_change('OLD', '-')}; {_sqlite_fund_change('NEW', '+')}; END"
+        ),
+        "grants_entry_figures_delete": (
+            "CREATE TRIGGER grants_entry_figures_delete AFTER DELETE ON grants_ledgerentry "
+            f"FOR EACH ROW BEGIN {_sqlite_line_change('OLD', '-')}; "
+            f"UPDATE {FUND} SET "
+            + ", ".join(
+                f"{column} = {_sqlite_add(column, f'-({term})')}"
+                for column, term in _fund_entry_terms("OLD").items()
+            )
+            + " WHERE fund_id = OLD.fund_id AND OLD.allocation_id IS NULL; END"
+        ),
+        # Allocations into their lines' figures.
+        "grants_allocation_figures_insert": (
+            "CREATE TRIGGER grants_allocation_figures_insert AFTER INSERT ON grants_allocation "
+            f"FOR EACH ROW BEGIN INSERT INTO {LINE} ({line_columns}) VALUES ({new_line}); END"
+        ),
+        "grants_allocation_figures_update": (
+            "CREATE TRIGGER grants_allocation_figures_update AFTER UPDATE ON grants_allocation "
+            f"FOR EACH ROW WHEN {keys_changed} OR NEW.line_number IS NOT OLD.line_number "
+            f"OR NEW.id IS NOT OLD.id BEGIN UPDATE {LINE} SET allocation_id = NEW.id, "
+            + ", ".join(f"{key} = NEW.{key}" for key in LINE_KEYS)
+            + " WHERE allocation_id = OLD.id; END"
+        ),
+        "grants_allocation_figures_delete": (
+            "CREATE TRIGGER grants_allocation_figures_delete AFTER DELETE ON grants_allocation "
+            f"FOR EACH ROW BEGIN DELETE FROM {LINE} WHERE allocation_id = OLD.id; END"
+        ),
+        # Lines into their groups.
+        "grants_line_figures_insert": (
+            f"CREATE TRIGGER grants_line_figures_insert AFTER INSERT ON {LINE} "
+            f"FOR EACH ROW BEGIN {_sqlite_group_add('NEW')}; END"
+        ),
+        "grants_line_figures_update": (
+            f"CREATE TRIGGER grants_line_figures_update AFTER UPDATE ON {LINE} "
+            f"FOR EACH ROW BEGIN {_sqlite_group_subtract('OLD')}; {_sqlite_group_add('NEW')}; END"
+        ),
+        "grants_line_figures_delete": (
+            f"CREATE TRIGGER grants_line_figures_delete AFTER DELETE ON {LINE} "
+            f"FOR EACH ROW BEGIN {_sqlite_group_subtract('OLD')}; END"
+        ),
+    }
+
+
+# --- PostgreSQL: statement triggers over transition tables -------------------------------------------
+
+
+def _postgres_changes(table: str, operation: str, columns: str) -> str:
+    """The statement's rows as (sign, columns...): +1 for rows as they are now, -1 as they were."""
+    new = f"SELECT 1 AS sign, {columns} FROM new_{table}"
+    old = f"SELECT -1 AS sign, {columns} FROM old_{table}"
+    return {"INSERT": new, "UPDATE": f"{new} UNION ALL {old}", "DELETE": old}[operation]
+
+
+def _postgres_sums(terms: dict[str, str]) -> str:
+    return ", ".join(f"SUM(c.sign * ({term})) AS {column}" for column, term in terms.items())
+
+
+def _postgres_add_to(table: str, keys: tuple[str, ...], columns, deltas: str) -> str:
+    """Add the rows of the CTE `deltas` (keys and columns) to `table`, inserting those it lacks.
+
+    Not a plain INSERT ... ON CONFLICT DO UPDATE: PostgreSQL checks the CHECK constraints of the row
+    it proposes to insert before it finds the conflict, and a delta (one line fewer, one entry
+    less awaiting approval) is negative. Deltas for rows that do not exist yet are never negative."""
+    sets = ", ".join(f"{column} = t.{column} + {deltas}.{column}" for column in columns)
+    matches = " AND ".join(f"t.{key} = {deltas}.{key}" for key in keys)
+    found = " AND ".join(f"u.{key} = {deltas}.{key}" for key in keys)
+    added = ", ".join(f"{column} = {table}.{column} + EXCLUDED.{column}" for column in columns)
+    return (
+        f"updated AS (UPDATE {table} t SET {sets} FROM {deltas} WHERE {matches} "
+        f"RETURNING {', '.join(f't.{key}' for key in keys)}) "
+        f"INSERT INTO {table} ({', '.join([*keys, *columns])}) "
+        f"SELECT {', '.join(f'{deltas}.{name}' for name in [*keys, *columns])} FROM {deltas} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE {found}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+    )
+
+
+def _postgres_entry_sql(operation: str) -> str:
+    changes = _postgres_changes("entries", operation, "allocation_id, fund_id, kind, amount, approved_at")
+    line_terms, fund_terms = _entry_terms("c"), _fund_entry_terms("c")
+    sets = ", ".join(f"{column} = f.{column} + d.{column}" for column in line_terms)
+    return (
+        f"WITH c AS ({changes}), "
+        f"d AS (SELECT c.allocation_id, {_postgres_sums(line_terms)} FROM c "
+        "WHERE c.allocation_id IS NOT NULL GROUP BY c.allocation_id), "
+        f"lines AS (UPDATE {LINE} f SET {sets} FROM d WHERE f.allocation_id = d.allocation_id RETURNING 1), "
+        f"fd AS (SELECT c.fund_id, {_postgres_sums(fund_terms)} FROM c WHERE c.allocation_id IS NULL "
+        "GROUP BY c.fund_id), " + _postgres_add_to(FUND, ("fund_id",), list(fund_terms), "fd")
+    )
+
+
+def _postgres_allocation_sql(operation: str) -> str:
+    keys = ", ".join(LINE_KEYS)
+    if operation == "INSERT":
+        return f"INSERT INTO {LINE} (allocation_id, {keys}) SELECT id, {keys} FROM new_allocations"
+    if operation == "UPDATE":
+        sets = ", ".join(f"{key} = n.{key}" for key in LINE_KEYS)
+        return (
+            f"UPDATE {LINE} f SET {sets} FROM new_allocations n "
+            f"WHERE f.allocation_id = n.id AND ({', '.join(f'f.{key}' for key in LINE_KEYS)}) "
+            f"IS DISTINCT FROM ({', '.join(f'n.{key}' for key in LINE_KEYS)})"
+        )
+    return f"DELETE FROM {LINE} WHERE allocation_id IN (SELECT id FROM old_allocations)"
+
+
+def _postgres_line_sql(operation: str) -> str:
+    columns = ", ".join([*GROUP_KEYS, *LINE_COLUMNS])
+    changes = _postgres_changes("lines", operation, columns)
+    terms = _line_terms("c")
+    keys = ", ".join(f"c.{key}" for key in GROUP_KEYS)
+    sums = f"SELECT {keys}, {_postgres_sums(terms)} FROM c GROUP BY {keys}"
+    if operation == "DELETE":
+        # Only ever taken out of groups that exist: deleting lines never creates a group.
+        sets = ", ".join(f"{column} = g.{column} + d.{column}" for column in terms)
+        matches = " AND ".join(f"g.{key} = d.{key}" for key in GROUP_KEYS)
+        return f"WITH c AS ({changes}), d AS ({sums}) UPDATE {GROUP} g SET {sets} FROM d WHERE {matches}"
+    return f"WITH c AS ({changes}), d AS ({sums}), " + _postgres_add_to(GROUP, GROUP_KEYS, list(terms), "d")
+
+
+POSTGRES_TRIGGERS = {
+    # (trigger name, table, transition table prefix, SQL builder)
+    "grants_entry_figures": ("grants_ledgerentry", "entries", _postgres_entry_sql),
+    "grants_allocation_figures": ("grants_allocation", "allocations", _postgres_allocation_sql),
+    "grants_line_figures": (LINE, "lines", _postgres_line_sql),
+}
+
+
+def _postgres_statements() -> list[str]:
+    statements = []
+    for name, (table, rows, build) in POSTGRES_TRIGGERS.items():
+        for operation in ("INSERT", "UPDATE", "DELETE"):
+            function = f"{name}_{operation.lower()}"
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {build(operation)}; RETURN NULL; END $$"
+            )
+            referencing = {
+                "INSERT": f"NEW TABLE AS new_{rows}",
+                "UPDATE": f"OLD TABLE AS old_{rows} NEW TABLE AS new_{rows}",
+                "DELETE": f"OLD TABLE AS old_{rows}",
+            }[operation]
+            statements.append(f"DROP TRIGGER IF EXISTS {function} ON {table}")
+            statements.append(
+                f"CREATE TRIGGER {function} AFTER {operation} ON {table} REFERENCING {referencing} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+    return statements
+
+
+def trigger_names() -> set[str]:
+    """The names of the triggers that keep the figures, on the current database."""
+    if connection.vendor == "postgresql":
+        return {
+            f"{name}_{operation}"
+            for name in POSTGRES_TRIGGERS
+            for operation in ("insert", "update", "delete")
+        }
+    return set(_sqlite_triggers())
+
+
+def install_figures_triggers(schema_editor) -> None:
+    """(Re)create the triggers that keep the figures."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        for statement in _postgres_statements():
+            schema_editor.execute(statement, params=None)
+    elif vendor == "sqlite":
+        for name, sql in _sqlite_triggers().items():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            schema_editor.execute(sql, params=None)
+    else:
+        raise NotImplementedError(f"No figures triggers written for {vendor}.")
+
+
+def drop_figures_triggers(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        for name, (table, _rows, _build) in POSTGRES_TRIGGERS.items():
+            for operation in ("insert", "update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_{operation} ON {table}")
+                schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}_{operation}()")
+    else:
+        for name in _sqlite_triggers():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+# --- Rebuilding and checking ------------------------------------------------------------------------
+
+
+def _rounded(expression: str) -> str:
+    """A sum as the stored figures hold it: SQLite's float sums rounded to the penny."""
+    return f"ROUND({expression}, 2)" if connection.vendor == "sqlite" else expression
+
+
+def _entry_sums_sql() -> str:
+    """Each line's figures summed from its entries, one row per line with entries."""
+    sums = ", ".join(
+        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
+        for column, term in _entry_terms("e").items()
+    )
+    return (
+        f"SELECT e.allocation_id, {sums} FROM grants_ledgerentry e "
+        "WHERE e.allocation_id IS NOT NULL GROUP BY e.allocation_id"
+    )
+
+
+def _fund_sums_sql() -> str:
+    sums = ", ".join(
+        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
+        for column, term in _fund_entry_terms("e").items()
+    )
+    return (
+        f"SELECT e.fund_id, {sums} FROM grants_ledgerentry e WHERE e.allocation_id IS NULL GROUP BY e.fund_id"
+    )
+
+
+def rebuild_figures() -> None:
+    """Recompute every stored figure from the allocations and their entries, in one transaction.
+    The groups are rebuilt by the line triggers as the lines go in."""
+    line_columns = list(_entry_terms("e"))
+    fund_columns = list(_fund_entry_terms("e"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {LINE}")
+        cursor.execute(f"DELETE FROM {GROUP}")
+        cursor.execute(f"DELETE FROM {FUND}")
+        cursor.execute(
+            f"INSERT INTO {LINE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
+            f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
+            + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
+            + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql()}) s ON s.allocation_id = a.id"
+        )
+        cursor.execute(
+            f"INSERT INTO {FUND} (fund_id, {', '.join(fund_columns)}) "
+            f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql()}) s"
+        )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A stored figure that disagrees with what the entries say."""
+
+    where: str
+    column: str
+    stored: object
+    derived: object
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.column} is stored as {self.stored}, the entries say {self.derived}"
+
+
+def _differs(column: str, stored: str, derived: str) -> str:
+    if column in AMOUNTS:
+        # Half a penny: SQLite's sums are floats; stored figures and entries are whole pence.
+        return f"ABS({stored} - {derived}) >= 0.005"
+    return f"{stored} <> {derived}"
+
+
+def figures_drift(limit: int = 100) -> list[Drift]:
+    """Every stored figure that disagrees with the allocations and entries (up to `limit`), in
+    four queries whatever the size of the ledger: lines, groups both ways, and funds."""
+    drift: list[Drift] = []
+    line_terms = list(_entry_terms("e"))
+    group_terms = list(_line_terms("f"))
+    fund_terms = list(_fund_entry_terms("e"))
+    checks = [
+        (
+            "line",
+            ["a.id", "a.fund_id", "a.line_number"],
+            [*(f"f.{key}" for key in LINE_KEYS), *(f"f.{column}" for column in line_terms)],
+            [*(f"a.{key}" for key in LINE_KEYS), *(f"COALESCE(s.{column}, 0)" for column in line_terms)],
+            [*LINE_KEYS, *line_terms],
+            f"grants_allocation a LEFT JOIN {LINE} f ON f.allocation_id = a.id "
+            f"LEFT JOIN ({_entry_sums_sql()}) s ON s.allocation_id = a.id",
+            "f.allocation_id IS NULL",
+        ),
+        (
+            "group",
+            [f"g.{key}" for key in GROUP_KEYS],
+            [f"g.{column}" for column in group_terms],
+            [f"COALESCE(s.{column}, 0)" for column in group_terms],
+            group_terms,
+            f"{GROUP} g LEFT JOIN (SELECT {', '.join(f'f.{key}' for key in GROUP_KEYS)}, "
+            + ", ".join(
+                f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
+                for column, term in _line_terms("f").items()
+            )
+            + f" FROM {LINE} f GROUP BY {', '.join(f'f.{key}' for key in GROUP_KEYS)}) s ON "
+            + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_KEYS),
+            "1 = 0",
+        ),
+        (
+            "fund",
+            ["s.fund_id"],
+            [f"COALESCE(ff.{column}, 0)" for column in fund_terms],
+            [f"s.{column}" for column in fund_terms],
+            fund_terms,
+            f"({_fund_sums_sql()}) s LEFT JOIN {FUND} ff ON ff.fund_id = s.fund_id",
+            "1 = 0",
+        ),
+    ]
+    with connection.cursor() as cursor:
+        for kind, keys, stored, derived, columns, source, missing in checks:
+            condition = " OR ".join(
+                [
+                    missing,
+                    *(_differs(column, s, d) for column, s, d in zip(columns, stored, derived, strict=True)),
+                ]
+            )
+            selected = ", ".join([*keys, *stored, *derived])
+            cursor.execute(f"SELECT {selected} FROM {source} WHERE {condition} LIMIT {int(limit)}")
+            for row in cursor.fetchall():
+                key, values = row[: len(keys)], row[len(keys) :]
+                where = _where(kind, key)
+                for index, column in enumerate(columns):
+                    stored_value, derived_value = values[index], values[len(columns) + index]
+                    if stored_value is None:
+                        drift.append(Drift(where, column, "no row", _shown(column, derived_value)))
+                    elif _differ_in_python(column, stored_value, derived_value):
+                        drift.append(
+                            Drift(where, column, _shown(column, stored_value), _shown(column, derived_value))
+                        )
+        # Lines no group holds: a group row missing altogether.
+        keys = ", ".join(f"f.{key}" for key in GROUP_KEYS)
+        joined = " AND ".join(f"g.{key} = f.{key}" for key in GROUP_KEYS)
+        cursor.execute(
+            f"SELECT DISTINCT {keys} FROM {LINE} f LEFT JOIN {GROUP} g ON {joined} "
+            f"WHERE g.id IS NULL LIMIT {int(limit)}"
+        )
+        drift += [Drift(_where("group", row), "allocations", "no row", "lines") for row in cursor]
+        # Fund figures with no entries behind them.
+        cursor.execute(
+            f"SELECT ff.fund_id, ff.returned_to_funder, ff.pending_entries FROM {FUND} ff "
+            f"LEFT JOIN ({_fund_sums_sql()}) s ON s.fund_id = ff.fund_id "
+            "WHERE s.fund_id IS NULL AND (ff.returned_to_funder <> 0 OR ff.pending_entries <> 0) "
+            f"LIMIT {int(limit)}"
+        )
+        drift += [
+            Drift(
+                _where("fund", row[:1]), "returned_to_funder", _shown("returned_to_funder", row[1]), "nothing"
+            )
+            for row in cursor
+        ]
+    return drift[:limit]
+
+
+def _where(kind: str, key) -> str:
+    if kind == "line":
+        return f"allocation {key[0]} (fund {key[1]}, line {key[2]})"
+    if kind == "group":
+        return f"group of fund {key[0]}, funding category {key[1]}, thematic area {key[2]}"
+    return f"money of fund {key[0]} held on no line"
+
+
+def _shown(column: str, value):
+    """An amount as money to the penny (SQLite hands sums back as floats: str() first, never float
+    arithmetic); a count or key as it is."""
+    return money.quantize(Decimal(str(value))) if column in AMOUNTS and value is not None else value
+
+
+def _differ_in_python(column: str, stored, derived) -> bool:
+    """Whether one column of a row the database picked out differs (another of its columns may)."""
+    return _shown(column, stored) != _shown(column, derived)
