@@ -23,7 +23,10 @@ class AllocationFilter(django_filters.FilterSet):
         queryset=ThematicArea.objects.all(), to_field_name="code", empty_label="All thematic areas"
     )
     funding_category = django_filters.ModelChoiceFilter(
-        queryset=FundingCategory.objects.all(), to_field_name="code", empty_label="All categories"
+        queryset=FundingCategory.objects.all(),
+        to_field_name="code",
+        empty_label="All categories",
+        method="in_category",
     )
     amount_min = django_filters.NumberFilter(
         method="amount_from",
@@ -41,6 +44,27 @@ class AllocationFilter(django_filters.FilterSet):
         if fund is not None:
             # On a fund's own page: no fund filter.
             del self.filters["fund"]
+
+    @property
+    def group_scope(self) -> dict | None:
+        """The filter as lookups on the stored group figures (`GroupFigures`) when it narrows only by
+        fund, funding category and thematic area, so that its lines' count and total can be read
+        from a few group rows; None when it narrows by anything else."""
+        data = self.form.cleaned_data
+        if any(
+            data.get(name) not in (None, "") for name in ("q", "organisation", "amount_min", "amount_max")
+        ):
+            return None
+        return {
+            name: data[name]
+            for name in ("fund", "funding_category", "thematic_area")
+            if data.get(name) is not None
+        }
+
+    def in_category(self, queryset, name, value):
+        # Said of the stored figures too (the same value, kept by the database), so that the fund
+        # page's table filtered by category is read in amount order from their index.
+        return queryset.filter(funding_category=value, figures__funding_category=value)
 
     @property
     def filters_amounts(self) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -31,7 +31,9 @@ from grants.models import (
     Approval,
     CategoryBudget,
     Fund,
+    FundFigures,
     FundingCategory,
+    GroupFigures,
     ImportRecord,
     LedgerEntry,
     Organisation,
@@ -40,15 +42,15 @@ from grants.models import (
     awarded_sum,
     counted_line_count,
     has_approved_award,
-    kind_sum,
 )
 from grants.reconciliation import (
     FundReconciliation,
     Status,
     Subtotal,
-    category_subtotals,
     reconcile,
+    reconciliation_from_rows,
     status_for,
+    stored_category_subtotals,
     subtotals,
 )
 
@@ -68,8 +70,15 @@ class FundSummary:
 
 
 def fund_summaries() -> list[FundSummary]:
-    """Every fund with its ledger total, in one query."""
-    funds = Fund.objects.select_related("funder").with_ledger_total()
+    """Every fund with its ledger total, in one query, from the stored figures of its few groups."""
+    totals = (
+        GroupFigures.objects.filter(fund=OuterRef("pk"))
+        .order_by()
+        .values("fund")
+        .annotate(total=Sum("awarded"))
+        .values("total")
+    )
+    funds = Fund.objects.select_related("funder").annotate(ledger_total=Subquery(totals))
     return [FundSummary(fund=fund, ledger_total=money.from_aggregate(fund.ledger_total)) for fund in funds]
 
 
@@ -95,23 +104,57 @@ class FundMoney:
         return money.difference(self.paid, self.returned_by_providers)
 
 
-def fund_money(fund: Fund) -> FundMoney:
-    """The fund's money by kind of entry, summed by the database in one query."""
-    kinds = LedgerEntry.Kind
-    totals = LedgerEntry.objects.filter(fund=fund).aggregate(
-        allocated=awarded_sum(""),
-        allocated_pending=awarded_sum("", Approval.PENDING),
-        paid=kind_sum([kinds.PAYMENT], "", Approval.RECORDED),
-        returned_by_providers=kind_sum([kinds.UNDERSPEND_RETURNED], "", Approval.RECORDED),
-        returned_to_funder=kind_sum([kinds.RETURNED_TO_FUNDER], "", Approval.RECORDED),
-        pending_entries=Count("id", filter=Q(approved_at__isnull=True)),
-    )
-    pending_entries = totals.pop("pending_entries")
+def fund_money(fund: Fund, groups: list[dict] | None = None) -> FundMoney:
+    """The fund's money by kind of entry, from the stored figures of its groups (`fund_groups()`,
+    read here unless given) and of the money it holds on no line: two queries at most."""
+    groups = fund_groups(fund) if groups is None else groups
+    held = FundFigures.objects.filter(fund=fund).values("returned_to_funder", "pending_entries").first() or {}
+
+    def total(column: str) -> Money:
+        return money.total(money.from_aggregate(group[column]) for group in groups)
+
     return FundMoney(
         control_total=money.from_aggregate(fund.control_total.amount),
-        pending_entries=pending_entries,
-        **{key: money.from_aggregate(value) for key, value in totals.items()},
+        allocated=total("awarded"),
+        allocated_pending=total("awarded_pending"),
+        paid=total("paid"),
+        returned_by_providers=total("returned"),
+        returned_to_funder=money.from_aggregate(held.get("returned_to_funder")),
+        pending_entries=sum(group["pending_entries"] for group in groups) + held.get("pending_entries", 0),
     )
+
+
+GROUP_NAMES = {
+    "category_code": F("funding_category__code"),
+    "category_name": F("funding_category__name"),
+    "category_sort_order": F("funding_category__sort_order"),
+    "theme_code": F("thematic_area__code"),
+    "theme_name": F("thematic_area__name"),
+    "theme_sort_order": F("thematic_area__sort_order"),
+}
+
+
+def fund_groups(fund: Fund) -> list[dict]:
+    """The stored figures of the fund's lines by funding category and thematic area, one query
+    reading a few rows whatever the fund's size, as `grants.reconciliation` rows (`total`, `lines`,
+    `pending`, `pending_lines` and the names) with the other figures beside them."""
+    rows = (
+        GroupFigures.objects.filter(fund=fund, allocations__gt=0)
+        .order_by()
+        .values(
+            "funding_category_id",
+            "thematic_area_id",
+            "awarded",
+            "awarded_pending",
+            "paid",
+            "returned",
+            "pending_entries",
+            "lines",
+            "pending_lines",
+            **GROUP_NAMES,
+        )
+    )
+    return [{**row, "total": row["awarded"], "pending": row["awarded_pending"]} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -150,12 +193,18 @@ def submission_in_force(fund: Fund) -> ReturnSubmission | None:
 
 def fund_page(fund: Fund) -> FundPage:
     """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
-    registered number for open data."""
+    registered number for open data.
+
+    The reconciliation and money come from the stored figures (`grants.figures`): a few rows per
+    fund however many lines it has. `reconcile(fund)` derives the same from the entries, for the
+    MoJ return and the reconcile command; the test suite checks after every test that the two agree.
+    """
+    groups = fund_groups(fund)
     return FundPage(
         fund=fund,
         # The page shows no breakdown by organisation; a region's fund has thousands of them.
-        reconciliation=reconcile(fund, by_organisation=False),
-        money=fund_money(fund),
+        reconciliation=reconciliation_from_rows(fund, groups, CategoryBudget.objects.filter(fund=fund)),
+        money=fund_money(fund, groups),
         submissions=fund_submissions(fund),
         unregistered_recipients=unregistered_recipients(fund),
         open_data_ready=three_sixty_giving_problem() is None,
@@ -428,21 +477,25 @@ def _with_service(name: str, service: str) -> str:
 
 
 def allocation_rows() -> QuerySet[Allocation]:
-    """Allocation lines with what a table shows of them, their money included, in one query."""
+    """Allocation lines with what a table shows of them, their money included (stored figures),
+    in one query."""
     return Allocation.objects.select_related(
         "fund", "organisation", "thematic_area", "funding_category"
-    ).with_figures()
+    ).with_stored_figures()
 
 
 def allocations_total(lines: QuerySet[Allocation]) -> Money:
-    """The approved amount of the given (perhaps filtered) lines, summed by the database in one query."""
-    total = (
-        LedgerEntry.objects.awarded()
-        .approved()
-        .filter(allocation__in=lines.order_by().values("pk"))
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return money.from_aggregate(total)
+    """The approved amount of the given (perhaps filtered) lines, summed by the database in one query
+    from their stored figures."""
+    return money.from_aggregate(lines.order_by().aggregate(total=Sum("figures__awarded"))["total"])
+
+
+def group_totals(**scope) -> tuple[int, Money]:
+    """How many lines a filter by fund, funding category and thematic area only selects, and their
+    approved amount, in one query over the few stored group rows they fall in (`scope`: field
+    lookups on `GroupFigures`, e.g. fund=..., funding_category=...)."""
+    totals = GroupFigures.objects.filter(**scope).aggregate(count=Sum("allocations"), total=Sum("awarded"))
+    return totals["count"] or 0, money.from_aggregate(totals["total"])
 
 
 @dataclass(frozen=True)
@@ -463,13 +516,12 @@ class Dashboard:
 
 def dashboard(fund_codes: list[str]) -> Dashboard:
     """Every fund with its reconciliation, and category totals across the chosen funds (all when
-    none is chosen), in three queries."""
+    none is chosen), in three queries over the stored figures (a few rows per fund)."""
     summaries = fund_summaries()
     chosen = [summary.fund for summary in summaries if summary.fund.code in fund_codes]
     selected = chosen or [summary.fund for summary in summaries]
-    by_category = category_subtotals(
-        Allocation.objects.filter(fund__in=selected),
-        CategoryBudget.objects.filter(fund__in=selected),
+    by_category = stored_category_subtotals(
+        GroupFigures.objects.filter(fund__in=selected), CategoryBudget.objects.filter(fund__in=selected)
     )
     return Dashboard(summaries=summaries, selected=selected, by_category=by_category, chosen=bool(chosen))
 

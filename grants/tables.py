@@ -3,9 +3,14 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django_tables2.utils import OrderByTuple
 
 from grants import money
 from grants.models import Allocation
+
+# On one fund's page: sorting by amount reads the lines' stored figures, in the order of their index
+# (fund, category, amount, line), so the first page comes straight from it whatever the fund's size.
+FUND_PAGE_ORDER = {"awarded": ("figures__awarded", "figures__line_number")}
 
 NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}, "tf": {"class": "num"}}
 
@@ -98,6 +103,16 @@ class AllocationTable(tables.Table):
         super().__init__(*args, exclude=exclude, **kwargs)
         self.footer_total = footer_total
         self.show_fund = show_fund
+        if not show_fund:
+            # Every line is of the one fund: sorts end on the line alone.
+            for name, bound in self.columns.columns.items():
+                if bound.column.order_by:
+                    keys = FUND_PAGE_ORDER.get(name) or [
+                        key for key in bound.column.order_by if key != "fund__code"
+                    ]
+                    bound.column.order_by = OrderByTuple(keys)
+            if self.order_by:
+                self.order_by = self.order_by  # sort again by the columns' new keys
 
     def render_change(self, record):
         return format_html(

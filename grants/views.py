@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig
+from djmoney.money import Money
 
 from grants import charts, money, selectors, services
 from grants.exports.downloads import (
@@ -80,25 +81,36 @@ class AllocationTableMixin:
 
     def allocation_table(self, *, show_fund=True):
         filterset, rows = self.filtered_rows()
+        count, total = self.count_and_total(filterset, rows)
         table = AllocationTable(
             rows,
-            footer_total=selectors.allocations_total(rows),
+            footer_total=total,
             show_fund=show_fund,
             can_change=self.request.user.has_perm("grants.change_allocation"),
         )
-        paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator, "count": self.count(filterset)}
+        paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator, "count": count}
         RequestConfig(self.request, paginate=paginate).configure(table)
         return filterset, table
 
-    def count(self, filterset) -> int:
-        """How many lines the filter selects, counted once. Unless the amount range is in use the
-        lines are counted without their summed entries: no join, no grouping, an index scan."""
+    def count_and_total(self, filterset, rows) -> tuple[int, Money]:
+        """How many lines the filter selects and their approved total, each computed once.
+
+        Filtered by fund, category and thematic area only (or not at all), both come from the
+        stored group figures in one query over a few rows. Otherwise the total is summed from the
+        selected lines' stored figures and the lines are counted plainly: no join unless the
+        amount range is in use."""
         if not filterset.is_valid():
-            return 0
+            return 0, money.zero()
+        scope = filterset.group_scope
+        if scope is not None:
+            if self.table_fund() is not None:
+                scope["fund"] = self.table_fund()
+            return selectors.group_totals(**scope)
+        total = selectors.allocations_total(rows)
         if filterset.filters_amounts:
-            return filterset.qs.count()
+            return filterset.qs.count(), total
         plain = AllocationFilter(self.request.GET, queryset=self.plain_lines(), fund=self.table_fund())
-        return plain.qs.count()
+        return plain.qs.count(), total
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "csv":
@@ -135,7 +147,9 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
 
     def lines(self):
-        return selectors.allocation_rows().filter(fund=self.fund)
+        # The fund said of the stored figures too (kept equal by the database): their index then
+        # serves the table sorted by amount.
+        return selectors.allocation_rows().filter(fund=self.fund, figures__fund=self.fund)
 
     def plain_lines(self):
         return Allocation.objects.filter(fund=self.fund)
