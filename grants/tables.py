@@ -2,10 +2,12 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2.utils import OrderByTuple
 
 from grants import money
+from grants.html import UrlPattern, text
 from grants.models import Allocation
 
 # On one fund's page: sorting by amount reads the lines' stored figures, in the order of their index
@@ -114,9 +116,61 @@ class AllocationTable(tables.Table):
             if self.order_by:
                 self.order_by = self.order_by  # sort again by the columns' new keys
 
+    def rows_html(self) -> list[SafeString]:
+        """The page's rows as HTML, the same as django-tables2's templates would render them.
+
+        Rendered cell by cell through those templates (accessors, a render call, a template node and
+        a `reverse()` per cell), the 50-row page took about 70 ms, almost all of the fund page's
+        time, against 3.5 ms for a trivial page (docs/performance.md). Built here from the page's
+        records, with each URL reversed once per page, it takes about 1 ms. The headers, footer
+        and pagination stay django-tables2's; `includes/table.html` uses these rows.
+        """
+        shown = [column.name for column in self.columns]
+        links = {
+            "fund": UrlPattern("grants:fund_detail", slug=True),
+            "line_number": UrlPattern("grants:allocation_detail"),
+            "organisation": UrlPattern("grants:organisation_detail"),
+            "change": UrlPattern("grants:allocation_change_amount"),
+        }
+        amount = _amount_html
+        cells = {
+            "fund": lambda r: f'<td ><a href="{links["fund"].url(r.fund.code)}">{text(r.fund.code)}</a></td>',
+            "line_number": lambda r: (
+                f'<td class="num"><a href="{links["line_number"].url(r.pk)}">{r.line_number}</a></td>'
+            ),
+            "organisation": lambda r: (
+                f'<td ><a href="{links["organisation"].url(r.organisation_id)}">'
+                f"{text(r.organisation)}</a></td>"
+            ),
+            "service": lambda r: f"<td >{text(r.service)}</td>",
+            "thematic_area": lambda r: f"<td >{text(r.thematic_area.name)}</td>",
+            "funding_category": lambda r: f"<td >{text(r.funding_category.name)}</td>",
+            "awarded": lambda r: amount(r.awarded),
+            "awarded_pending": lambda r: amount(r.awarded_pending),
+            "paid": lambda r: amount(r.paid),
+            "still_to_pay": lambda r: amount(r.still_to_pay),
+            "change": lambda r: (
+                f'<td class="nowrap"><a href="{links["change"].url(r.pk)}">Change amount'
+                f'<span class="visually-hidden"> of line {r.line_number}</span></a></td>'
+            ),
+        }
+        row_cells = [cells[name] for name in shown]
+        return [
+            mark_safe(  # noqa: S308 - every value above is escaped or a number
+                f'<tr class="{"even" if index % 2 == 0 else "odd"}">'
+                + "".join(cell(record) for cell in row_cells)
+                + "</tr>"
+            )
+            for index, record in enumerate(row.record for row in self.paginated_rows)
+        ]
+
     def render_change(self, record):
         return format_html(
             '<a href="{}">Change amount<span class="visually-hidden"> of line {}</span></a>',
             reverse("grants:allocation_change_amount", args=[record.pk]),
             record.line_number,
         )
+
+
+def _amount_html(value) -> str:
+    return f'<td class="num">{conditional_escape(money.format_gbp(money.from_aggregate(value)))}</td>'
