@@ -8,6 +8,7 @@ import importlib.metadata
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -505,7 +506,7 @@ class Dashboard:
     by_category: list[Subtotal]
     chosen: bool  # False: no known fund was ticked, so the totals are across every fund
 
-    @property
+    @cached_property  # asked once per fund on the dashboard
     def selected_codes(self) -> set[str]:
         return {fund.code for fund in self.selected}
 
@@ -520,9 +521,10 @@ def dashboard(fund_codes: list[str]) -> Dashboard:
     summaries = fund_summaries()
     chosen = [summary.fund for summary in summaries if summary.fund.code in fund_codes]
     selected = chosen or [summary.fund for summary in summaries]
-    by_category = stored_category_subtotals(
-        GroupFigures.objects.filter(fund__in=selected), CategoryBudget.objects.filter(fund__in=selected)
-    )
+    groups, budgets = GroupFigures.objects.all(), CategoryBudget.objects.all()
+    if chosen:  # else every fund: no list of hundreds of ids to send
+        groups, budgets = groups.filter(fund__in=chosen), budgets.filter(fund__in=chosen)
+    by_category = stored_category_subtotals(groups, budgets)
     return Dashboard(summaries=summaries, selected=selected, by_category=by_category, chosen=bool(chosen))
 
 
