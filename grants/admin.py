@@ -416,6 +416,8 @@ class AllocationAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["line_number", "organisation"]
     list_filter = ["fund", "thematic_area", "funding_category"]
+    # A region's ledger has a million lines: count the filtered ones only, not the whole table again.
+    show_full_result_count = False
     search_fields = [
         "organisation__name",
         "organisation__short_name",
@@ -449,7 +451,7 @@ class AllocationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The list shows the approved amount; the change form starts from the recorded one.
-        return with_recorded_amount(super().get_queryset(request).with_awarded())
+        return with_recorded_amount(super().get_queryset(request).with_stored_figures())
 
     def has_delete_permission(self, request, obj=None):
         # A line carries ledger entries, which are never deleted: vary it to £0.00 instead.
@@ -524,6 +526,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
+    # Millions of entries: count the filtered ones only, not the whole table again.
+    show_full_result_count = False
     list_display = [
         "recorded_at",
         "fund",

@@ -158,19 +158,19 @@ class Funder(models.Model):
 
 class FundQuerySet(CodedQuerySet):
     def with_ledger_total(self):
-        """Annotate `ledger_total` (a Decimal, zero when the fund has no entries) in one query."""
-        entries = (
-            LedgerEntry.objects.filter(fund=models.OuterRef("pk"))
-            .awarded()
-            .approved()
+        """Annotate `ledger_total` (a Decimal, zero when the fund has no entries) in one query: the
+        approved awards and variations, added up from the stored figures of the fund's few groups
+        of lines (grants/figures.py) rather than from its entries."""
+        groups = (
+            GroupFigures.objects.filter(fund=models.OuterRef("pk"))
             .order_by()
             .values("fund")
-            .annotate(total=Sum("amount"))
+            .annotate(total=Sum("awarded"))
             .values("total")
         )
         return self.annotate(
             ledger_total=Coalesce(
-                models.Subquery(entries),
+                models.Subquery(groups),
                 Value(money.zero().amount),
                 output_field=models.DecimalField(max_digits=14, decimal_places=2),
             )

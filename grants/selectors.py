@@ -12,7 +12,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -72,14 +72,7 @@ class FundSummary:
 
 def fund_summaries() -> list[FundSummary]:
     """Every fund with its ledger total, in one query, from the stored figures of its few groups."""
-    totals = (
-        GroupFigures.objects.filter(fund=OuterRef("pk"))
-        .order_by()
-        .values("fund")
-        .annotate(total=Sum("awarded"))
-        .values("total")
-    )
-    funds = Fund.objects.select_related("funder").annotate(ledger_total=Subquery(totals))
+    funds = Fund.objects.select_related("funder").with_ledger_total()
     return [FundSummary(fund=fund, ledger_total=money.from_aggregate(fund.ledger_total)) for fund in funds]
 
 
