@@ -27,10 +27,17 @@ pytestmark = pytest.mark.skipif(
     reason="Backup and restore use pg_dump and pg_restore: run the suite with DATABASE_URL=postgres://...",
 )
 
+# Every fund's reconciliation; then whether the stored figures came back agreeing with the entries,
+# with the triggers that keep them.
 RECONCILE_EVERY_FUND = (
     "import json, django; django.setup(); "
+    "from django.db import connection; "
     "from grants.models import Fund; from grants.reconciliation import reconcile; "
-    "print(json.dumps({f.code: reconcile(f).as_dict() for f in Fund.objects.order_by('code')}))"
+    "from grants.figures import figures_drift, trigger_names; "
+    "print(json.dumps({f.code: reconcile(f).as_dict() for f in Fund.objects.order_by('code')})); "
+    "cursor = connection.cursor(); cursor.execute('SELECT tgname FROM pg_trigger'); "
+    "print(json.dumps({'drift': [str(d) for d in figures_drift()], "
+    "'missing_triggers': sorted(trigger_names() - {row[0] for row in cursor.fetchall()})}))"
 )
 
 
@@ -116,7 +123,8 @@ def test_a_restored_backup_reconciles_every_fund_exactly_as_the_original(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout.splitlines()[-1]) == original
+    assert json.loads(completed.stdout.splitlines()[-2]) == original
+    assert json.loads(completed.stdout.splitlines()[-1]) == {"drift": [], "missing_triggers": []}
 
 
 def test_the_restored_ledger_is_still_append_only(seed_fund, restored_database):
