@@ -478,25 +478,27 @@ def _rounded(expression: str) -> str:
     return f"ROUND({expression}, 2)" if connection.vendor == "sqlite" else expression
 
 
+def _summed(terms: dict[str, str]) -> str:
+    """SUM() of each term, named by its column, amounts rounded as the stored figures hold them."""
+    return ", ".join(
+        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
+        for column, term in terms.items()
+    )
+
+
 def _entry_sums_sql() -> str:
     """Each line's figures summed from its entries, one row per line with entries."""
-    sums = ", ".join(
-        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
-        for column, term in _entry_terms("e").items()
-    )
     return (
-        f"SELECT e.allocation_id, {sums} FROM grants_ledgerentry e "
+        f"SELECT e.allocation_id, {_summed(_entry_terms('e'))} FROM grants_ledgerentry e "
         "WHERE e.allocation_id IS NOT NULL GROUP BY e.allocation_id"
     )
 
 
 def _fund_sums_sql() -> str:
-    sums = ", ".join(
-        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
-        for column, term in _fund_entry_terms("e").items()
-    )
+    """Each fund's money held on no line, summed from its entries."""
     return (
-        f"SELECT e.fund_id, {sums} FROM grants_ledgerentry e WHERE e.allocation_id IS NULL GROUP BY e.fund_id"
+        f"SELECT e.fund_id, {_summed(_fund_entry_terms('e'))} FROM grants_ledgerentry e "
+        "WHERE e.allocation_id IS NULL GROUP BY e.fund_id"
     )
 
 
@@ -548,6 +550,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
     line_terms = list(_entry_terms("e"))
     group_terms = list(_line_terms("f"))
     fund_terms = list(_fund_entry_terms("e"))
+    group_keys = ", ".join(f"f.{key}" for key in GROUP_KEYS)
     checks = [
         (
             "line",
@@ -565,13 +568,8 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"g.{column}" for column in group_terms],
             [f"COALESCE(s.{column}, 0)" for column in group_terms],
             group_terms,
-            f"{GROUP} g LEFT JOIN (SELECT {', '.join(f'f.{key}' for key in GROUP_KEYS)}, "
-            + ", ".join(
-                f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
-                for column, term in _line_terms("f").items()
-            )
-            + f" FROM {LINE} f GROUP BY {', '.join(f'f.{key}' for key in GROUP_KEYS)}) s ON "
-            + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_KEYS),
+            f"{GROUP} g LEFT JOIN (SELECT {group_keys}, {_summed(_line_terms('f'))} FROM {LINE} f "
+            f"GROUP BY {group_keys}) s ON " + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_KEYS),
             "1 = 0",
         ),
         (
