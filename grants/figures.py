@@ -222,10 +222,9 @@ FUND = "grants_fundfigures"
 # --- SQLite: row triggers ----------------------------------------------------------------------------
 
 
-def _sqlite_add(column: str, value: str, table: str = "") -> str:
+def _sqlite_add(column: str, value: str) -> str:
     """column + value, rounded to the penny for amounts (SQLite adds decimals as floats)."""
-    target = f"{table}.{column}" if table else column
-    return f"ROUND({target} + {value}, 2)" if column in AMOUNTS else f"{target} + {value}"
+    return f"ROUND({column} + {value}, 2)" if column in AMOUNTS else f"{column} + {value}"
 
 
 def _sqlite_line_change(row: str, sign: str) -> str:
@@ -234,21 +233,30 @@ def _sqlite_line_change(row: str, sign: str) -> str:
     return f"UPDATE {LINE} SET {sets} WHERE allocation_id = {row}.allocation_id"
 
 
-def _sqlite_fund_change(row: str, sign: str) -> str:
-    """Move an entry held on no line (money returned to the funder) into its fund's figures."""
+def _sqlite_fund_add(row: str) -> str:
+    """Add an entry held on no line (money returned to the funder) to its fund's figures, creating
+    them on first use. Only ever adds: SQLite checks the CHECK constraints of the row an upsert
+    proposes before it finds the conflict, so taking away is `_sqlite_fund_subtract()`."""
     terms = _fund_entry_terms(row)
-    columns = ", ".join(terms)
-    values = ", ".join(f"{sign}({term})" for term in terms.values())
     sets = ", ".join(f"{column} = {_sqlite_add(column, f'excluded.{column}')}" for column in terms)
     # The WHERE also tells SQLite's parser that ON CONFLICT is an upsert, not a join constraint.
     return (
-        f"INSERT INTO {FUND} (fund_id, {columns}) SELECT {row}.fund_id, {values} "
+        f"INSERT INTO {FUND} (fund_id, {', '.join(terms)}) SELECT {row}.fund_id, {', '.join(terms.values())} "
         f"WHERE {row}.allocation_id IS NULL ON CONFLICT (fund_id) DO UPDATE SET {sets}"
     )
 
 
+def _sqlite_fund_subtract(row: str) -> str:
+    """Take an entry held on no line out of its fund's figures."""
+    sets = ", ".join(
+        f"{column} = {_sqlite_add(column, f'-({term})')}" for column, term in _fund_entry_terms(row).items()
+    )
+    return f"UPDATE {FUND} SET {sets} WHERE fund_id = {row}.fund_id AND {row}.allocation_id IS NULL"
+
+
 def _sqlite_group_add(row: str) -> str:
-    """Add the line `row` (NEW) to its group, creating the group on first use."""
+    """Add the line `row` (NEW) to its group, creating the group on first use (only ever adds,
+    as `_sqlite_fund_add()`)."""
     terms = _line_terms(row)
     columns = ", ".join([*GROUP_KEYS, *terms])
     values = ", ".join([*(f"{row}.{key}" for key in GROUP_KEYS), *terms.values()])
@@ -277,23 +285,17 @@ def _sqlite_triggers() -> dict[str, str]:
         "grants_entry_figures_insert": (
             "CREATE TRIGGER grants_entry_figures_insert AFTER INSERT ON grants_ledgerentry "
             "FOR EACH ROW BEGIN "
-            f"{_sqlite_line_change('NEW', '+')}; {_sqlite_fund_change('NEW', '+')}; END"
+            f"{_sqlite_line_change('NEW', '+')}; {_sqlite_fund_add('NEW')}; END"
         ),
         "grants_entry_figures_update": (
             "CREATE TRIGGER grants_entry_figures_update AFTER UPDATE ON grants_ledgerentry "
             "FOR EACH ROW BEGIN "
             f"{_sqlite_line_change('OLD', '-')}; {_sqlite_line_change('NEW', '+')}; "
-            f"{_sqlite_fund_change('OLD', '-')}; {_sqlite_fund_change('NEW', '+')}; END"
+            f"{_sqlite_fund_subtract('OLD')}; {_sqlite_fund_add('NEW')}; END"
         ),
         "grants_entry_figures_delete": (
             "CREATE TRIGGER grants_entry_figures_delete AFTER DELETE ON grants_ledgerentry "
-            f"FOR EACH ROW BEGIN {_sqlite_line_change('OLD', '-')}; "
-            f"UPDATE {FUND} SET "
-            + ", ".join(
-                f"{column} = {_sqlite_add(column, f'-({term})')}"
-                for column, term in _fund_entry_terms("OLD").items()
-            )
-            + " WHERE fund_id = OLD.fund_id AND OLD.allocation_id IS NULL; END"
+            f"FOR EACH ROW BEGIN {_sqlite_line_change('OLD', '-')}; {_sqlite_fund_subtract('OLD')}; END"
         ),
         # Allocations into their lines' figures.
         "grants_allocation_figures_insert": (

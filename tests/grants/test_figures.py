@@ -106,6 +106,17 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
     assert page.reconciliation == reconcile(fund, by_organisation=False)
 
 
+def test_approving_money_returned_to_the_funder_leaves_nothing_awaiting(db, officer, approver):
+    fund = FundFactory(control_total=gbp("500.00"))
+    entry = services.funder_return_record(
+        fund=fund, amount="75.00", effective_date=DAY, reference="RTF-2", acting_user=officer
+    )
+    services.entry_approve(entry=entry, acting_user=approver)
+    held = FundFigures.objects.get(fund=fund)
+    assert (held.returned_to_funder, held.pending_entries) == (Decimal("75.00"), 0)
+    assert selectors.fund_page(fund).money.pending_entries == 0
+
+
 def test_a_reversal_takes_its_amount_back_out_of_the_line(db, officer, approver):
     line = AllocationFactory(amount=Decimal("1000.00"))
     payment = services.payment_record(
