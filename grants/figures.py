@@ -98,6 +98,8 @@ class LineFigures(Figures):
             # A fund's table sorted by amount (or by line), filtered by category or not: the first
             # page is read from the index, whatever the fund's size.
             models.Index(fields=["fund", "awarded", "line_number"], name="line_figures_fund_awarded"),
+            # Every fund's lines by amount (the all-allocations table): ties are few.
+            models.Index(fields=["awarded"], name="line_figures_awarded"),
             models.Index(
                 fields=["fund", "funding_category", "awarded", "line_number"],
                 name="line_figures_category_awarded",

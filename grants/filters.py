@@ -22,11 +22,14 @@ class AllocationFilter(django_filters.FilterSet):
     thematic_area = django_filters.ModelChoiceFilter(
         queryset=ThematicArea.objects.all(), to_field_name="code", empty_label="All thematic areas"
     )
+    # Said of the lines' stored figures (the database keeps them equal to the line's), whose index
+    # serves a fund's lines in a category sorted by amount.
     funding_category = django_filters.ModelChoiceFilter(
         queryset=FundingCategory.objects.all(),
+        field_name="figures__funding_category",
+        label="Funding category",
         to_field_name="code",
         empty_label="All categories",
-        method="in_category",
     )
     amount_min = django_filters.NumberFilter(
         method="amount_from",
@@ -60,11 +63,6 @@ class AllocationFilter(django_filters.FilterSet):
             for name in ("fund", "funding_category", "thematic_area")
             if data.get(name) is not None
         }
-
-    def in_category(self, queryset, name, value):
-        # Said of the stored figures too (the same value, kept by the database), so that the fund
-        # page's table filtered by category is read in amount order from their index.
-        return queryset.filter(funding_category=value, figures__funding_category=value)
 
     @property
     def filters_amounts(self) -> bool:

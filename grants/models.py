@@ -513,6 +513,9 @@ class Allocation(models.Model):
         indexes = [
             # The fund page's table filtered by category, and its count, read only the fund's lines.
             models.Index(fields=["fund", "funding_category"], name="allocation_fund_category"),
+            # The all-allocations table in its default order (line number, then fund): each number
+            # is shared by a few hundred funds at most, so the first page is read from here.
+            models.Index(fields=["line_number"], name="allocation_line_number"),
         ]
         constraints = [
             models.UniqueConstraint(
