@@ -29,8 +29,11 @@ from grants.models import (
     CategoryBudget,
     Fund,
     Funder,
+    FundFigures,
     FundingCategory,
+    GroupFigures,
     LedgerEntry,
+    LineFigures,
     Organisation,
     ThematicArea,
 )
@@ -305,7 +308,10 @@ def _bench_user():
 
 def _analyze() -> None:
     """Fresh planner statistics (and, on PostgreSQL, a visibility map for index-only scans)."""
-    tables = [model._meta.db_table for model in (Allocation, LedgerEntry, Organisation, Fund)]
+    tables = [
+        model._meta.db_table
+        for model in (Allocation, LedgerEntry, Organisation, Fund, LineFigures, GroupFigures, FundFigures)
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             if connection.in_atomic_block:
