@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -46,8 +46,10 @@ FIRST_LINE_ROW = HEADER_ROW + 1
 AMOUNT_COLUMN, THEME_COLUMN, CATEGORY_COLUMN = 4, 3, 5
 
 
-@dataclass(frozen=True)
-class ReturnLine:
+class ReturnLine(NamedTuple):
+    """One line of the return. A named tuple rather than a frozen dataclass: a 100,000-line fund
+    makes one per line, and one made from positional values takes 0.3 µs against 1.2 µs."""
+
     line_number: int
     organisation: str
     service: str
@@ -113,6 +115,21 @@ DIGEST_EXPLANATION = (
 
 def _json_line(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+
+# What json.dumps(ensure_ascii=False) writes for a string: quoted, with quotes, backslashes and
+# control characters escaped, and everything else as it is.
+_json_string = json.encoder.encode_basestring
+
+
+def _digest_line(line: ReturnLine) -> bytes:
+    """`_json_line(line.digest_record())`, byte for byte, written directly: json.dumps() builds an
+    encoder on every call, which for a line of one number and five strings took longer than the
+    rest of the line's digest (tests/grants/test_moj_return.py holds the two to the same bytes)."""
+    return (
+        f"[{line.line_number:d},{_json_string(line.organisation)},{_json_string(line.service)},"
+        f'{_json_string(line.thematic_area)},{_json_string(line.funding_category)},"{line.amount:.2f}"]\n'
+    ).encode()
 
 
 def describe_variance_formula(variance_cell: str) -> str:
@@ -242,16 +259,25 @@ def _write_allocations(
     sheet.set_row(HEADER_ROW, 30)
 
     row = FIRST_LINE_ROW
+    # Looked up once rather than for each of up to 100,000 lines.
+    write_number, write_string, add_to_digest, add_to_tally = (
+        sheet.write_number,
+        sheet.write_string,
+        digest.update,
+        tally.add,
+    )
+    integer, text, money_format = formats.integer, formats.text, formats.money
     for line in data.lines:
-        sheet.write_number(row, 0, line.line_number, formats.integer)
-        sheet.write_string(row, 1, line.organisation, formats.text)
-        if line.service:
-            sheet.write_string(row, 2, line.service)
-        sheet.write_string(row, THEME_COLUMN, line.thematic_area)
-        sheet.write_number(row, AMOUNT_COLUMN, line.amount, formats.money)
-        tally.add(line.amount)
-        sheet.write_string(row, CATEGORY_COLUMN, line.funding_category, formats.text)
-        digest.update(_json_line(line.digest_record()))
+        number, organisation, service, theme, category, amount = line
+        write_number(row, 0, number, integer)
+        write_string(row, 1, organisation, text)
+        if service:
+            write_string(row, 2, service)
+        write_string(row, THEME_COLUMN, theme)
+        write_number(row, AMOUNT_COLUMN, amount, money_format)
+        add_to_tally(amount)
+        write_string(row, CATEGORY_COLUMN, category, text)
+        add_to_digest(_digest_line(line))
         row += 1
     line_count = row - FIRST_LINE_ROW
     if line_count == 0:

@@ -2,7 +2,9 @@
 
 import dataclasses
 import datetime
+import hashlib
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -189,6 +191,65 @@ def test_about_sheet_says_who_when_what_and_a_digest_of_the_data(seed_return):
     assert facts["Product"] == "Grant allocation ledger 0.1.0"
     assert facts["Lines"] == 16
     assert re.fullmatch(r"[0-9a-f]{64}", facts["Data SHA-256"])
+
+
+def test_the_data_digest_is_the_sha256_of_the_json_lines_the_about_sheet_describes(seed_return, seed_fund):
+    # Recomputed here the slow, plain way: json.dumps of the fund's facts, then of every line in line
+    # order (all of the seed fund's are approved), each on a line of its own.
+    def json_line(value):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+    fund = Fund.objects.select_related("funder").get(pk=seed_fund.pk)
+    rec = reconcile(fund)
+    funder = fund.funder.name + (f" ({fund.funder.short_name})" if fund.funder.short_name else "")
+    digest = hashlib.sha256(
+        json_line(
+            {
+                "fund": fund.code,
+                "fund_name": fund.name,
+                "funder": funder,
+                "spend_start": fund.spend_start.isoformat(),
+                "spend_end": fund.spend_end.isoformat(),
+                "control_total": money.as_string(rec.control_total),
+                "budgets": {
+                    row.code: money.as_string(row.budget) for row in rec.by_category if row.budget is not None
+                },
+            }
+        )
+    )
+    for line in Allocation.objects.for_fund(fund).with_awarded().order_by("line_number"):
+        organisation = line.organisation
+        name = organisation.name + (f" ({organisation.short_name})" if organisation.short_name else "")
+        record = [
+            line.line_number,
+            name,
+            line.service,
+            line.thematic_area.name,
+            line.funding_category.name,
+            f"{money.amount_from_aggregate(line.awarded):.2f}",
+        ]
+        digest.update(json_line(record))
+    about = openpyxl.load_workbook(seed_return)["About"]
+    facts = {row[0].value: row[1].value for row in about.iter_rows(min_row=3)}
+    assert facts["Data SHA-256"] == digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Quote " and backslash \\',
+        "Tab\tnewline\ncontrol\x01",
+        "Café Ünïcode",
+        "Line\u2028separator",
+        "Emoji 🙂",
+        "",
+    ],
+)
+def test_a_lines_digest_record_is_json_dumps_of_it_byte_for_byte(text):
+    from grants.exports.moj_return import ReturnLine, _digest_line, _json_line
+
+    line = ReturnLine(7, f"Org {text}", text, f"Area {text}", f"Category {text}", Decimal("-1234.50"))
+    assert _digest_line(line) == _json_line(line.digest_record())
 
 
 def test_recomputed_without_excel_the_seed_return_agrees_with_reconcile(seed_return, seed_fund):
@@ -466,6 +527,9 @@ def test_export_reads_one_snapshot_on_postgresql_and_takes_no_lock_on_sqlite(tmp
             assert cursor.fetchone() == ("repeatable read",)
             cursor.execute("SHOW transaction_read_only")
             assert cursor.fetchone() == ("on",)
+            # Off for the export's transaction only (docs/performance.md).
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone() == ("off",)
         else:
             # A transaction here would be BEGIN IMMEDIATE: every writer held off for the export.
             assert not connection.in_atomic_block

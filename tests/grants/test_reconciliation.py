@@ -1,5 +1,7 @@
 """Reconciliation: the fund's ledger against its control total, to the penny."""
 
+import dataclasses
+import datetime
 import json
 import re
 from decimal import Decimal
@@ -9,8 +11,8 @@ from django.core.management import call_command
 from djmoney.money import Money
 
 from grants import money
-from grants.models import Allocation, LedgerEntry
-from grants.reconciliation import Status, reconcile
+from grants.models import Allocation, Approval, LedgerEntry
+from grants.reconciliation import Status, reconcile, reconcile_all
 from tests.factories import (
     AllocationFactory,
     CategoryBudgetFactory,
@@ -232,7 +234,7 @@ def test_reconciliation_takes_the_same_number_of_queries_for_1_and_500_lines(
     fund, django_assert_num_queries, line_count
 ):
     _bulk_lines(fund, line_count)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         result = reconcile(fund)
     assert result.line_count == line_count
     assert result.ledger_total == gbp(str(Decimal("1.01") * line_count))
@@ -289,3 +291,77 @@ def test_unknown_fund_message_lists_the_known_codes(seed_fund):
         call_command("reconcile", "no-such-fund")
     assert error.value.returncode == 2
     assert str(error.value) == "No fund has the code 'no-such-fund'. Known codes: moj-ecf-2020."
+
+
+def test_an_organisation_with_lines_in_several_categories_and_areas_is_added_up_once(fund):
+    # The fund's figures are read once, by category, area and organisation together, and added up
+    # for each breakdown: an organisation's lines under different categories and areas come together.
+    themes = [ThematicAreaFactory(name="Domestic Abuse"), ThematicAreaFactory(name="Sexual Violence")]
+    categories = [FundingCategoryFactory(name="ISVA"), FundingCategoryFactory(name="IDVA")]
+    zeta, alpha = OrganisationFactory(name="Zeta Refuge"), OrganisationFactory(name="Alpha Trust")
+    for n, (organisation, amount) in enumerate(
+        [(zeta, "100.10"), (zeta, "200.20"), (zeta, "300.30"), (alpha, "0.01")], start=1
+    ):
+        AllocationFactory(
+            fund=fund,
+            organisation=organisation,
+            service=f"Service {n}",
+            thematic_area=themes[n % 2],
+            funding_category=categories[n // 2 % 2],
+            amount=Decimal(amount),
+        )
+    result = reconcile(fund)
+    assert [(row.name, row.amount, row.line_count) for row in result.by_organisation] == [
+        ("Alpha Trust", gbp("0.01"), 1),
+        ("Zeta Refuge", gbp("600.60"), 3),
+    ]
+    assert [(row.name, row.amount, row.line_count) for row in result.by_thematic_area] == [
+        ("Domestic Abuse", gbp("200.21"), 2),
+        ("Sexual Violence", gbp("400.40"), 2),
+    ]
+    assert (result.ledger_total, result.line_count) == (gbp("600.61"), 4)
+    assert reconcile(fund, by_organisation=False) == dataclasses.replace(result, by_organisation=[])
+
+
+def test_figures_as_recorded_count_awards_and_variations_but_never_payments(fund, officer):
+    from grants import services
+
+    paid = AllocationFactory(
+        fund=fund, organisation=OrganisationFactory(name="Paid Provider"), amount=Decimal("500.00")
+    )
+    AllocationFactory(
+        fund=fund,
+        organisation=OrganisationFactory(name="Awaiting Provider"),
+        amount=Decimal("25.00"),
+        approved=False,
+    )
+    services.payment_record(
+        allocation=paid,
+        amount=Decimal("125.00"),
+        effective_date=datetime.date(2020, 9, 1),
+        reference="BACS-1",
+        acting_user=officer,
+    )
+    recorded = reconcile(fund, Approval.RECORDED)
+    assert (recorded.ledger_total, recorded.line_count) == (gbp("525.00"), 2)
+    assert [(row.name, row.amount, row.line_count) for row in recorded.by_organisation] == [
+        ("Awaiting Provider", gbp("25.00"), 1),
+        ("Paid Provider", gbp("500.00"), 1),
+    ]
+    approved = reconcile(fund)
+    assert (approved.ledger_total, approved.line_count) == (gbp("500.00"), 1)
+    assert (approved.pending_total, approved.pending_line_count) == (gbp("25.00"), 1)
+    assert [(row.name, row.amount, row.line_count) for row in approved.by_organisation] == [
+        ("Awaiting Provider", gbp("0.00"), 0),
+        ("Paid Provider", gbp("500.00"), 1),
+    ]
+
+
+def test_every_fund_at_once_gives_each_fund_its_own_reconciliation(fund):
+    other = FundFactory(control_total=gbp("10.00"))
+    AllocationFactory(fund=fund, amount=Decimal("999.99"))
+    AllocationFactory(fund=other, amount=Decimal("10.00"))
+    AllocationFactory(fund=other, amount=Decimal("0.01"), approved=False)
+    results = {result.fund_code: result for result in reconcile_all()}
+    for each in (fund, other):
+        assert results[each.code] == reconcile(each, by_organisation=False)
