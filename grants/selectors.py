@@ -185,6 +185,13 @@ def submission_in_force(fund: Fund) -> ReturnSubmission | None:
     )
 
 
+def stored_reconciliation(fund: Fund) -> FundReconciliation:
+    """The fund's reconciliation from its stored figures (`grants.figures`), in two queries (its
+    groups and budgets) whatever its size; `reconcile(fund, by_organisation=False)` derives the same
+    from the entries."""
+    return reconciliation_from_rows(fund, fund_groups(fund), CategoryBudget.objects.filter(fund=fund))
+
+
 def fund_page(fund: Fund) -> FundPage:
     """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
     registered number for open data.
@@ -299,8 +306,10 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
         prepared_by=_prepared_by(user),
         prepared_at=timezone.localtime(),
         product_version=product_version(),
-        # The return has no breakdown by organisation.
-        reconciliation=reconcile(fund, by_organisation=False),
+        # From the stored figures (a few rows, not every entry of the ledger again): the builder
+        # adds up the lines it writes, which are summed from the entries, and refuses a return
+        # whose lines do not give these totals by category, by thematic area and in all.
+        reconciliation=stored_reconciliation(fund),
         lines=(
             ReturnLine(
                 number,

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import BinaryIO, NamedTuple
 
 import xlsxwriter
+from djmoney.money import Money
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -209,15 +210,9 @@ def _build(workbook: xlsxwriter.Workbook, data: MojReturnData) -> BuildResult:
     about = workbook.add_worksheet("About")
 
     digest = hashlib.sha256(_json_line(data.digest_header()))
-    tally = money.Tally()
-    line_count, total_cell = _write_allocations(allocations, data, formats, digest, tally)
-    rec = data.reconciliation
-    if (line_count, tally.total) != (rec.line_count, rec.ledger_total):
-        raise RuntimeError(
-            f"The fund changed while the return was being written ({line_count} lines of "
-            f"{money.format_gbp(tally.total)} written, {rec.line_count} lines of "
-            f"{money.format_gbp(rec.ledger_total)} reconciled); export again."
-        )
+    groups: dict[tuple[str, str], _GroupTally] = {}
+    line_count, total_cell = _write_allocations(allocations, data, formats, digest, groups)
+    _check_against_reconciliation(groups, data.reconciliation)
     last_line_row = FIRST_LINE_ROW + max(line_count, 1) - 1
     _write_summary(summary, data, formats, last_line_row)
     _write_reconciliation(reconciliation, data, formats, total_cell)
@@ -227,8 +222,68 @@ def _build(workbook: xlsxwriter.Workbook, data: MojReturnData) -> BuildResult:
     return result
 
 
+class _GroupTally:
+    """The lines written in one (thematic area, funding category): how many and their total."""
+
+    __slots__ = ("count", "tally")
+
+    def __init__(self) -> None:
+        self.count, self.tally = 0, money.Tally()
+
+
+def _check_against_reconciliation(
+    groups: dict[tuple[str, str], _GroupTally], rec: FundReconciliation
+) -> None:
+    """Refuse a return whose lines (summed from the entries) do not add up to the reconciliation it
+    shows (which may come from the stored figures), in lines and pounds: in all, by funding
+    category and by thematic area."""
+
+    def written(name_of) -> dict[str, tuple[int, Money]]:
+        counts: dict[str, int] = {}
+        tallies: dict[str, money.Tally] = {}
+        for key, group in groups.items():
+            name = name_of(key)
+            counts[name] = counts.get(name, 0) + group.count
+            tallies.setdefault(name, money.Tally()).add(group.tally.total.amount)
+        return {name: (counts[name], tallies[name].total) for name in counts}
+
+    breakdowns = [
+        ("", written(lambda key: ""), {"": (rec.line_count, rec.ledger_total)}),
+        (
+            "funding category",
+            written(lambda key: key[1]),
+            {row.name: (row.line_count, row.amount) for row in rec.by_category},
+        ),
+        (
+            "thematic area",
+            written(lambda key: key[0]),
+            {row.name: (row.line_count, row.amount) for row in rec.by_thematic_area},
+        ),
+    ]
+    nothing = (0, money.zero())
+    for breakdown, lines, reconciled in breakdowns:
+        for name in sorted({*lines, *reconciled}):
+            (count, amount), (expected_count, expected) = (
+                lines.get(name, nothing),
+                reconciled.get(name, nothing),
+            )
+            if (count, amount) != (expected_count, expected):
+                where = f" for the {breakdown} {name!r}" if breakdown else ""
+                raise RuntimeError(
+                    f"The lines written do not add up to the fund's reconciliation{where} ({count} "
+                    f"lines of {money.format_gbp(amount)} written, {expected_count} lines of "
+                    f"{money.format_gbp(expected)} reconciled). The fund may have changed while the "
+                    "return was being written: export again. If it happens again, run "
+                    "`manage.py check_figures`."
+                )
+
+
 def _write_allocations(
-    sheet: Worksheet, data: MojReturnData, formats: _Formats, digest, tally: money.Tally
+    sheet: Worksheet,
+    data: MojReturnData,
+    formats: _Formats,
+    digest,
+    groups: dict[tuple[str, str], _GroupTally],
 ) -> tuple[int, str]:
     rec = data.reconciliation
     for column, (_, width) in enumerate(TABLE_COLUMNS):
@@ -260,11 +315,11 @@ def _write_allocations(
 
     row = FIRST_LINE_ROW
     # Looked up once rather than for each of up to 100,000 lines.
-    write_number, write_string, add_to_digest, add_to_tally = (
+    write_number, write_string, add_to_digest, group_of = (
         sheet.write_number,
         sheet.write_string,
         digest.update,
-        tally.add,
+        groups.get,
     )
     integer, text, money_format = formats.integer, formats.text, formats.money
     for line in data.lines:
@@ -275,7 +330,11 @@ def _write_allocations(
             write_string(row, 2, service)
         write_string(row, THEME_COLUMN, theme)
         write_number(row, AMOUNT_COLUMN, amount, money_format)
-        add_to_tally(amount)
+        group = group_of((theme, category))
+        if group is None:
+            group = groups[(theme, category)] = _GroupTally()
+        group.count += 1
+        group.tally.add(amount)
         write_string(row, CATEGORY_COLUMN, category, text)
         add_to_digest(_digest_line(line))
         row += 1

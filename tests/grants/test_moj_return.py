@@ -560,11 +560,33 @@ def test_a_return_that_mixes_two_moments_is_refused_and_leaves_nothing_behind(
     with pytest.raises(RuntimeError) as error:
         write_moj_return(seed_fund, tmp_path / "return.xlsx")
     assert str(error.value) == (
-        "The fund changed while the return was being written (15 lines of £720,591.82 written, "
-        "16 lines of £738,810.82 reconciled); export again."
+        "The lines written do not add up to the fund's reconciliation (15 lines of £720,591.82 "
+        "written, 16 lines of £738,810.82 reconciled). The fund may have changed while the return "
+        "was being written: export again. If it happens again, run `manage.py check_figures`."
     )
     assert list(tmp_path.iterdir()) == []
     assert set(Path(tempfile.gettempdir()).glob("moj-return-*")) == scratch_before
+
+
+def test_a_return_whose_categories_disagree_with_the_stored_figures_is_refused(seed_fund, tmp_path):
+    """The return's reconciliation comes from the stored figures and its lines from the entries: a
+    stored figure that drifted (here moved from one category to another, the total unchanged) stops
+    the return rather than showing figures its lines do not give."""
+    from django.db.models import F
+
+    from grants.figures import GroupFigures
+
+    first, *_, last = GroupFigures.objects.filter(fund=seed_fund).order_by("funding_category__sort_order")
+    assert first.funding_category_id != last.funding_category_id
+    GroupFigures.objects.filter(pk=first.pk).update(awarded=F("awarded") + 1)
+    GroupFigures.objects.filter(pk=last.pk).update(awarded=F("awarded") - 1)
+    with pytest.raises(RuntimeError) as error:
+        write_moj_return(seed_fund, tmp_path / "return.xlsx")
+    assert "do not add up to the fund's reconciliation for the funding category" in str(error.value)
+    assert "run `manage.py check_figures`" in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+    call_command("check_figures", "--repair")
+    write_moj_return(seed_fund, tmp_path / "return.xlsx")
 
 
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
