@@ -235,47 +235,45 @@ def _sqlite_line_change(row: str, sign: str) -> str:
     return f"UPDATE {LINE} SET {sets} WHERE allocation_id = {row}.allocation_id"
 
 
-def _sqlite_fund_add(row: str) -> str:
-    """Add an entry held on no line (money returned to the funder) to its fund's figures, creating
-    them on first use. Only ever adds: SQLite checks the CHECK constraints of the row an upsert
-    proposes before it finds the conflict, so taking away is `_sqlite_fund_subtract()`."""
-    terms = _fund_entry_terms(row)
+def _sqlite_add_to(table: str, keys: tuple[str, ...], terms: dict[str, str], row: str, only_if="1") -> str:
+    """Add the `terms` of `row` to the row of `table` that `keys` find, creating it on first use.
+    Only ever adds: SQLite checks the CHECK constraints of the row an upsert proposes before it
+    finds the conflict, and a negative count would fail them; `_sqlite_take_from()` takes away."""
     sets = ", ".join(f"{column} = {_sqlite_add(column, f'excluded.{column}')}" for column in terms)
+    values = ", ".join([*(f"{row}.{key}" for key in keys), *terms.values()])
     # The WHERE also tells SQLite's parser that ON CONFLICT is an upsert, not a join constraint.
     return (
-        f"INSERT INTO {FUND} (fund_id, {', '.join(terms)}) SELECT {row}.fund_id, {', '.join(terms.values())} "
-        f"WHERE {row}.allocation_id IS NULL ON CONFLICT (fund_id) DO UPDATE SET {sets}"
+        f"INSERT INTO {table} ({', '.join([*keys, *terms])}) SELECT {values} WHERE {only_if} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     )
+
+
+def _sqlite_take_from(table: str, keys: tuple[str, ...], terms: dict[str, str], row: str, only_if="1") -> str:
+    """Take the `terms` of `row` away from the row of `table` that `keys` find (if there is one)."""
+    sets = ", ".join(f"{column} = {_sqlite_add(column, f'-({term})')}" for column, term in terms.items())
+    found = " AND ".join([*(f"{key} = {row}.{key}" for key in keys), only_if])
+    return f"UPDATE {table} SET {sets} WHERE {found}"
+
+
+def _sqlite_fund_add(row: str) -> str:
+    """An entry held on no line (money returned to the funder) into its fund's figures."""
+    held = f"{row}.allocation_id IS NULL"
+    return _sqlite_add_to(FUND, ("fund_id",), _fund_entry_terms(row), row, only_if=held)
 
 
 def _sqlite_fund_subtract(row: str) -> str:
-    """Take an entry held on no line out of its fund's figures."""
-    sets = ", ".join(
-        f"{column} = {_sqlite_add(column, f'-({term})')}" for column, term in _fund_entry_terms(row).items()
-    )
-    return f"UPDATE {FUND} SET {sets} WHERE fund_id = {row}.fund_id AND {row}.allocation_id IS NULL"
+    held = f"{row}.allocation_id IS NULL"
+    return _sqlite_take_from(FUND, ("fund_id",), _fund_entry_terms(row), row, only_if=held)
 
 
 def _sqlite_group_add(row: str) -> str:
-    """Add the line `row` (NEW) to its group, creating the group on first use (only ever adds,
-    as `_sqlite_fund_add()`)."""
-    terms = _line_terms(row)
-    columns = ", ".join([*GROUP_KEYS, *terms])
-    values = ", ".join([*(f"{row}.{key}" for key in GROUP_KEYS), *terms.values()])
-    sets = ", ".join(f"{column} = {_sqlite_add(column, f'excluded.{column}')}" for column in terms)
-    return (
-        f"INSERT INTO {GROUP} ({columns}) VALUES ({values}) "
-        f"ON CONFLICT ({', '.join(GROUP_KEYS)}) DO UPDATE SET {sets}"
-    )
+    """The line `row` (NEW) into its group."""
+    return _sqlite_add_to(GROUP, GROUP_KEYS, _line_terms(row), row)
 
 
 def _sqlite_group_subtract(row: str) -> str:
-    """Take the line `row` (OLD) out of its group."""
-    sets = ", ".join(
-        f"{column} = {_sqlite_add(column, f'-({term})')}" for column, term in _line_terms(row).items()
-    )
-    keys = " AND ".join(f"{key} = {row}.{key}" for key in GROUP_KEYS)
-    return f"UPDATE {GROUP} SET {sets} WHERE {keys}"
+    """The line `row` (OLD) out of its group."""
+    return _sqlite_take_from(GROUP, GROUP_KEYS, _line_terms(row), row)
 
 
 def _sqlite_triggers() -> dict[str, str]:
