@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,15 +33,15 @@ from grants.models import (
     Organisation,
     ReturnSubmission,
     ThematicArea,
-    awarded_sum,
 )
 from grants.selectors import FundSummary
 
 
 def with_recorded_amount(allocations):
-    """Annotate `recorded_amount`: the award and variations as recorded, approved or not (None when a
-    line has none), the figure `services.allocation_set_amount()` changes."""
-    return allocations.annotate(recorded_amount=awarded_sum(approval=Approval.RECORDED))
+    """Annotate `recorded_amount`: the award and variations as recorded, approved or not, the figure
+    `services.allocation_set_amount()` changes; from the lines' stored figures (grants/figures.py),
+    so a changelist of a million lines neither joins nor groups their entries."""
+    return allocations.annotate(recorded_amount=F("figures__awarded") + F("figures__awarded_pending"))
 
 
 def locked_fund_message(fund_id: int | None) -> str | None:

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                     "fund",
                     models.OneToOneField(
                         editable=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        on_delete=django.db.models.deletion.CASCADE,
                         primary_key=True,
                         related_name="+",
                         serialize=False,
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                     "fund",
                     models.ForeignKey(
                         editable=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="grants.fund",
                     ),
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                     "funding_category",
                     models.ForeignKey(
                         editable=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="grants.fundingcategory",
                     ),
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                     "thematic_area",
                     models.ForeignKey(
                         editable=False,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="grants.thematicarea",
                     ),

@@ -8,7 +8,7 @@ from grants.figures import drop_figures_triggers, install_figures_triggers, rebu
 
 def install(apps, schema_editor):
     install_figures_triggers(schema_editor)
-    rebuild_figures()
+    rebuild_figures(using=schema_editor.connection.alias)
 
 
 def uninstall(apps, schema_editor):
