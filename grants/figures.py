@@ -498,31 +498,31 @@ def drop_figures_triggers(schema_editor) -> None:
 # --- Rebuilding and checking ------------------------------------------------------------------------
 
 
-def _rounded(expression: str) -> str:
+def _rounded(expression: str, vendor: str) -> str:
     """A sum as the stored figures hold it: SQLite's float sums rounded to the penny."""
-    return f"ROUND({expression}, 2)" if connection.vendor == "sqlite" else expression
+    return f"ROUND({expression}, 2)" if vendor == "sqlite" else expression
 
 
-def _summed(terms: dict[str, str]) -> str:
+def _summed(terms: dict[str, str], vendor: str) -> str:
     """SUM() of each term, named by its column, amounts rounded as the stored figures hold them."""
     return ", ".join(
-        f"{_rounded(f'SUM({term})') if column in AMOUNTS else f'SUM({term})'} AS {column}"
+        f"{_rounded(f'SUM({term})', vendor) if column in AMOUNTS else f'SUM({term})'} AS {column}"
         for column, term in terms.items()
     )
 
 
-def _entry_sums_sql() -> str:
+def _entry_sums_sql(vendor: str) -> str:
     """Each line's figures summed from its entries, one row per line with entries."""
     return (
-        f"SELECT e.allocation_id, {_summed(_entry_terms('e'))} FROM grants_ledgerentry e "
+        f"SELECT e.allocation_id, {_summed(_entry_terms('e'), vendor)} FROM grants_ledgerentry e "
         "WHERE e.allocation_id IS NOT NULL GROUP BY e.allocation_id"
     )
 
 
-def _fund_sums_sql() -> str:
+def _fund_sums_sql(vendor: str) -> str:
     """Each fund's money held on no line, summed from its entries."""
     return (
-        f"SELECT e.fund_id, {_summed(_fund_entry_terms('e'))} FROM grants_ledgerentry e "
+        f"SELECT e.fund_id, {_summed(_fund_entry_terms('e'), vendor)} FROM grants_ledgerentry e "
         "WHERE e.allocation_id IS NULL GROUP BY e.fund_id"
     )
 
@@ -536,6 +536,7 @@ def rebuild_figures(using=None) -> None:
     row the rebuild had just replaced, and be lost. SQLite's write transactions take the whole
     database already."""
     connection = connections[using or DEFAULT_DB_ALIAS]
+    vendor = connection.vendor
     line_columns = list(_entry_terms("e"))
     fund_columns = list(_fund_entry_terms("e"))
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -548,11 +549,11 @@ def rebuild_figures(using=None) -> None:
             f"INSERT INTO {LINE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
             f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
             + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
-            + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql()}) s ON s.allocation_id = a.id"
+            + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id"
         )
         cursor.execute(
             f"INSERT INTO {FUND} (fund_id, {', '.join(fund_columns)}) "
-            f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql()}) s"
+            f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql(vendor)}) s"
         )
 
 
@@ -580,6 +581,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
     """Every stored figure that disagrees with the allocations and entries (up to `limit`), in
     four queries whatever the size of the ledger: lines, groups both ways, and funds."""
     drift: list[Drift] = []
+    vendor = connection.vendor
     line_terms = list(_entry_terms("e"))
     group_terms = list(_line_terms("f"))
     fund_terms = list(_fund_entry_terms("e"))
@@ -592,7 +594,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [*(f"a.{key}" for key in LINE_KEYS), *(f"COALESCE(s.{column}, 0)" for column in line_terms)],
             [*LINE_KEYS, *line_terms],
             f"grants_allocation a LEFT JOIN {LINE} f ON f.allocation_id = a.id "
-            f"LEFT JOIN ({_entry_sums_sql()}) s ON s.allocation_id = a.id",
+            f"LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id",
             "f.allocation_id IS NULL",
         ),
         (
@@ -601,7 +603,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"g.{column}" for column in group_terms],
             [f"COALESCE(s.{column}, 0)" for column in group_terms],
             group_terms,
-            f"{GROUP} g LEFT JOIN (SELECT {group_keys}, {_summed(_line_terms('f'))} FROM {LINE} f "
+            f"{GROUP} g LEFT JOIN (SELECT {group_keys}, {_summed(_line_terms('f'), vendor)} FROM {LINE} f "
             f"GROUP BY {group_keys}) s ON " + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_KEYS),
             "1 = 0",
         ),
@@ -611,7 +613,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"COALESCE(ff.{column}, 0)" for column in fund_terms],
             [f"s.{column}" for column in fund_terms],
             fund_terms,
-            f"({_fund_sums_sql()}) s LEFT JOIN {FUND} ff ON ff.fund_id = s.fund_id",
+            f"({_fund_sums_sql(vendor)}) s LEFT JOIN {FUND} ff ON ff.fund_id = s.fund_id",
             "1 = 0",
         ),
     ]
@@ -647,7 +649,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
         # Fund figures with no entries behind them.
         cursor.execute(
             f"SELECT ff.fund_id, ff.returned_to_funder, ff.pending_entries FROM {FUND} ff "
-            f"LEFT JOIN ({_fund_sums_sql()}) s ON s.fund_id = ff.fund_id "
+            f"LEFT JOIN ({_fund_sums_sql(vendor)}) s ON s.fund_id = ff.fund_id "
             "WHERE s.fund_id IS NULL AND (ff.returned_to_funder <> 0 OR ff.pending_entries <> 0) "
             f"LIMIT {int(limit)}"
         )
