@@ -167,12 +167,16 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
         "funding_category__name",
         ["funding_category__sort_order", "funding_category__name"],
     )
-    budget_rows = (
+    return _with_budgets(by_category, _category_budget_rows(budgets))
+
+
+def _category_budget_rows(budgets):
+    """The `budgets` (CategoryBudget rows, of one fund or many) summed per funding category."""
+    return (
         budgets.order_by()
         .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
         .annotate(total=Sum("amount"))
     )
-    return _with_budgets(by_category, budget_rows)
 
 
 def _with_budgets(by_category: list[Subtotal], budget_rows) -> list[Subtotal]:
@@ -427,9 +431,4 @@ def stored_category_subtotals(groups, budgets) -> list[Subtotal]:
         )
         for row in rows
     ]
-    budget_rows = (
-        budgets.order_by()
-        .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
-        .annotate(total=Sum("amount"))
-    )
-    return _with_budgets(by_category, budget_rows)
+    return _with_budgets(by_category, _category_budget_rows(budgets))

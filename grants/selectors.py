@@ -185,11 +185,12 @@ def submission_in_force(fund: Fund) -> ReturnSubmission | None:
     )
 
 
-def stored_reconciliation(fund: Fund) -> FundReconciliation:
+def stored_reconciliation(fund: Fund, groups: list[dict] | None = None) -> FundReconciliation:
     """The fund's reconciliation from its stored figures (`grants.figures`), in two queries (its
-    groups and budgets) whatever its size; `reconcile(fund, by_organisation=False)` derives the same
-    from the entries."""
-    return reconciliation_from_rows(fund, fund_groups(fund), CategoryBudget.objects.filter(fund=fund))
+    groups, read here unless given, and its budgets) whatever its size;
+    `reconcile(fund, by_organisation=False)` derives the same from the entries."""
+    groups = fund_groups(fund) if groups is None else groups
+    return reconciliation_from_rows(fund, groups, CategoryBudget.objects.filter(fund=fund))
 
 
 def fund_page(fund: Fund) -> FundPage:
@@ -204,7 +205,7 @@ def fund_page(fund: Fund) -> FundPage:
     return FundPage(
         fund=fund,
         # The page shows no breakdown by organisation; a region's fund has thousands of them.
-        reconciliation=reconciliation_from_rows(fund, groups, CategoryBudget.objects.filter(fund=fund)),
+        reconciliation=stored_reconciliation(fund, groups),
         money=fund_money(fund, groups),
         submissions=fund_submissions(fund),
         unregistered_recipients=unregistered_recipients(fund),
