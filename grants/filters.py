@@ -54,9 +54,7 @@ class AllocationFilter(django_filters.FilterSet):
         fund, funding category and thematic area, so that its lines' count and total can be read
         from a few group rows; None when it narrows by anything else."""
         data = self.form.cleaned_data
-        if any(
-            data.get(name) not in (None, "") for name in ("q", "organisation", "amount_min", "amount_max")
-        ):
+        if self.filters_amounts or any(data.get(name, "").strip() for name in ("q", "organisation")):
             return None
         return {
             name: data[name]

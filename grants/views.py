@@ -97,8 +97,8 @@ class AllocationTableMixin:
 
         Filtered by fund, category and thematic area only (or not at all), both come from the
         stored group figures in one query over a few rows. Otherwise the total is summed from the
-        selected lines' stored figures and the lines are counted plainly: no join unless the
-        amount range is in use."""
+        selected lines' stored figures, and the lines are counted without the table's joins and
+        figures (but those a filter needs: the category and amounts are said of the figures)."""
         if not filterset.is_valid():
             return 0, money.zero()
         scope = filterset.group_scope
