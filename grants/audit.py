@@ -402,6 +402,50 @@ def _sqlite_trigger_sql(table: str, columns: list[str], spec: AuditedTable) -> d
     }
 
 
+def _postgres_trigger_sql(table: str, spec: AuditedTable) -> str:
+    arguments = ", ".join(
+        f"'{argument}'" for argument in (spec.fund_column, spec.allocation_column, *spec.lengths_only)
+    )
+    return (
+        f"CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION grants_audit_row({arguments})"
+    )
+
+
+def _postgres_guard_sql() -> list[str]:
+    return [
+        f"CREATE TRIGGER {AUDIT_TABLE}_refuse_change BEFORE UPDATE OR DELETE ON {AUDIT_TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION grants_refuse_change_to_audit_trail()",
+        # An INSERT that no trigger made is a forged event (pg_trigger_depth() is 0 outside triggers).
+        f"CREATE TRIGGER {AUDIT_TABLE}_refuse_forgery BEFORE INSERT ON {AUDIT_TABLE} "
+        "FOR EACH ROW WHEN (pg_trigger_depth() = 0) "
+        "EXECUTE FUNCTION grants_refuse_change_to_audit_trail()",
+    ]
+
+
+SQLITE_GUARD = (
+    f"CREATE TRIGGER {AUDIT_TABLE}_refuse_change BEFORE UPDATE ON {AUDIT_TABLE} FOR EACH ROW "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only: they cannot be changed'); END"
+)
+
+
+def trigger_statements(vendor: str, tables: dict[str, AuditedTable], columns_of) -> list[str]:
+    """The audit trail's functions and triggers for `tables`, and its append-only guard, as CREATE
+    statements (grants.triggers); `columns_of(table)` names a table's columns (SQLite's triggers
+    list them)."""
+    if vendor == "postgresql":
+        functions = [part.strip() for part in POSTGRES_FUNCTIONS.split("$$;") if part.strip()]
+        return [
+            *(f"{function}$$" for function in functions),
+            *_postgres_guard_sql(),
+            *(_postgres_trigger_sql(table, spec) for table, spec in tables.items()),
+        ]
+    statements = [SQLITE_GUARD]
+    for table, spec in tables.items():
+        statements += _sqlite_trigger_sql(table, columns_of(table), spec).values()
+    return statements
+
+
 def install_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> None:
     """(Re)create the audit triggers of `tables` from their columns as they are now.
 
@@ -413,14 +457,8 @@ def install_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> No
     if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_FUNCTIONS, params=None)
         for table, spec in tables.items():
-            arguments = ", ".join(
-                f"'{argument}'" for argument in (spec.fund_column, spec.allocation_column, *spec.lengths_only)
-            )
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_audit ON {table}")
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION grants_audit_row({arguments})"
-            )
+            schema_editor.execute(_postgres_trigger_sql(table, spec))
     elif connection.vendor == "sqlite":
         for table, spec in tables.items():
             for name, sql in _sqlite_trigger_sql(table, _sqlite_columns(connection, table), spec).items():
@@ -447,21 +485,10 @@ def install_append_only_guard(schema_editor) -> None:
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(POSTGRES_FUNCTIONS, params=None)
-        schema_editor.execute(
-            f"CREATE TRIGGER {AUDIT_TABLE}_refuse_change BEFORE UPDATE OR DELETE ON {AUDIT_TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION grants_refuse_change_to_audit_trail()"
-        )
-        # An INSERT that no trigger made is a forged event (pg_trigger_depth() is 0 outside triggers).
-        schema_editor.execute(
-            f"CREATE TRIGGER {AUDIT_TABLE}_refuse_forgery BEFORE INSERT ON {AUDIT_TABLE} "
-            "FOR EACH ROW WHEN (pg_trigger_depth() = 0) "
-            "EXECUTE FUNCTION grants_refuse_change_to_audit_trail()"
-        )
+        for statement in _postgres_guard_sql():
+            schema_editor.execute(statement)
     else:
-        schema_editor.execute(
-            f"CREATE TRIGGER {AUDIT_TABLE}_refuse_change BEFORE UPDATE ON {AUDIT_TABLE} FOR EACH ROW "
-            "BEGIN SELECT RAISE(ABORT, 'audit events are append-only: they cannot be changed'); END"
-        )
+        schema_editor.execute(SQLITE_GUARD)
 
 
 def drop_append_only_guard(schema_editor) -> None:

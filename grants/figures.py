@@ -458,6 +458,13 @@ def _postgres_statements() -> list[str]:
     return statements
 
 
+def trigger_statements(vendor: str) -> list[str]:
+    """The functions and triggers that keep the figures, as CREATE statements (grants.triggers)."""
+    if vendor == "postgresql":
+        return [statement for statement in _postgres_statements() if not statement.startswith("DROP")]
+    return list(_sqlite_triggers().values())
+
+
 def trigger_names() -> set[str]:
     """The names of the triggers that keep the figures, on the current database."""
     if connection.vendor == "postgresql":
@@ -536,25 +543,30 @@ def rebuild_figures(using=None) -> None:
     row the rebuild had just replaced, and be lost. SQLite's write transactions take the whole
     database already."""
     connection = connections[using or DEFAULT_DB_ALIAS]
-    vendor = connection.vendor
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for statement in rebuild_statements(connection.vendor):
+            cursor.execute(statement)
+
+
+def rebuild_statements(vendor: str) -> list[str]:
+    """The statements `rebuild_figures()` runs, in one transaction, on `vendor`."""
     line_columns = list(_entry_terms("e"))
     fund_columns = list(_fund_entry_terms("e"))
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("LOCK TABLE grants_allocation, grants_ledgerentry IN SHARE MODE")
-        cursor.execute(f"DELETE FROM {LINE}")
-        cursor.execute(f"DELETE FROM {GROUP}")
-        cursor.execute(f"DELETE FROM {FUND}")
-        cursor.execute(
-            f"INSERT INTO {LINE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
-            f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
-            + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
-            + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id"
-        )
-        cursor.execute(
-            f"INSERT INTO {FUND} (fund_id, {', '.join(fund_columns)}) "
-            f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql(vendor)}) s"
-        )
+    lock = ["LOCK TABLE grants_allocation, grants_ledgerentry IN SHARE MODE"]
+    if vendor != "postgresql":
+        lock = []
+    return [
+        *lock,
+        f"DELETE FROM {LINE}",
+        f"DELETE FROM {GROUP}",
+        f"DELETE FROM {FUND}",
+        f"INSERT INTO {LINE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
+        f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
+        + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
+        + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id",
+        f"INSERT INTO {FUND} (fund_id, {', '.join(fund_columns)}) "
+        f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql(vendor)}) s",
+    ]
 
 
 @dataclass(frozen=True)
