@@ -1,48 +1,39 @@
 """The audit trail: a trigger on each audited table records every change in grants_auditevent.
 
-See grants/audit.py for how the triggers work on each database. The tables are listed here, as they
-are at this migration, rather than taken from the app, which may audit more tables later. The
-SQLite triggers name each column as the table has it now: a later migration that changes an
-audited table's columns, or remakes the table, must call `install_audit_triggers()` for it again.
+See grants/audit.py for how the triggers work on each database. The SQLite triggers name each
+column as the table had it then.
+
+What it installs is frozen beside it (0008_audit_trail.sqlite.sql and .postgresql.sql, and
+.reverse.* to undo it), recorded from the code it once called, so that it never changes with that
+code (docs/triggers.md). Migration 0014 replaces every trigger with the frozen set of its day.
 """
+
+from pathlib import Path
 
 from django.db import migrations, models
 
 import grants.audit
-from grants.audit import (
-    AuditedTable,
-    drop_append_only_guard,
-    drop_audit_triggers,
-    install_append_only_guard,
-    install_audit_triggers,
-)
 
-TABLES = {
-    "grants_funder": AuditedTable("Funder"),
-    "grants_fund": AuditedTable("Fund", fund_column="id"),
-    "grants_controltotalrevision": AuditedTable("Control total revision", fund_column="fund_id"),
-    "grants_categorybudget": AuditedTable("Category budget", fund_column="fund_id"),
-    "grants_organisation": AuditedTable("Organisation"),
-    "grants_thematicarea": AuditedTable("Thematic area"),
-    "grants_fundingcategory": AuditedTable("Funding category"),
-    "grants_allocation": AuditedTable("Allocation", fund_column="fund_id", allocation_column="id"),
-    "grants_ledgerentry": AuditedTable(
-        "Ledger entry", fund_column="fund_id", allocation_column="allocation_id"
-    ),
-    "grants_returnsubmission": AuditedTable(
-        "Return submission", fund_column="fund_id", lengths_only=("workbook",)
-    ),
-}
+HERE = Path(__file__).resolve().parent
+NAME = "0008_audit_trail"
+
+
+def frozen(name, vendor):
+    text = (HERE / f"{name}.{vendor}.sql").read_text()
+    chunks = (chunk.strip() for chunk in text.split("\n;\n"))
+    return [
+        chunk for chunk in chunks if chunk and not all(line.startswith("--") for line in chunk.splitlines())
+    ]
 
 
 def create_triggers(apps, schema_editor):
-    install_append_only_guard(schema_editor)
-    install_audit_triggers(schema_editor, TABLES)
+    for statement in frozen(NAME, schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
 
 
 def drop_triggers(apps, schema_editor):
-    drop_audit_triggers(schema_editor, TABLES)
-    drop_append_only_guard(schema_editor)
+    for statement in frozen(f"{NAME}.reverse", schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

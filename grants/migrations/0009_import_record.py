@@ -1,5 +1,10 @@
 """Spreadsheet imports: who imported which file (ImportRecord, audited like the ledger's tables) and
-uploads waiting for their preview to be confirmed (PendingImport, not ledger data, not audited)."""
+uploads waiting for their preview to be confirmed (PendingImport, not ledger data, not audited).
+
+What it installs is frozen beside it (0009_import_record.sqlite.sql and .postgresql.sql, and
+.reverse.* to undo it), recorded from the code it once called, so that it never changes with that
+code (docs/triggers.md). Migration 0014 replaces every trigger with the frozen set of its day.
+"""
 
 import django.db.models.deletion
 import django.db.models.functions.text
@@ -7,19 +12,31 @@ import django.db.models.lookups
 import django.utils.timezone
 import uuid
 from django.conf import settings
+from pathlib import Path
+
 from django.db import migrations, models
 
-from grants.audit import AuditedTable, drop_audit_triggers, install_audit_triggers
 
-TABLES = {"grants_importrecord": AuditedTable("Import", fund_column="fund_id")}
+HERE = Path(__file__).resolve().parent
+NAME = "0009_import_record"
+
+
+def frozen(name, vendor):
+    text = (HERE / f"{name}.{vendor}.sql").read_text()
+    chunks = (chunk.strip() for chunk in text.split("\n;\n"))
+    return [
+        chunk for chunk in chunks if chunk and not all(line.startswith("--") for line in chunk.splitlines())
+    ]
 
 
 def create_triggers(apps, schema_editor):
-    install_audit_triggers(schema_editor, TABLES)
+    for statement in frozen(NAME, schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
 
 
 def drop_triggers(apps, schema_editor):
-    drop_audit_triggers(schema_editor, TABLES)
+    for statement in frozen(f"{NAME}.reverse", schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
