@@ -30,6 +30,7 @@ from grants.models import (
     FundingCategory,
     ImportRecord,
     LedgerEntry,
+    LineChange,
     Organisation,
     ReturnSubmission,
     ThematicArea,
@@ -113,7 +114,11 @@ class AllocationForm(forms.ModelForm):
         label="Reason",
         required=False,
         max_length=500,
-        help_text="Required when the amount changes; kept with the ledger entry.",
+        help_text=(
+            "Required when the amount changes, kept with the ledger entry; and when the provider, "
+            "service, category or area of a line with approved money changes, kept with the change, "
+            "which then awaits approval."
+        ),
     )
 
     class Meta:
@@ -162,6 +167,13 @@ class AllocationForm(forms.ModelForm):
             if locked:
                 self.add_error(None, locked)
                 return cleaned
+        controlled = set(self.changed_data) & set(LineChange.CONTROLLED_FIELDS)
+        if self.instance.pk is not None and controlled:
+            refusal = services.line_change_refusal(self.instance)
+            if refusal:
+                self.add_error(None, refusal)
+            elif services.line_change_needed(self.instance) and not cleaned.get("memo", "").strip():
+                self.add_error("memo", services.LINE_CHANGE_REASON_NEEDED)
         amount = cleaned.get("amount")
         if amount is None:
             return cleaned
@@ -198,7 +210,9 @@ class AllocationForm(forms.ModelForm):
                 memo=data.get("memo") or "Award",
                 acting_user=acting_user,
             )
-        allocation = services.allocation_update(allocation=self.instance, acting_user=acting_user)
+        allocation = services.allocation_update(
+            allocation=self.instance, acting_user=acting_user, reason=data.get("memo", "")
+        )
         if "amount" in self.changed_data:
             services.allocation_set_amount(
                 allocation=allocation,

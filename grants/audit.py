@@ -46,6 +46,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, models, router
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 
@@ -77,6 +78,9 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
         "Return submission", fund_column="fund_id", lengths_only=("workbook",)
     ),
     "grants_importrecord": AuditedTable("Import", fund_column="fund_id"),
+    "grants_linechange": AuditedTable(
+        "Proposed change to a line", fund_column="fund_id", allocation_column="allocation_id"
+    ),
 }
 
 DERIVED = "figures the database derives from the entries by triggers (grants.figures), never written by hand"
@@ -262,6 +266,46 @@ class AuditUserMiddleware:
                         connection.close()
 
 
+# A data load (`loaddata`, whose saves are "raw", or the benchmark's generator) is the one writer the
+# database lets record an entry as approved before it reached the ledger (grants.triggers): it marks
+# its transaction, and the trigger reads the mark (on PostgreSQL, a transaction-local setting).
+_loading: ContextVar[bool] = ContextVar("ledger_loading", default=False)  # noqa: B039
+
+
+def _mark_loading(value: bool, using: str | None = None) -> None:
+    _loading.set(value)
+    connection = connections[using or router.db_for_write(AuditEvent)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('ledger.loading', %s, true)", ["on" if value else ""])
+
+
+@contextlib.contextmanager
+def data_load(using: str | None = None) -> Iterator[None]:
+    """Inside `transaction.atomic()`: entries written here may be marked approved outside the ledger."""
+    _mark_loading(True, using)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError, TransactionManagementError):
+            _mark_loading(False, using)
+        _loading.set(False)
+
+
+def _loading_starts(sender, instance, raw=False, using=None, **kwargs):
+    if raw:
+        _mark_loading(True, using)
+
+
+def _loading_ends(sender, instance, raw=False, using=None, **kwargs):
+    if raw:
+        _mark_loading(False, using)
+
+
+pre_save.connect(_loading_starts, sender="grants.LedgerEntry", dispatch_uid="grants.audit.loading_starts")
+post_save.connect(_loading_ends, sender="grants.LedgerEntry", dispatch_uid="grants.audit.loading_ends")
+
+
 # SQLite: the functions the triggers call, on every connection the app opens.
 def _register_sqlite_functions(sender, connection, **kwargs):
     if connection.vendor != "sqlite":
@@ -270,6 +314,7 @@ def _register_sqlite_functions(sender, connection, **kwargs):
     raw.create_function("ledger_actor_id", 0, lambda: _current.get().user_id)
     raw.create_function("ledger_actor_username", 0, lambda: _current.get().username)
     raw.create_function("ledger_reason", 0, lambda: _current.get().reason)
+    raw.create_function("ledger_loading", 0, lambda: _loading.get())
 
 
 connection_created.connect(_register_sqlite_functions, dispatch_uid="grants.audit.sqlite_functions")

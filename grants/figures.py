@@ -179,14 +179,26 @@ class FundFigures(models.Model):
 # What each entry adds to its line (or fund), and each line to its group, as SQL over a row alias.
 
 
+def _entry_states(row: str) -> tuple[str, str, str]:
+    """Conditions on an entry row: approved; awaiting approval; counted (either: not rejected or
+    withdrawn, which never count)."""
+    return (
+        f"{row}.approved_at IS NOT NULL",
+        f"{row}.approved_at IS NULL AND {row}.rejected_at IS NULL",
+        f"{row}.rejected_at IS NULL",
+    )
+
+
 def _entry_terms(row: str) -> dict[str, str]:
-    approved, pending = f"{row}.approved_at IS NOT NULL", f"{row}.approved_at IS NULL"
+    approved, pending, counted = _entry_states(row)
     awarded = f"{row}.kind IN {AWARDED_KINDS}"
     return {
         "awarded": f"CASE WHEN {awarded} AND {approved} THEN {row}.amount ELSE 0 END",
         "awarded_pending": f"CASE WHEN {awarded} AND {pending} THEN {row}.amount ELSE 0 END",
-        "paid": f"CASE WHEN {row}.kind = {PAYMENT} THEN {row}.amount ELSE 0 END",
-        "returned": f"CASE WHEN {row}.kind = {UNDERSPEND_RETURNED} THEN {row}.amount ELSE 0 END",
+        "paid": f"CASE WHEN {row}.kind = {PAYMENT} AND {counted} THEN {row}.amount ELSE 0 END",
+        "returned": (
+            f"CASE WHEN {row}.kind = {UNDERSPEND_RETURNED} AND {counted} THEN {row}.amount ELSE 0 END"
+        ),
         "pending_entries": f"CASE WHEN {pending} THEN 1 ELSE 0 END",
         "awarded_entries": f"CASE WHEN {awarded} AND {approved} THEN 1 ELSE 0 END",
         "pending_awarded_entries": f"CASE WHEN {awarded} AND {pending} THEN 1 ELSE 0 END",
@@ -194,9 +206,11 @@ def _entry_terms(row: str) -> dict[str, str]:
 
 
 def _fund_entry_terms(row: str) -> dict[str, str]:
+    _approved, pending, counted = _entry_states(row)
+    returned = f"{row}.kind = {RETURNED_TO_FUNDER} AND {counted}"
     return {
-        "returned_to_funder": f"CASE WHEN {row}.kind = {RETURNED_TO_FUNDER} THEN {row}.amount ELSE 0 END",
-        "pending_entries": f"CASE WHEN {row}.approved_at IS NULL THEN 1 ELSE 0 END",
+        "returned_to_funder": f"CASE WHEN {returned} THEN {row}.amount ELSE 0 END",
+        "pending_entries": f"CASE WHEN {pending} THEN 1 ELSE 0 END",
     }
 
 
@@ -387,7 +401,9 @@ def _postgres_add_to(table: str, keys: tuple[str, ...], columns, deltas: str) ->
 
 
 def _postgres_entry_sql(operation: str) -> str:
-    changes = _postgres_changes("entries", operation, "allocation_id, fund_id, kind, amount, approved_at")
+    changes = _postgres_changes(
+        "entries", operation, "allocation_id, fund_id, kind, amount, approved_at, rejected_at"
+    )
     line_terms, fund_terms = _entry_terms("c"), _fund_entry_terms("c")
     sets = ", ".join(f"{column} = f.{column} + d.{column}" for column in line_terms)
     return (

@@ -164,6 +164,15 @@ class AllocationEditForm(forms.ModelForm):
     colleague's is refused, and the form comes back with what this user typed."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why is the line changing?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the line has approved money and its organisation, service, funding "
+        "category or thematic area changes: the change then awaits approval by someone else, and the "
+        "line stays as it is until then.",
+    )
 
     class Meta:
         model = Allocation
@@ -183,6 +192,7 @@ class AllocationEditForm(forms.ModelForm):
             allocation=self.instance,
             acting_user=acting_user,
             expected_version=self.cleaned_data["version"],
+            reason=self.cleaned_data["reason"],
         )
 
 

@@ -82,6 +82,59 @@ def money_constraints(model: str, field: str) -> list[models.CheckConstraint]:
     ]
 
 
+def decision_constraints(
+    model: str, noun: str, author: str, outside_flag: str = ""
+) -> list[models.CheckConstraint]:
+    """CHECK constraints for a row that awaits a decision (an entry, a proposed change): it is
+    approved by someone other than its `author`, with who and when (or, where `outside_flag` is
+    given, approved before it reached the ledger, with no approver); rejected (or withdrawn) with
+    who, when and why; and never both."""
+    approved_by_someone = Q(approved_at__isnull=True) | Q(approved_by__isnull=False)
+    if outside_flag:
+        approved_by_someone |= Q(**{outside_flag: True, "approved_by__isnull": True})
+    constraints = [
+        models.CheckConstraint(
+            condition=Q(approved_by__isnull=True) | Q(approved_at__isnull=False),
+            name=f"{model}_approver_has_an_approval_time",
+            violation_error_message="An approval needs its date and time.",
+        ),
+        models.CheckConstraint(
+            condition=approved_by_someone,
+            name=f"{model}_approval_names_its_approver",
+            violation_error_message=f"{noun.capitalize()} is approved by a named person.",
+        ),
+        models.CheckConstraint(
+            condition=Q(approved_by__isnull=True)
+            | Q(**{f"{author}__isnull": True})
+            | ~Q(approved_by=F(author)),
+            name=f"{model}_is_approved_by_someone_else",
+            violation_error_message=(
+                f"{noun.capitalize()} must be approved by someone other than who recorded it."
+            ),
+        ),
+        models.CheckConstraint(
+            condition=Q(rejected_at__isnull=True, rejected_by__isnull=True, rejection_reason="")
+            | (Q(rejected_at__isnull=False, rejected_by__isnull=False) & ~Q(rejection_reason="")),
+            name=f"{model}_rejection_has_who_when_and_why",
+            violation_error_message="A rejection or withdrawal needs who, when and why.",
+        ),
+        models.CheckConstraint(
+            condition=Q(approved_at__isnull=True) | Q(rejected_at__isnull=True),
+            name=f"{model}_is_not_both_approved_and_rejected",
+            violation_error_message=f"{noun.capitalize()} is either approved or rejected, not both.",
+        ),
+    ]
+    if outside_flag:
+        constraints.append(
+            models.CheckConstraint(
+                condition=Q(**{outside_flag: False}) | Q(approved_at__isnull=False, approved_by__isnull=True),
+                name=f"{model}_approved_outside_the_ledger_has_no_approver",
+                violation_error_message="An entry approved before it reached the ledger names no approver.",
+            )
+        )
+    return constraints
+
+
 class CodedQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
@@ -379,12 +432,18 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet):
         return self.filter(approved_at__isnull=False)
 
     def pending(self):
-        return self.filter(approved_at__isnull=True)
+        """Awaiting a decision: neither approved nor rejected (or withdrawn)."""
+        return self.filter(approved_at__isnull=True, rejected_at__isnull=True)
+
+    def counted(self):
+        """Approved or awaiting approval: every entry except those rejected or withdrawn."""
+        return self.filter(rejected_at__isnull=True)
 
 
 class Approval(StrEnum):
     """Which entries a sum counts: approved ones (what the totals and the MoJ return show), those
-    awaiting approval, or every recorded entry."""
+    awaiting approval, or both (every recorded entry except those rejected or withdrawn, which
+    never count)."""
 
     APPROVED = "approved"
     PENDING = "pending"
@@ -395,10 +454,18 @@ def kind_sum(kinds: list[str], entries: str = "entries", approval: Approval = Ap
     """The database sum of the entries of `kinds` reached through `entries` (a relation path from
     the queried model; "" for LedgerEntry itself), counting approved, pending or all entries."""
     prefix = f"{entries}__" if entries else ""
-    condition = Q(**{f"{prefix}kind__in": kinds})
-    if approval is not Approval.RECORDED:
-        condition &= Q(**{f"{prefix}approved_at__isnull": approval is Approval.PENDING})
+    condition = Q(**{f"{prefix}kind__in": kinds}) & approval_condition(prefix, approval)
     return Sum(f"{prefix}amount", filter=condition)
+
+
+def approval_condition(prefix: str, approval: Approval) -> Q:
+    """The entries (reached through `prefix`, "" or ending in "__") that `approval` counts."""
+    if approval is Approval.APPROVED:
+        return Q(**{f"{prefix}approved_at__isnull": False})
+    condition = Q(**{f"{prefix}rejected_at__isnull": True})
+    if approval is Approval.PENDING:
+        condition &= Q(**{f"{prefix}approved_at__isnull": True})
+    return condition
 
 
 def awarded_sum(entries: str = "entries", approval: Approval = Approval.APPROVED) -> Sum:
@@ -413,8 +480,7 @@ def counted_line_count(
     (or, with `approval`, lines with such entries awaiting approval, or recorded at all). `lines` is
     the path to the allocation's id and `entries` to its entries, from the queried model."""
     condition = Q(**{f"{entries}__kind__in": LedgerEntry.Kind.awarded_kinds()})
-    if approval is not Approval.RECORDED:
-        condition &= Q(**{f"{entries}__approved_at__isnull": approval is Approval.PENDING})
+    condition &= approval_condition(f"{entries}__", approval)
     return Count(lines, distinct=True, filter=condition)
 
 
@@ -458,8 +524,8 @@ class AllocationQuerySet(models.QuerySet):
         - `paid`: payments to the provider; `returned`: underspend the provider sent back;
         - `net_funding` = paid - returned; `still_to_pay` = awarded - paid.
 
-        Payments and returns count once recorded, approved or not, so that money already on its
-        way is never paid twice.
+        Payments and returns count once recorded, approved or not (unless rejected or withdrawn),
+        so that money already on its way is never paid twice.
         """
         kinds = LedgerEntry.Kind
         return self.annotate(
@@ -585,12 +651,12 @@ class LedgerEntry(AppendOnlyModel):
     reference = models.CharField(
         max_length=100, blank=True, help_text="Payment or remittance reference, e.g. BACS-2020-0142."
     )
-    reverses = models.OneToOneField(
+    reverses = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="reversed_by",
+        related_name="reversals",
         help_text="The mistaken entry this one cancels.",
     )
     memo = models.TextField(help_text="Why this entry was recorded.")
@@ -612,6 +678,23 @@ class LedgerEntry(AppendOnlyModel):
         help_text="Empty while awaiting approval, and for decisions approved before they were loaded.",
     )
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_outside_ledger = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Approved before it reached the ledger: a decision in the source document, or an "
+        "entry that stood before approvals existed. Only a data load sets it.",
+    )
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who rejected it, or its recorder if they withdrew it.",
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(blank=True, db_default="", editable=False)
 
     objects = LedgerEntryQuerySet.as_manager()
 
@@ -661,24 +744,19 @@ class LedgerEntry(AppendOnlyModel):
                 name="ledger_entry_money_movement_has_a_reference",
                 violation_error_message="Give the payment or remittance reference.",
             ),
-            models.CheckConstraint(
-                condition=Q(approved_by__isnull=True) | Q(approved_at__isnull=False),
-                name="ledger_entry_approver_has_an_approval_time",
-                violation_error_message="An approval needs its date and time.",
-            ),
-            models.CheckConstraint(
-                condition=Q(approved_by__isnull=True)
-                | Q(recorded_by__isnull=True)
-                | ~Q(approved_by=F("recorded_by")),
-                name="ledger_entry_is_approved_by_someone_else",
-                violation_error_message="An entry must be approved by someone other than who recorded it.",
-            ),
             models.UniqueConstraint(
                 fields=["allocation"],
                 condition=Q(kind="award", reverses__isnull=True),
                 name="ledger_entry_allocation_has_one_award",
                 violation_error_message="This allocation already has its award; record a variation.",
             ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(rejected_at__isnull=True),
+                name="ledger_entry_is_reversed_at_most_once",
+                violation_error_message="This entry has already been reversed.",
+            ),
+            *decision_constraints("ledger_entry", "an entry", "recorded_by", "approved_outside_ledger"),
             *money_constraints("ledger_entry", "amount"),
         ]
 
@@ -694,10 +772,125 @@ class LedgerEntry(AppendOnlyModel):
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
 
+    @property
+    def is_rejected(self) -> bool:
+        return self.rejected_at is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Rejected by its own recorder: withdrawn."""
+        return self.rejected_at is not None and self.rejected_by_id == self.recorded_by_id
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None and self.rejected_at is None
+
     def natural_key(self):
         return (str(self.uuid),)
 
     natural_key.dependencies = ["grants.fund", "grants.allocation"]
+
+
+class LineChangeQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(approved_at__isnull=True, rejected_at__isnull=True)
+
+
+class LineChange(models.Model):
+    """A change of a line's provider, service, funding category or thematic area, proposed on a
+    line that already has approved money. It takes effect only when someone other than its
+    proposer approves it; until then the line, and every figure and export, shows the line as it
+    was. Rejected or withdrawn (rejected by its proposer), it stays on record and changes nothing.
+
+    Rows are never deleted, and once written change only once: approved, or rejected.
+    """
+
+    CONTROLLED_FIELDS = ("organisation", "service", "thematic_area", "funding_category")
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="changes")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="line_changes")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=200, blank=True)
+    thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
+    funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
+    was_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    was_service = models.CharField(max_length=200, blank=True)
+    was_thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
+    was_funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(help_text="Why the line should change, e.g. the provider's letter of 3 May.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who rejected it, or its proposer if they withdrew it.",
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(blank=True, db_default="", editable=False)
+
+    objects = LineChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = "proposed change to a line"
+        verbose_name_plural = "proposed changes to lines"
+        permissions = [
+            ("approve_linechange", "Can approve or reject changes to lines proposed by someone else")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation"],
+                condition=Q(approved_at__isnull=True, rejected_at__isnull=True),
+                name="line_change_one_awaits_approval_per_line",
+                violation_error_message="A change to this line already awaits approval.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(
+                    organisation=F("was_organisation"),
+                    service=F("was_service"),
+                    thematic_area=F("was_thematic_area"),
+                    funding_category=F("was_funding_category"),
+                ),
+                name="line_change_changes_something",
+                violation_error_message="The proposed change leaves the line as it is.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="line_change_gives_a_reason",
+                violation_error_message="Say why the line should change.",
+            ),
+            *decision_constraints("line_change", "a proposed change", "proposed_by"),
+        ]
+
+    def __str__(self):
+        return f"Change to line {self.allocation_id} proposed {self.proposed_at:%Y-%m-%d}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None and self.rejected_at is None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.rejected_at is not None and self.rejected_by_id == self.proposed_by_id
+
+    @property
+    def changes_payee(self) -> bool:
+        return self.organisation_id != self.was_organisation_id
+
+    def differences(self) -> list[tuple[str, object, object]]:
+        """(field's label, as the line was, as proposed) for each field the change alters."""
+        return [
+            (Allocation._meta.get_field(name).verbose_name, getattr(self, f"was_{name}"), getattr(self, name))
+            for name in self.CONTROLLED_FIELDS
+            if getattr(self, f"was_{name}") != getattr(self, name)
+        ]
 
 
 class ReturnSubmissionQuerySet(models.QuerySet):

@@ -31,6 +31,7 @@ from grants.models import (
     LedgerEntry,
     Organisation,
     ThematicArea,
+    approval_condition,
     awarded_sum,
     counted_line_count,
 )
@@ -229,9 +230,10 @@ def _with_awarded_entries(lines):
 def _counted(approval: Approval) -> Q:
     """Which of the joined award and variation entries count: approved ones, those awaiting
     approval, or every one recorded (a line with none has a NULL row from the outer join)."""
-    if approval is Approval.RECORDED:
-        return Q(**{f"{AWARDED}__isnull": False})
-    return Q(**{f"{AWARDED}__approved_at__isnull": approval is Approval.PENDING})
+    counted = approval_condition(f"{AWARDED}__", approval)
+    if approval is Approval.APPROVED:
+        return counted
+    return Q(**{f"{AWARDED}__isnull": False}) & counted
 
 
 def _figures(approval: Approval = Approval.APPROVED):

@@ -3,7 +3,8 @@
 - **Viewer**: reads everything and downloads the exports.
 - **Finance officer**: enters and corrects funders, funds, organisations, allocations and ledger
   entries; what they record waits for approval.
-- **Approver**: approves entries recorded by someone else, submits a fund's return and reopens it.
+- **Approver**: approves or rejects entries recorded, and changes to lines proposed, by someone else;
+  submits a fund's return and reopens it.
 
 Migration 0007 creates the groups, and `sync_roles` runs again after every `migrate` (and after the
 test runner's flush), so each group always holds exactly the permissions listed here.
@@ -22,6 +23,7 @@ MODELS = [
     "allocation",
     "ledgerentry",
     "returnsubmission",
+    "linechange",
 ]
 VIEW = [f"view_{model}" for model in MODELS]
 
@@ -46,7 +48,8 @@ ROLES: dict[str, list[str]] = {
         "change_allocation",
         "add_ledgerentry",
     ],
-    APPROVER: VIEW + ["approve_ledgerentry", "add_returnsubmission", "reopen_returnsubmission"],
+    APPROVER: VIEW
+    + ["approve_ledgerentry", "approve_linechange", "add_returnsubmission", "reopen_returnsubmission"],
 }
 
 

@@ -27,16 +27,18 @@ import hashlib
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
 from grants import audit, money, selectors
-from grants.imports import ImportRefused, Problem
+from grants.figures import FundFigures, GroupFigures
+from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
 from grants.models import (
@@ -47,6 +49,7 @@ from grants.models import (
     FundingCategory,
     ImportRecord,
     LedgerEntry,
+    LineChange,
     Organisation,
     PendingImport,
     ReturnSubmission,
@@ -226,31 +229,108 @@ def changed_since_opened_message(allocation: Allocation) -> str:
     )
 
 
-@_audited()
+@_audited(reason_from="reason")
 def allocation_update(
-    *, allocation: Allocation, acting_user: User, expected_version: int | None = None
+    *, allocation: Allocation, acting_user: User, expected_version: int | None = None, reason: str = ""
 ) -> Allocation:
     """Save the descriptive fields of a line (organisation, service, categories, notes).
 
     Its money changes only through `allocation_set_amount()`. A form passes `expected_version`, the
     version it was opened at: if someone has saved the line since, the save is refused, not merged.
+
+    On a line with approved money, a change of organisation, service, funding category or thematic
+    area moves money or its payee, so it is not saved: it becomes a `LineChange` awaiting approval
+    by someone else (`line_change_approve`), with `reason` saying why; the line's other fields are
+    saved as usual. Returns the line as it now stands (`selectors.pending_line_change()` says
+    whether a change awaits approval).
     """
     if allocation.pk is None:
         raise ValueError("allocation_update() changes an existing line; use allocation_create()")
     # Locks are always taken fund first, then line (see _lock_allocation).
     _lock_open_fund(Allocation.objects.values_list("fund_id", flat=True).get(pk=allocation.pk))
-    recorded = Allocation.objects.select_for_update().values("fund_id", "version").get(pk=allocation.pk)
-    if allocation.fund_id != recorded["fund_id"]:
+    recorded = Allocation.objects.select_for_update().get(pk=allocation.pk)
+    if allocation.fund_id != recorded.fund_id:
         raise ValidationError(
             {"fund": "A line cannot move to another fund: its ledger entries belong to this one."}
         )
-    if expected_version is not None and expected_version != recorded["version"]:
+    if expected_version is not None and expected_version != recorded.version:
         raise ValidationError(changed_since_opened_message(allocation))
     allocation.service = allocation.service.strip()
     allocation.full_clean()
-    allocation.version = recorded["version"] + 1
+    controlled = [
+        name
+        for name in LineChange.CONTROLLED_FIELDS
+        if _field_value(allocation, name) != _field_value(recorded, name)
+    ]
+    if controlled and line_change_needed(recorded):
+        _line_change_propose(allocation=allocation, recorded=recorded, reason=reason, acting_user=acting_user)
+        for name in LineChange.CONTROLLED_FIELDS:
+            setattr(allocation, _attname(name), _field_value(recorded, name))
+    allocation.version = recorded.version + 1
     allocation.save()
     return allocation
+
+
+def _attname(name: str) -> str:
+    return Allocation._meta.get_field(name).attname
+
+
+def _field_value(row, name: str):
+    return getattr(row, _attname(name))
+
+
+def line_change_needed(allocation: Allocation) -> bool:
+    """Whether a change of the line's provider, service, category or area must await approval:
+    the line has approved money."""
+    return LedgerEntry.objects.filter(allocation=allocation.pk).approved().exists()
+
+
+def line_change_refusal(allocation: Allocation) -> str | None:
+    """Why the line's provider, service, category or area cannot change now, if so: a change to it
+    already awaits approval."""
+    waiting = (
+        LineChange.objects.pending().select_related("proposed_by").filter(allocation=allocation.pk).first()
+    )
+    return None if waiting is None else line_change_pending_message(waiting)
+
+
+LINE_CHANGE_REASON_NEEDED = (
+    "This line has approved money, so the change awaits approval: say why it is needed "
+    "(the approver reads it)."
+)
+
+
+def line_change_pending_message(change: LineChange) -> str:
+    return (
+        f"A change to this line proposed by {change.proposed_by} on "
+        f"{timezone.localtime(change.proposed_at):%d %B %Y} awaits approval: it must be approved, "
+        "rejected or withdrawn before the line's provider, service, category or area can change again."
+    )
+
+
+def _line_change_propose(*, allocation: Allocation, recorded: Allocation, reason: str, acting_user: User):
+    """Record the change `allocation` carries (against the line as `recorded`) as awaiting approval."""
+    if _user_or_none(acting_user) is None:
+        raise ValidationError(
+            "This line has approved money, so a change to its provider, service, category or area "
+            "needs a signed-in person to propose it and another to approve it."
+        )
+    refusal = line_change_refusal(recorded)
+    if refusal:
+        raise ValidationError(refusal)
+    if not reason.strip():
+        raise ValidationError({"reason": LINE_CHANGE_REASON_NEEDED})
+    change = LineChange(
+        allocation_id=recorded.pk,
+        fund_id=recorded.fund_id,
+        reason=reason.strip(),
+        proposed_by=acting_user,
+        **{_attname(name): _field_value(allocation, name) for name in LineChange.CONTROLLED_FIELDS},
+        **{f"was_{_attname(name)}": _field_value(recorded, name) for name in LineChange.CONTROLLED_FIELDS},
+    )
+    change.full_clean()
+    change.save()
+    return change
 
 
 def allocation_awarded(allocation: Allocation, approval: Approval = Approval.APPROVED) -> Money:
@@ -318,14 +398,119 @@ def _lock_allocation(allocation: Allocation) -> Allocation:
     return Allocation.objects.select_for_update().get(pk=allocation.pk)
 
 
-def _line_money(allocation_id: int) -> dict[str, Money]:
-    """The line's awarded, pending, paid and returned amounts, as Money, in one query."""
-    figures = (
-        Allocation.objects.with_figures()
-        .values("awarded", "awarded_pending", "paid", "returned")
-        .get(pk=allocation_id)
+# ---- Limits: entries awaiting approval count in whichever direction is safer -------------------------
+#
+# Each limit compares what uses headroom with what gives it. An entry awaiting approval that uses
+# headroom counts at once; one that would give headroom (a reversal of a payment, a reduction of an
+# award) counts only once approved. Rejected and withdrawn entries never count.
+
+
+@dataclass(frozen=True)
+class LineLimits:
+    """A line's money as its limits see it (README, "Financial controls")."""
+
+    award: Money  # approved award and variations, less reductions awaiting approval
+    paid_most: Money  # approved payments, and payments awaiting approval
+    paid_least: Money  # approved payments, less reversals awaiting approval
+    returned_most: Money  # approved underspend returned, and returns awaiting approval
+
+    def problem(self) -> str | None:
+        """What breaks a limit, if anything."""
+        if self.paid_most.amount > self.award.amount:
+            return (
+                f"Payments would come to {money.format_gbp(self.paid_most)}, more than the approved "
+                f"award of {money.format_gbp(self.award)}{_COUNTING}"
+            )
+        if self.returned_most.amount > self.paid_least.amount:
+            return (
+                f"Underspend returned would come to {money.format_gbp(self.returned_most)}, more than "
+                f"the {money.format_gbp(self.paid_least)} paid{_COUNTING}"
+            )
+        return None
+
+
+_COUNTING = (
+    " (entries awaiting approval count at once where they use up the limit, and only once approved "
+    "where they would free it)."
+)
+
+
+def _pending(sign: str) -> Q:
+    return Q(approved_at__isnull=True, rejected_at__isnull=True, **{f"amount__{sign}": 0})
+
+
+_APPROVED = Q(approved_at__isnull=False)
+
+
+def _safe_sum(kinds: list[str], frees_when: str) -> Sum:
+    """The sum of approved entries of `kinds`, with those awaiting approval that use headroom:
+    `frees_when` is the sign ("gt" or "lt") of the pending amounts that would free it instead."""
+    uses = "lt" if frees_when == "gt" else "gt"
+    return Sum("amount", filter=Q(kind__in=kinds) & (_APPROVED | _pending(uses)))
+
+
+def line_limits(allocation_ids) -> dict[int, LineLimits]:
+    """Each line's `LineLimits`, in one query whatever the number of lines."""
+    kinds = LedgerEntry.Kind
+    rows = (
+        LedgerEntry.objects.filter(allocation__in=allocation_ids)
+        .order_by()
+        .values("allocation")
+        .annotate(
+            award=_safe_sum(kinds.awarded_kinds(), frees_when="gt"),
+            paid_most=_safe_sum([kinds.PAYMENT], frees_when="lt"),
+            paid_least=_safe_sum([kinds.PAYMENT], frees_when="gt"),
+            returned_most=_safe_sum([kinds.UNDERSPEND_RETURNED], frees_when="lt"),
+        )
     )
-    return {key: money.from_aggregate(value) for key, value in figures.items()}
+    found = {
+        row["allocation"]: LineLimits(
+            **{
+                name: money.from_aggregate(row[name])
+                for name in ("award", "paid_most", "paid_least", "returned_most")
+            }
+        )
+        for row in rows
+    }
+    empty = LineLimits(money.zero(), money.zero(), money.zero(), money.zero())
+    return {allocation_id: found.get(allocation_id, empty) for allocation_id in allocation_ids}
+
+
+def _refuse_if_limits_broken(allocation_ids, prefix: str) -> None:
+    for limits in line_limits(list(allocation_ids)).values():
+        problem = limits.problem()
+        if problem:
+            raise ValidationError(f"{prefix}{problem}")
+
+
+def fund_holds(fund: Fund) -> Money:
+    """What the office still holds of the fund, as the limit on returning money to the funder sees
+    it: the control total, less payments to providers, plus underspend they returned, less money
+    already returned to the funder; entries awaiting approval counted in whichever direction is
+    safer. Three queries whatever the fund's size: its groups' stored figures, its own, and its
+    entries awaiting approval (few, and indexed)."""
+    kinds = LedgerEntry.Kind
+    groups = GroupFigures.objects.filter(fund=fund).aggregate(paid=Sum("paid"), returned=Sum("returned"))
+    own = FundFigures.objects.filter(fund=fund).values_list("returned_to_funder", flat=True).first()
+    # The stored figures count every entry not rejected; take back those awaiting approval that the
+    # safe reading leaves out: payment reversals, underspend, and reversals of returns to the funder.
+    waiting = (
+        LedgerEntry.objects.filter(fund=fund)
+        .pending()
+        .aggregate(
+            payment_reversals=Sum("amount", filter=Q(kind=kinds.PAYMENT, amount__lt=0)),
+            underspend=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED, amount__gt=0)),
+            return_reversals=Sum("amount", filter=Q(kind=kinds.RETURNED_TO_FUNDER, amount__lt=0)),
+        )
+    )
+    paid = money.difference(
+        money.from_aggregate(groups["paid"]), money.from_aggregate(waiting["payment_reversals"])
+    )
+    returned = money.difference(
+        money.from_aggregate(groups["returned"]), money.from_aggregate(waiting["underspend"])
+    )
+    to_funder = money.difference(money.from_aggregate(own), money.from_aggregate(waiting["return_reversals"]))
+    return money.total([fund.control_total, -paid, returned, -to_funder])
 
 
 def _record_movement(allocation, kind, value, effective_date, reference, memo, acting_user) -> LedgerEntry:
@@ -342,20 +527,12 @@ def _record_movement(allocation, kind, value, effective_date, reference, memo, a
     )
 
 
-def _money_problem(allocation_id: int) -> str | None:
-    """What is wrong with a line's money once its entries are counted, if anything."""
-    figures = _line_money(allocation_id)
-    if figures["paid"].amount > figures["awarded"].amount:
-        return (
-            f"Payments would come to {money.format_gbp(figures['paid'])}, more than the approved award "
-            f"of {money.format_gbp(figures['awarded'])}."
-        )
-    if figures["returned"].amount > figures["paid"].amount:
-        return (
-            f"Underspend returned would come to {money.format_gbp(figures['returned'])}, more than the "
-            f"{money.format_gbp(figures['paid'])} paid."
-        )
-    return None
+def payee_change_pending_message(change: LineChange) -> str:
+    return (
+        f"A change of this line's provider (from {change.was_organisation} to {change.organisation}) "
+        f"proposed by {change.proposed_by} awaits approval; payments wait until it is approved or "
+        "rejected."
+    )
 
 
 @_audited(reason_from="memo")
@@ -368,19 +545,29 @@ def payment_record(
     acting_user: User,
     memo: str = "",
 ) -> LedgerEntry:
-    """Record a payment to the provider. Refused if it would take the line's payments (recorded,
-    approved or not) above its approved award."""
+    """Record a payment to the provider. Refused while a change of the line's provider awaits
+    approval, and if it would take the line's payments (approved, or awaiting approval) above its
+    approved award (less reductions awaiting approval)."""
     value, reference = _money_movement(amount, reference)
     allocation = _lock_allocation(allocation)
-    figures = _line_money(allocation.pk)
-    room = money.difference(figures["awarded"], figures["paid"])
+    payee_change = (
+        LineChange.objects.pending()
+        .filter(allocation=allocation)
+        .exclude(organisation=F("was_organisation"))
+        .select_related("organisation", "was_organisation", "proposed_by")
+        .first()
+    )
+    if payee_change is not None:
+        raise ValidationError(payee_change_pending_message(payee_change))
+    limits = line_limits([allocation.pk])[allocation.pk]
+    room = money.difference(limits.award, limits.paid_most)
     if value.amount > room.amount:
         raise ValidationError(
             {
                 "amount": f"{money.format_gbp(value)} is more than is left to pay on this line: the approved "
-                f"award is {money.format_gbp(figures['awarded'])}, of which "
-                f"{money.format_gbp(figures['paid'])} is already paid, so at most "
-                f"{money.format_gbp(max(room, money.zero()))} can be paid."
+                f"award is {money.format_gbp(limits.award)}, of which "
+                f"{money.format_gbp(limits.paid_most)} is already paid, so at most "
+                f"{money.format_gbp(max(room, money.zero()))} can be paid{_COUNTING}"
             }
         )
     return _record_movement(
@@ -407,14 +594,14 @@ def underspend_record(
     """Record underspend the provider sent back. Refused if more would come back than was paid."""
     value, reference = _money_movement(amount, reference)
     allocation = _lock_allocation(allocation)
-    figures = _line_money(allocation.pk)
-    held = money.difference(figures["paid"], figures["returned"])
+    limits = line_limits([allocation.pk])[allocation.pk]
+    held = money.difference(limits.paid_least, limits.returned_most)
     if value.amount > held.amount:
         raise ValidationError(
             {
                 "amount": f"{money.format_gbp(value)} is more than the provider holds from this line: "
-                f"{money.format_gbp(figures['paid'])} paid, "
-                f"{money.format_gbp(figures['returned'])} already returned."
+                f"{money.format_gbp(limits.paid_least)} paid, "
+                f"{money.format_gbp(limits.returned_most)} already returned{_COUNTING}"
             }
         )
     return _record_movement(
@@ -438,9 +625,19 @@ def funder_return_record(
     acting_user: User,
     memo: str = "",
 ) -> LedgerEntry:
-    """Record money the office sends back to the funder (unspent grant)."""
+    """Record money the office sends back to the funder (unspent grant). Refused if it is more than
+    the office holds of the fund (`fund_holds`)."""
     value, reference = _money_movement(amount, reference)
     fund = _lock_open_fund(fund.pk)
+    held = fund_holds(fund)
+    if value.amount > held.amount:
+        raise ValidationError(
+            {
+                "amount": f"{money.format_gbp(value)} is more than the office holds of this fund: "
+                f"{money.format_gbp(max(held, money.zero()))} (the control total, less payments to "
+                f"providers, plus underspend they returned, less money already returned){_COUNTING}"
+            }
+        )
     return _record_entry(
         fund=fund,
         allocation=None,
@@ -453,24 +650,39 @@ def funder_return_record(
     )
 
 
-@_audited(reason_from="memo")
-def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> LedgerEntry:
-    """Cancel a mistaken entry with one of the same kind and the opposite amount, linked to it.
-
-    Both stay visible. The reversal waits for approval like any entry. Refused for a reversal itself
-    (record the entry again instead), for an entry already reversed, and where the line's money
-    would no longer add up (a payment reversed below what the provider has returned, say).
-    """
-    if not memo.strip():
-        raise ValidationError({"memo": "Say why the entry is being reversed; the reason is kept with it."})
+def _lock_entry_scope(entry: LedgerEntry) -> None:
+    """Lock what the entry's money belongs to: its line (and fund), or its fund."""
     if entry.allocation_id is not None:
         _lock_allocation(entry.allocation)
     else:
         _lock_open_fund(entry.fund_id)
+
+
+@_audited(reason_from="memo")
+def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> LedgerEntry:
+    """Cancel a mistaken approved entry with one of the same kind and the opposite amount, linked to it.
+
+    Both stay visible. The reversal waits for approval like any entry, and until then frees nothing
+    (a reversed payment leaves nothing more to pay until the reversal is approved). Refused for an
+    entry awaiting approval (withdraw or reject it instead), for a rejected one, for a reversal
+    itself (record the entry again instead), for an entry already reversed, and where the line's
+    money would break a limit (a payment reversed below what the provider has returned, say).
+    """
+    if not memo.strip():
+        raise ValidationError({"memo": "Say why the entry is being reversed; the reason is kept with it."})
+    _lock_entry_scope(entry)
     entry = LedgerEntry.objects.select_related("fund", "allocation").get(pk=entry.pk)
     if entry.is_reversal:
         raise ValidationError("This entry is itself a reversal; to restore the original, record it again.")
-    if LedgerEntry.objects.filter(reverses=entry).exists():
+    if entry.is_rejected:
+        raise ValidationError(
+            "This entry was rejected or withdrawn, so it counts for nothing: there is nothing to reverse."
+        )
+    if not entry.is_approved:
+        raise ValidationError(
+            "This entry awaits approval: its recorder can withdraw it, or an approver reject it, instead."
+        )
+    if LedgerEntry.objects.filter(reverses=entry).counted().exists():
         raise ValidationError("This entry has already been reversed.")
     reversal = _record_entry(
         fund=entry.fund,
@@ -484,9 +696,7 @@ def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> Ledger
         acting_user=acting_user,
     )
     if entry.allocation_id is not None:
-        problem = _money_problem(entry.allocation_id)
-        if problem:
-            raise ValidationError(f"This reversal cannot be recorded: {problem}")
+        _refuse_if_limits_broken([entry.allocation_id], "This reversal cannot be recorded: ")
     return reversal
 
 
@@ -494,38 +704,195 @@ def self_approval_message() -> str:
     return "You recorded this entry, so someone else must approve it (four-eyes rule)."
 
 
-@_audited(reason="Approved")
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+def _decision_problem(item, author_id: int | None, decision: Decision, acting_user, noun: str) -> str | None:
+    """Why `acting_user` may not take `decision` on `item` (an entry or a proposed change), if so."""
+    if item.approved_at is not None:
+        return f"This {noun} is already approved."
+    if item.rejected_at is not None:
+        return f"This {noun} was already {'withdrawn' if item.rejected_by_id == author_id else 'rejected'}."
+    mine = author_id == acting_user.pk
+    if decision is Decision.WITHDRAW and not mine:
+        return f"Only who recorded this {noun} can withdraw it; an approver can reject it."
+    if decision is not Decision.WITHDRAW and mine:
+        if noun == "entry":
+            return self_approval_message()
+        return (
+            f"You proposed this {noun}, so someone else must approve or reject it (four-eyes rule); "
+            "you can withdraw it."
+        )
+    return None
+
+
+def _decision_columns(decision: Decision, acting_user, reason: str, now) -> dict:
+    if decision is Decision.APPROVE:
+        return {"approved_by": acting_user, "approved_at": now}
+    return {"rejected_by": acting_user, "rejected_at": now, "rejection_reason": reason}
+
+
+def _decided_message(decision: Decision) -> str:
+    return {
+        Decision.APPROVE: "Approved",
+        Decision.REJECT: "Rejected",
+        Decision.WITHDRAW: "Withdrawn",
+    }[decision]
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What `decisions_take` did."""
+
+    entries: list[LedgerEntry]
+    changes: list[LineChange]
+
+
+def decisions_take(
+    *,
+    decision: Decision,
+    acting_user: AbstractBaseUser,
+    entries: list[LedgerEntry] = (),
+    changes: list[LineChange] = (),
+    reason: str = "",
+) -> Decided:
+    """Approve, reject or withdraw entries and proposed line changes: all of them or, if any one
+    may not be decided so, none (`RowsRefused`, entries first, then changes, in the order given).
+
+    Approving and rejecting are for someone other than the recorder or proposer; withdrawing is for
+    them alone. A rejection or withdrawal needs a reason. Nothing on a fund whose return is
+    submitted. The funds and then the lines concerned are locked first, in a fixed order; the
+    checks and writes take a fixed number of queries however many rows are decided.
+    """
+    if acting_user is None or not acting_user.is_authenticated:
+        raise ValidationError("A decision needs a signed-in person.")
+    reason = reason.strip()
+    if decision is not Decision.APPROVE and not reason:
+        raise ValidationError({"reason": f"Say why; the reason is kept with what you {decision.value}."})
+    with (
+        transaction.atomic(),
+        audit.context(user=acting_user, reason=reason or _decided_message(decision)),
+    ):
+        entry_ids = [entry.pk for entry in entries]
+        change_ids = [change.pk for change in changes]
+        line_ids = set(
+            LedgerEntry.objects.filter(pk__in=entry_ids, allocation__isnull=False).values_list(
+                "allocation", flat=True
+            )
+        ) | set(LineChange.objects.filter(pk__in=change_ids).values_list("allocation", flat=True))
+        fund_ids = set(LedgerEntry.objects.filter(pk__in=entry_ids).values_list("fund", flat=True)) | set(
+            LineChange.objects.filter(pk__in=change_ids).values_list("fund", flat=True)
+        )
+        for fund_id in sorted(fund_ids):
+            _lock_open_fund(fund_id)
+        list(Allocation.objects.select_for_update().filter(pk__in=line_ids).order_by("pk").values_list("pk"))
+        found_entries = LedgerEntry.objects.in_bulk(entry_ids)
+        found_changes = LineChange.objects.select_related("allocation").in_bulk(change_ids)
+        problems = _Problems()
+        for index, entry_id in enumerate(entry_ids):
+            entry = found_entries.get(entry_id)
+            problem = (
+                "This entry is not in the ledger."
+                if entry is None
+                else _decision_problem(entry, entry.recorded_by_id, decision, acting_user, "entry")
+            )
+            if problem:
+                problems.add(index, problem)
+        for offset, change_id in enumerate(change_ids, start=len(entry_ids)):
+            change = found_changes.get(change_id)
+            problem = (
+                "This proposed change is not in the ledger."
+                if change is None
+                else _decision_problem(
+                    change, change.proposed_by_id, decision, acting_user, "proposed change"
+                )
+            )
+            if problem:
+                problems.add(offset, problem)
+        problems.raise_any()
+        columns = _decision_columns(decision, acting_user, reason, timezone.now())
+        # The one change these append-only rows take, once (the database's guards let nothing else by).
+        undecided = {"approved_at__isnull": True, "rejected_at__isnull": True}
+        models.QuerySet.update(LedgerEntry.objects.filter(pk__in=entry_ids, **undecided), **columns)
+        if decision is Decision.APPROVE:
+            for change_id in change_ids:
+                _line_change_apply(found_changes[change_id])
+        LineChange.objects.filter(pk__in=change_ids, **undecided).update(**columns)
+        if decision is Decision.APPROVE and entry_ids:
+            _refuse_if_limits_broken(
+                {entry.allocation_id for entry in found_entries.values() if entry.allocation_id},
+                "This cannot be approved yet: ",
+            )
+        decided_entries = [found_entries[entry_id] for entry_id in entry_ids]
+        decided_changes = [found_changes[change_id] for change_id in change_ids]
+        for item in [*decided_entries, *decided_changes]:
+            for column, value in columns.items():
+                setattr(item, column, value)
+    return Decided(entries=decided_entries, changes=decided_changes)
+
+
+def _line_change_apply(change: LineChange) -> None:
+    """Make the line what the approved change says, as a saved correction would (version bumped),
+    if the fund's lines still allow it (one line per organisation and service)."""
+    allocation = Allocation.objects.get(pk=change.allocation_id)
+    for name in LineChange.CONTROLLED_FIELDS:
+        setattr(allocation, _attname(name), _field_value(change, name))
+    try:
+        allocation.full_clean()
+    except ValidationError as error:
+        raise ValidationError(
+            f"Line {allocation.line_number} cannot take this change: {' '.join(error.messages)}"
+        ) from error
+    allocation.version += 1
+    allocation.save()
+
+
+def _the_one_decided(refused: RowsRefused) -> ValidationError:
+    return refused.rows[min(refused.rows)]
+
+
+def _decide_one(item, decision: Decision, acting_user, reason: str = ""):
+    kind = "entries" if isinstance(item, LedgerEntry) else "changes"
+    try:
+        decided = decisions_take(decision=decision, acting_user=acting_user, reason=reason, **{kind: [item]})
+    except RowsRefused as refused:
+        raise _the_one_decided(refused) from None
+    return getattr(decided, kind)[0]
+
+
 def entry_approve(*, entry: LedgerEntry, acting_user: AbstractBaseUser) -> LedgerEntry:
     """Approve an entry recorded by someone else. From then it counts in the approved totals.
 
     Refused for the person who recorded it (the database refuses it too), for an entry already
-    approved, on a fund whose return is submitted, and where approving would leave the line paid
-    above its approved award.
-    """
-    if acting_user is None or not acting_user.is_authenticated:
-        raise ValidationError("Approval needs a signed-in approver.")
-    if entry.allocation_id is not None:
-        _lock_allocation(entry.allocation)
-    else:
-        _lock_open_fund(entry.fund_id)
-    entry = LedgerEntry.objects.get(pk=entry.pk)
-    if entry.recorded_by_id == acting_user.pk:
-        raise ValidationError(self_approval_message())
-    if entry.is_approved:
-        raise ValidationError("This entry is already approved.")
-    now = timezone.now()
-    # The one change the append-only table takes (migration 0006 lets it through once).
-    models.QuerySet.update(
-        LedgerEntry.objects.filter(pk=entry.pk, approved_at__isnull=True),
-        approved_by=acting_user,
-        approved_at=now,
-    )
-    if entry.allocation_id is not None:
-        problem = _money_problem(entry.allocation_id)
-        if problem:
-            raise ValidationError(f"This entry cannot be approved yet: {problem}")
-    entry.approved_by, entry.approved_at = acting_user, now
-    return entry
+    approved, rejected or withdrawn, on a fund whose return is submitted, and where approving would
+    break one of the line's limits."""
+    return _decide_one(entry, Decision.APPROVE, acting_user)
+
+
+def entry_reject(*, entry: LedgerEntry, reason: str, acting_user: AbstractBaseUser) -> LedgerEntry:
+    """Reject an entry recorded by someone else, with a reason: it stays on record and never counts."""
+    return _decide_one(entry, Decision.REJECT, acting_user, reason)
+
+
+def entry_withdraw(*, entry: LedgerEntry, reason: str, acting_user: AbstractBaseUser) -> LedgerEntry:
+    """Withdraw an entry one recorded oneself, before it is approved: it stays on record, never counts."""
+    return _decide_one(entry, Decision.WITHDRAW, acting_user, reason)
+
+
+def line_change_approve(*, change: LineChange, acting_user: AbstractBaseUser) -> LineChange:
+    """Approve a change to a line proposed by someone else: the line takes it now."""
+    return _decide_one(change, Decision.APPROVE, acting_user)
+
+
+def line_change_reject(*, change: LineChange, reason: str, acting_user: AbstractBaseUser) -> LineChange:
+    return _decide_one(change, Decision.REJECT, acting_user, reason)
+
+
+def line_change_withdraw(*, change: LineChange, reason: str, acting_user: AbstractBaseUser) -> LineChange:
+    return _decide_one(change, Decision.WITHDRAW, acting_user, reason)
 
 
 def return_file_name(fund: Fund, version: int) -> str:
@@ -902,6 +1269,7 @@ def allocation_amounts_set(
     today = timezone.localdate()
     seen: set[int] = set()
     variations: dict[int, LedgerEntry] = {}
+    reductions: dict[int, int] = {}
     for index, change in enumerate(changes):
         allocation_id = change.allocation.pk
         if allocation_id not in fund_of:
@@ -926,6 +1294,8 @@ def allocation_amounts_set(
         difference = money.difference(targets[index], current)
         if difference.amount == 0:
             continue
+        if difference.amount < 0:
+            reductions[index] = allocation_id
         if not memo:
             problems.add(
                 index, {"memo": "Say why the amount changed; the reason is kept with the variation."}
@@ -940,12 +1310,36 @@ def allocation_amounts_set(
             memo=memo,
             recorded_by=_user_or_none(acting_user),
         )
+    _check_reductions(reductions, variations, problems)
     indexes, entries = list(variations), list(variations.values())
     _clean_rows(entries, problems, references=("fund", "allocation", "recorded_by"), indexes=indexes)
     _check_entry_rules(entries, problems, indexes=indexes)
     problems.raise_any()
     LedgerEntry.objects.bulk_create(entries)
     return [variations.get(index) for index in range(len(changes))]
+
+
+def _check_reductions(
+    reductions: dict[int, int], variations: dict[int, LedgerEntry], problems: _Problems
+) -> None:
+    """A reduction counts at once (README, "Financial controls"): refuse one that would leave a
+    line's payments, approved or awaiting approval, above its award. One query for all the lines."""
+    limits = line_limits(list(reductions.values())) if reductions else {}
+    for index, allocation_id in reductions.items():
+        if index not in variations:
+            continue
+        line = limits[allocation_id]
+        award = money.total([line.award, variations[index].amount])
+        if line.paid_most.amount > award.amount:
+            problems.add(
+                index,
+                {
+                    "amount": f"{money.format_gbp(award)} is less than the "
+                    f"{money.format_gbp(line.paid_most)} paid or awaiting approval on this line: payments "
+                    "cannot exceed the award. Reverse a payment first (the reduction can follow once it "
+                    "is approved)."
+                },
+            )
 
 
 @dataclass(frozen=True)
@@ -1007,10 +1401,6 @@ class ImportResult:
     plan: ImportPlan
     record: ImportRecord | None  # None when the file changed nothing
     previous: ImportRecord | None  # an earlier import of the same file into this fund, if any
-
-
-def import_memo(file_name: str, sha256: str) -> str:
-    return f"Imported from {file_name} (SHA-256 {sha256})"
 
 
 def allocations_import(

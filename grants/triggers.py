@@ -20,16 +20,19 @@ VENDORS = ("sqlite", "postgresql")
 
 @dataclass(frozen=True)
 class Guard:
-    """A table whose rows never change once written, except `settable_once` columns, which may go
-    from empty to a value together, once (an entry's approval, a submission's reopening)."""
+    """A table whose rows never change once written, except each group of `settable_once` columns,
+    which may go from empty to a value together, once (an entry's approval or its rejection, a
+    submission's reopening). The first column of a group says whether it is set."""
 
     table: str
-    settable_once: tuple[str, ...] = ()
+    settable_once: tuple[tuple[str, ...], ...] = ()
 
 
+DECISIONS = (("approved_at", "approved_by_id"), ("rejected_at", "rejected_by_id", "rejection_reason"))
 GUARDS = (
-    Guard("grants_ledgerentry", settable_once=("approved_at", "approved_by_id")),
-    Guard("grants_returnsubmission", settable_once=("reopened_at", "reopened_by_id", "reopen_reason")),
+    Guard("grants_ledgerentry", settable_once=DECISIONS),
+    Guard("grants_linechange", settable_once=DECISIONS),
+    Guard("grants_returnsubmission", settable_once=(("reopened_at", "reopened_by_id", "reopen_reason"),)),
     Guard("grants_controltotalrevision"),
 )
 
@@ -57,31 +60,57 @@ def _row(prefix: str, columns) -> str:
 def _guard_statements(vendor: str) -> list[str]:
     statements = [POSTGRES_REFUSE_FUNCTION] if vendor == "postgresql" else []
     for guard in GUARDS:
-        table, once = guard.table, guard.settable_once
-        fixed = [column for column in table_columns(table) if column not in once]
+        table = guard.table
+        settable = {column for group in guard.settable_once for column in group}
+        fixed = [column for column in table_columns(table) if column not in settable]
         if vendor == "postgresql":
-            changed = f"{_row('OLD', fixed)} IS DISTINCT FROM {_row('NEW', fixed)}"
-            if once:
-                once_changed = f"{_row('OLD', once)} IS DISTINCT FROM {_row('NEW', once)}"
-                changed += f" OR (OLD.{once[0]} IS NOT NULL AND {once_changed})"
+            changed = [f"{_row('OLD', fixed)} IS DISTINCT FROM {_row('NEW', fixed)}"]
+            changed += [
+                f"(OLD.{group[0]} IS NOT NULL AND {_row('OLD', group)} IS DISTINCT FROM {_row('NEW', group)})"
+                for group in guard.settable_once
+            ]
             statements += [
                 f"CREATE TRIGGER {table}_refuse_update BEFORE UPDATE ON {table} FOR EACH ROW "
-                f"WHEN ({changed}) EXECUTE FUNCTION grants_refuse_change_to_history()",
+                f"WHEN ({' OR '.join(changed)}) EXECUTE FUNCTION grants_refuse_change_to_history()",
                 f"CREATE TRIGGER {table}_refuse_delete BEFORE DELETE ON {table} FOR EACH ROW "
                 "EXECUTE FUNCTION grants_refuse_change_to_history()",
             ]
         else:
             # No DELETE guard on SQLite: Django's test runner empties SQLite tables with DELETE.
-            changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in fixed)
-            if once:
-                once_changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in once)
-                changed += f" OR (OLD.{once[0]} IS NOT NULL AND ({once_changed}))"
+            changed = [" OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in fixed)]
+            for group in guard.settable_once:
+                group_changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in group)
+                changed.append(f"(OLD.{group[0]} IS NOT NULL AND ({group_changed}))")
             statements.append(
                 f"CREATE TRIGGER {table}_refuse_update BEFORE UPDATE ON {table} FOR EACH ROW "
-                f"WHEN {changed} BEGIN SELECT RAISE(ABORT, 'rows of {table} are append-only: "
+                f"WHEN {' OR '.join(changed)} BEGIN SELECT RAISE(ABORT, 'rows of {table} are append-only: "
                 "record a correcting entry instead'); END"
             )
     return statements
+
+
+OUTSIDE_APPROVAL_REFUSED = "only a data load may record an entry as approved before it reached the ledger"
+
+
+def _outside_approval_statements(vendor: str) -> list[str]:
+    """An entry marked approved outside the ledger (the seed's decisions) has no approver, so the
+    database takes it only from a data load (`manage.py loaddata`, which marks its transaction)."""
+    table = "grants_ledgerentry"
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION grants_refuse_outside_approval() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{OUTSIDE_APPROVAL_REFUSED}' "
+            "USING ERRCODE = 'check_violation'; END $$",
+            f"CREATE TRIGGER {table}_outside_approval_needs_a_load BEFORE INSERT ON {table} FOR EACH ROW "
+            "WHEN (NEW.approved_outside_ledger "
+            "AND COALESCE(current_setting('ledger.loading', true), '') <> 'on') "
+            "EXECUTE FUNCTION grants_refuse_outside_approval()",
+        ]
+    return [
+        f"CREATE TRIGGER {table}_outside_approval_needs_a_load BEFORE INSERT ON {table} FOR EACH ROW "
+        f"WHEN NEW.approved_outside_ledger AND NOT ledger_loading() "
+        f"BEGIN SELECT RAISE(ABORT, '{OUTSIDE_APPROVAL_REFUSED}'); END"
+    ]
 
 
 def install_statements(vendor: str) -> list[str]:
@@ -91,6 +120,7 @@ def install_statements(vendor: str) -> list[str]:
         raise NotImplementedError(f"No triggers written for {vendor}.")
     return [
         *_guard_statements(vendor),
+        *_outside_approval_statements(vendor),
         *audit.trigger_statements(vendor, audit.AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),
     ]

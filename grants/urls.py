@@ -1,6 +1,7 @@
 from django.urls import path
 
-from grants import history_views, views
+from grants import history_views, services, views
+from grants.models import LineChange
 
 app_name = "grants"
 
@@ -39,7 +40,32 @@ urlpatterns += [
     path("allocations/<int:pk>/underspend/add/", views.UnderspendCreateView.as_view(), name="underspend_add"),
     path("funds/<slug:code>/returned/add/", views.FunderReturnCreateView.as_view(), name="funder_return_add"),
     path("entries/<int:pk>/reverse/", views.EntryReverseView.as_view(), name="entry_reverse"),
-    path("entries/<int:pk>/approve/", views.EntryApproveView.as_view(), name="entry_approve"),
+    path("entries/<int:pk>/approve/", views.DecisionView.as_view(), name="entry_approve"),
+    path(
+        "entries/<int:pk>/reject/",
+        views.DecisionView.as_view(decision=services.Decision.REJECT),
+        name="entry_reject",
+    ),
+    path(
+        "entries/<int:pk>/withdraw/",
+        views.DecisionView.as_view(decision=services.Decision.WITHDRAW),
+        name="entry_withdraw",
+    ),
+    path(
+        "line-changes/<int:pk>/approve/",
+        views.DecisionView.as_view(model=LineChange),
+        name="line_change_approve",
+    ),
+    path(
+        "line-changes/<int:pk>/reject/",
+        views.DecisionView.as_view(model=LineChange, decision=services.Decision.REJECT),
+        name="line_change_reject",
+    ),
+    path(
+        "line-changes/<int:pk>/withdraw/",
+        views.DecisionView.as_view(model=LineChange, decision=services.Decision.WITHDRAW),
+        name="line_change_withdraw",
+    ),
     path("approvals/", views.ApprovalListView.as_view(), name="approval_list"),
     path("funds/<slug:code>/submit/", views.FundSubmitView.as_view(), name="fund_submit"),
     path("funds/<slug:code>/reopen/", views.FundReopenView.as_view(), name="fund_reopen"),

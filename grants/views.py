@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -41,7 +41,9 @@ from grants.models import (
     Allocation,
     Approval,
     Fund,
+    ImportRecord,
     LedgerEntry,
+    LineChange,
     Organisation,
     PendingImport,
     ReturnSubmission,
@@ -347,6 +349,7 @@ class AllocationDetailView(ReadView, TemplateView):
         return super().get_context_data(
             line=line,
             entries=selectors.allocation_entries(line),
+            changes=selectors.line_changes(line),
             submission=selectors.submission_in_force(line.fund),
             **kwargs,
         )
@@ -370,6 +373,15 @@ class AllocationEditView(ServiceFormView):
         return super().get_context_data(allocation=self.allocation, **kwargs)
 
     def get_success_message(self):
+        if (
+            selectors.pending_line_changes()
+            .filter(allocation=self.saved, proposed_by=self.request.user)
+            .exists()
+        ):
+            return (
+                f"Line {self.saved.line_number}: the change awaits approval by someone else; until "
+                "then the line stays as it was."
+            )
         return f"Line {self.saved.line_number} saved."
 
     def get_success_url(self):
@@ -476,32 +488,143 @@ class EntryReverseView(ServiceFormView):
         return _entry_page(self.entry)
 
 
+def _decided_label(item) -> str:
+    if isinstance(item, LedgerEntry):
+        return f"{item.get_kind_display()} of {money.format_gbp(item.amount)}"
+    return f"The change to line {item.allocation.line_number}"
+
+
+def _item_page(item) -> str:
+    if isinstance(item, LedgerEntry):
+        return _entry_page(item)
+    return reverse("grants:allocation_detail", args=[item.allocation_id])
+
+
+DECIDED = {
+    services.Decision.APPROVE: "approved",
+    services.Decision.REJECT: "rejected",
+    services.Decision.WITHDRAW: "withdrawn",
+}
+
+
+def decision_permission(model, decision: services.Decision) -> str:
+    """The permission a decision on a row of `model` needs; the service decides whose it may be."""
+    if decision is services.Decision.WITHDRAW:
+        return "grants.add_ledgerentry" if model is LedgerEntry else "grants.change_allocation"
+    return "grants.approve_ledgerentry" if model is LedgerEntry else "grants.approve_linechange"
+
+
+class DecisionView(LoginRequiredMixin, View):
+    """POST only: approve, reject or withdraw one entry or proposed change, then go back to where
+    the button was. A rejection or withdrawal carries the reason typed beside its button."""
+
+    model = LedgerEntry
+    decision = services.Decision.APPROVE
+
+    def post(self, request, pk):
+        item = decide_one(request, self.model, pk, self.decision)
+        return redirect(_safe_next(request) or _item_page(item))
+
+
+def decide_one(request, model, pk: int, decision: services.Decision):
+    """Take `decision` on one entry or proposed change as the signed-in user, and say how it went."""
+    if not request.user.has_perm(decision_permission(model, decision)):
+        raise PermissionDenied
+    related = ("fund",) if model is LedgerEntry else ("fund", "allocation")
+    item = get_object_or_404(model.objects.select_related(*related), pk=pk)
+    kind = "entries" if model is LedgerEntry else "changes"
+    try:
+        services.decisions_take(
+            decision=decision,
+            acting_user=request.user,
+            reason=request.POST.get("reason", ""),
+            **{kind: [item]},
+        )
+    except services.RowsRefused as refused:
+        messages.error(request, " ".join(refused.rows[min(refused.rows)].messages))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{_decided_label(item)} {DECIDED[decision]}.")
+    return item
+
+
 class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """Entries awaiting approval. An approver sees who recorded each; their own cannot be approved."""
+    """What awaits approval: entries, proposed changes to lines, and imports whose entries can be
+    decided together. An approver ticks any number and approves or rejects them all at once (all or
+    nothing); their own cannot be ticked."""
 
     permission_required = "grants.approve_ledgerentry"
     template_name = "grants/approval_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(entries=selectors.pending_entries(), **kwargs)
+        return super().get_context_data(
+            entries=selectors.pending_entries(),
+            changes=selectors.pending_line_changes(),
+            imports=selectors.imports_awaiting_approval(),
+            **kwargs,
+        )
 
-
-class EntryApproveView(LoginRequiredMixin, PermissionRequiredMixin, View):
-    """POST only: approve one entry, then go back to where the button was."""
-
-    permission_required = "grants.approve_ledgerentry"
-
-    def post(self, request, pk):
-        entry = get_object_or_404(LedgerEntry.objects.select_related("fund"), pk=pk)
+    def post(self, request):
+        if "approve_one" in request.POST:
+            return self.approve_one(request, request.POST["approve_one"])
         try:
-            services.entry_approve(entry=entry, acting_user=request.user)
+            decision = services.Decision(request.POST.get("decision", ""))
+        except ValueError:
+            messages.error(request, "Choose whether to approve or reject what you ticked.")
+            return redirect("grants:approval_list")
+        entries, changes = self.chosen(request)
+        if not entries and not changes:
+            messages.error(request, "Tick at least one entry or change (or choose an import).")
+            return redirect("grants:approval_list")
+        if (entries and not request.user.has_perm(decision_permission(LedgerEntry, decision))) or (
+            changes and not request.user.has_perm(decision_permission(LineChange, decision))
+        ):
+            raise PermissionDenied
+        try:
+            services.decisions_take(
+                decision=decision,
+                acting_user=request.user,
+                entries=entries,
+                changes=changes,
+                reason=request.POST.get("reason", ""),
+            )
+        except services.RowsRefused as refused:
+            items = [*entries, *changes]
+            reasons = " ".join(
+                f"{_decided_label(items[index])}: {' '.join(error.messages)}"
+                for index, error in refused.rows.items()
+            )
+            messages.error(request, f"Nothing was {DECIDED[decision]}. {reasons}")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(
-                request, f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} approved."
-            )
-        return redirect(_safe_next(request) or _entry_page(entry))
+            count = len(entries) + len(changes)
+            messages.success(request, f"{count} item{'s' if count != 1 else ''} {DECIDED[decision]}.")
+        return redirect("grants:approval_list")
+
+    def approve_one(self, request, value: str):
+        """A row's own Approve button: that entry or change alone, whatever else is ticked."""
+        kind, _, pk = value.partition(":")
+        model = {"entry": LedgerEntry, "change": LineChange}.get(kind)
+        if model is None or not pk.isdigit():
+            messages.error(request, "Choose an entry or change to approve.")
+            return redirect("grants:approval_list")
+        decide_one(request, model, int(pk), services.Decision.APPROVE)
+        return redirect("grants:approval_list")
+
+    def chosen(self, request) -> tuple[list[LedgerEntry], list[LineChange]]:
+        """The entries and changes the form names: ticked ones, or every pending entry of an import."""
+        record_id = request.POST.get("import", "")
+        if record_id.isdigit():
+            record = get_object_or_404(ImportRecord, pk=int(record_id))
+            entries = selectors.import_entries(record).pending()
+        else:
+            entry_ids = [value for value in request.POST.getlist("entry") if value.isdigit()]
+            entries = LedgerEntry.objects.filter(pk__in=entry_ids)
+        change_ids = [value for value in request.POST.getlist("change") if value.isdigit()]
+        changes = LineChange.objects.filter(pk__in=change_ids).select_related("allocation")
+        return list(entries.select_related("fund").order_by("pk")), list(changes.order_by("pk"))
 
 
 def _safe_next(request) -> str:

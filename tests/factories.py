@@ -6,8 +6,6 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import models
-from django.utils import timezone
 from djmoney.money import Money
 
 from grants import services
@@ -39,11 +37,14 @@ def user_in_role(role: str, username: str):
     return user
 
 
-def approve_as_loaded(**entry_filter) -> int:
-    """Mark the matching pending entries approved without an approver, as the seed fixture's
-    decisions are: for tests about something other than approval. Returns how many."""
-    pending = LedgerEntry.objects.pending().filter(**entry_filter)
-    return models.QuerySet.update(pending, approved_at=timezone.now())
+def approve_pending(**entry_filter) -> int:
+    """Approve the matching pending entries through the service, as a stand-in approver who
+    recorded none of them: for tests about something other than approval. Returns how many."""
+    pending = list(LedgerEntry.objects.pending().filter(**entry_filter))
+    if pending:
+        approver, _ = get_user_model().objects.get_or_create(username="stand-in-approver")
+        services.decisions_take(decision=services.Decision.APPROVE, acting_user=approver, entries=pending)
+    return len(pending)
 
 
 class StaffUserFactory(UserFactory):
@@ -111,7 +112,7 @@ class CategoryBudgetFactory(factory.django.DjangoModelFactory):
 
 class AllocationFactory(factory.Factory):
     """Builds a line through `services.allocation_create`, so it always carries its award. The award
-    is approved (as loaded, without an approver) unless `approved=False`."""
+    is approved (by a stand-in approver) unless `approved=False`."""
 
     class Meta:
         model = Allocation
@@ -133,7 +134,7 @@ class AllocationFactory(factory.Factory):
     def _create(cls, model_class, approved=True, **kwargs):
         allocation = services.allocation_create(**kwargs)
         if approved:
-            approve_as_loaded(allocation=allocation)
+            approve_pending(allocation=allocation)
         return allocation
 
     @classmethod

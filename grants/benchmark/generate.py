@@ -24,6 +24,7 @@ from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from grants import audit
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -154,7 +155,8 @@ def generate(scale: int, *, progress=None) -> Generated:
     say = progress or (lambda message: None)
     started = time.perf_counter()
     stamp = connection.ops.adapt_datetimefield_value(LOADED_AT)
-    with transaction.atomic():
+    # A data load: its entries stand approved as loaded (grants.audit.data_load).
+    with transaction.atomic(), audit.data_load():
         _reference_data(shape)
         themes = list(ThematicArea.objects.order_by("pk").values_list("pk", flat=True))
         categories = list(FundingCategory.objects.order_by("pk").values_list("pk", flat=True))
@@ -192,6 +194,7 @@ def generate(scale: int, *, progress=None) -> Generated:
                 "memo",
                 "recorded_at",
                 "approved_at",
+                "approved_outside_ledger",
             ],
             after=allocations,
         )
@@ -247,6 +250,7 @@ def generate(scale: int, *, progress=None) -> Generated:
                             kind.capitalize(),
                             stamp,
                             stamp,
+                            True,
                         )
                     )
             budgets.append(

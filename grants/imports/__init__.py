@@ -36,3 +36,9 @@ class ImportRefused(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def import_memo(file_name: str, sha256: str) -> str:
+    """The memo of every entry an import records: which file, by name and SHA-256. The approvals
+    page finds an import's entries by it (`selectors.imports_awaiting_approval`)."""
+    return f"Imported from {file_name} (SHA-256 {sha256})"

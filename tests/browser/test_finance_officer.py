@@ -182,7 +182,7 @@ def test_an_added_allocation_counts_once_someone_else_approves_it(
     page.get_by_role("button", name="Approve Award of £100.00").click()
     arrive(page, r"/approvals/$")
     expect(page.get_by_role("status")).to_have_text("Award of £100.00 approved.")
-    expect(page.get_by_text("Nothing is awaiting approval.")).to_be_visible()
+    expect(page.get_by_text("No entry is awaiting approval.")).to_be_visible()
     screenshot(page, "approvals")
 
     page.goto(FUND_URL)

@@ -24,7 +24,14 @@ from grants.models import (
     Organisation,
     ThematicArea,
 )
-from tests.factories import AllocationFactory, FunderFactory, FundFactory, approve_as_loaded, user_in_role
+from tests.factories import (
+    AllocationFactory,
+    FunderFactory,
+    FundFactory,
+    OrganisationFactory,
+    approve_pending,
+    user_in_role,
+)
 
 SEED_ENTRY_COUNT = 16
 AMOUNT_REASON_ERROR = "Say why the amount changed; the reason is kept with the variation."
@@ -369,7 +376,7 @@ def test_fund_changelist_shows_an_under_allocated_fund_with_a_negative_variance(
     services.allocation_set_amount(
         allocation=line(seed_fund, 8), amount="0.00", memo="Withdrawn", acting_user=None
     )
-    approve_as_loaded(allocation=line(seed_fund, 8))
+    approve_pending(allocation=line(seed_fund, 8))
 
     response = staff_client.get(changelist_url("fund"))
 
@@ -389,7 +396,7 @@ def test_allocation_changelist_shows_the_amount_after_variations(staff_client, s
     services.allocation_set_amount(
         allocation=line(seed_fund, 1), amount="80000.00", memo="Revised bid", acting_user=None
     )
-    approve_as_loaded(allocation=line(seed_fund, 1))
+    approve_pending(allocation=line(seed_fund, 1))
 
     response = staff_client.get(changelist_url("allocation"))
 
@@ -455,7 +462,7 @@ def test_allocation_change_form_records_a_variation_for_the_difference(
     ]
     # The variation waits for approval; once approved it counts.
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80528.42")
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80000.00")
 
 
@@ -470,7 +477,7 @@ def test_allocation_change_form_records_an_increase(staff_client, staff_user, bc
         "Extra sessions",
         staff_user,
     )
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("81000.01")
 
 
@@ -482,7 +489,7 @@ def test_allocation_change_form_can_vary_a_line_down_to_zero(staff_client, bcwa_
     assert LedgerEntry.objects.get(allocation=bcwa_sv, kind=LedgerEntry.Kind.VARIATION).amount == gbp(
         "-80528.42"
     )
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("0.00")
 
 
@@ -518,7 +525,46 @@ def test_allocation_change_form_with_the_same_amount_records_no_entry(staff_clie
 
     assert (response.status_code, response.url) == (302, changelist_url("allocation"))
     assert entries_of(bcwa_sv) == [SEED_AWARD]
-    assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Counselling"
+    # The line has approved money, so the new service is proposed, not saved.
+    assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Service"
+    change = bcwa_sv.changes.get()
+    assert (change.was_service, change.service, change.reason, change.is_pending) == (
+        "Sexual Violence Service",
+        "Sexual Violence Counselling",
+        "Renamed",
+        True,
+    )
+
+
+def test_the_admin_asks_why_when_a_line_with_approved_money_changes_provider(
+    staff_client, bcwa_sv, bcwa_sv_form
+):
+    other = OrganisationFactory(name="A new payee")
+    bcwa_sv_form.update(organisation=str(other.pk), memo="")
+
+    response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"memo": [services.LINE_CHANGE_REASON_NEEDED]}
+    assert Allocation.objects.get(pk=bcwa_sv.pk).organisation_id == bcwa_sv.organisation_id
+    assert not bcwa_sv.changes.exists()
+
+
+def test_the_admin_refuses_a_second_change_while_one_awaits_approval(staff_client, bcwa_sv, bcwa_sv_form):
+    first = OrganisationFactory(name="First payee")
+    bcwa_sv_form.update(organisation=str(first.pk), memo="Merger")
+    staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
+    waiting = bcwa_sv.changes.get()
+    second = changeform_data(staff_client.get(change_url(bcwa_sv)))
+    second.update(organisation=str(OrganisationFactory(name="Second payee").pk), memo="Another")
+
+    response = staff_client.post(change_url(bcwa_sv), second)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        services.line_change_pending_message(waiting)
+    ]
+    assert list(bcwa_sv.changes.all()) == [waiting]
 
 
 def test_a_stale_allocation_form_does_not_undo_a_colleagues_change(staff_client, bcwa_sv, bcwa_sv_form):
@@ -530,9 +576,10 @@ def test_a_stale_allocation_form_does_not_undo_a_colleagues_change(staff_client,
     response = staff_client.post(change_url(bcwa_sv), bcwa_sv_form)
 
     assert (response.status_code, response.url) == (302, changelist_url("allocation"))
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
-    assert Allocation.objects.get(pk=bcwa_sv.pk).service == "Sexual Violence Counselling"
+    # The line has approved money: the new service is proposed, awaiting approval.
+    assert bcwa_sv.changes.get().service == "Sexual Violence Counselling"
 
 
 def test_a_stale_amount_change_is_refused_with_the_current_figure(staff_client, bcwa_sv, bcwa_sv_form):
@@ -547,7 +594,7 @@ def test_a_stale_amount_change_is_refused_with_the_current_figure(staff_client, 
         response,
         "Someone else has changed this line&#x27;s amount to £80,600.00 since you opened it.",
     )
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80600.00")
 
 
@@ -566,7 +613,7 @@ def test_a_pending_change_is_where_the_next_change_starts(staff_client, staff_us
         (LedgerEntry.Kind.VARIATION, Decimal("71.58")),
         (LedgerEntry.Kind.VARIATION, Decimal("-600.00")),
     ]
-    approve_as_loaded(allocation=bcwa_sv)
+    approve_pending(allocation=bcwa_sv)
     assert line(bcwa_sv.fund, 1).awarded == Decimal("80000.00")
 
 
@@ -772,7 +819,7 @@ def test_fund_change_form_varies_a_line_and_adds_a_line_through_the_services(
     # Both new entries wait for approval; the approved total is as before until they are approved.
     assert LedgerEntry.objects.pending().count() == 2
     assert Fund.objects.with_ledger_total().get(pk=seed_fund.pk).ledger_total == Decimal("738810.82")
-    approve_as_loaded(fund=seed_fund)
+    approve_pending(fund=seed_fund)
     rsvp = line(seed_fund, 2)
     assert rsvp.awarded == Decimal("130000.00")
     assert entries_of(rsvp)[1:] == [

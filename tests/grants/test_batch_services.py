@@ -17,7 +17,7 @@ from tests.factories import (
     FundingCategoryFactory,
     OrganisationFactory,
     ThematicAreaFactory,
-    approve_as_loaded,
+    approve_pending,
 )
 from tests.grants.workbooks import table
 
@@ -166,7 +166,7 @@ def test_allocation_amounts_set_records_a_variation_per_changed_line(fund, offic
         (Decimal("-100.00"), "Revised letter", officer),
     ]
     assert variations[0].effective_date == datetime.date(2020, 9, 1)
-    approve_as_loaded(fund=fund)
+    approve_pending(fund=fund)
     assert [services.allocation_awarded(line).amount for line in lines] == [
         Decimal("150.00"),
         Decimal("100.00"),

@@ -20,10 +20,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from djmoney.models.fields import CurrencyField, MoneyField
 from djmoney.money import Money
 
-from grants import services
+from grants import audit, services
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -113,7 +114,12 @@ def insert_with_sql(instance: models.Model, **raw_values) -> None:
     Columns named in `raw_values` get that value exactly as given to the database driver.
     """
     meta = instance._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not field.primary_key
+        and (field.name in raw_values or not isinstance(getattr(instance, field.attname), DatabaseDefault))
+    ]
     params = [
         raw_values[field.name]
         if field.name in raw_values
@@ -756,12 +762,16 @@ def a_different_value(field: models.Field, value):
         changed = (value or 0) + 1000
     elif isinstance(field, CurrencyField):
         changed = "EUR"
+    elif isinstance(field, models.BooleanField):
+        changed = not value
     elif field.choices:
         changed = next(choice for choice, _label in field.choices if choice != value)
     elif isinstance(field, models.UUIDField):
         changed = uuid.uuid4()
     elif isinstance(field, MoneyField):
         changed = value.amount + 1
+    elif isinstance(field, models.DateTimeField) and value is None:
+        changed = datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC)
     elif isinstance(field, models.DateTimeField | models.DateField):
         changed = value + datetime.timedelta(days=1)
     elif isinstance(field, models.CharField | models.TextField):
@@ -771,8 +781,20 @@ def a_different_value(field: models.Field, value):
     return field.get_db_prep_save(changed, connection)
 
 
-# The one change a ledger entry takes (migration 0006): its approval, set once on a pending entry.
+# The one change a ledger entry takes: its approval, or its rejection, set once on a pending entry.
 APPROVAL_FIELDS = ("approved_at", "approved_by")
+REJECTION_FIELDS = ("rejected_at", "rejected_by", "rejection_reason")
+
+
+def refusal_of(model, field_name: str) -> str:
+    """What refuses a change of one column by SQL: the append-only guard; for a rejection column
+    alone (which the guard lets go from empty to a value once), the rule that a rejection says who,
+    when and why."""
+    if field_name in REJECTION_FIELDS:
+        return "|".join(
+            [re.escape(append_only_refusal(model)), "ledger_entry_rejection_has_who_when_and_why"]
+        )
+    return re.escape(append_only_refusal(model))
 
 
 @pytest.fixture
@@ -810,7 +832,7 @@ def test_sql_update_of_any_column_of_history_is_refused(request, history_rows, m
     sql = f"UPDATE {table} SET {quote(field.column)} = %s WHERE {pk} = %s"
 
     with (
-        pytest.raises(IntegrityError, match=re.escape(append_only_refusal(model))),
+        pytest.raises(IntegrityError, match=refusal_of(model, field_name)),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
@@ -819,41 +841,121 @@ def test_sql_update_of_any_column_of_history_is_refused(request, history_rows, m
     assert stored_row(row) == before
 
 
-@pytest.mark.parametrize("with_approver", [True, False], ids=["by-an-approver", "as-loaded"])
-def test_sql_update_may_approve_a_pending_entry_once_and_then_refuses_any_change(
-    pending_entry, with_approver
-):
-    approver = UserFactory(username="approver")
-    approved_at_field = LedgerEntry._meta.get_field("approved_at")
-    approved_at = datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC)
+def test_sql_update_may_not_approve_a_pending_entry_without_an_approver(pending_entry):
+    table, pk = quote(LedgerEntry._meta.db_table), quote(LedgerEntry._meta.pk.column)
+    approved_at = LedgerEntry._meta.get_field("approved_at").get_db_prep_save(
+        datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC), connection
+    )
+    before = stored_row(pending_entry)
+    with (
+        pytest.raises(IntegrityError, match="ledger_entry_approval_names_its_approver"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"UPDATE {table} SET {quote('approved_at')} = %s WHERE {pk} = %s", [approved_at, pending_entry.pk]
+        )
+    assert stored_row(pending_entry) == before
+    # Nor by marking it approved outside the ledger: that column never changes once written.
+    with (
+        pytest.raises(IntegrityError, match=re.escape(append_only_refusal(LedgerEntry))),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"UPDATE {table} SET {quote('approved_at')} = %s, {quote('approved_outside_ledger')} = %s "
+            f"WHERE {pk} = %s",
+            [approved_at, True, pending_entry.pk],
+        )
+    assert stored_row(pending_entry) == before
+
+
+def test_sql_update_may_not_approve_an_entry_by_its_recorder(pending_entry):
+    table, pk = quote(LedgerEntry._meta.db_table), quote(LedgerEntry._meta.pk.column)
+    approved_at = LedgerEntry._meta.get_field("approved_at").get_db_prep_save(
+        datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC), connection
+    )
+    with (
+        pytest.raises(IntegrityError, match="ledger_entry_is_approved_by_someone_else"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"UPDATE {table} SET {quote('approved_at')} = %s, {quote('approved_by_id')} = %s WHERE {pk} = %s",
+            [approved_at, pending_entry.recorded_by_id, pending_entry.pk],
+        )
+    pending_entry.refresh_from_db()
+    assert pending_entry.is_pending
+
+
+def test_sql_insert_of_an_entry_approved_outside_the_ledger_needs_a_data_load(allocation):
+    columns = {
+        "uuid": uuid.uuid4().hex,
+        "fund_id": allocation.fund_id,
+        "allocation_id": allocation.pk,
+        "kind": "variation",
+        "amount": "1.00",
+        "amount_currency": "GBP",
+        "effective_date": "2020-08-20",
+        "reference": "",
+        "memo": "Forged decision",
+        "recorded_at": "2020-08-20 09:30:00",
+        "approved_at": "2020-08-20 09:30:00",
+        "approved_outside_ledger": True,
+    }
+    table = quote(LedgerEntry._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(column) for column in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    before = LedgerEntry.objects.count()
+    with (
+        pytest.raises(IntegrityError, match="only a data load may record an entry as approved"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, list(columns.values()))
+    assert LedgerEntry.objects.count() == before
+    # A data load may (the seed's decisions are loaded so).
+    with transaction.atomic(), audit.data_load(), connection.cursor() as cursor:
+        cursor.execute(sql, list(columns.values()))
+    assert LedgerEntry.objects.count() == before + 1
+    assert LedgerEntry.objects.get(memo="Forged decision").approved_outside_ledger
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_sql_update_may_decide_a_pending_entry_once_and_then_refuses_any_change(pending_entry, decision):
+    decider = UserFactory(username="decider")
+    when = datetime.datetime(2020, 8, 20, 9, 30, tzinfo=datetime.UTC)
+    at = LedgerEntry._meta.get_field("approved_at").get_db_prep_save(when, connection)
+    if decision == "approve":
+        columns = {"approved_at": at, "approved_by_id": decider.pk}
+        fields, expected = APPROVAL_FIELDS, {"approved_at": when, "approved_by_id": decider.pk}
+    else:
+        columns = {"rejected_at": at, "rejected_by_id": decider.pk, "rejection_reason": "Duplicate"}
+        fields = REJECTION_FIELDS
+        expected = {"rejected_at": when, "rejected_by_id": decider.pk, "rejection_reason": "Duplicate"}
     table, pk = quote(LedgerEntry._meta.db_table), quote(LedgerEntry._meta.pk.column)
     before = stored_row(pending_entry)
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {quote('approved_at')} = %s, {quote('approved_by_id')} = %s WHERE {pk} = %s",
-            [
-                approved_at_field.get_db_prep_save(approved_at, connection),
-                approver.pk if with_approver else None,
-                pending_entry.pk,
-            ],
+            f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [*columns.values(), pending_entry.pk]
         )
         assert cursor.rowcount == 1
 
-    approved = stored_row(pending_entry)
-    assert approved == before | {
-        "approved_at": approved_at,
-        "approved_by_id": approver.pk if with_approver else None,
-    }
+    decided = stored_row(pending_entry)
+    assert decided == before | expected
     pending_entry.refresh_from_db()
-    for field_name in APPROVAL_FIELDS:
+    # Another value, back to empty, or the other decision as well: each is refused.
+    for field_name in (*APPROVAL_FIELDS, *REJECTION_FIELDS):
         field = LedgerEntry._meta.get_field(field_name)
         current = getattr(pending_entry, field.attname)
-        # Another value, and (where it has one) back to empty: an approval is never withdrawn.
-        changes = [a_different_value(field, current)] + ([None] if current is not None else [])
+        changes = [a_different_value(field, current)] + ([None] if current not in (None, "") else [])
         for value in changes:
             with (
-                pytest.raises(IntegrityError, match=re.escape(append_only_refusal(LedgerEntry))),
+                pytest.raises(IntegrityError),
                 transaction.atomic(),
                 connection.cursor() as cursor,
             ):
@@ -861,7 +963,8 @@ def test_sql_update_may_approve_a_pending_entry_once_and_then_refuses_any_change
                     f"UPDATE {table} SET {quote(field.column)} = %s WHERE {pk} = %s",
                     [value, pending_entry.pk],
                 )
-            assert stored_row(pending_entry) == approved
+            assert stored_row(pending_entry) == decided
+    assert fields
 
 
 @pytest.mark.parametrize("model", HISTORY_MODELS)

@@ -6,7 +6,7 @@ import pytest
 
 from grants import services
 from grants.models import LedgerEntry
-from tests.factories import AllocationFactory, FundFactory
+from tests.factories import AllocationFactory, FundFactory, approve_pending
 
 
 @pytest.fixture
@@ -77,6 +77,7 @@ def test_reversing_through_the_page_records_the_linked_entry(client, officer, li
         reference="B",
         acting_user=officer,
     )
+    approve_pending(pk=payment.pk)
     client.force_login(officer)
     response = client.post(f"/entries/{payment.pk}/reverse/", {"memo": "Duplicate payment"}, follow=True)
     assert "reversed, awaiting approval" in text(response)

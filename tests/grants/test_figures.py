@@ -77,9 +77,11 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
     assert (group.allocations, group.lines, group.pending_lines) == (1, 0, 1)
 
     services.entry_approve(entry=line.entries.get(), acting_user=approver)
-    services.payment_record(
+    payment = services.payment_record(
         allocation=line, amount="400.00", effective_date=DAY, reference="BACS-1", acting_user=officer
     )
+    # Underspend comes back from approved payments only (a payment awaiting approval may be rejected).
+    services.entry_approve(entry=payment, acting_user=approver)
     services.underspend_record(
         allocation=line, amount="50.00", effective_date=DAY, reference="REM-1", acting_user=officer
     )
@@ -91,10 +93,10 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
         "awarded_pending": Decimal("0.00"),
         "paid": Decimal("400.00"),
         "returned": Decimal("50.00"),
-        "pending_entries": 2,
+        "pending_entries": 1,
     }
     group = group_of(line)
-    assert (group.allocations, group.lines, group.pending_lines, group.pending_entries) == (1, 1, 0, 2)
+    assert (group.allocations, group.lines, group.pending_lines, group.pending_entries) == (1, 1, 0, 1)
     assert group.awarded == Decimal("1000.00")
     held = FundFigures.objects.get(fund=fund)
     assert (held.returned_to_funder, held.pending_entries) == (Decimal("25.00"), 1)
@@ -104,7 +106,7 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
     assert page.money.paid == gbp("400.00")
     assert page.money.returned_by_providers == gbp("50.00")
     assert page.money.returned_to_funder == gbp("25.00")
-    assert page.money.pending_entries == 3
+    assert page.money.pending_entries == 2
     assert page.reconciliation == reconcile(fund, by_organisation=False)
 
 
@@ -124,12 +126,21 @@ def test_a_reversal_takes_its_amount_back_out_of_the_line(db, officer, approver)
     payment = services.payment_record(
         allocation=line, amount="300.00", effective_date=DAY, reference="BACS-2", acting_user=officer
     )
+    services.entry_approve(entry=payment, acting_user=approver)
     services.entry_reverse(entry=payment, memo="Paid twice", acting_user=officer)
     assert line_figures(line)["paid"] == Decimal("0.00")
-    assert line_figures(line)["pending_entries"] == 2
+    assert line_figures(line)["pending_entries"] == 1
 
 
-def test_a_line_moved_to_another_category_takes_its_money_to_that_group(db, officer):
+def move(line, officer, approver) -> None:
+    """Change a line with approved money through its proposal and someone else's approval."""
+    services.allocation_update(allocation=line, acting_user=officer, reason="Recoded by the MoJ")
+    change = line.changes.get()
+    services.line_change_approve(change=change, acting_user=approver)
+    line.refresh_from_db()
+
+
+def test_a_line_moved_to_another_category_takes_its_money_to_that_group(db, officer, approver):
     fund = FundFactory()
     line = AllocationFactory(fund=fund, amount=Decimal("700.00"))
     AllocationFactory(
@@ -140,7 +151,7 @@ def test_a_line_moved_to_another_category_takes_its_money_to_that_group(db, offi
     )
     before = group_of(line)
     line.funding_category = FundingCategoryFactory()
-    services.allocation_update(allocation=line, acting_user=officer)
+    move(line, officer, approver)
 
     before.refresh_from_db()
     assert (before.allocations, before.lines, before.awarded) == (1, 1, Decimal("300.00"))
@@ -306,7 +317,8 @@ def test_tables_emptied_one_by_one_in_any_order_leave_no_figures_behind(db):
 
 
 def test_a_category_whose_lines_all_moved_away_can_be_deleted(db, officer):
-    line = AllocationFactory(amount=Decimal("50.00"))
+    # A line with no approved money is corrected directly (no proposal keeps the old category).
+    line = AllocationFactory(amount=Decimal("50.00"), approved=False)
     old_category = line.funding_category
     line.funding_category = FundingCategoryFactory()
     services.allocation_update(allocation=line, acting_user=officer)

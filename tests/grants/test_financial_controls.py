@@ -15,7 +15,7 @@ from django.utils import timezone
 from grants import money, selectors, services
 from grants.models import Allocation, LedgerEntry, ReturnSubmission
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, approve_as_loaded, user_in_role
+from tests.factories import AllocationFactory, FundFactory, approve_pending, user_in_role
 
 DAY = datetime.date(2020, 9, 1)
 gbp = money.gbp
@@ -45,7 +45,7 @@ def pay(allocation, amount, user, reference="BACS-1"):
 
 
 def test_each_entry_kind_moves_its_own_figure(line, officer, approver):
-    pay(line, "600.00", officer)
+    services.entry_approve(entry=pay(line, "600.00", officer), acting_user=approver)
     services.underspend_record(
         allocation=line, amount=Decimal("150.25"), effective_date=DAY, reference="REM-7", acting_user=officer
     )
@@ -76,7 +76,7 @@ def test_each_entry_kind_moves_its_own_figure(line, officer, approver):
         Decimal("600.00"),
         Decimal("150.25"),
         Decimal("150.25"),
-        3,
+        2,
     )
 
 
@@ -115,8 +115,8 @@ def test_a_pending_award_cannot_be_paid(db, officer):
         pay(pending, "1.00", officer)
 
 
-def test_more_underspend_than_was_paid_is_refused(line, officer):
-    pay(line, "100.00", officer)
+def test_more_underspend_than_was_paid_is_refused(line, officer, approver):
+    services.entry_approve(entry=pay(line, "100.00", officer), acting_user=approver)
     with pytest.raises(ValidationError, match="more than the provider holds"):
         services.underspend_record(
             allocation=line, amount=Decimal("100.01"), effective_date=DAY, reference="R", acting_user=officer
@@ -134,6 +134,7 @@ def test_a_payment_needs_a_reference_and_a_positive_amount(line, officer):
 
 def test_a_reversal_is_linked_opposite_and_both_stay_visible(line, officer, approver):
     payment = pay(line, "400.00", officer)
+    services.entry_approve(entry=payment, acting_user=approver)
     reversal = services.entry_reverse(entry=payment, memo="Paid to the wrong account", acting_user=officer)
     assert (reversal.kind, reversal.amount.amount, reversal.reverses, reversal.reference) == (
         "payment",
@@ -149,8 +150,9 @@ def test_a_reversal_is_linked_opposite_and_both_stay_visible(line, officer, appr
         services.entry_reverse(entry=reversal, memo="undo", acting_user=officer)
 
 
-def test_a_payment_cannot_be_reversed_below_what_the_provider_returned(line, officer):
+def test_a_payment_cannot_be_reversed_below_what_the_provider_returned(line, officer, approver):
     payment = pay(line, "400.00", officer)
+    services.entry_approve(entry=payment, acting_user=approver)
     services.underspend_record(
         allocation=line, amount=Decimal("50.00"), effective_date=DAY, reference="R", acting_user=officer
     )
@@ -167,15 +169,28 @@ def test_reversing_an_award_leaves_the_line_with_nothing_awarded(line, officer, 
     assert reconcile(line.fund).line_count == 1  # both entries approved: the line still has its history
 
 
-def test_approving_a_reduction_below_what_was_paid_is_refused(line, officer, approver):
-    reduction = services.allocation_set_amount(
-        allocation=line, amount=Decimal("300.00"), memo="Cut", acting_user=officer
-    )
+def test_a_reduction_awaiting_approval_counts_at_once_against_payments(line, officer, approver):
+    services.allocation_set_amount(allocation=line, amount=Decimal("300.00"), memo="Cut", acting_user=officer)
+    with pytest.raises(ValidationError, match="at most £300.00 can be paid"):
+        pay(line, "500.00", officer)
+    assert figures(line)["paid"] == Decimal("0.00")
+    pay(line, "300.00", officer)
+    assert figures(line)["paid"] == Decimal("300.00")
+
+
+def test_an_award_cannot_be_reduced_below_what_was_paid(line, officer, approver):
     pay(line, "500.00", officer)
-    with pytest.raises(ValidationError, match="Payments would come to £500.00, more than the approved award"):
-        services.entry_approve(entry=reduction, acting_user=approver)
-    reduction.refresh_from_db()
-    assert not reduction.is_approved
+    with pytest.raises(ValidationError) as refused:
+        services.allocation_set_amount(
+            allocation=line, amount=Decimal("300.00"), memo="Cut", acting_user=officer
+        )
+    assert refused.value.message_dict == {
+        "amount": [
+            "£300.00 is less than the £500.00 paid or awaiting approval on this line: payments cannot "
+            "exceed the award. Reverse a payment first (the reduction can follow once it is approved)."
+        ]
+    }
+    assert not LedgerEntry.objects.filter(kind="variation").exists()
 
 
 def test_nobody_approves_their_own_entry(line, approver):
@@ -301,7 +316,7 @@ def test_the_seed_fund_stays_as_printed_and_approved(seed_fund):
         Decimal("0.00"),
     )
     assert not LedgerEntry.objects.filter(fund=seed_fund).pending().exists()
-    approve_as_loaded(fund=seed_fund)  # nothing to do
+    approve_pending(fund=seed_fund)  # nothing to do
     assert reconcile(seed_fund) == rec
 
 

@@ -15,7 +15,7 @@ from grants.exports.files import build_moj_return_into
 from grants.imports import ImportRefused
 from grants.models import Allocation, Fund, ImportRecord, LedgerEntry, Organisation
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, approve_as_loaded
+from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, approve_pending
 from tests.grants.test_fixture import PRINTED_TABLE
 from tests.grants.workbooks import HEADER, fixture_objects, seed_table, table
 
@@ -86,7 +86,7 @@ def test_round_trip_the_seed_funds_moj_return_into_an_empty_fund(seed_fund):
     )
     # What an import records awaits approval like any entry; approved, it is the seed fund again.
     assert reconcile(copy).ledger_total.amount == Decimal("0.00")
-    assert approve_as_loaded(fund=copy) == 16
+    assert approve_pending(fund=copy) == 16
 
     assert lines_of(copy) == lines_of(seed_fund)
     assert without_fund(reconcile(copy)) == without_fund(reconcile(seed_fund))
@@ -102,7 +102,7 @@ def test_the_preview_of_an_import_foresees_the_reconciliation_it_makes(seed_fund
     copy = empty_fund_like(seed_fund)
     plan = selectors.import_preview(copy, file_name="return.xlsx", content=content)
     services.allocations_import(fund=copy, file_name="return.xlsx", content=content, acting_user=None)
-    approve_as_loaded(fund=copy)
+    approve_pending(fund=copy)
     actual = without_fund(reconcile(copy))
     del actual["by_organisation"]
     foreseen = without_fund(plan.after)
@@ -125,7 +125,7 @@ def test_the_seed_table_typed_as_a_plain_sheet_imports_as_the_fixture_holds_it(e
     result = services.allocations_import(
         fund=empty_seed_fund, file_name="ECF allocations.xlsx", content=seed_table(), acting_user=None
     )
-    approve_as_loaded(fund=empty_seed_fund)
+    approve_pending(fund=empty_seed_fund)
 
     organisations = {
         item["fields"]["name"]: item["fields"] for item in fixture_objects("grants.organisation")
@@ -174,7 +174,7 @@ def test_amounts_shown_as_currency_import_to_the_penny(empty_seed_fund):
     services.allocations_import(
         fund=empty_seed_fund, file_name="t.xlsx", content=seed_table(), acting_user=None
     )
-    approve_as_loaded(fund=empty_seed_fund)
+    approve_pending(fund=empty_seed_fund)
     amounts = dict(
         Allocation.objects.for_fund(empty_seed_fund).with_awarded().values_list("line_number", "awarded")
     )
@@ -233,7 +233,7 @@ def test_a_changed_amount_is_recorded_as_a_variation_naming_the_file(seed_fund, 
     assert variation.memo == f"Imported from revised.xlsx (SHA-256 {result.record.sha256})"
     assert (variation.recorded_by, variation.approved_at) == (officer, None)
     assert reconcile(seed_fund).pending_total.amount == Decimal("35.50")
-    approve_as_loaded(fund=seed_fund)
+    approve_pending(fund=seed_fund)
     assert reconcile(seed_fund).ledger_total.amount == Decimal("738846.32")
     assert (result.record.amounts_changed, result.record.lines_unchanged) == (1, 15)
 

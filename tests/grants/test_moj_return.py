@@ -31,7 +31,7 @@ from tests.factories import (
     FundingCategoryFactory,
     OrganisationFactory,
     ThematicAreaFactory,
-    approve_as_loaded,
+    approve_pending,
 )
 from tests.grants.test_fixture import PRINTED_TABLE
 
@@ -289,7 +289,7 @@ def generated_fund(db):
         )
     cut = Allocation.objects.get(fund=fund, line_number=7)
     services.allocation_set_amount(allocation=cut, amount="0.01", memo="Cut", acting_user=None)
-    approve_as_loaded(allocation=cut)
+    approve_pending(allocation=cut)
     return fund
 
 
@@ -378,7 +378,7 @@ def test_a_changed_amount_changes_the_data_digest(seed_fund, tmp_path):
     services.allocation_set_amount(allocation=line, amount="18218.99", memo="Correction", acting_user=None)
     # Awaiting approval, the correction is not on the return, so its data is unchanged.
     assert digest(export(seed_fund, tmp_path, "pending.xlsx")) == before
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert digest(export(seed_fund, tmp_path, "after.xlsx")) != before
     assert digest(export(seed_fund, tmp_path, "again.xlsx")) == digest(tmp_path / "after.xlsx")
 

@@ -18,7 +18,7 @@ from tests.factories import (
     OrganisationFactory,
     ThematicAreaFactory,
     UserFactory,
-    approve_as_loaded,
+    approve_pending,
 )
 
 FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
@@ -292,7 +292,7 @@ def test_a_stale_change_is_refused_beside_the_amount(signed_in, seed_fund):
         ]
     }
     # The colleague's change was awaiting approval: the recorded amount is what a change starts from.
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert services.allocation_awarded(line).amount == Decimal("1300.00")
 
 
@@ -383,7 +383,7 @@ def test_pages_take_the_same_queries_for_1_line_and_300(
         )
         for line in Allocation.objects.filter(fund=fund, line_number__gt=1)
     )
-    assert approve_as_loaded(fund=fund) == 299
+    assert approve_pending(fund=fund) == 299
     assert Allocation.objects.filter(fund=fund).count() == 300
     with django_assert_max_num_queries(30) as many:
         response = signed_in.get(url)
@@ -432,7 +432,7 @@ def test_the_amount_range_includes_its_ends_after_variations_on_both_databases(s
     fund = FundFactory()
     line = AllocationFactory(fund=fund, amount="0.10")
     services.allocation_set_amount(allocation=line, amount="0.30", memo="Varied", acting_user=None)
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     url = reverse("grants:fund_detail", args=[fund.code])
     assert len(table_rows(signed_in.get(url, {"amount_min": "0.30", "amount_max": "0.30"}))) == 1
     assert table_rows(signed_in.get(url, {"amount_max": "0.29"})) == ["No allocations match."]

@@ -20,7 +20,7 @@ from tests.factories import (
     FundingCategoryFactory,
     OrganisationFactory,
     ThematicAreaFactory,
-    approve_as_loaded,
+    approve_pending,
 )
 
 
@@ -116,7 +116,7 @@ def test_variations_count_towards_the_line_and_the_fund(fund, officer):
         gbp("-0.01"),
         1,
     )
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     result = reconcile(fund)
     assert result.ledger_total == gbp("999.99")
     assert result.variance == gbp("-0.01")
@@ -225,7 +225,7 @@ def _bulk_lines(fund, count, amount=lambda n: gbp("1.01")):
         )
         for line in Allocation.objects.filter(fund=fund)
     )
-    approve_as_loaded(fund=fund)
+    approve_pending(fund=fund)
     return lines
 
 

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from grants import roles, services
 from grants.models import Allocation, LedgerEntry
-from tests.factories import AllocationFactory, FundFactory, UserFactory, user_in_role
+from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, UserFactory, user_in_role
 
 ROLE_NAMES = [None, roles.VIEWER, roles.FINANCE_OFFICER, roles.APPROVER]
 
@@ -28,10 +28,35 @@ def scene(db):
         reference="B1",
         acting_user=clerk,
     )
+    second = services.payment_record(
+        allocation=line,
+        amount=Decimal("20.00"),
+        effective_date=fund.spend_start,
+        reference="B3",
+        acting_user=clerk,
+    )
+    # A change of provider proposed by the clerk on each of two lines with approved money.
+    changes = []
+    for number in (2, 3):
+        other = AllocationFactory(fund=fund, line_number=number)
+        other.organisation = OrganisationFactory(name=f"New provider {number}")
+        services.allocation_update(allocation=other, acting_user=clerk, reason="Provider renamed")
+        changes.append(other.changes.get().pk)
     locked = FundFactory(code="locked-fund")
     AllocationFactory(fund=locked)
     services.fund_submit_return(fund=locked, acting_user=user_in_role(roles.APPROVER, "boss"))
-    return {"fund": fund.code, "line": line.pk, "entry": payment.pk, "org": line.organisation_id}
+    return {
+        "fund": fund.code,
+        "line": line.pk,
+        "entry": payment.pk,
+        "entry2": second.pk,
+        "change": changes[0],
+        "change2": changes[1],
+        "org": line.organisation_id,
+        "new_org": OrganisationFactory(name="Another provider").pk,
+        "area": line.thematic_area_id,
+        "category": line.funding_category_id,
+    }
 
 
 # (action, method, url template, POST data or None, the permission it needs)
@@ -67,6 +92,27 @@ ACTIONS = [
     ("add organisation form", "get", "/organisations/add/", None, "enter"),
     ("approvals list", "get", "/approvals/", None, "approve"),
     ("approve entry", "post", "/entries/{entry}/approve/", {}, "approve"),
+    ("reject entry", "post", "/entries/{entry2}/reject/", {"reason": "Duplicate"}, "approve"),
+    ("withdraw entry", "post", "/entries/{entry2}/withdraw/", {"reason": "Mine to withdraw"}, "enter"),
+    (
+        "propose a change of provider",
+        "post",
+        "/allocations/{line}/edit/",
+        {
+            "organisation": "{new_org}",
+            "service": "",
+            "thematic_area": "{area}",
+            "funding_category": "{category}",
+            "notes": "",
+            "version": "1",
+            "reason": "Provider merged",
+        },
+        "enter",
+    ),
+    ("approve a proposed change", "post", "/line-changes/{change}/approve/", {}, "approve"),
+    ("reject a proposed change", "post", "/line-changes/{change2}/reject/", {"reason": "No"}, "approve"),
+    ("withdraw a proposed change", "post", "/line-changes/{change2}/withdraw/", {"reason": "x"}, "enter"),
+    ("approve many at once", "post", "/approvals/", {"decision": "approve", "entry": "{entry2}"}, "approve"),
     ("submit return", "post", "/funds/{fund}/submit/", {}, "approve"),
     ("reopen form", "get", "/funds/locked-fund/reopen/", None, "approve"),
     ("reopen", "post", "/funds/locked-fund/reopen/", {"reason": "MoJ query"}, "approve"),
@@ -85,7 +131,8 @@ def test_role_by_action_matrix(client, scene, role):
     client.force_login(user)
     outcomes = {}
     for name, method, url, data, needs in ACTIONS:
-        response = getattr(client, method)(url.format(**scene), data or {})
+        data = {key: value.format(**scene) for key, value in (data or {}).items()}
+        response = getattr(client, method)(url.format(**scene), data)
         allowed = needs in ALLOWED[role]
         outcomes[name] = (response.status_code, allowed)
     wrong = {

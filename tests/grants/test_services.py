@@ -9,7 +9,7 @@ from djmoney.money import Money
 
 from grants import services
 from grants.models import Allocation, ControlTotalRevision, LedgerEntry
-from tests.factories import AllocationFactory, FundFactory, approve_as_loaded
+from tests.factories import AllocationFactory, FundFactory, approve_pending
 
 
 def awarded(allocation):
@@ -49,7 +49,7 @@ def test_changing_an_amount_records_a_variation_for_the_difference_and_keeps_the
     # The variation waits for approval; once approved it counts.
     assert variation.approved_at is None
     assert awarded(line) == Money(Decimal("100.00"), "GBP")
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert awarded(line) == Money(Decimal("80.50"), "GBP")
 
 
@@ -74,7 +74,7 @@ def test_a_change_of_amount_needs_a_reason(db, officer):
 def test_an_allocation_can_be_varied_to_zero_but_not_below(db, officer):
     line = AllocationFactory(amount=Decimal("100.00"))
     services.allocation_set_amount(allocation=line, amount="0", memo="Withdrawn", acting_user=officer)
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert awarded(line) == Money(Decimal("0.00"), "GBP")
     with pytest.raises(ValidationError) as error:
         services.allocation_set_amount(allocation=line, amount="-0.01", memo="x", acting_user=officer)
@@ -160,12 +160,12 @@ def test_a_stale_expected_amount_is_refused_rather_than_undoing_a_colleagues_cha
         ]
     }
     # The colleague's change was still awaiting approval: the recorded amount is what is compared.
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert awarded(line) == Money(Decimal("150.00"), "GBP")
     services.allocation_set_amount(
         allocation=line, amount="90.00", expected_current="150.00", memo="Mine", acting_user=officer
     )
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert awarded(line) == Money(Decimal("90.00"), "GBP")
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from grants import services
 from grants.models import Allocation, Fund
-from tests.factories import approve_as_loaded
+from tests.factories import approve_pending
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_second_run_keeps_corrections_and_the_same_password(db, password_file, c
     out = run(password_file, capsys)
     assert "already loaded; left as it is" in out
     assert f"password '{password}' (kept in .demo-login)" in out
-    approve_as_loaded(allocation=line)
+    approve_pending(allocation=line)
     assert services.allocation_awarded(line).amount == Decimal("22538.00")
     assert line.entries.count() == 2
     assert Fund.objects.count() == 1

@@ -22,7 +22,7 @@ from grants.exports.files import write_three_sixty_giving
 from grants.exports.three_sixty_giving import recipient_identifier
 from grants.models import Organisation
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, OrganisationFactory
+from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, UserFactory
 from tests.grants.test_fixture import PRINTED_TABLE
 
 SCHEMAS = Path(three_sixty_giving.__file__).parent / "schemas" / "threesixtygiving"
@@ -336,6 +336,7 @@ def test_spreadsheet_times_are_utc_as_360givings_tools_read_them(db, tmp_path):
         memo="Summer change",
         recorded_at=summer,
         approved_at=summer,  # approved as it was recorded, so it is in the published amount
+        approved_by=UserFactory(username="summer-approver"),
     )
     path, result = export(fund, "xlsx", tmp_path)
     assert result.grants[0].last_modified.utcoffset() == datetime.timedelta(hours=1)

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from grants import audit
 from grants.models import Allocation, Fund, Funder, FundingCategory, LedgerEntry, Organisation, ThematicArea
 
 AWARD_DATE = datetime.date(2024, 4, 1)
@@ -75,22 +76,25 @@ class Command(BaseCommand):
             ),
             batch_size=2000,
         )
-        LedgerEntry.objects.bulk_create(
-            (
-                LedgerEntry(
-                    fund=allocation.fund,
-                    allocation=allocation,
-                    kind=LedgerEntry.Kind.AWARD,
-                    amount=Money(amount, "GBP"),
-                    effective_date=AWARD_DATE,
-                    memo="Synthetic award for a load test",
-                    # Approved as loaded, so the load test's pages show the amounts.
-                    approved_at=timezone.now(),
-                )
-                for allocation, amount in zip(allocations, amounts, strict=True)
-            ),
-            batch_size=2000,
-        )
+        # A data load: the awards stand approved as loaded (grants.audit.data_load), so the load
+        # test's pages show the amounts.
+        with audit.data_load():
+            LedgerEntry.objects.bulk_create(
+                (
+                    LedgerEntry(
+                        fund=allocation.fund,
+                        allocation=allocation,
+                        kind=LedgerEntry.Kind.AWARD,
+                        amount=Money(amount, "GBP"),
+                        effective_date=AWARD_DATE,
+                        memo="Synthetic award for a load test",
+                        approved_at=timezone.now(),
+                        approved_outside_ledger=True,
+                    )
+                    for allocation, amount in zip(allocations, amounts, strict=True)
+                ),
+                batch_size=2000,
+            )
         if connection.vendor == "postgresql":
             # Fresh planner statistics, as autovacuum would gather soon after a real bulk load: without
             # them PostgreSQL plans for a handful of lines instead of thousands.
