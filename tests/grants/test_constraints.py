@@ -788,11 +788,15 @@ REJECTION_FIELDS = ("rejected_at", "rejected_by", "rejection_reason")
 
 def refusal_of(model, field_name: str) -> str:
     """What refuses a change of one column by SQL: the append-only guard; for a rejection column
-    alone (which the guard lets go from empty to a value once), the rule that a rejection says who,
-    when and why."""
+    alone (which the guard lets go from empty to a value once), the rules that a rejection says who,
+    when and why, and that an entry is not both approved and rejected (either may fire first)."""
     if field_name in REJECTION_FIELDS:
         return "|".join(
-            [re.escape(append_only_refusal(model)), "ledger_entry_rejection_has_who_when_and_why"]
+            [
+                re.escape(append_only_refusal(model)),
+                "ledger_entry_rejection_has_who_when_and_why",
+                "ledger_entry_is_not_both_approved_and_rejected",
+            ]
         )
     return re.escape(append_only_refusal(model))
 
