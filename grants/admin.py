@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
@@ -580,21 +579,23 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve the selected entries", permissions=["approve"])
     def approve_entries(self, request, queryset):
-        """Each entry through `services.entry_approve`, so four-eyes and the locks hold here too.
-        All or nothing: one refusal approves none of them."""
+        """All of them through `services.decisions_take`, as the Approvals page does, so four-eyes
+        and the locks hold here too. All or nothing: one refusal approves none of them."""
+        entries = list(queryset.order_by("pk"))
         try:
-            with transaction.atomic():
-                for entry in queryset.order_by("pk"):
-                    try:
-                        services.entry_approve(entry=entry, acting_user=request.user)
-                    except ValidationError as error:
-                        raise ValidationError(f"{entry}: {' '.join(error.messages)}") from error
+            services.decisions_take(
+                decision=services.Decision.APPROVE, acting_user=request.user, entries=entries
+            )
+        except services.RowsRefused as refused:
+            reasons = " ".join(
+                f"{entries[index]}: {' '.join(error.messages)}" for index, error in refused.rows.items()
+            )
+            self.message_user(request, f"Nothing was approved. {reasons}", messages.ERROR)
+            return
         except ValidationError as error:
             self.message_user(request, f"Nothing was approved. {' '.join(error.messages)}", messages.ERROR)
             return
-        self.message_user(
-            request, f"{queryset.count()} entr{'y' if queryset.count() == 1 else 'ies'} approved."
-        )
+        self.message_user(request, f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} approved.")
 
 
 @admin.register(ReturnSubmission)
