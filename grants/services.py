@@ -850,16 +850,12 @@ def _line_change_apply(change: LineChange) -> None:
     allocation.save()
 
 
-def _the_one_decided(refused: RowsRefused) -> ValidationError:
-    return refused.rows[min(refused.rows)]
-
-
 def _decide_one(item, decision: Decision, acting_user, reason: str = ""):
     kind = "entries" if isinstance(item, LedgerEntry) else "changes"
     try:
         decided = decisions_take(decision=decision, acting_user=acting_user, reason=reason, **{kind: [item]})
     except RowsRefused as refused:
-        raise _the_one_decided(refused) from None
+        raise _the_one(refused) from None
     return getattr(decided, kind)[0]
 
 

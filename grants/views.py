@@ -541,7 +541,7 @@ def decide_one(request, model, pk: int, decision: services.Decision):
             **{kind: [item]},
         )
     except services.RowsRefused as refused:
-        messages.error(request, " ".join(refused.rows[min(refused.rows)].messages))
+        messages.error(request, " ".join(refused.rows[0].messages))  # the one row decided
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
