@@ -81,6 +81,9 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_linechange": AuditedTable(
         "Proposed change to a line", fund_column="fund_id", allocation_column="allocation_id"
     ),
+    "grants_refusedattempt": AuditedTable(
+        "Refused attempt", fund_column="fund_id", allocation_column="allocation_id"
+    ),
 }
 
 DERIVED = "figures the database derives from the entries by triggers (grants.figures), never written by hand"

@@ -25,13 +25,14 @@ import datetime
 import functools
 import hashlib
 import io
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, router, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, models, router, transaction
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -52,6 +53,7 @@ from grants.models import (
     LineChange,
     Organisation,
     PendingImport,
+    RefusedAttempt,
     ReturnSubmission,
     ThematicArea,
 )
@@ -83,24 +85,98 @@ def _user_or_none(acting_user: User):
     return acting_user if acting_user is not None and acting_user.is_authenticated else None
 
 
+# Services running in this context: only the outermost records a refusal, once.
+_service_depth: ContextVar[int] = ContextVar("ledger_service_depth", default=0)
+REFUSALS = (ValidationError, PermissionDenied, ImportRefused, IntegrityError)
+
+
 def _audited(*, reason_from: str | None = None, reason: str = ""):
     """Make a service atomic and record, on every row it changes, who acted and why: the
     `acting_user` argument, and the reason given in the argument `reason_from` (or a fixed one).
-    The database's audit triggers write the record in the same transaction (grants/audit.py)."""
+    The database's audit triggers write the record in the same transaction (grants/audit.py).
+    A refusal is recorded too (`RefusedAttempt`), after the refused change has been rolled back."""
 
     def decorate(function):
         @functools.wraps(function)
-        def wrapper(*args, **kwargs):
+        def atomic(*args, **kwargs):
             why = str(kwargs.get(reason_from) or "").strip() if reason_from else reason
-            with (
-                transaction.atomic(),
-                audit.context(user=_user_or_none(kwargs.get("acting_user")), reason=why),
-            ):
+            acting_user = _user_or_none(kwargs.get("acting_user"))
+            with transaction.atomic(), audit.context(user=acting_user, reason=why):
                 return function(*args, **kwargs)
 
-        return wrapper
+        return _refusals_recorded(atomic)
 
     return decorate
+
+
+def _refusals_recorded(function):
+    """Record a refusal of `function` (`RefusedAttempt`) once its own transaction has rolled back;
+    when services call services, only the outermost records it."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        depth = _service_depth.set(_service_depth.get() + 1)
+        try:
+            return function(*args, **kwargs)
+        except REFUSALS as refused:
+            if _service_depth.get() == 1:
+                _refusal_record(function.__name__, kwargs, refused, _user_or_none(kwargs.get("acting_user")))
+            raise
+        finally:
+            _service_depth.reset(depth)
+
+    return wrapper
+
+
+def _refusal_message(refused: Exception) -> str:
+    if isinstance(refused, ValidationError):
+        text = "; ".join(refused.messages)
+    elif isinstance(refused, IntegrityError):
+        text = f"The database refused the change: {refused}"
+    else:
+        text = str(refused)
+    return text.strip()[:4000] or refused.__class__.__name__
+
+
+def _refusal_target(kwargs: dict) -> tuple[str, int | None, int | None]:
+    """What the refused call was asked to change: a label, and the fund and line it belongs to."""
+    for name, value in kwargs.items():
+        if name == "acting_user":
+            continue
+        rows = list(value) if isinstance(value, list | tuple) else [value]
+        rows = [row for row in rows if isinstance(row, models.Model)]
+        if not rows:
+            continue
+        first = rows[0]
+        label = f"{first._meta.verbose_name} {first.pk}" if first.pk else str(first._meta.verbose_name)
+        if len(rows) > 1:
+            label += f" and {len(rows) - 1} more"
+        fund_id = first.pk if isinstance(first, Fund) else getattr(first, "fund_id", None)
+        allocation_id = first.pk if isinstance(first, Allocation) else getattr(first, "allocation_id", None)
+        if len({getattr(row, "allocation_id", None) for row in rows}) > 1:
+            allocation_id = None
+        return label[:200], fund_id, allocation_id
+    return "", None, None
+
+
+def _refusal_record(action: str, kwargs: dict, refused: Exception, acting_user) -> None:
+    """Record who tried what and why it was refused, in a transaction of its own. Inside an outer
+    transaction that can no longer write (an error left it to be rolled back) there is nothing to do:
+    the outer transaction's owner sees the error."""
+    connection = transaction.get_connection(router.db_for_write(RefusedAttempt))
+    if connection.needs_rollback:
+        return
+    target, fund_id, allocation_id = _refusal_target(kwargs)
+    message = _refusal_message(refused)
+    with transaction.atomic(), audit.context(user=acting_user, reason=message[:1000]):
+        RefusedAttempt.objects.create(
+            attempted_by=acting_user,
+            action=action,
+            target=target,
+            fund_id=fund_id,
+            allocation_id=allocation_id,
+            message=message,
+        )
 
 
 def locked_message(submission: ReturnSubmission) -> str:
@@ -751,6 +827,7 @@ class Decided:
     changes: list[LineChange]
 
 
+@_refusals_recorded
 def decisions_take(
     *,
     decision: Decision,
@@ -1399,6 +1476,7 @@ class ImportResult:
     previous: ImportRecord | None  # an earlier import of the same file into this fund, if any
 
 
+@_refusals_recorded
 def allocations_import(
     *,
     fund: Fund,

@@ -34,6 +34,7 @@ GUARDS = (
     Guard("grants_linechange", settable_once=DECISIONS),
     Guard("grants_returnsubmission", settable_once=(("reopened_at", "reopened_by_id", "reopen_reason"),)),
     Guard("grants_controltotalrevision"),
+    Guard("grants_refusedattempt"),
 )
 
 POSTGRES_REFUSE_FUNCTION = """CREATE OR REPLACE FUNCTION grants_refuse_change_to_history() RETURNS trigger
