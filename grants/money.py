@@ -60,25 +60,21 @@ def has_two_places_at_most(amount: Decimal) -> bool:
     return amount.is_finite() and amount == amount.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def from_aggregate(value: Decimal | int | None) -> Money:
-    """Turn the result of a database `Sum` into `Money`: `None` (no rows) is zero."""
+def amount_from_aggregate(value: Decimal | int | None) -> Decimal:
+    """The result of a database `Sum` as pounds to the penny: `None` (no rows) is zero. For a value
+    per row of a large export, where a `Money` would be thrown away at once."""
     if value is None:
-        return zero()
+        return zero().amount
     if isinstance(value, float):
         # SQLite sums NUMERIC columns as REAL; the rows themselves are exact pence, so the
         # nearest penny of the float's shortest repr is the exact total.
         value = Decimal(repr(value))
-    return Money(quantize(Decimal(value)), GBP)
-
-
-def amount_from_aggregate(value: Decimal | int | None) -> Decimal:
-    """`from_aggregate(value).amount` without building a `Money`: for a value per row of a large
-    export, where the `Money` would be thrown away at once."""
-    if value is None:
-        return zero().amount
-    if isinstance(value, float):
-        value = Decimal(repr(value))
     return quantize(Decimal(value))
+
+
+def from_aggregate(value: Decimal | int | None) -> Money:
+    """The result of a database `Sum` as `Money`: `None` (no rows) is zero."""
+    return Money(amount_from_aggregate(value), GBP)
 
 
 def total(amounts: Iterable[Money]) -> Money:

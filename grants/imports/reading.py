@@ -530,11 +530,14 @@ def _amount(value) -> Decimal:
         raise _CellProblem(f"the amount {amount} is negative; an award must be more than £0.00.")
     if amount == 0:
         raise _CellProblem("the amount is zero; an award must be more than £0.00.")
-    if not money.has_two_places_at_most(amount):
-        raise _CellProblem(f"the amount {amount} has more than 2 decimal places (whole pence only).")
-    if amount >= money.LIMIT:
-        raise _CellProblem(f"the amount {amount} is too large (amounts are under £1,000,000,000,000).")
-    return money.quantize(amount)
+    try:
+        return money.gbp(amount).amount
+    except money.AmountTooLarge as error:
+        problem = f"the amount {amount} is too large (amounts are under £1,000,000,000,000)."
+        raise _CellProblem(problem) from error
+    except ValueError as error:  # money.gbp refuses more than two places
+        problem = f"the amount {amount} has more than 2 decimal places (whole pence only)."
+        raise _CellProblem(problem) from error
 
 
 def _date(value) -> datetime.date | None:
