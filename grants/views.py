@@ -259,16 +259,20 @@ class AllocationCreateView(ServiceFormView):
         return reverse("grants:fund_detail", args=[self.fund.code])
 
 
-class AllocationChangeAmountView(ServiceFormView):
-    permission_required = "grants.change_allocation"
-    form_class = ChangeAmountForm
-    template_name = "grants/allocation_change_amount.html"
+class LineMixin:
+    """A view of one allocation line, the `pk` of its URL."""
 
     @cached_property
     def allocation(self):
         return get_object_or_404(
             Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
         )
+
+
+class AllocationChangeAmountView(LineMixin, ServiceFormView):
+    permission_required = "grants.change_allocation"
+    form_class = ChangeAmountForm
+    template_name = "grants/allocation_change_amount.html"
 
     @cached_property
     def current(self):
@@ -355,16 +359,10 @@ class AllocationDetailView(ReadView, TemplateView):
         )
 
 
-class AllocationEditView(ServiceFormView):
+class AllocationEditView(LineMixin, ServiceFormView):
     permission_required = "grants.change_allocation"
     form_class = AllocationEditForm
     template_name = "grants/allocation_edit.html"
-
-    @cached_property
-    def allocation(self):
-        return get_object_or_404(
-            Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
-        )
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.allocation}
@@ -409,13 +407,7 @@ class MoneyMovementView(ServiceFormView):
         return f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} recorded, awaiting approval."
 
 
-class AllocationMoneyMixin:
-    @cached_property
-    def allocation(self):
-        return get_object_or_404(
-            Allocation.objects.select_related("fund", "organisation"), pk=self.kwargs["pk"]
-        )
-
+class AllocationMoneyMixin(LineMixin):
     def target(self):
         return {"allocation": self.allocation}
 
