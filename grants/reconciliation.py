@@ -171,13 +171,13 @@ def category_subtotals(lines, budgets) -> list[Subtotal]:
     return _with_budgets(by_category, _category_budget_rows(budgets))
 
 
-def _category_budget_rows(budgets):
-    """The `budgets` (CategoryBudget rows, of one fund or many) summed per funding category."""
-    return (
-        budgets.order_by()
-        .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
-        .annotate(total=Sum("amount"))
-    )
+CATEGORY_COLUMNS = ("funding_category__code", "funding_category__name", "funding_category__sort_order")
+
+
+def _category_budget_rows(budgets, *per):
+    """The `budgets` (CategoryBudget rows, of one fund or many) summed per funding category, and per
+    the columns `per` first (e.g. "fund_id")."""
+    return budgets.order_by().values(*per, *CATEGORY_COLUMNS).annotate(total=Sum("amount"))
 
 
 def _with_budgets(by_category: list[Subtotal], budget_rows) -> list[Subtotal]:
@@ -355,14 +355,6 @@ def _fund_reconciliation(fund: Fund, rows: list[dict], budget_rows: list[dict], 
     )
 
 
-def _budget_rows(budgets):
-    return (
-        budgets.order_by()
-        .values("fund_id", "funding_category__code", "funding_category__name", "funding_category__sort_order")
-        .annotate(total=Sum("amount"))
-    )
-
-
 def reconcile(
     fund: Fund, approval: Approval = Approval.APPROVED, *, by_organisation: bool = True
 ) -> FundReconciliation:
@@ -384,7 +376,7 @@ def reconcile(
     else:
         rows, organisations = list(lines.values(*GROUPS).annotate(**_figures(approval))), []
     rows = _named(rows)
-    budget_rows = list(_budget_rows(CategoryBudget.objects.filter(fund=fund)))
+    budget_rows = list(_category_budget_rows(CategoryBudget.objects.filter(fund=fund), "fund_id"))
     return _fund_reconciliation(fund, rows, budget_rows, organisations)
 
 
@@ -401,7 +393,7 @@ def reconcile_all() -> list[FundReconciliation]:
     for row in _named(list(figures)):
         rows[row["fund_id"]].append(row)
     budget_rows: dict[int, list[dict]] = {fund.pk: [] for fund in funds}
-    for row in _budget_rows(CategoryBudget.objects.all()):
+    for row in _category_budget_rows(CategoryBudget.objects.all(), "fund_id"):
         budget_rows[row["fund_id"]].append(row)
     return [_fund_reconciliation(fund, rows[fund.pk], budget_rows[fund.pk]) for fund in funds]
 
@@ -410,7 +402,7 @@ def reconciliation_from_rows(fund: Fund, rows: list[dict], budgets) -> FundRecon
     """A fund's reconciliation from rows by (category, thematic area) that were summed elsewhere:
     the stored figures of `grants.figures` (`selectors.fund_groups()`), with its `budgets`
     (CategoryBudget rows) read here in one query. No breakdown by organisation."""
-    return _fund_reconciliation(fund, rows, list(_budget_rows(budgets)))
+    return _fund_reconciliation(fund, rows, list(_category_budget_rows(budgets, "fund_id")))
 
 
 def stored_category_subtotals(groups, budgets) -> list[Subtotal]:
