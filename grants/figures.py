@@ -1,32 +1,7 @@
-"""Stored figures: every line's money, and every (fund, category, thematic area) group's, kept by
-the database as entries are written, so that a page reads a handful of rows instead of summing
-every entry of a fund or of the whole ledger.
-
-The ledger entries stay the record (README, "Financial controls"); these tables are derived from
-them and never written by the application. Database triggers keep them, in the same transaction as
-the change they follow:
-
-- a **ledger entry** inserted, approved (or, on SQLite's test runner, deleted) moves its amount into
-  its line's `LineFigures` row (or, for money returned to the funder, its fund's `FundFigures` row);
-- an **allocation** inserted gets its `LineFigures` row; one whose fund, category, thematic area or
-  line number changes carries them over; one deleted loses it;
-- a **line's figures** inserted, changed or deleted move into, between and out of its
-  `GroupFigures` row (created on first use).
-
-On PostgreSQL the entry, allocation and line triggers are statement-level, reading the statement's
-transition tables: a bulk insert of 10,000 entries updates each line once and each group once. Row
-triggers would update one group row 10,000 times in one transaction, and PostgreSQL keeps every one
-of those row versions until the transaction ends (each update walks the chain of the previous ones).
-SQLite updates rows in place, so its triggers are row-level; it rounds each stored sum to the penny
-(`ROUND(..., 2)`) because it adds decimals as floating point, and an unrounded running total would
-drift.
-
-`figures_drift()` compares every stored figure with the entries; `manage.py check_figures` reports
-the differences and, with `--repair`, rebuilds the tables from the entries (`rebuild_figures()`).
-The test suite checks after every test that touches the database that nothing drifted.
-
-A migration that remakes `grants_allocation` or `grants_ledgerentry` on SQLite drops these triggers
-with the table; it must call `install_figures_triggers()` again (a test checks they are all there).
+"""Stored figures: every line's, group's (fund, category, thematic area) and fund's money, kept by
+database triggers as entries are written, so a page reads a handful of rows instead of summing
+entries. Derived from the entries, never written by the application; `figures_drift()` compares them
+with the entries and `rebuild_figures()` recomputes them. How the triggers work: docs/triggers.md.
 """
 
 from __future__ import annotations
