@@ -422,9 +422,7 @@ def consistent_snapshot():
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                # The export's queries are index probes per line, which the planner costs high
-                # enough to compile with JIT: 130 ms of compiling for a 460 ms query of a
-                # 100,000-line fund, and nothing gained (docs/performance.md).
+                # JIT compiling costs more than it saves on these index probes (docs/performance.md).
                 cursor.execute("SET LOCAL jit = off")
         yield
 
