@@ -359,6 +359,8 @@ def test_return_submission_and_its_reopening_are_recorded_without_the_workbook_b
 def test_a_rolled_back_change_leaves_no_event(alice):
     with pytest.raises(RuntimeError), transaction.atomic(), audit.context(user=alice, reason="Oops"):
         Organisation.objects.create(name="Never saved")
+        # Positive control: inside the transaction the trigger has written the event.
+        assert AuditEvent.objects.filter(table_name="grants_organisation", after__name="Never saved").exists()
         raise RuntimeError("the service failed after saving")
     assert not AuditEvent.objects.filter(table_name="grants_organisation", after__name="Never saved").exists()
 

@@ -6,6 +6,7 @@ with the entries after every test that touches the database.
 """
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grants import money, selectors, services
-from grants.figures import FundFigures, GroupFigures, LineFigures, figures_drift, trigger_names
+from grants.figures import FundFigures, GroupFigures, LineFigures, figures_drift
 from grants.models import Allocation, CategoryBudget, Fund, LedgerEntry
 from grants.reconciliation import category_subtotals, reconcile, reconciliation_from_rows
 from tests.factories import (
@@ -53,12 +54,21 @@ def group_of(allocation) -> GroupFigures:
 def test_every_trigger_that_keeps_the_figures_is_installed(db):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            cursor.execute(
+                "SELECT event_object_table, lower(event_manipulation) FROM information_schema.triggers "
+                "WHERE trigger_name LIKE '%%figures%%'"
+            )
+            installed = set(cursor.fetchall())
         else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        installed = {row[0] for row in cursor.fetchall()}
-    assert len(trigger_names()) == (9 if connection.vendor == "postgresql" else 10)
-    assert trigger_names() <= installed
+            cursor.execute(
+                "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%figures%'"
+            )
+            installed = {
+                (table, re.search(r"AFTER (INSERT|UPDATE|DELETE)", sql).group(1).lower())
+                for table, sql in cursor.fetchall()
+            }
+    tables = ("grants_ledgerentry", "grants_allocation", "grants_linefigures")
+    assert installed == {(table, event) for table in tables for event in ("insert", "update", "delete")}
 
 
 def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_approved(
