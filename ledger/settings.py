@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     # The project's own management commands (make_load_fund).
     "ledger",
 ]
+if DEBUG:
+    # `manage.py bench` (README, "Performance"): for development only, never loaded in production.
+    INSTALLED_APPS.append("benchmark")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

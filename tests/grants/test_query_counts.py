@@ -1,6 +1,6 @@
 """Fixed query counts at two sizes of ledger: reconciliation, the fund page and the dashboard.
 
-The ledger is the benchmark's synthetic one (`grants.benchmark.generate`), at 40 and 400 lines; the
+The ledger is the benchmark's synthetic one (`benchmark.generate`), at 40 and 400 lines; the
 timings themselves are the benchmark's business (`make bench`, docs/performance.md).
 """
 
@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from grants.benchmark.generate import BENCH_USERNAME, fund_code, generate, shape_for
+from benchmark.generate import BENCH_USERNAME, fund_code, generate, shape_for
 from grants.models import Fund
 from grants.reconciliation import reconcile, reconcile_all
 

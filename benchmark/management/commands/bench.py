@@ -1,6 +1,6 @@
 """`manage.py bench [--scale N] [--runs N] [--scaling 10000,100000] [--output docs/performance.md]`
 
-Builds a synthetic ledger in a database of its own (`grants.benchmark.database`; never the
+Builds a synthetic ledger in a database of its own (`benchmark.database`; never the
 configured one), times each registered operation against its floor and prints the table, which is
 also written into the output file with a description of the machine.
 """
@@ -15,12 +15,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from grants.benchmark import operations
-from grants.benchmark.database import bench_database
-from grants.benchmark.generate import generate
-from grants.benchmark.operations import IMPORT_LINES
-from grants.benchmark.report import machine, results_table, scaling_table, section, write_section
-from grants.benchmark.run import run_operations
+from benchmark import operations
+from benchmark.database import bench_database
+from benchmark.generate import generate
+from benchmark.operations import IMPORT_LINES
+from benchmark.report import machine, results_table, scaling_table, section, write_section
+from benchmark.run import run_operations
 
 
 def _scales(text: str) -> list[int]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import django
 from django.db import connection
 
-from grants.benchmark.generate import Generated
-from grants.benchmark.measure import Figure
-from grants.benchmark.operations import Operation
+from benchmark.generate import Generated
+from benchmark.measure import Figure
+from benchmark.operations import Operation
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
+from benchmark.generate import BENCH_USERNAME
+from benchmark.urls import TRIVIAL_PAGE
 from grants import money
-from grants.benchmark.generate import BENCH_USERNAME
-from grants.benchmark.urls import TRIVIAL_PAGE
 from grants.exports.files import build_moj_return_into
 from grants.models import Allocation, Fund, FundingCategory, LedgerEntry, Organisation, ThematicArea
 from grants.reconciliation import reconcile, reconcile_all
@@ -64,7 +64,7 @@ class Context:
 
     def pages(self):
         """Settings for the page measurements: the trivial page's URLconf, and the test client's host."""
-        return override_settings(ROOT_URLCONF="grants.benchmark.urls", ALLOWED_HOSTS=["testserver"])
+        return override_settings(ROOT_URLCONF="benchmark.urls", ALLOWED_HOSTS=["testserver"])
 
     @cached_property
     def largest_fund(self) -> Fund:

@@ -9,12 +9,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from benchmark.database import bench_database_name
+from benchmark.generate import Shape, fund_code, generate, shape_for
+from benchmark.operations import REGISTRY, Context, reconcile_largest_floor
+from benchmark.report import results_table, write_section
+from benchmark.run import run_operations
 from grants import money
-from grants.benchmark.database import bench_database_name
-from grants.benchmark.generate import Shape, fund_code, generate, shape_for
-from grants.benchmark.operations import REGISTRY, Context, reconcile_largest_floor
-from grants.benchmark.report import results_table, write_section
-from grants.benchmark.run import run_operations
 from grants.models import Allocation, LedgerEntry
 from grants.reconciliation import Status, reconcile, reconcile_all
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from grants.benchmark.measure import measure
-from grants.benchmark.operations import IMPORT_LINES, REGISTRY, Context
-from grants.benchmark.report import Result
+from benchmark.measure import measure
+from benchmark.operations import IMPORT_LINES, REGISTRY, Context
+from benchmark.report import Result
 
 
 def run_operations(
