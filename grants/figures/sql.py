@@ -1,0 +1,72 @@
+"""What each entry adds to its line (or fund), and each line to its group, as SQL over a row alias;
+the pieces both databases' triggers and the rebuild are written from."""
+
+from __future__ import annotations
+
+# Kinds as the database stores them (grants.models.LedgerEntry.Kind).
+AWARDED_KINDS = "('award', 'variation')"
+PAYMENT = "'payment'"
+UNDERSPEND_RETURNED = "'underspend_returned'"
+RETURNED_TO_FUNDER = "'returned_to_funder'"
+
+
+# ---------------------------------------------------------------------------------------------------
+# What each entry adds to its line (or fund), and each line to its group, as SQL over a row alias.
+
+
+def _entry_states(row: str) -> tuple[str, str, str]:
+    """Conditions on an entry row: approved; awaiting approval; counted (either: not rejected or
+    withdrawn, which never count)."""
+    return (
+        f"{row}.approved_at IS NOT NULL",
+        f"{row}.approved_at IS NULL AND {row}.rejected_at IS NULL",
+        f"{row}.rejected_at IS NULL",
+    )
+
+
+def entry_terms(row: str) -> dict[str, str]:
+    approved, pending, counted = _entry_states(row)
+    awarded = f"{row}.kind IN {AWARDED_KINDS}"
+    return {
+        "awarded": f"CASE WHEN {awarded} AND {approved} THEN {row}.amount ELSE 0 END",
+        "awarded_pending": f"CASE WHEN {awarded} AND {pending} THEN {row}.amount ELSE 0 END",
+        "paid": f"CASE WHEN {row}.kind = {PAYMENT} AND {counted} THEN {row}.amount ELSE 0 END",
+        "returned": (
+            f"CASE WHEN {row}.kind = {UNDERSPEND_RETURNED} AND {counted} THEN {row}.amount ELSE 0 END"
+        ),
+        "pending_entries": f"CASE WHEN {pending} THEN 1 ELSE 0 END",
+        "awarded_entries": f"CASE WHEN {awarded} AND {approved} THEN 1 ELSE 0 END",
+        "pending_awarded_entries": f"CASE WHEN {awarded} AND {pending} THEN 1 ELSE 0 END",
+    }
+
+
+def fund_entry_terms(row: str) -> dict[str, str]:
+    _approved, pending, counted = _entry_states(row)
+    returned = f"{row}.kind = {RETURNED_TO_FUNDER} AND {counted}"
+    return {
+        "returned_to_funder": f"CASE WHEN {returned} THEN {row}.amount ELSE 0 END",
+        "pending_entries": f"CASE WHEN {pending} THEN 1 ELSE 0 END",
+    }
+
+
+def line_terms(row: str) -> dict[str, str]:
+    return {
+        "allocations": "1",
+        "lines": f"CASE WHEN {row}.awarded_entries > 0 THEN 1 ELSE 0 END",
+        "pending_lines": f"CASE WHEN {row}.pending_awarded_entries > 0 THEN 1 ELSE 0 END",
+        "awarded": f"{row}.awarded",
+        "awarded_pending": f"{row}.awarded_pending",
+        "paid": f"{row}.paid",
+        "returned": f"{row}.returned",
+        "pending_entries": f"{row}.pending_entries",
+    }
+
+
+AMOUNTS = {"awarded", "awarded_pending", "paid", "returned", "returned_to_funder"}
+# A line's stored figures (its entries' terms), and the columns it is found by.
+LINE_COLUMNS = tuple(entry_terms("e"))
+LINE_KEYS = ("fund_id", "funding_category_id", "thematic_area_id", "line_number")
+GROUP_KEYS = ("fund_id", "funding_category_id", "thematic_area_id")
+LINE = "grants_linefigures"
+GROUP = "grants_groupfigures"
+FUND = "grants_fundfigures"
