@@ -37,11 +37,12 @@ from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import audit, money, selectors
+from grants import audit, money
 from grants.figures import FundFigures, GroupFigures
 from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
+from grants.imports.snapshot import import_snapshot
 from grants.models import (
     Allocation,
     Approval,
@@ -1505,7 +1506,7 @@ def allocations_import(
             locked = _lock_open_fund(fund.pk)
         except ValidationError as error:
             raise ImportRefused([Problem(message) for message in error.messages]) from error
-        plan = build_plan(locked, sheet, selectors.import_snapshot(locked))
+        plan = build_plan(locked, sheet, import_snapshot(locked))
         if plan.problems:
             raise ImportRefused(plan.problems)
         if expected_digest is not None and plan.digest != expected_digest:

@@ -23,6 +23,7 @@ from grants.exports.downloads import (
 from grants.exports.files import InvalidOpenData
 from grants.exports.moj_return import XLSX_CONTENT_TYPE
 from grants.exports.three_sixty_giving import FORMATS
+from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
 from grants.filters import AllocationFilter
 from grants.forms import (
     AllocationCreateForm,
@@ -37,6 +38,7 @@ from grants.forms import (
 )
 from grants.imports import ImportRefused, Problem
 from grants.imports.planning import ImportPlan
+from grants.imports.snapshot import import_preview
 from grants.models import (
     Allocation,
     Approval,
@@ -336,7 +338,7 @@ class FundThreeSixtyGivingView(ReadView, View):
         fund = get_object_or_404(Fund, code=code)
         try:
             return three_sixty_giving_response(fund, file_format)
-        except (selectors.ThreeSixtyGivingNotConfigured, InvalidOpenData) as error:
+        except (ThreeSixtyGivingNotConfigured, InvalidOpenData) as error:
             messages.error(request, str(error))
             return redirect("grants:fund_detail", code=fund.code)
 
@@ -734,7 +736,7 @@ class FundImportView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
         upload = form.cleaned_data["file"]
         content = upload.read()
         try:
-            plan = selectors.import_preview(self.fund, file_name=upload.name, content=content)
+            plan = import_preview(self.fund, file_name=upload.name, content=content)
             problems = plan.problems or import_permission_problems(self.request.user, plan)
         except ImportRefused as refused:
             problems = refused.problems
@@ -767,9 +769,7 @@ class FundImportPreviewView(LoginRequiredMixin, PermissionRequiredMixin, Templat
         pending = self.pending
         plan = None
         try:
-            plan = selectors.import_preview(
-                pending.fund, file_name=pending.file_name, content=bytes(pending.content)
-            )
+            plan = import_preview(pending.fund, file_name=pending.file_name, content=bytes(pending.content))
             problems = [*problems, *plan.problems, *import_permission_problems(self.request.user, plan)]
         except ImportRefused as refused:
             problems = [*problems, *refused.problems]
@@ -781,9 +781,7 @@ class FundImportPreviewView(LoginRequiredMixin, PermissionRequiredMixin, Templat
     def post(self, request, *args, **kwargs):
         pending = self.pending
         try:
-            plan = selectors.import_preview(
-                pending.fund, file_name=pending.file_name, content=bytes(pending.content)
-            )
+            plan = import_preview(pending.fund, file_name=pending.file_name, content=bytes(pending.content))
             refusals = import_permission_problems(request.user, plan)
             if refusals:
                 raise ImportRefused(refusals)

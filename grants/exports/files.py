@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from grants import selectors
 from grants.exports import three_sixty_giving
 from grants.exports.moj_return import BuildResult, build_moj_return
+from grants.exports.moj_return_data import consistent_snapshot, moj_return_data
+from grants.exports.three_sixty_giving_data import ThreeSixtyGivingExport, three_sixty_giving_export
 from grants.models import Fund
 
 
@@ -51,8 +52,8 @@ def write_atomically(destination: Path, write: Callable[[str], object]):
 
 def build_moj_return_into(fund: Fund, output: str | BinaryIO, *, user=None) -> BuildResult:
     """Build the fund's return into a path or a binary file object, from one consistent read."""
-    with selectors.consistent_snapshot():
-        return build_moj_return(selectors.moj_return_data(fund, user=user), output)
+    with consistent_snapshot():
+        return build_moj_return(moj_return_data(fund, user=user), output)
 
 
 def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult:
@@ -64,11 +65,9 @@ class InvalidOpenData(Exception):
     pass
 
 
-def build_three_sixty_giving_into(
-    fund: Fund, file_format: str, output: BinaryIO
-) -> selectors.ThreeSixtyGivingExport:
+def build_three_sixty_giving_into(fund: Fund, file_format: str, output: BinaryIO) -> ThreeSixtyGivingExport:
     """Write the fund's 360Giving data as xlsx, csv or json, after checking it against the schemas."""
-    export = selectors.three_sixty_giving_export(fund)
+    export = three_sixty_giving_export(fund)
     errors = three_sixty_giving.schema_errors(export.package)
     if errors:
         raise InvalidOpenData("The data does not meet the 360Giving schema:\n" + "\n".join(errors))
@@ -87,9 +86,7 @@ def build_three_sixty_giving_into(
     return export
 
 
-def write_three_sixty_giving(
-    fund: Fund, file_format: str, destination: Path
-) -> selectors.ThreeSixtyGivingExport:
+def write_three_sixty_giving(fund: Fund, file_format: str, destination: Path) -> ThreeSixtyGivingExport:
     def write(path: str):
         with open(path, "wb") as output:
             return build_three_sixty_giving_into(fund, file_format, output)

@@ -1,7 +1,7 @@
 """The Ministry of Justice return: the workbook an office sends to account for a fund.
 
 `build_moj_return()` is a pure builder: it takes a `MojReturnData` (plain values from
-`grants.selectors.moj_return_data`) and writes an .xlsx with XlsxWriter, which stores each formula's
+`grants.exports.moj_return_data`) and writes an .xlsx with XlsxWriter, which stores each formula's
 computed result beside the formula, so a previewer or a program reading cell values sees the totals
 without recalculating. The workbook also asks Excel to recalculate on open.
 

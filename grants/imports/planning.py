@@ -1,7 +1,7 @@
 """What an import would do to a fund: the plan a person previews before anything is written.
 
 `build_plan(fund, sheet, snapshot)` matches each `SheetLine` to the ledger as it stands in `snapshot`
-(read by `selectors.import_snapshot()`, a fixed number of queries) and writes nothing. Each line is new,
+(read by `snapshot.import_snapshot()`, a fixed number of queries) and writes nothing. Each line is new,
 a changed amount (with the variation it would record) or unchanged; organisations are matched by name
 or short name ignoring case, spacing and punctuation, or are to be created; anything it cannot decide
 without guessing is a `Problem`. `services.allocations_import()` applies a plan only when it has none.

@@ -11,6 +11,7 @@ from defusedxml import DefusedXmlException
 from grants import services
 from grants.checks import openpyxl_parses_with_defusedxml
 from grants.imports import ImportRefused
+from grants.imports.snapshot import import_preview
 from tests.grants.test_import_service import ledger_state
 from tests.grants.workbooks import (
     HEADER,
@@ -292,12 +293,11 @@ def test_a_line_below_the_total_row_is_a_problem_and_notes_there_are_not(seed_fu
 
 
 def test_an_organisation_whose_name_starts_with_total_is_still_a_line(seed_fund):
-    from grants import selectors
 
     content = table(
         line(number=17, organisation="Total Support Services"), ("Total", None, None, Decimal("250"))
     )
-    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="x.xlsx", content=content)
     assert plan.problems == []
     assert [line.organisation.name for line in plan.new_lines] == ["Total Support Services"]
     assert plan.sheet.stated_total == Decimal("250")

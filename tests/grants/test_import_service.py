@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Count, Sum
 
-from grants import money, selectors, services
+from grants import money, services
 from grants.exports.files import build_moj_return_into
 from grants.imports import ImportRefused
+from grants.imports.snapshot import import_preview
 from grants.models import Allocation, Fund, ImportRecord, LedgerEntry, Organisation
 from grants.reconciliation import reconcile
 from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, approve_pending
@@ -100,7 +101,7 @@ def test_round_trip_the_seed_funds_moj_return_into_an_empty_fund(seed_fund):
 def test_the_preview_of_an_import_foresees_the_reconciliation_it_makes(seed_fund):
     content = moj_return(seed_fund)
     copy = empty_fund_like(seed_fund)
-    plan = selectors.import_preview(copy, file_name="return.xlsx", content=content)
+    plan = import_preview(copy, file_name="return.xlsx", content=content)
     services.allocations_import(fund=copy, file_name="return.xlsx", content=content, acting_user=None)
     approve_pending(fund=copy)
     actual = without_fund(reconcile(copy))
@@ -220,7 +221,7 @@ def test_a_changed_amount_is_recorded_as_a_variation_naming_the_file(seed_fund, 
     ]
     rows[7] = (8, rows[7][1], rows[7][2], Decimal("1300.50"), rows[7][4])
     content = table(*rows)
-    plan = selectors.import_preview(seed_fund, file_name="revised.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="revised.xlsx", content=content)
     assert [(line.line_number, line.change.amount) for line in plan.changed_lines] == [(8, Decimal("35.50"))]
     assert len(plan.unchanged_lines) == 15
 
@@ -243,7 +244,7 @@ def test_an_organisation_written_differently_is_matched_not_duplicated(seed_fund
         (17, "BLACK COUNTRY WOMENS AID", "Domestic Abuse", Decimal("10.00"), "da-pcc-commissioned")
     )
     count = Organisation.objects.count()
-    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="x.xlsx", content=content)
     assert plan.problems == []
     assert [(match.organisation.short_name, match.how) for match in plan.matched_organisations] == [
         ("BCWA", "name")
@@ -255,7 +256,7 @@ def test_an_organisation_written_differently_is_matched_not_duplicated(seed_fund
 
 def test_an_organisation_matched_by_its_short_name(seed_fund):
     content = table((17, "we are", "Domestic Abuse", Decimal("10.00"), "DA PCC commissioned"))
-    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="x.xlsx", content=content)
     assert [(match.organisation.name, match.how) for match in plan.matched_organisations] == [
         ("Women's Empowement and Recovery Educators Ltd", "short name")
     ]
@@ -276,7 +277,7 @@ def test_an_ambiguous_organisation_is_a_problem_not_a_guess(seed_fund):
 def test_the_import_refuses_a_plan_that_changed_since_the_preview(seed_fund):
     content = moj_return(seed_fund)
     copy = empty_fund_like(seed_fund)
-    plan = selectors.import_preview(copy, file_name="r.xlsx", content=content)
+    plan = import_preview(copy, file_name="r.xlsx", content=content)
     AllocationFactory(fund=copy, line_number=99, amount=Decimal("5.00"))
     before = ledger_state()
     with pytest.raises(services.ImportPlanChanged, match="changed since the preview"):
@@ -289,7 +290,7 @@ def test_the_import_refuses_a_plan_that_changed_since_the_preview(seed_fund):
 def test_the_preview_writes_nothing(seed_fund):
     copy = empty_fund_like(seed_fund)
     before = ledger_state()
-    plan = selectors.import_preview(copy, file_name="ecf.xlsx", content=seed_table())
+    plan = import_preview(copy, file_name="ecf.xlsx", content=seed_table())
     assert len(plan.new_lines) == 16
     assert ledger_state() == before
 
@@ -306,9 +307,9 @@ def test_the_preview_takes_the_same_queries_for_few_and_many_lines(seed_fund, dj
         )
 
     with django_assert_max_num_queries(12) as few:
-        selectors.import_preview(fund, file_name="few.xlsx", content=sheet(3))
+        import_preview(fund, file_name="few.xlsx", content=sheet(3))
     with django_assert_max_num_queries(12) as many:
-        plan = selectors.import_preview(fund, file_name="many.xlsx", content=sheet(60))
+        plan = import_preview(fund, file_name="many.xlsx", content=sheet(60))
     assert len(plan.new_lines) == 60
     assert len(many.captured_queries) == len(few.captured_queries)
 
@@ -317,13 +318,13 @@ def test_lines_of_the_fund_not_in_the_file_are_kept(seed_fund):
     content = table(
         (17, "Aaina Hub", "Domestic Abuse", Decimal("250.00"), "DA PCC non-commissioned"), header=HEADER
     )
-    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="x.xlsx", content=content)
     # Aaina Hub already has line 13 (no service); a second line needs a service to tell it apart.
     assert [problem.message for problem in plan.problems] == [
         "Aaina Hub is already line 13 of this fund, not line 17."
     ]
     content = xlsx_with_service()
-    plan = selectors.import_preview(seed_fund, file_name="x.xlsx", content=content)
+    plan = import_preview(seed_fund, file_name="x.xlsx", content=content)
     assert plan.problems == []
     assert (len(plan.new_lines), plan.kept_line_count) == (1, 16)
     assert plan.after.ledger_total.amount == Decimal("739060.82")
@@ -340,7 +341,7 @@ def test_an_amount_excel_stored_with_seventeen_digits_imports_as_the_amount_it_s
     # Excel may keep 80528.42 in the file as the double's long form; the shortest repr is the figure shown.
     copy = empty_fund_like(seed_fund)
     content = table((1, "Aaina Hub", "Domestic Abuse", Decimal("80528.419999999998"), "DA PCC commissioned"))
-    plan = selectors.import_preview(copy, file_name="x.xlsx", content=content)
+    plan = import_preview(copy, file_name="x.xlsx", content=content)
     assert plan.problems == []
     assert [line.amount for line in plan.lines] == [Decimal("80528.42")]
 

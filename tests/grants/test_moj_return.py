@@ -22,6 +22,7 @@ from djmoney.money import Money
 
 from grants import money, services
 from grants.exports.files import write_moj_return
+from grants.exports.moj_return_data import moj_return_data
 from grants.models import Allocation, Fund
 from grants.reconciliation import reconcile
 from tests.factories import (
@@ -519,7 +520,7 @@ def test_export_takes_the_same_number_of_queries_whatever_the_fund_size(
 def test_export_reads_one_snapshot_on_postgresql_and_takes_no_lock_on_sqlite(tmp_path):
     from django.db import connection
 
-    from grants.selectors import consistent_snapshot
+    from grants.exports.moj_return_data import consistent_snapshot
 
     with consistent_snapshot(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -546,16 +547,16 @@ def test_a_return_that_mixes_two_moments_is_refused_and_leaves_nothing_behind(
 ):
     import tempfile
 
-    from grants import selectors
+    from grants.exports import files
 
-    real = selectors.moj_return_data
+    real = moj_return_data
 
     def one_line_short(fund, *, user=None):
         data = real(fund, user=user)
         lines = list(data.lines)[:-1]  # as if a line were added after the reconciliation was read
         return dataclasses.replace(data, lines=iter(lines))
 
-    monkeypatch.setattr(selectors, "moj_return_data", one_line_short)
+    monkeypatch.setattr(files, "moj_return_data", one_line_short)
     scratch_before = set(Path(tempfile.gettempdir()).glob("moj-return-*"))
     with pytest.raises(RuntimeError) as error:
         write_moj_return(seed_fund, tmp_path / "return.xlsx")

@@ -107,16 +107,16 @@ def test_the_validator_catches_a_grant_that_breaks_the_standard(seed_fund, tmp_p
 
 
 def test_an_export_that_would_break_the_schema_is_refused(seed_fund, tmp_path, monkeypatch):
-    from grants import selectors
+    from grants.exports import three_sixty_giving_data
 
-    real = selectors.package_json
+    real = three_sixty_giving_data.package_json
 
     def without_a_currency(grants, **meta):
         package = real(grants, **meta)
         del package["grants"][0]["currency"]
         return package
 
-    monkeypatch.setattr(selectors, "package_json", without_a_currency)
+    monkeypatch.setattr(three_sixty_giving_data, "package_json", without_a_currency)
     with pytest.raises(CommandError) as error:
         call_command("export_360giving", "moj-ecf-2020", "-o", str(tmp_path / "out.json"))
     assert error.value.returncode == 2

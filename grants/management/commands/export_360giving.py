@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from grants.exports.files import InvalidOpenData, three_sixty_giving_filename, write_three_sixty_giving
 from grants.exports.three_sixty_giving import FORMATS
+from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
 from grants.management.fund_argument import EXIT_BAD_INPUT, fund_from_code
-from grants.selectors import ThreeSixtyGivingNotConfigured
 
 
 class Command(BaseCommand):

@@ -12,9 +12,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from grants import money, selectors, services
+from grants import money, services
 from grants.imports import ImportRefused
 from grants.imports.planning import CHANGED, NEW, ImportPlan
+from grants.imports.snapshot import import_preview
 from grants.management.fund_argument import EXIT_BAD_INPUT, fund_from_code
 
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             ) from error
         try:
             if dry_run:
-                plan = selectors.import_preview(fund, file_name=file.name, content=content)
+                plan = import_preview(fund, file_name=file.name, content=content)
                 if plan.problems:
                     raise ImportRefused(plan.problems)
                 self.stdout.write("\n".join(describe_plan(plan, done=False)))

@@ -1,0 +1,126 @@
+"""The data of a fund's MoJ return, read from the ledger in a consistent snapshot."""
+
+from __future__ import annotations
+
+import getpass
+import importlib.metadata
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from grants import money
+from grants.exports.moj_return import MojReturnData, ReturnLine
+from grants.models import (
+    Allocation,
+    Fund,
+    LedgerEntry,
+)
+from grants.selectors.funds import stored_reconciliation
+
+
+def _with_short_name(name: str, short_name: str) -> str:
+    return f"{name} ({short_name})" if short_name else name
+
+
+def _prepared_by(user) -> str:
+    if user is None:
+        return f"command line ({getpass.getuser()})"
+    return user.get_full_name() or user.get_username()
+
+
+def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
+    """The MoJ return's data: the fund's facts, its reconciliation and its lines as an iterator.
+
+    The lines are read with `.iterator()` as plain values, so a large fund streams through the
+    builder. Read them in the same transaction as the reconciliation (`consistent_snapshot()`).
+    """
+    # Read again inside the caller's snapshot, so the control total and the lines are of one moment.
+    fund = Fund.objects.select_related("funder").get(pk=fund.pk)
+    # Each line's approved award and variations, summed from the (allocation, kind, approved_at)
+    # index in line-number order: no GROUP BY over the fund's entries, no sort, and no pass over the
+    # whole ledger to find which lines have something approved.
+    approved = (
+        LedgerEntry.objects.filter(allocation=OuterRef("pk"))
+        .awarded()
+        .approved()
+        .order_by()
+        .values("allocation")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    lines = (
+        Allocation.objects.for_fund(fund)
+        .annotate(awarded=Subquery(approved))
+        .order_by("line_number")
+        .values_list(
+            "line_number",
+            "organisation__name",
+            "organisation__short_name",
+            "service",
+            "thematic_area__name",
+            "funding_category__name",
+            "awarded",
+        )
+    )
+    return MojReturnData(
+        funder=_with_short_name(fund.funder.name, fund.funder.short_name),
+        fund_name=fund.name,
+        fund_code=fund.code,
+        spend_start=fund.spend_start,
+        spend_end=fund.spend_end,
+        recipient=settings.LEDGER_OFFICE_NAME,
+        prepared_by=_prepared_by(user),
+        prepared_at=timezone.localtime(),
+        product_version=product_version(),
+        # From the stored figures (a few rows, not every entry of the ledger again): the builder
+        # adds up the lines it writes, which are summed from the entries, and refuses a return
+        # whose lines do not give these totals by category, by thematic area and in all.
+        reconciliation=stored_reconciliation(fund),
+        lines=(
+            ReturnLine(
+                number,
+                _with_short_name(name, short_name),
+                service,
+                theme,
+                category,
+                money.amount_from_aggregate(amount),
+            )
+            for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
+            # A line with nothing approved yet sums to NULL, and is not on the return (README,
+            # "Financial controls").
+            if amount is not None
+        ),
+    )
+
+
+def product_version() -> str:
+    try:
+        return importlib.metadata.version("grant-ledger")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+@contextmanager
+def consistent_snapshot():
+    """Reads that concurrent writes cannot change half-way through, where the database allows it.
+
+    On PostgreSQL a REPEATABLE READ, READ ONLY transaction. On SQLite a transaction would take the
+    write lock (transaction_mode IMMEDIATE) and hold every writer off for the whole export, so reads
+    go without one; the MoJ return's builder checks that the lines it wrote add up to the
+    reconciliation it was given and refuses a return that mixes two moments. Inside an outer
+    transaction (tests, say) the outer one decides.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # JIT compiling costs more than it saves on these index probes (docs/performance.md).
+                cursor.execute("SET LOCAL jit = off")
+        yield

@@ -1,0 +1,57 @@
+"""What an import is checked against (the ledger as it is now), and the preview of a file."""
+
+from __future__ import annotations
+
+from grants import money
+from grants.imports.planning import ExistingLine, ImportPlan, LedgerSnapshot, build_plan
+from grants.imports.reading import read_workbook
+from grants.models import (
+    Allocation,
+    Approval,
+    Fund,
+    FundingCategory,
+    Organisation,
+    ThematicArea,
+)
+from grants.reconciliation import (
+    reconcile,
+)
+
+
+def import_snapshot(fund: Fund) -> LedgerSnapshot:
+    """What an import of a file into `fund` is checked against: every organisation, the reference data,
+    the fund's lines with their amounts and its reconciliation, in a fixed number of queries.
+
+    Amounts are as recorded, approved or awaiting approval: an import's variations, like a form's,
+    bring a line's recorded amount to the figure in the file, and its entries await approval too.
+    """
+    lines = (
+        Allocation.objects.for_fund(fund)
+        .with_awarded(Approval.RECORDED)
+        .order_by("line_number")
+        .values_list(
+            "pk",
+            "line_number",
+            "organisation_id",
+            "service",
+            "thematic_area_id",
+            "funding_category_id",
+            "awarded",
+        )
+    )
+    return LedgerSnapshot(
+        organisations=list(Organisation.objects.order_by("name")),
+        thematic_areas=list(ThematicArea.objects.all()),
+        funding_categories=list(FundingCategory.objects.all()),
+        lines=[
+            ExistingLine(*values[:-1], awarded=money.from_aggregate(values[-1]).amount) for values in lines
+        ],
+        reconciliation=reconcile(fund, Approval.RECORDED),
+    )
+
+
+def import_preview(fund: Fund, *, file_name: str, content: bytes) -> ImportPlan:
+    """What importing `content` into `fund` would do, written nowhere. Raises ImportRefused when the
+    file cannot be read at all; otherwise problems are on the plan."""
+    sheet = read_workbook(content, file_name)
+    return build_plan(fund, sheet, import_snapshot(fund))

@@ -1,0 +1,94 @@
+"""Reads for the Approvals page and a line's entries: what awaits a decision, and what was decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+
+from grants.imports import import_memo
+from grants.models import (
+    Allocation,
+    ImportRecord,
+    LedgerEntry,
+    LineChange,
+)
+
+LINE_CHANGE_RELATIONS = (
+    "fund",
+    "allocation__organisation",
+    "organisation",
+    "was_organisation",
+    "thematic_area",
+    "was_thematic_area",
+    "funding_category",
+    "was_funding_category",
+    "proposed_by",
+    "approved_by",
+    "rejected_by",
+)
+
+
+def pending_entries() -> QuerySet[LedgerEntry]:
+    """Entries awaiting approval, oldest first, with what the approvals page shows of them."""
+    return (
+        LedgerEntry.objects.pending()
+        .select_related("fund", "allocation__organisation", "recorded_by", "reverses")
+        .order_by("recorded_at", "pk")
+    )
+
+
+def pending_line_changes() -> QuerySet[LineChange]:
+    """Proposed changes to lines awaiting approval, oldest first, with what their pages show."""
+    return LineChange.objects.pending().select_related(*LINE_CHANGE_RELATIONS).order_by("proposed_at", "pk")
+
+
+def line_changes(allocation: Allocation) -> list[LineChange]:
+    """Every change proposed to the line, newest first: awaiting approval, approved, rejected or
+    withdrawn."""
+    return list(allocation.changes.select_related(*LINE_CHANGE_RELATIONS).order_by("-proposed_at", "-pk"))
+
+
+@dataclass(frozen=True)
+class PendingImport:
+    """An import whose entries await approval: approved or rejected together."""
+
+    record: ImportRecord
+    pending: int
+
+
+def import_entries(record: ImportRecord) -> QuerySet[LedgerEntry]:
+    """The entries an import recorded (its memo names the file and its SHA-256)."""
+    return LedgerEntry.objects.filter(fund=record.fund_id, memo=import_memo(record.file_name, record.sha256))
+
+
+def imports_awaiting_approval() -> list[PendingImport]:
+    """Imports with entries awaiting approval, oldest first, with how many (one query)."""
+    memo = Concat(Value("Imported from "), "file_name", Value(" (SHA-256 "), "sha256", Value(")"))
+    waiting = (
+        LedgerEntry.objects.pending()
+        .filter(fund=OuterRef("fund"), memo=OuterRef("memo"))
+        .order_by()
+        .values("fund")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    records = (
+        ImportRecord.objects.annotate(memo=memo, pending=Subquery(waiting))
+        .filter(pending__gt=0)
+        .select_related("fund", "imported_by")
+        .order_by("imported_at", "pk")
+    )
+    return [PendingImport(record=record, pending=record.pending) for record in records]
+
+
+def allocation_entries(allocation: Allocation) -> QuerySet[LedgerEntry]:
+    return with_reversal_state(
+        allocation.entries.select_related("recorded_by", "approved_by", "rejected_by", "reverses")
+    ).order_by("recorded_at", "pk")
+
+
+def with_reversal_state(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """Annotate `is_reversed`: a reversal of the entry is recorded (approved or awaiting approval)."""
+    return entries.annotate(is_reversed=Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk")).counted()))

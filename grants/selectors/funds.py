@@ -1,0 +1,281 @@
+"""Reads for the fund pages, the fund list and the dashboard: stored figures, submissions, tables' rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
+from djmoney.money import Money
+
+from grants import money
+from grants.exports.three_sixty_giving import recipient_identifier
+from grants.exports.three_sixty_giving_data import three_sixty_giving_problem
+from grants.models import (
+    Allocation,
+    CategoryBudget,
+    Fund,
+    FundFigures,
+    GroupFigures,
+    ImportRecord,
+    LineChange,
+    Organisation,
+    ReturnSubmission,
+)
+from grants.reconciliation import (
+    FundReconciliation,
+    Status,
+    Subtotal,
+    reconciliation_from_rows,
+    status_for,
+    stored_category_subtotals,
+)
+from grants.selectors.approvals import pending_line_changes
+
+
+@dataclass(frozen=True)
+class FundSummary:
+    fund: Fund
+    ledger_total: Money
+
+    @property
+    def variance(self) -> Money:
+        return money.difference(self.ledger_total, self.fund.control_total)
+
+    @property
+    def status(self) -> Status:
+        return status_for(self.variance)
+
+
+def fund_summaries() -> list[FundSummary]:
+    """Every fund with its ledger total, in one query, from the stored figures of its few groups."""
+    funds = Fund.objects.select_related("funder").with_ledger_total()
+    return [FundSummary(fund=fund, ledger_total=money.from_aggregate(fund.ledger_total)) for fund in funds]
+
+
+@dataclass(frozen=True)
+class FundMoney:
+    """Where a fund's money stands (README, "Financial controls")."""
+
+    control_total: Money
+    allocated: Money  # approved awards and variations
+    allocated_pending: Money  # awards and variations awaiting approval
+    paid: Money  # to providers, recorded
+    returned_by_providers: Money  # underspend providers sent back
+    returned_to_funder: Money  # money the office sent back to the funder
+    pending_entries: int
+
+    @property
+    def headroom(self) -> Money:
+        """Control total less the approved allocations: what is left to allocate (negative when over)."""
+        return money.difference(self.control_total, self.allocated)
+
+    @property
+    def net_paid(self) -> Money:
+        return money.difference(self.paid, self.returned_by_providers)
+
+
+def fund_money(fund: Fund, groups: list[dict] | None = None) -> FundMoney:
+    """The fund's money by kind of entry, from the stored figures of its groups (`fund_groups()`,
+    read here unless given) and of the money it holds on no line: two queries at most."""
+    groups = fund_groups(fund) if groups is None else groups
+    held = FundFigures.objects.filter(fund=fund).values("returned_to_funder", "pending_entries").first() or {}
+
+    def total(column: str) -> Money:
+        return money.total(money.from_aggregate(group[column]) for group in groups)
+
+    return FundMoney(
+        control_total=money.from_aggregate(fund.control_total.amount),
+        allocated=total("awarded"),
+        allocated_pending=total("awarded_pending"),
+        paid=total("paid"),
+        returned_by_providers=total("returned"),
+        returned_to_funder=money.from_aggregate(held.get("returned_to_funder")),
+        pending_entries=sum(group["pending_entries"] for group in groups) + held.get("pending_entries", 0),
+    )
+
+
+GROUP_NAMES = {
+    "category_code": F("funding_category__code"),
+    "category_name": F("funding_category__name"),
+    "category_sort_order": F("funding_category__sort_order"),
+    "theme_code": F("thematic_area__code"),
+    "theme_name": F("thematic_area__name"),
+    "theme_sort_order": F("thematic_area__sort_order"),
+}
+
+
+def fund_groups(fund: Fund) -> list[dict]:
+    """The stored figures of the fund's lines by funding category and thematic area, one query
+    reading a few rows whatever the fund's size, as `grants.reconciliation` rows (`total`, `lines`,
+    `pending`, `pending_lines` and the names) with the other figures beside them."""
+    rows = (
+        GroupFigures.objects.filter(fund=fund, allocations__gt=0)
+        .order_by()
+        .values(
+            "funding_category_id",
+            "thematic_area_id",
+            "awarded",
+            "awarded_pending",
+            "paid",
+            "returned",
+            "pending_entries",
+            "lines",
+            "pending_lines",
+            **GROUP_NAMES,
+        )
+    )
+    return [{**row, "total": row["awarded"], "pending": row["awarded_pending"]} for row in rows]
+
+
+@dataclass(frozen=True)
+class FundPage:
+    fund: Fund
+    reconciliation: FundReconciliation
+    money: FundMoney
+    submissions: list[ReturnSubmission]
+    unregistered_recipients: list[Organisation]
+    open_data_ready: bool
+    pending_line_changes: list[LineChange]
+
+    @property
+    def submission_in_force(self) -> ReturnSubmission | None:
+        return next((submission for submission in self.submissions if submission.in_force), None)
+
+
+def fund_submissions(fund: Fund) -> list[ReturnSubmission]:
+    """The fund's submitted returns, newest first, without their bytes."""
+    return list(
+        ReturnSubmission.objects.filter(fund=fund)
+        .defer("workbook")
+        .select_related("submitted_by", "reopened_by")
+        .order_by("-version")
+    )
+
+
+def submission_in_force(fund: Fund) -> ReturnSubmission | None:
+    return (
+        ReturnSubmission.objects.in_force()
+        .filter(fund=fund)
+        .defer("workbook")
+        .select_related("submitted_by")
+        .first()
+    )
+
+
+def stored_reconciliation(fund: Fund, groups: list[dict] | None = None) -> FundReconciliation:
+    """The fund's reconciliation from its stored figures (`grants.figures`), in two queries (its
+    groups, read here unless given, and its budgets) whatever its size;
+    `reconcile(fund, by_organisation=False)` derives the same from the entries."""
+    groups = fund_groups(fund) if groups is None else groups
+    return reconciliation_from_rows(fund, groups, CategoryBudget.objects.filter(fund=fund))
+
+
+def fund_page(fund: Fund) -> FundPage:
+    """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
+    registered number for open data.
+
+    The reconciliation and money come from the stored figures (`grants.figures`): a few rows per
+    fund however many lines it has. `reconcile(fund)` derives the same from the entries, for the
+    MoJ return and the reconcile command; the test suite checks after every test that the two agree.
+    """
+    groups = fund_groups(fund)
+    return FundPage(
+        fund=fund,
+        # The page shows no breakdown by organisation; a region's fund has thousands of them.
+        reconciliation=stored_reconciliation(fund, groups),
+        money=fund_money(fund, groups),
+        submissions=fund_submissions(fund),
+        unregistered_recipients=unregistered_recipients(fund),
+        open_data_ready=three_sixty_giving_problem() is None,
+        pending_line_changes=list(pending_line_changes().filter(fund=fund)),
+    )
+
+
+def allocation_rows() -> QuerySet[Allocation]:
+    """Allocation lines with what a table shows of them, their money included (stored figures),
+    in one query."""
+    return (
+        Allocation.objects.select_related("fund", "organisation", "thematic_area", "funding_category")
+        .with_stored_figures()
+        # Every line has its figures (a trigger adds them): an inner join, which lets the database
+        # start from the figures' amount index when the table is sorted by amount.
+        .filter(figures__isnull=False)
+    )
+
+
+def allocations_total(lines: QuerySet[Allocation]) -> Money:
+    """The approved amount of the given (perhaps filtered) lines, summed by the database in one query
+    from their stored figures."""
+    return money.from_aggregate(lines.order_by().aggregate(total=Sum("figures__awarded"))["total"])
+
+
+def group_totals(**scope) -> tuple[int, Money]:
+    """How many lines a filter by fund, funding category and thematic area only selects, and their
+    approved amount, in one query over the few stored group rows they fall in (`scope`: field
+    lookups on `GroupFigures`, e.g. fund=..., funding_category=...)."""
+    totals = GroupFigures.objects.filter(**scope).aggregate(count=Sum("allocations"), total=Sum("awarded"))
+    return totals["count"] or 0, money.from_aggregate(totals["total"])
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summaries: list[FundSummary]
+    selected: list[Fund]
+    by_category: list[Subtotal]
+    chosen: bool  # False: no known fund was ticked, so the totals are across every fund
+
+    @cached_property  # asked once per fund on the dashboard
+    def selected_codes(self) -> set[str]:
+        return {fund.code for fund in self.selected}
+
+    @property
+    def category_total(self) -> Money:
+        return money.total(row.amount for row in self.by_category)
+
+
+def dashboard(fund_codes: list[str]) -> Dashboard:
+    """Every fund with its reconciliation, and category totals across the chosen funds (all when
+    none is chosen), in three queries over the stored figures (a few rows per fund)."""
+    summaries = fund_summaries()
+    chosen = [summary.fund for summary in summaries if summary.fund.code in fund_codes]
+    selected = chosen or [summary.fund for summary in summaries]
+    groups, budgets = GroupFigures.objects.all(), CategoryBudget.objects.all()
+    if chosen:  # else every fund: no list of hundreds of ids to send
+        groups, budgets = groups.filter(fund__in=chosen), budgets.filter(fund__in=chosen)
+    by_category = stored_category_subtotals(groups, budgets)
+    return Dashboard(summaries=summaries, selected=selected, by_category=by_category, chosen=bool(chosen))
+
+
+def next_line_number(fund: Fund) -> int:
+    highest = Allocation.objects.filter(fund=fund).aggregate(highest=Max("line_number"))["highest"]
+    return (highest or 0) + 1
+
+
+def import_records(fund: Fund) -> QuerySet[ImportRecord]:
+    return ImportRecord.objects.filter(fund=fund).select_related("imported_by")
+
+
+def unregistered_recipients(fund: Fund) -> list[Organisation]:
+    """The fund's recipients whose 360Giving identifier would be made from the office's prefix.
+
+    The database narrows them to those with no registered number or org-id (validated values hold no
+    spaces), so a fund of thousands of registered recipients fetches none of them.
+    """
+    organisations = Organisation.objects.filter(
+        Exists(Allocation.objects.filter(fund=fund, organisation=OuterRef("pk"))),
+        org_identifier="",
+        charity_number="",
+        company_number="",
+    ).order_by("name")
+    return [
+        organisation
+        for organisation in organisations
+        if recipient_identifier(
+            org_identifier=organisation.org_identifier,
+            charity_number=organisation.charity_number,
+            company_number=organisation.company_number,
+            prefix="",
+            internal_id=organisation.pk,
+        )[1]
+    ]
