@@ -7,6 +7,7 @@ offers to change a fund whose return is submitted.
 
 import datetime
 import hashlib
+import threading
 from decimal import Decimal
 
 import pytest
@@ -39,6 +40,7 @@ from tests.factories import (
     user_in_role,
 )
 from tests.grants.test_admin import change_url, changeform_data, changelist_url, delete_url
+from tests.grants.test_roles_and_concurrency import hold_then, in_thread
 
 
 def gbp(amount: str) -> Money:
@@ -635,3 +637,37 @@ def test_two_officers_on_the_web_amount_form_the_second_stale_change_is_refused(
     assertContains(response, "since you opened it")
     assertContains(response, "typed by bob")
     assert services.allocation_awarded(line, services.Approval.RECORDED) == gbp("150.00")
+
+
+# ---- Two real connections (PostgreSQL) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two real concurrent connections with row locks (PostgreSQL)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_of_one_version_on_two_connections_only_the_first_lands(postgres_only):
+    """No lock is taken before the UPDATE: the WHERE version = expected itself decides. The second
+    connection's UPDATE waits for the first's row, then finds the version moved on and matches
+    nothing."""
+    fund = FundFactory(name="Covid fund")
+
+    def save(name):
+        return lambda: services.check_and_bump_version(Fund, fund.pk, 1, name=name)
+
+    holding, release = threading.Event(), threading.Event()
+    first, first_box = in_thread(hold_then(save("First"), holding, release))
+    assert holding.wait(10)
+    second, second_box = in_thread(save("Second"))
+    second.join(1)
+    assert second.is_alive(), "the second UPDATE should wait for the first one's row"
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert first_box == {"result": 2}
+    assert "Someone else saved a change to this fund" in str(second_box.get("error"))
+    assert Fund.objects.values_list("name", "version").get(pk=fund.pk) == ("First", 2)
