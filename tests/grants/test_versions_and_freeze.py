@@ -671,3 +671,34 @@ def test_two_saves_of_one_version_on_two_connections_only_the_first_lands(postgr
     assert first_box == {"result": 2}
     assert "Someone else saved a change to this fund" in str(second_box.get("error"))
     assert Fund.objects.values_list("name", "version").get(pk=fund.pk) == ("First", 2)
+
+
+# ---- Imports into a submitted fund ----------------------------------------------------------------------
+
+
+def test_an_import_into_a_submitted_fund_is_refused_at_upload_and_at_confirm_naming_the_submission(
+    client, seed_fund
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants.models import ImportRecord, PendingImport
+    from tests.grants.test_import_views import grant
+    from tests.grants.workbooks import seed_table
+
+    importer = grant(staff_officer("importer"), "add_allocation", "change_allocation", "add_organisation")
+    client.force_login(importer)
+    url = f"/funds/{seed_fund.code}/import/"
+    # Uploaded while open, so the preview exists; then the return is submitted.
+    assert client.post(url, {"file": SimpleUploadedFile("table.xlsx", seed_table())}).status_code == 302
+    pending = PendingImport.objects.get()
+    submission = services.fund_submit_return(fund=seed_fund, acting_user=user_in_role(roles.APPROVER, "sam"))
+    locked = escape(services.locked_message(submission))
+
+    preview = client.get(f"{url}{pending.token}/")
+    confirm = client.post(f"{url}{pending.token}/", {"digest": preview.context["plan"].digest})
+    upload = client.post(url, {"file": SimpleUploadedFile("again.xlsx", seed_table())})
+
+    for response in (preview, confirm, upload):
+        assertContains(response, locked)
+    assert not ImportRecord.objects.exists()
+    assert PendingImport.objects.count() == 1
