@@ -702,3 +702,15 @@ def test_an_import_into_a_submitted_fund_is_refused_at_upload_and_at_confirm_nam
         assertContains(response, locked)
     assert not ImportRecord.objects.exists()
     assert PendingImport.objects.count() == 1
+
+
+def test_the_seeds_providers_with_short_names_are_not_reported_as_renamed(seed_fund):
+    from grants import selectors
+
+    submission = services.fund_submit_return(fund=seed_fund, acting_user=user_in_role(roles.APPROVER, "sam"))
+    assert selectors.names_changed_since(submission) == []
+    organisation = Organisation.objects.exclude(short_name="").order_by("name").first()
+    organisation.short_name = "NEW"
+    services.organisation_update(organisation=organisation, acting_user=None)
+    changes = selectors.names_changed_since(submission)
+    assert changes and {change.current for change in changes} == {f"{organisation.name} (NEW)"}
