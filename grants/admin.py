@@ -140,6 +140,12 @@ class ServiceAdmin(admin.ModelAdmin):
     # Django's bulk delete, replaced by this class's own (below) wherever the user may delete.
     actions = ["delete_selected"]
 
+    def delete_model(self, request, obj):
+        services.unused_rows_delete(rows=[obj], acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.unused_rows_delete(rows=list(queryset), acting_user=request.user)
+
     def delete_refusal(self, objects) -> str | None:
         """Why the services would refuse to delete `objects`, said before Django's confirmation page
         (which would otherwise only list what the rows still hold)."""

@@ -279,6 +279,20 @@ def category_budget_delete(
     CategoryBudget.objects.filter(pk=budget.pk).delete()
 
 
+@_audited(reason="Deleted in the admin")
+def unused_rows_delete(
+    *, rows: list[Funder | Organisation | ThematicArea | FundingCategory], acting_user: User
+):
+    """Delete funders, providers, thematic areas or funding categories that nothing refers to: all
+    of them, or none when any is still used (a fund, a line or a budget names it)."""
+    for row in rows:
+        try:
+            with transaction.atomic():
+                type(row).objects.filter(pk=row.pk).delete()
+        except models.ProtectedError as error:
+            raise _refuse_protected(row, error) from None
+
+
 @_audited()
 def funder_save(*, funder: Funder, acting_user: User, expected_version: int | None = None) -> Funder:
     """Add or correct a funder. A rename does not reach a submitted return: its bytes are kept."""

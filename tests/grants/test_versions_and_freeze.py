@@ -714,3 +714,36 @@ def test_the_seeds_providers_with_short_names_are_not_reported_as_renamed(seed_f
     services.organisation_update(organisation=organisation, acting_user=None)
     changes = selectors.names_changed_since(submission)
     assert changes and {change.current for change in changes} == {f"{organisation.name} (NEW)"}
+
+
+# ---- Deleting in the admin goes through the services ------------------------------------------------
+
+
+def test_the_admin_deletes_an_unused_organisation_through_the_service(admin_client):
+    organisation = OrganisationFactory(name="Entered twice")
+    response = admin_client.post(delete_url(organisation), {"post": "yes"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(table_name="grants_organisation", action="delete")
+    assert (event.row_id, event.actor_username, event.reason) == (
+        organisation.pk,
+        "head-of-finance",
+        "Deleted in the admin",
+    )
+
+
+def test_the_unused_rows_service_deletes_all_or_none(db):
+    unused = OrganisationFactory(name="Unused")
+    used = AllocationFactory().organisation
+    with pytest.raises(services.ValidationError, match="cannot be deleted: it still has allocations"):
+        services.unused_rows_delete(rows=[unused, used], acting_user=None)
+    assert set(Organisation.objects.values_list("pk", flat=True)) == {unused.pk, used.pk}
+
+
+def test_the_admin_bulk_deletes_unused_reference_data_through_the_service(admin_client):
+    rows = [ThematicArea.objects.create(code=f"area-{n}", name=f"Area {n}") for n in range(2)]
+    selection = {"action": "delete_selected", "_selected_action": [row.pk for row in rows], "post": "yes"}
+    response = admin_client.post(changelist_url("thematicarea"), selection, follow=True)
+    assertContains(response, "Successfully deleted 2 thematic areas.")
+    assert not ThematicArea.objects.exists()
+    deleted = AuditEvent.objects.filter(table_name="grants_thematicarea", action="delete")
+    assert set(deleted.values_list("reason", flat=True)) == {"Deleted in the admin"}
