@@ -1,5 +1,10 @@
 """Administrators' entry and correction of the ledger.
 
+Every write goes through the services (grants/services.py), as the web app's do, so the same rules
+hold here: a fund whose MoJ return is submitted refuses changes to its facts, budgets and lines;
+and every change form and inline carries the version its row was opened at (`VersionedForm`), so a
+save after a colleague's is refused with what was typed still in the form.
+
 Money is never edited in place: the allocation forms show an "Amount (£)" as recorded (approved or
 awaiting approval) and saving a new figure records a variation entry for the difference through
 `services.allocation_set_amount()`, which starts from that same recorded figure. Ledger
@@ -10,9 +15,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, F
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -47,12 +57,127 @@ def with_recorded_amount(allocations):
 def locked_fund_message(fund_id: int | None) -> str | None:
     """What the services say for a fund whose submitted return is in force, or None. Said in the
     form so the page shows it; the services check again under the fund's lock."""
-    if fund_id is None:
-        return None
-    submission = (
-        ReturnSubmission.objects.in_force().filter(fund_id=fund_id).select_related("submitted_by").first()
-    )
+    submission = services.submission_in_force(fund_id)
     return None if submission is None else services.locked_message(submission)
+
+
+class OpenedVersionField(forms.IntegerField):
+    """The version a row had when its form was opened, posted back in a hidden input. It is never a
+    change the user made, so a form with nothing else changed still counts as unchanged."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False
+
+
+class VersionedForm(forms.ModelForm):
+    """A change form (or inline row) for a `Versioned` model: it carries the version its row had
+    when the page was built, and a changed row whose version has moved on since is refused with the
+    services' message, the typed values kept. The services check again as they write
+    (`services.check_and_bump_version`), so a save racing this check is refused too."""
+
+    opened_version = OpenedVersionField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def opened_at(self) -> int | None:
+        """The posted version, or None for a new row (the services then check nothing)."""
+        if self.instance.pk is None:
+            return None
+        return self.cleaned_data.get("opened_version")
+
+    def stale_message(self) -> str | None:
+        """The services' refusal if this existing row was saved by someone since the form opened."""
+        if self.instance.pk is None:
+            return None
+        posted = self.cleaned_data.get("opened_version")
+        model = type(self.instance)
+        current = model._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if posted is not None and posted == current:
+            return None
+        return services.changed_since_opened_message(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_changed():
+            stale = self.stale_message()
+            if stale:
+                self.add_error(None, stale)
+        return cleaned
+
+
+class VersionedInlineFormSet(BaseInlineFormSet):
+    """Inline rows of a `VersionedForm`. A row ticked for deletion is not cleaned as a change (the
+    formset ignores its errors), so its version, and its fund's lock, are checked here."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk is None:
+                continue
+            stale = form.stale_message()
+            locked = locked_fund_message(getattr(form.instance, "fund_id", None))
+            if stale or locked:
+                raise ValidationError(stale or locked)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A model admin whose saves and deletes go through the services. The forms say beforehand what
+    the services would refuse; a refusal only the services see (a colleague's save landing between
+    the form's check and the write) rolls everything back and is shown as a message."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, f"Nothing was saved. {' '.join(error.messages)}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    # Django's bulk delete, replaced by this class's own (below) wherever the user may delete.
+    actions = ["delete_selected"]
+
+    def delete_model(self, request, obj):
+        services.unused_rows_delete(rows=[obj], acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.unused_rows_delete(rows=list(queryset), acting_user=request.user)
+
+    def delete_refusal(self, objects) -> str | None:
+        """Why the services would refuse to delete `objects`, said before Django's confirmation page
+        (which would otherwise only list what the rows still hold)."""
+        return None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        try:
+            refusal = self.delete_refusal([obj]) if obj is not None else None
+            if refusal:
+                raise ValidationError(refusal)
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            self.message_user(request, f"Nothing was deleted. {' '.join(error.messages)}", messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    def delete_selected(self, request, queryset):
+        """Django's confirmation page and deletion, through `delete_queryset` (the services): all or
+        nothing, and a refusal is said instead of a success."""
+        try:
+            refusal = self.delete_refusal(list(queryset))
+            if refusal:
+                raise ValidationError(refusal)
+            with transaction.atomic():
+                return django_delete_selected(self, request, queryset)
+        except ValidationError as error:
+            self.message_user(request, f"Nothing was deleted. {' '.join(error.messages)}", messages.ERROR)
+            return None
 
 
 def gbp_column(field: str, description: str):
@@ -88,7 +213,7 @@ class KnownLabelAutocompleteSelect(AutocompleteSelect):
         return [(None, options, 0)]
 
 
-class AllocationForm(forms.ModelForm):
+class AllocationForm(VersionedForm):
     """An allocation with its amount: a new figure becomes a variation entry with a reason."""
 
     amount = forms.DecimalField(
@@ -119,6 +244,10 @@ class AllocationForm(forms.ModelForm):
             "which then awaits approval."
         ),
     )
+
+    # Fields of the amount's change, which `allocation_set_amount()` records (with its own check of
+    # the figure the page showed); the rest are the line's own, which `allocation_update()` saves.
+    MONEY_FIELDS = frozenset({"amount", "effective_date", "memo"})
 
     class Meta:
         model = Allocation
@@ -209,9 +338,15 @@ class AllocationForm(forms.ModelForm):
                 memo=data.get("memo") or "Award",
                 acting_user=acting_user,
             )
-        allocation = services.allocation_update(
-            allocation=self.instance, acting_user=acting_user, reason=data.get("memo", "")
-        )
+        allocation = self.instance
+        if set(self.changed_data) - self.MONEY_FIELDS:
+            # The version the form was opened at: a colleague's save since is refused, not undone.
+            allocation = services.allocation_update(
+                allocation=self.instance,
+                acting_user=acting_user,
+                expected_version=self.opened_at(),
+                reason=data.get("memo", ""),
+            )
         if "amount" in self.changed_data:
             services.allocation_set_amount(
                 allocation=allocation,
@@ -270,8 +405,25 @@ class ControlTotalRevisionInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("recorded_by", "fund")
 
 
+class CategoryBudgetForm(VersionedForm):
+    class Meta:
+        model = CategoryBudget
+        fields = ["funding_category", "amount"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_changed():
+            locked = locked_fund_message(self.instance.fund_id)
+            if locked:
+                self.add_error(None, locked)
+        return cleaned
+
+
 class CategoryBudgetInline(admin.TabularInline):
     model = CategoryBudget
+    form = CategoryBudgetForm
+    formset = VersionedInlineFormSet
+    fields = ["funding_category", "amount", "opened_version"]
     extra = 0
     verbose_name_plural = "ring-fenced budgets per funding category"
 
@@ -279,9 +431,11 @@ class CategoryBudgetInline(admin.TabularInline):
 class AllocationInline(admin.TabularInline):
     model = Allocation
     form = AllocationForm
+    formset = VersionedInlineFormSet
     extra = 1
     can_delete = False
     fields = [
+        "opened_version",
         "line_number",
         "organisation",
         "service",
@@ -309,7 +463,7 @@ class AllocationInline(admin.TabularInline):
         return field
 
 
-class FundForm(forms.ModelForm):
+class FundForm(VersionedForm):
     control_total_memo = forms.CharField(
         label="Reason for a change to the control total",
         required=False,
@@ -328,6 +482,7 @@ class FundForm(forms.ModelForm):
             "control_total",
             "control_total_memo",
             "notes",
+            "opened_version",
         ]
 
     def clean(self):
@@ -338,14 +493,15 @@ class FundForm(forms.ModelForm):
                 "control_total_memo",
                 "Say why the control total changed; the reason is kept in the fund's history.",
             )
-        locked = locked_fund_message(self.instance.pk) if changed else None
-        if locked:
-            self.add_error("control_total", locked)
+        facts = [name for name in services.FUND_FACTS if name in self.changed_data]
+        locked = locked_fund_message(self.instance.pk) if facts and self.instance.pk else None
+        for name in facts if locked else []:
+            self.add_error(name, locked)
         return cleaned
 
 
 @admin.register(Fund)
-class FundAdmin(admin.ModelAdmin):
+class FundAdmin(ServiceAdmin):
     form = FundForm
     list_display = [
         "code",
@@ -363,7 +519,7 @@ class FundAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "funder__name", "funder__short_name"]
     list_select_related = ["funder"]
     inlines = [CategoryBudgetInline, AllocationInline, ControlTotalRevisionInline]
-    actions = ["download_moj_return"]
+    actions = ["delete_selected", "download_moj_return"]
 
     control_total_display = gbp_column("control_total", "Control total")
     ledger_total_display = gbp_column("ledger_total", "Ledger total")
@@ -391,18 +547,32 @@ class FundAdmin(admin.ModelAdmin):
         return moj_returns_zip_response(funds, user=request.user)
 
     def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return  # only its inlines changed: the fund's own version stays as it is
         services.fund_save(
             fund=obj,
             acting_user=request.user,
             memo=form.cleaned_data.get("control_total_memo", ""),
+            expected_version=form.opened_at(),
         )
 
+    def delete_refusal(self, objects) -> str | None:
+        return next(filter(None, (locked_fund_message(fund.pk) for fund in objects)), None)
+
+    def delete_model(self, request, obj):
+        services.fund_delete(fund=obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.funds_delete(funds=list(queryset), acting_user=request.user)
+
     def save_formset(self, request, form, formset, change):
-        if formset.model is not Allocation:
-            super().save_formset(request, form, formset, change)
-            return
         # The admin's change message reads these lists, which formset.save() would have set.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is CategoryBudget:
+            self._save_budgets(request, form, formset)
+            return
+        if formset.model is not Allocation:
+            return  # the control total's history is read-only here
         for line_form in formset.forms:
             if not line_form.has_changed():
                 continue
@@ -414,9 +584,30 @@ class FundAdmin(admin.ModelAdmin):
             else:
                 formset.changed_objects.append((allocation, line_form.changed_data))
 
+    def _save_budgets(self, request, form, formset):
+        for budget_form in formset.forms:
+            if budget_form.instance.pk is not None and formset._should_delete_form(budget_form):
+                services.category_budget_delete(
+                    budget=budget_form.instance,
+                    acting_user=request.user,
+                    expected_version=budget_form.opened_at(),
+                )
+                formset.deleted_objects.append(budget_form.instance)
+            elif budget_form.has_changed() and not formset._should_delete_form(budget_form):
+                adding = budget_form.instance.pk is None
+                budget = budget_form.save(commit=False)
+                budget.fund = form.instance
+                services.category_budget_save(
+                    budget=budget, acting_user=request.user, expected_version=budget_form.opened_at()
+                )
+                if adding:
+                    formset.new_objects.append(budget)
+                else:
+                    formset.changed_objects.append((budget, budget_form.changed_data))
+
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
+class AllocationAdmin(ServiceAdmin):
     form = AllocationForm
     list_display = [
         "fund",
@@ -447,6 +638,7 @@ class AllocationAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": [
+                    "opened_version",
                     "fund",
                     "line_number",
                     "organisation",
@@ -488,7 +680,8 @@ class AllocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ServiceAdmin):
+    form = VersionedForm
     list_display = ["name", "short_name", "charity_number", "company_number", "org_identifier", "line_count"]
     search_fields = ["name", "short_name", "charity_number", "company_number", "org_identifier"]
 
@@ -501,7 +694,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.organisation_update(organisation=obj, acting_user=request.user)
+            if form.has_changed():
+                services.organisation_update(
+                    organisation=obj, acting_user=request.user, expected_version=form.opened_at()
+                )
             return
         fields = ["name", "short_name", "charity_number", "company_number", "org_identifier", "notes"]
         organisation = services.organisation_create(
@@ -513,17 +709,30 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Funder)
-class FunderAdmin(admin.ModelAdmin):
+class FunderAdmin(ServiceAdmin):
+    form = VersionedForm
     list_display = ["name", "short_name", "code", "org_identifier"]
     search_fields = ["name", "short_name", "code", "org_identifier"]
     prepopulated_fields = {"code": ["short_name"]}
 
+    def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return
+        services.funder_save(funder=obj, acting_user=request.user, expected_version=form.opened_at())
+
 
 @admin.register(ThematicArea, FundingCategory)
-class ReferenceDataAdmin(admin.ModelAdmin):
+class ReferenceDataAdmin(ServiceAdmin):
+    # No list_editable: a changelist row cannot carry the version it was opened at, so the order is
+    # changed in each one's change form, which can.
+    form = VersionedForm
     list_display = ["name", "code", "sort_order"]
-    list_editable = ["sort_order"]
     search_fields = ["name", "code"]
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return
+        services.reference_data_save(item=obj, acting_user=request.user, expected_version=form.opened_at())
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

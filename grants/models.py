@@ -135,12 +135,29 @@ def decision_constraints(
     return constraints
 
 
+class Versioned(models.Model):
+    """A row people edit in forms. `version` goes up by one with every saved change
+    (`services.check_and_bump_version`), so a form opened before a colleague's save is refused
+    instead of silently undoing it."""
+
+    version = models.PositiveIntegerField(
+        default=1,
+        db_default=1,
+        editable=False,
+        help_text="Goes up by one with every saved change, so that a form opened before a colleague's "
+        "change cannot overwrite it.",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class CodedQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
 
-class ReferenceData(models.Model):
+class ReferenceData(Versioned):
     """Reference data with a stable code that fixtures, imports and exports refer to."""
 
     code = models.SlugField(max_length=50, unique=True, help_text="Stable identifier; never reused.")
@@ -184,7 +201,7 @@ class FundingCategory(ReferenceData):
         verbose_name_plural = "funding categories"
 
 
-class Funder(models.Model):
+class Funder(Versioned):
     """A body the office receives grants from, e.g. the Ministry of Justice."""
 
     code = models.SlugField(max_length=50, unique=True)
@@ -230,7 +247,7 @@ class FundQuerySet(CodedQuerySet):
         )
 
 
-class Fund(models.Model):
+class Fund(Versioned):
     """A grant the office receives from a funder, with the control total on its award paperwork."""
 
     code = models.SlugField(max_length=50, unique=True, help_text="Short stable code, e.g. moj-ecf-2020.")
@@ -329,7 +346,7 @@ class ControlTotalRevision(AppendOnlyModel):
         )
 
 
-class CategoryBudget(models.Model):
+class CategoryBudget(Versioned):
     """Part of a fund ring-fenced for one funding category."""
 
     fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="category_budgets")
@@ -377,7 +394,7 @@ class OrganisationQuerySet(models.QuerySet):
         return self.get(name=name)
 
 
-class Organisation(models.Model):
+class Organisation(Versioned):
     """A provider that receives allocations."""
 
     name = models.CharField(max_length=300)
@@ -547,7 +564,7 @@ def _decimal_or_zero(expression):
     )
 
 
-class Allocation(models.Model):
+class Allocation(Versioned):
     """One line of a fund's allocation table. Its amount is the sum of its ledger entries."""
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="allocations")
@@ -565,12 +582,6 @@ class Allocation(models.Model):
         help_text="The organisation cell exactly as the source document printed it.",
     )
     notes = models.TextField(blank=True)
-    version = models.PositiveIntegerField(
-        default=1,
-        editable=False,
-        help_text="Goes up by one with every saved change, so that a form opened before a colleague's "
-        "change cannot overwrite it.",
-    )
 
     objects = AllocationQuerySet.as_manager()
 

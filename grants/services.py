@@ -46,8 +46,10 @@ from grants.imports.snapshot import import_snapshot
 from grants.models import (
     Allocation,
     Approval,
+    CategoryBudget,
     ControlTotalRevision,
     Fund,
+    Funder,
     FundingCategory,
     ImportRecord,
     LedgerEntry,
@@ -184,8 +186,23 @@ def locked_message(submission: ReturnSubmission) -> str:
     return (
         f"This fund's MoJ return was submitted (version {submission.version}, "
         f"{timezone.localtime(submission.submitted_at):%d %B %Y %H:%M}, by {submission.submitted_by}), "
-        "so its allocations and entries are locked. An approver can reopen the fund, with a reason."
+        "so everything it reports is locked: the fund's details and category budgets, its allocations, "
+        "entries, proposed changes and imports. An approver can reopen the fund, with a reason."
     )
+
+
+def submission_in_force(fund_id: int | None) -> ReturnSubmission | None:
+    if fund_id is None:
+        return None
+    return ReturnSubmission.objects.in_force().filter(fund_id=fund_id).select_related("submitted_by").first()
+
+
+def _refuse_if_submitted(fund_id: int | None) -> None:
+    """Refuse with the submission's message if the fund's return is in force. Call it with the fund's
+    row locked (`_lock_open_fund` does both), so a submission cannot slip in between."""
+    submission = submission_in_force(fund_id)
+    if submission is not None:
+        raise ValidationError(locked_message(submission))
 
 
 def _lock_open_fund(fund_id: int) -> Fund:
@@ -195,32 +212,79 @@ def _lock_open_fund(fund_id: int) -> Fund:
     flight and a write waits for a submission, and neither sees half of the other.
     """
     fund = Fund.objects.select_for_update().get(pk=fund_id)
-    submission = (
-        ReturnSubmission.objects.in_force().filter(fund_id=fund_id).select_related("submitted_by").first()
-    )
-    if submission is not None:
-        raise ValidationError(locked_message(submission))
+    _refuse_if_submitted(fund_id)
     return fund
 
 
+# ---- Versions: no lost updates ------------------------------------------------------------------
+
+
+def changed_since_opened_message(row: models.Model) -> str:
+    """What a form opened before a colleague's save is told; what was typed stays in the form."""
+    what = f"line {row.line_number}" if isinstance(row, Allocation) else f"this {row._meta.verbose_name}"
+    return (
+        f"Someone else saved a change to {what} since you opened it. "
+        "Your changes are still in the form: reload the page in another tab to see theirs, "
+        "then save again."
+    )
+
+
+def check_and_bump_version(model: type[models.Model], pk, expected_version: int, **values) -> int:
+    """`UPDATE model SET version = version + 1, <values> WHERE pk = pk AND version = expected_version`,
+    refused (a ValidationError naming the row) when no row matches: someone saved it since the form
+    was opened at `expected_version`. The check and the write are one statement, so two saves of the
+    same version cannot both succeed, whatever the database. Returns the new version."""
+    updated = model._base_manager.filter(pk=pk, version=expected_version).update(
+        version=F("version") + 1, **values
+    )
+    if updated == 0:
+        raise ValidationError(changed_since_opened_message(model._base_manager.get(pk=pk)))
+    return expected_version + 1
+
+
+def _save_versioned(row: models.Model, expected_version: int | None) -> None:
+    """Save an existing row's fields with its version raised by one: only if it is still at
+    `expected_version` (the version a form was opened at), or whatever it is when none is given (a
+    command, an import). `row` has passed `full_clean()`."""
+    model = type(row)
+    values = {
+        field.attname: getattr(row, field.attname)
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname != "version"
+    }
+    if expected_version is None:
+        expected_version = (
+            model._base_manager.select_for_update().values_list("version", flat=True).get(pk=row.pk)
+        )
+    row.version = check_and_bump_version(model, row.pk, expected_version, **values)
+
+
+# ---- Funds, their budgets and reference data ------------------------------------------------------
+
+FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_total")
+
+
 @_audited(reason_from="memo")
-def fund_save(*, fund: Fund, acting_user: User, memo: str = "") -> Fund:
+def fund_save(*, fund: Fund, acting_user: User, memo: str = "", expected_version: int | None = None) -> Fund:
     """Create or update a fund; a change of control total is kept as a ControlTotalRevision.
 
-    A changed control total needs a memo saying why (a revised award letter, say).
+    A changed control total needs a memo saying why (a revised award letter, say). While the fund's
+    submitted return is in force its facts (`FUND_FACTS`) cannot change; its notes can. A form
+    passes `expected_version`, the version it was opened at: a save after a colleague's is refused.
     """
     fund.full_clean()
-    previous = None
-    if fund.pk is not None:
-        previous = Fund.objects.select_for_update().filter(pk=fund.pk).first()
-    changed = previous is not None and previous.control_total != fund.control_total
-    if changed:
-        _lock_open_fund(fund.pk)
+    if fund.pk is None:
+        fund.save()
+        return fund
+    previous = Fund.objects.select_for_update().get(pk=fund.pk)
+    if any(_field_value(fund, name, Fund) != _field_value(previous, name, Fund) for name in FUND_FACTS):
+        _refuse_if_submitted(fund.pk)
+    changed = previous.control_total != fund.control_total
     if changed and not memo.strip():
         raise ValidationError(
             {"control_total": "Say why the control total changed (for example, the award letter's date)."}
         )
-    fund.save()
+    _save_versioned(fund, expected_version)
     if changed:
         revision = ControlTotalRevision(
             fund=fund,
@@ -232,6 +296,102 @@ def fund_save(*, fund: Fund, acting_user: User, memo: str = "") -> Fund:
         revision.full_clean()
         revision.save()
     return fund
+
+
+def _refuse_protected(row: models.Model, error: models.ProtectedError) -> ValidationError:
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+    return ValidationError(f"{str(row)} cannot be deleted: it still has {', '.join(kinds)}.")
+
+
+@_audited(reason="Deleted in the admin")
+def funds_delete(*, funds: list[Fund], acting_user: User) -> None:
+    """Delete funds that hold nothing (no lines, entries, submissions or imports; their category
+    budgets go with them): all of them, or none when any is refused. A fund whose return is
+    submitted is refused with the submission's message."""
+    for fund in sorted(funds, key=lambda fund: fund.pk):
+        _lock_open_fund(fund.pk)
+    for fund in funds:
+        try:
+            with transaction.atomic():
+                Fund.objects.filter(pk=fund.pk).delete()
+        except models.ProtectedError as error:
+            raise _refuse_protected(fund, error) from None
+
+
+def fund_delete(*, fund: Fund, acting_user: User) -> None:
+    funds_delete(funds=[fund], acting_user=acting_user)
+
+
+@_audited()
+def category_budget_save(
+    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+) -> CategoryBudget:
+    """Add or change a fund's ring-fenced budget for a funding category: refused while the fund's
+    submitted return is in force (for the fund it was on, and the fund it is put on), and, with
+    `expected_version`, if someone saved the budget since the form was opened."""
+    funds = {budget.fund_id}
+    if budget.pk is not None:
+        funds.add(CategoryBudget.objects.values_list("fund_id", flat=True).get(pk=budget.pk))
+    for fund_id in sorted(funds):
+        _lock_open_fund(fund_id)
+    budget.full_clean()
+    if budget.pk is None:
+        budget.save()
+    else:
+        _save_versioned(budget, expected_version)
+    return budget
+
+
+@_audited()
+def category_budget_delete(
+    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+) -> None:
+    """Remove a fund's ring-fenced budget for a category: refused while the fund's submitted return is
+    in force and, with `expected_version`, if someone saved the budget since the form was opened."""
+    fund_id = CategoryBudget.objects.values_list("fund_id", flat=True).get(pk=budget.pk)
+    _lock_open_fund(fund_id)
+    if expected_version is not None:
+        # Raising the version first makes the check and the delete one decision about this row.
+        check_and_bump_version(CategoryBudget, budget.pk, expected_version)
+    CategoryBudget.objects.filter(pk=budget.pk).delete()
+
+
+@_audited(reason="Deleted in the admin")
+def unused_rows_delete(
+    *, rows: list[Funder | Organisation | ThematicArea | FundingCategory], acting_user: User
+):
+    """Delete funders, providers, thematic areas or funding categories that nothing refers to: all
+    of them, or none when any is still used (a fund, a line or a budget names it)."""
+    for row in rows:
+        try:
+            with transaction.atomic():
+                type(row).objects.filter(pk=row.pk).delete()
+        except models.ProtectedError as error:
+            raise _refuse_protected(row, error) from None
+
+
+@_audited()
+def funder_save(*, funder: Funder, acting_user: User, expected_version: int | None = None) -> Funder:
+    """Add or correct a funder. A rename does not reach a submitted return: its bytes are kept."""
+    funder.full_clean()
+    if funder.pk is None:
+        funder.save()
+    else:
+        _save_versioned(funder, expected_version)
+    return funder
+
+
+@_audited()
+def reference_data_save(
+    *, item: ThematicArea | FundingCategory, acting_user: User, expected_version: int | None = None
+) -> ThematicArea | FundingCategory:
+    """Add or correct a thematic area or funding category (its name, description or place in lists)."""
+    item.full_clean()
+    if item.pk is None:
+        item.save()
+    else:
+        _save_versioned(item, expected_version)
+    return item
 
 
 def _record_entry(
@@ -298,14 +458,6 @@ def allocation_create(
     return allocation
 
 
-def changed_since_opened_message(allocation: Allocation) -> str:
-    return (
-        f"Someone else saved a change to line {allocation.line_number} since you opened it. "
-        "Your changes are still in the form: reload the line in another tab to see theirs, "
-        "then save again."
-    )
-
-
 @_audited(reason_from="reason")
 def allocation_update(
     *, allocation: Allocation, acting_user: User, expected_version: int | None = None, reason: str = ""
@@ -313,7 +465,8 @@ def allocation_update(
     """Save the descriptive fields of a line (organisation, service, categories, notes).
 
     Its money changes only through `allocation_set_amount()`. A form passes `expected_version`, the
-    version it was opened at: if someone has saved the line since, the save is refused, not merged.
+    version it was opened at: if someone has saved the line since, the save is refused, not merged
+    (`check_and_bump_version`).
 
     On a line with approved money, a change of organisation, service, funding category or thematic
     area moves money or its payee, so it is not saved: it becomes a `LineChange` awaiting approval
@@ -331,7 +484,8 @@ def allocation_update(
             {"fund": "A line cannot move to another fund: its ledger entries belong to this one."}
         )
     if expected_version is not None and expected_version != recorded.version:
-        raise ValidationError(changed_since_opened_message(allocation))
+        # Said before any proposal is written; the save below checks again in the same statement.
+        raise ValidationError(changed_since_opened_message(recorded))
     allocation.service = allocation.service.strip()
     allocation.full_clean()
     controlled = [
@@ -343,17 +497,16 @@ def allocation_update(
         _line_change_propose(allocation=allocation, recorded=recorded, reason=reason, acting_user=acting_user)
         for name in LineChange.CONTROLLED_FIELDS:
             setattr(allocation, _attname(name), _field_value(recorded, name))
-    allocation.version = recorded.version + 1
-    allocation.save()
+    _save_versioned(allocation, recorded.version)
     return allocation
 
 
-def _attname(name: str) -> str:
-    return Allocation._meta.get_field(name).attname
+def _attname(name: str, model: type[models.Model] = Allocation) -> str:
+    return model._meta.get_field(name).attname
 
 
-def _field_value(row, name: str):
-    return getattr(row, _attname(name))
+def _field_value(row, name: str, model: type[models.Model] = Allocation):
+    return getattr(row, _attname(name, model))
 
 
 def line_change_needed(allocation: Allocation) -> bool:
@@ -1049,12 +1202,18 @@ def organisation_create(
 
 
 @_audited()
-def organisation_update(*, organisation: Organisation, acting_user: User) -> Organisation:
-    """Save corrections to a provider's details, trimmed and validated as when it was added."""
+def organisation_update(
+    *, organisation: Organisation, acting_user: User, expected_version: int | None = None
+) -> Organisation:
+    """Save corrections to a provider's details, trimmed and validated as when it was added.
+
+    Allowed on a fund whose return is submitted: the submitted workbook keeps the name it was sent
+    with, and the fund's page says where a name has changed since (`selectors.names_changed_since`).
+    With `expected_version`, refused if someone saved the provider since the form was opened."""
     for field in ("name", "short_name", "charity_number", "company_number", "org_identifier"):
         setattr(organisation, field, getattr(organisation, field).strip())
     organisation.full_clean()
-    organisation.save()
+    _save_versioned(organisation, expected_version)
     return organisation
 
 

@@ -703,6 +703,12 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def locked_fund_problems(fund: Fund) -> list[Problem]:
+    """The import's refusal, said in the preview before anyone confirms: the fund's return is submitted."""
+    submission = services.submission_in_force(fund.pk)
+    return [] if submission is None else [Problem(services.locked_message(submission))]
+
+
 def import_permission_problems(user, plan: ImportPlan) -> list[Problem]:
     """An import adds organisations through the same service as the form, so it needs the same right."""
     if plan.new_organisations and not user.has_perm("grants.add_organisation"):
@@ -737,7 +743,11 @@ class FundImportView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
         content = upload.read()
         try:
             plan = import_preview(self.fund, file_name=upload.name, content=content)
-            problems = plan.problems or import_permission_problems(self.request.user, plan)
+            problems = (
+                locked_fund_problems(self.fund)
+                or plan.problems
+                or import_permission_problems(self.request.user, plan)
+            )
         except ImportRefused as refused:
             problems = refused.problems
         if problems:
@@ -770,7 +780,12 @@ class FundImportPreviewView(LoginRequiredMixin, PermissionRequiredMixin, Templat
         plan = None
         try:
             plan = import_preview(pending.fund, file_name=pending.file_name, content=bytes(pending.content))
-            problems = [*problems, *plan.problems, *import_permission_problems(self.request.user, plan)]
+            problems = [
+                *problems,
+                *locked_fund_problems(pending.fund),
+                *plan.problems,
+                *import_permission_problems(self.request.user, plan),
+            ]
         except ImportRefused as refused:
             problems = [*problems, *refused.problems]
         previous = selectors.import_records(pending.fund).filter(sha256=pending.sha256).first()

@@ -18,11 +18,7 @@ from grants.models import (
     Fund,
     LedgerEntry,
 )
-from grants.selectors.funds import stored_reconciliation
-
-
-def _with_short_name(name: str, short_name: str) -> str:
-    return f"{name} ({short_name})" if short_name else name
+from grants.selectors.funds import stored_reconciliation, with_short_name
 
 
 def _prepared_by(user) -> str:
@@ -66,7 +62,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
         )
     )
     return MojReturnData(
-        funder=_with_short_name(fund.funder.name, fund.funder.short_name),
+        funder=with_short_name(fund.funder.name, fund.funder.short_name),
         fund_name=fund.name,
         fund_code=fund.code,
         spend_start=fund.spend_start,
@@ -82,7 +78,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
         lines=(
             ReturnLine(
                 number,
-                _with_short_name(name, short_name),
+                with_short_name(name, short_name),
                 service,
                 theme,
                 category,

@@ -19,6 +19,7 @@ from grants.selectors.funds import (
     FundMoney,
     FundPage,
     FundSummary,
+    NameChange,
     allocation_rows,
     allocations_total,
     dashboard,
@@ -29,12 +30,19 @@ from grants.selectors.funds import (
     fund_summaries,
     group_totals,
     import_records,
+    names_changed_since,
     next_line_number,
     stored_reconciliation,
     submission_in_force,
+    submitted_names,
     unregistered_recipients,
+    with_short_name,
 )
-from grants.selectors.organisations import OrganisationPage, organisation_page, organisation_summaries
+from grants.selectors.organisations import (
+    OrganisationPage,
+    organisation_page,
+    organisation_summaries,
+)
 
 __all__ = [
     "Dashboard",
@@ -43,6 +51,7 @@ __all__ = [
     "FundSummary",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
+    "NameChange",
     "OrganisationPage",
     "PendingImport",
     "allocation_entries",
@@ -59,6 +68,7 @@ __all__ = [
     "import_records",
     "imports_awaiting_approval",
     "line_changes",
+    "names_changed_since",
     "next_line_number",
     "organisation_page",
     "organisation_summaries",
@@ -66,6 +76,8 @@ __all__ = [
     "pending_line_changes",
     "stored_reconciliation",
     "submission_in_force",
+    "submitted_names",
     "unregistered_recipients",
     "with_reversal_state",
+    "with_short_name",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
@@ -11,6 +11,8 @@ from djmoney.money import Money
 from grants import money
 from grants.exports.three_sixty_giving import recipient_identifier
 from grants.exports.three_sixty_giving_data import three_sixty_giving_problem
+from grants.imports import ImportRefused
+from grants.imports.reading import read_workbook
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -137,10 +139,62 @@ class FundPage:
     unregistered_recipients: list[Organisation]
     open_data_ready: bool
     pending_line_changes: list[LineChange]
+    names_changed: list[NameChange] = field(default_factory=list)
 
     @property
     def submission_in_force(self) -> ReturnSubmission | None:
         return next((submission for submission in self.submissions if submission.in_force), None)
+
+
+@dataclass(frozen=True)
+class NameChange:
+    """A line whose provider is named differently now from how the submitted return printed it."""
+
+    allocation_id: int
+    line_number: int
+    submitted: str
+    current: str
+
+
+# {SHA-256: {line number: organisation as printed}}: a submission's bytes never change, so each is
+# read once per process.
+_SUBMITTED_NAMES: dict[str, dict[int, str]] = {}
+
+
+def submitted_names(submission: ReturnSubmission) -> dict[int, str]:
+    """{line number: organisation as printed} in the submitted return's bytes."""
+    names = _SUBMITTED_NAMES.get(submission.sha256)
+    if names is None:
+        workbook = bytes(ReturnSubmission.objects.values_list("workbook", flat=True).get(pk=submission.pk))
+        try:
+            sheet = read_workbook(workbook, submission.file_name)
+        except ImportRefused:
+            return {}
+        names = {line.line_number: line.organisation for line in sheet.lines}
+        _SUBMITTED_NAMES[submission.sha256] = names
+    return names
+
+
+def names_changed_since(submission: ReturnSubmission) -> list[NameChange]:
+    """Lines of the submission's fund whose provider has been renamed since the return was sent.
+    Organisations stay editable on a submitted fund and its workbook is kept byte for byte, so the
+    fund's page says where the two now differ."""
+    submitted = submitted_names(submission)
+    lines = (
+        Allocation.objects.filter(fund=submission.fund_id, line_number__in=submitted)
+        .order_by("line_number")
+        .values_list("pk", "line_number", "organisation__name", "organisation__short_name")
+    )
+    changes = []
+    for pk, number, name, short_name in lines:
+        current = with_short_name(name, short_name)
+        if current != submitted[number]:
+            changes.append(NameChange(pk, number, submitted[number], current))
+    return changes
+
+
+def with_short_name(name: str, short_name: str) -> str:
+    return f"{name} ({short_name})" if short_name else name
 
 
 def fund_submissions(fund: Fund) -> list[ReturnSubmission]:
@@ -180,15 +234,18 @@ def fund_page(fund: Fund) -> FundPage:
     MoJ return and the reconcile command; the test suite checks after every test that the two agree.
     """
     groups = fund_groups(fund)
+    submissions = fund_submissions(fund)
+    in_force = next((submission for submission in submissions if submission.in_force), None)
     return FundPage(
         fund=fund,
         # The page shows no breakdown by organisation; a region's fund has thousands of them.
         reconciliation=stored_reconciliation(fund, groups),
         money=fund_money(fund, groups),
-        submissions=fund_submissions(fund),
+        submissions=submissions,
         unregistered_recipients=unregistered_recipients(fund),
         open_data_ready=three_sixty_giving_problem() is None,
         pending_line_changes=list(pending_line_changes().filter(fund=fund)),
+        names_changed=names_changed_since(in_force) if in_force else [],
     )
 
 

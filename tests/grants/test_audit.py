@@ -128,7 +128,9 @@ def test_control_total_change_records_the_fund_and_its_revision_with_the_memo(al
     update = last_event(Fund, fund.pk)
     assert update.action == AuditEvent.Action.UPDATE
     assert {key: tuple(map(amount, values)) for key, values in changed(update).items()} == {
-        "control_total": (Decimal("1000.00"), Decimal("1500.00"))
+        "control_total": (Decimal("1000.00"), Decimal("1500.00")),
+        # Every saved change raises the row's version (services.check_and_bump_version).
+        "version": (Decimal("1"), Decimal("2")),
     }
     assert update.reason == "Revised award letter, 3 May"
     revision = ControlTotalRevision.objects.get(fund=fund)
@@ -192,7 +194,7 @@ def test_organisation_create_update_and_delete_are_recorded(alice, bob):
     inserted, updated, deleted = events(Organisation, organisation.pk)
     assert inserted.after["name"] == "Birmingham Crisis Centre"
     assert inserted.actor_username == "alice"
-    assert changed(updated) == {"charity_number": ("", "1106046")}
+    assert changed(updated) == {"charity_number": ("", "1106046"), "version": (1, 2)}
     assert (updated.actor_username, updated.reason) == ("bob", "Charity number from the register")
     assert deleted.before["charity_number"] == "1106046"
     assert {(event.fund_id, event.allocation_id) for event in (inserted, updated, deleted)} == {(None, None)}
