@@ -20,6 +20,11 @@ Invariants the database can hold are constraints with names that read as sentenc
 decimal places, positive awards, non-zero variations, one award per allocation, unique line numbers
 per fund. On PostgreSQL the money columns are declared `numeric` without a scale so that a third
 decimal place reaches the CHECK constraint instead of being rounded away on the way in.
+
+Names (organisations, funders, funds, thematic areas, funding categories) and services never begin
+with what a spreadsheet reads as a formula (`FORMULA_STARTS`): a validator at entry and a CHECK in
+the database, so that every export, the 360Giving CSV whose names must stay exact among them, is
+safe to open in Excel.
 """
 
 from __future__ import annotations
