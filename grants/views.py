@@ -782,8 +782,17 @@ class FundImportPreviewView(LoginRequiredMixin, PermissionRequiredMixin, Templat
         except ImportRefused as refused:
             problems = [*problems, *refused.problems]
         previous = selectors.import_records(pending.fund).filter(sha256=pending.sha256).first()
+        # Confirming would be refused while the fund's submitted return is in force: say so now,
+        # before anyone confirms, and offer no confirm button.
+        submission = selectors.submission_in_force(pending.fund)
         return super().get_context_data(
-            fund=pending.fund, pending=pending, plan=plan, problems=problems, previous=previous, **kwargs
+            fund=pending.fund,
+            pending=pending,
+            plan=plan,
+            problems=problems,
+            previous=previous,
+            locked_message=services.locked_message(submission) if submission else "",
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
