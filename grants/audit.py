@@ -416,7 +416,7 @@ BEGIN
         END IF;
     END LOOP;
     IF TG_OP = 'UPDATE' THEN
-        IF (to_jsonb(OLD) - ignored) = (to_jsonb(NEW) - ignored) THEN
+        IF cardinality(ignored) > 0 AND (to_jsonb(OLD) - ignored) = (to_jsonb(NEW) - ignored) THEN
             RETURN NULL;
         END IF;
         after_row := after_row || secrets_changed;
