@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
 from django.urls import reverse
 
 from grants import services
@@ -20,6 +19,7 @@ from tests.factories import (
     ThematicAreaFactory,
     UserFactory,
     approve_pending,
+    write_around_the_formula_rule,
 )
 
 FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
@@ -147,16 +147,7 @@ def test_csv_export_neutralises_a_formula_like_name_written_around_the_rule(sign
     # before the rule, or written around it, still reaches Excel as text.
     fund = FundFactory()
     line = AllocationFactory(fund=fund, service="Counselling")
-    constraint = "allocation_service_does_not_begin_like_a_formula"
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA ignore_check_constraints = ON")
-        else:  # rolled back with the test
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE grants_allocation DROP CONSTRAINT {constraint}")
-        cursor.execute("UPDATE grants_allocation SET service = '+1' WHERE id = %s", [line.pk])
-        if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA ignore_check_constraints = OFF")
+    write_around_the_formula_rule(Allocation, "service", line.pk, "+1")
     response = signed_in.get(reverse("grants:fund_detail", args=[fund.code]), {"export": "csv"})
     (row,) = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))[1:]
     assert row[3] == "'+1"
