@@ -27,8 +27,18 @@ max_requests_jitter = 200
 # No run-time control socket: nothing here uses it, and it would be one more way in.
 control_socket_disable = True
 
-# The headers nginx sets are trusted only from nginx itself (on this machine).
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1"
+# Forwarded headers (X-Forwarded-Proto and the like) are trusted only behind nginx
+# (LEDGER_BEHIND_PROXY=1, deploy/ledger.service), and then only from nginx itself, on this machine.
+# Otherwise none are: gunicorn's own default would trust them from 127.0.0.1, where any local
+# process, or a client reaching gunicorn through a tunnel, could claim https.
+BEHIND_PROXY = (os.environ.get("LEDGER_BEHIND_PROXY") or "0").strip().lower() in {"1", "true", "yes", "on"}
+if BEHIND_PROXY:
+    forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1"
+    # The one scheme header nginx sets (deploy/nginx-ledger.conf); the others gunicorn knows are ignored.
+    secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+else:
+    forwarded_allow_ips = ""
+    secure_scheme_headers = {}
 
 # Logs: JSON lines on stdout, the same shape as the application's (ledger/logs.py).
 accesslog = None  # the access logger is configured below instead

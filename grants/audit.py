@@ -14,7 +14,14 @@ Who and why come from the application:
 
 On PostgreSQL these are transaction-local settings (`set_config('ledger.actor_id', ..., true)`) that
 one plpgsql trigger function reads. A change made outside the app (psql, another client) is still
-recorded, with no actor and with the database user that made it.
+recorded, with no actor and with the database user that made it. Any client can set those settings
+and so name any actor, so the trigger also records what the client cannot choose: the login its
+connection was opened with (`session_user`, which `SET ROLE` leaves alone) and the address it
+connected from (`inet_client_addr()`, empty over a local socket).
+
+Users, groups and permissions (Django's auth tables) are audited by the same triggers, except a
+user's password hash, which is never recorded (a change to it is recorded as `password_changed`),
+and their last sign-in.
 
 On SQLite a trigger cannot read a session setting, so the triggers call SQL functions
 (`ledger_actor_id()`, `ledger_actor_username()`, `ledger_reason()`) that the app registers on every
@@ -54,12 +61,20 @@ from django.db.transaction import TransactionManagementError
 class AuditedTable:
     """An audited table: what its rows are called, where they belong (the columns holding their
     fund's and allocation's ids: "id" when the row is the fund or allocation itself, "" when it
-    belongs to none), and binary columns that are recorded by their length only."""
+    belongs to none), binary columns that are recorded by their length only, secret columns that
+    are never recorded (a change to one is recorded as `<column>_changed: true` in the event's
+    `after`, so a password change shows, its hash never does), and ignored columns, which are not
+    recorded and whose change alone makes no event (a user's last login)."""
 
     label: str
     fund_column: str = ""
     allocation_column: str = ""
     lengths_only: tuple[str, ...] = ()
+    secret: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+    def hidden(self) -> tuple[str, ...]:
+        return (*self.secret, *self.ignored)
 
 
 AUDITED_TABLES: dict[str, AuditedTable] = {
@@ -84,6 +99,13 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_refusedattempt": AuditedTable(
         "Refused attempt", fund_column="fund_id", allocation_column="allocation_id"
     ),
+    # Who may do what: users, their flags, groups (the roles) and permissions. Never the password's
+    # hash; last_login changes at every sign-in and is not a change of who may do what.
+    "auth_user": AuditedTable("User", secret=("password",), ignored=("last_login",)),
+    "auth_user_groups": AuditedTable("User's group"),
+    "auth_user_user_permissions": AuditedTable("User's permission"),
+    "auth_group": AuditedTable("Group"),
+    "auth_group_permissions": AuditedTable("Group's permission"),
 }
 
 DERIVED = "figures the database derives from the entries by triggers (grants.figures), never written by hand"
@@ -130,6 +152,22 @@ class AuditEvent(models.Model):
     actor_username = models.CharField(max_length=150, blank=True, editable=False)
     reason = models.TextField(blank=True, editable=False)
     db_user = models.CharField("database user", max_length=63, blank=True, editable=False)
+    # Written by the trigger from the connection itself, so a client that claims another actor
+    # (set_config('ledger.actor_id', ...)) still leaves its real login and address. On SQLite there
+    # is no login: 'sqlite', and no address.
+    db_session_user = models.CharField(
+        "database login",
+        max_length=63,
+        blank=True,
+        editable=False,
+        help_text="The database user the connection logged in as (PostgreSQL's session_user), "
+        "which SET ROLE does not change.",
+    )
+    client_address = models.GenericIPAddressField(
+        null=True,
+        editable=False,
+        help_text="The address the database connection came from; empty over a local socket, and on SQLite.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -328,15 +366,20 @@ POSTGRES_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION grants_audit_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    -- TG_ARGV: the fund id column, the allocation id column ('' for none), then binary columns
-    -- recorded by their length only.
+    -- TG_ARGV: the fund id column, the allocation id column ('' for none), then columns to treat
+    -- apart, each as 'bytes:<column>' (recorded by its length), 'secret:<column>' (never recorded;
+    -- a change is recorded as <column>_changed) or 'ignore:<column>' (never recorded, and a change
+    -- of it alone is no event).
     fund_column text := NULLIF(TG_ARGV[0], '');
     allocation_column text := NULLIF(TG_ARGV[1], '');
     before_row jsonb;
     after_row jsonb;
     row_now jsonb;
+    kind text;
     column_name text;
     byte_count bigint;
+    ignored text[] := '{}';
+    secrets_changed jsonb := '{}';
     i integer;
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD IS NOT DISTINCT FROM NEW THEN
@@ -349,22 +392,42 @@ BEGIN
         after_row := to_jsonb(NEW);
     END IF;
     FOR i IN 2 .. TG_NARGS - 1 LOOP
-        column_name := TG_ARGV[i];
-        IF before_row IS NOT NULL THEN
-            EXECUTE format('SELECT octet_length(($1).%I)', column_name) USING OLD INTO byte_count;
-            before_row := (before_row - column_name)
-                || jsonb_build_object(column_name || '_bytes', byte_count);
-        END IF;
-        IF after_row IS NOT NULL THEN
-            EXECUTE format('SELECT octet_length(($1).%I)', column_name) USING NEW INTO byte_count;
-            after_row := (after_row - column_name)
-                || jsonb_build_object(column_name || '_bytes', byte_count);
+        kind := split_part(TG_ARGV[i], ':', 1);
+        column_name := substr(TG_ARGV[i], length(kind) + 2);
+        IF kind = 'bytes' THEN
+            IF before_row IS NOT NULL THEN
+                EXECUTE format('SELECT octet_length(($1).%I)', column_name) USING OLD INTO byte_count;
+                before_row := (before_row - column_name)
+                    || jsonb_build_object(column_name || '_bytes', byte_count);
+            END IF;
+            IF after_row IS NOT NULL THEN
+                EXECUTE format('SELECT octet_length(($1).%I)', column_name) USING NEW INTO byte_count;
+                after_row := (after_row - column_name)
+                    || jsonb_build_object(column_name || '_bytes', byte_count);
+            END IF;
+        ELSE
+            IF kind = 'ignore' THEN
+                ignored := ignored || column_name;
+            ELSIF TG_OP = 'UPDATE' THEN
+                secrets_changed := secrets_changed || jsonb_build_object(
+                    column_name || '_changed',
+                    (before_row -> column_name) IS DISTINCT FROM (after_row -> column_name)
+                );
+            END IF;
+            before_row := before_row - column_name;
+            after_row := after_row - column_name;
         END IF;
     END LOOP;
+    IF TG_OP = 'UPDATE' THEN
+        IF cardinality(ignored) > 0 AND (to_jsonb(OLD) - ignored) = (to_jsonb(NEW) - ignored) THEN
+            RETURN NULL;
+        END IF;
+        after_row := after_row || secrets_changed;
+    END IF;
     row_now := COALESCE(after_row, before_row);
     INSERT INTO grants_auditevent (
         occurred_at, table_name, row_id, action, "before", "after", fund_id, allocation_id,
-        actor_id, actor_username, reason, db_user
+        actor_id, actor_username, reason, db_user, db_session_user, client_address
     ) VALUES (
         clock_timestamp(),
         TG_TABLE_NAME,
@@ -377,7 +440,9 @@ BEGIN
         NULLIF(current_setting('ledger.actor_id', true), '')::bigint,
         COALESCE(current_setting('ledger.actor_username', true), ''),
         COALESCE(current_setting('ledger.reason', true), ''),
-        current_user
+        current_user,
+        session_user,
+        inet_client_addr()
     );
     RETURN NULL;
 END;
@@ -398,9 +463,10 @@ $$;
 
 _INSERT_EVENT = (
     f'INSERT INTO {AUDIT_TABLE} (occurred_at, table_name, row_id, action, "before", "after", '
-    "fund_id, allocation_id, actor_id, actor_username, reason, db_user) VALUES ("
-    "strftime('%Y-%m-%d %H:%M:%f', 'now'), '{table}', {row}.id, '{action}', {before}, {after}, "
-    "{fund}, {allocation}, ledger_actor_id(), ledger_actor_username(), ledger_reason(), 'sqlite')"
+    "fund_id, allocation_id, actor_id, actor_username, reason, db_user, db_session_user, client_address) "
+    "VALUES (strftime('%Y-%m-%d %H:%M:%f', 'now'), '{table}', {row}.id, '{action}', {before}, {after}, "
+    "{fund}, {allocation}, ledger_actor_id(), ledger_actor_username(), ledger_reason(), 'sqlite', "
+    "'sqlite', NULL)"
 )
 
 
@@ -409,14 +475,23 @@ def _sqlite_columns(connection, table: str) -> list[str]:
         return [info.name for info in connection.introspection.get_table_description(cursor, table)]
 
 
-def sqlite_json_row(row: str, columns: list[str], spec: AuditedTable) -> str:
-    """`json_object('col', NEW.col, ...)` for a row of a table with `columns`."""
+def sqlite_json_row(
+    row: str, columns: list[str], spec: AuditedTable, *, secrets_changed: bool = False
+) -> str:
+    """`json_object('col', NEW.col, ...)` for a row of a table with `columns`, without its hidden
+    columns; with `secrets_changed` (the `after` of an update), whether each secret changed."""
     pairs = []
     for column in columns:
+        if column in spec.hidden():
+            continue
         if column in spec.lengths_only:
             pairs.append(f"'{column}_bytes', length({row}.{column})")
         else:
             pairs.append(f"'{column}', {row}.{column}")
+    if secrets_changed:
+        for column in spec.secret:
+            changed = f"CASE WHEN OLD.{column} IS NOT NEW.{column} THEN 'true' ELSE 'false' END"
+            pairs.append(f"'{column}_changed', json({changed})")
     return f"json_object({', '.join(pairs)})"
 
 
@@ -433,7 +508,9 @@ def _sqlite_trigger_sql(table: str, columns: list[str], spec: AuditedTable) -> d
         )
 
     old, new = sqlite_json_row("OLD", columns, spec), sqlite_json_row("NEW", columns, spec)
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
+    new_after_update = sqlite_json_row("NEW", columns, spec, secrets_changed=True)
+    compared = [column for column in columns if column not in spec.ignored]
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in compared)
     return {
         f"{table}_audit_insert": (
             f"CREATE TRIGGER {table}_audit_insert AFTER INSERT ON {table} FOR EACH ROW "
@@ -441,7 +518,7 @@ def _sqlite_trigger_sql(table: str, columns: list[str], spec: AuditedTable) -> d
         ),
         f"{table}_audit_update": (
             f"CREATE TRIGGER {table}_audit_update AFTER UPDATE ON {table} FOR EACH ROW WHEN {changed} "
-            f"BEGIN {event('update', 'NEW', old, new)}; END"
+            f"BEGIN {event('update', 'NEW', old, new_after_update)}; END"
         ),
         f"{table}_audit_delete": (
             f"CREATE TRIGGER {table}_audit_delete AFTER DELETE ON {table} FOR EACH ROW "
@@ -451,8 +528,13 @@ def _sqlite_trigger_sql(table: str, columns: list[str], spec: AuditedTable) -> d
 
 
 def _postgres_trigger_sql(table: str, spec: AuditedTable) -> str:
+    treated_apart = [
+        *(f"bytes:{column}" for column in spec.lengths_only),
+        *(f"secret:{column}" for column in spec.secret),
+        *(f"ignore:{column}" for column in spec.ignored),
+    ]
     arguments = ", ".join(
-        f"'{argument}'" for argument in (spec.fund_column, spec.allocation_column, *spec.lengths_only)
+        f"'{argument}'" for argument in (spec.fund_column, spec.allocation_column, *treated_apart)
     )
     return (
         f"CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "

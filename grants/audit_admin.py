@@ -20,9 +20,18 @@ from grants.audit import AUDITED_TABLES, AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "table_name", "row_id", "action", "actor_username", "reason", "db_user"]
-    list_filter = ["table_name", "action"]
-    search_fields = ["reason", "actor_username"]
+    list_display = [
+        "occurred_at",
+        "table_name",
+        "row_id",
+        "action",
+        "actor_username",
+        "reason",
+        "db_session_user",
+        "client_address",
+    ]
+    list_filter = ["table_name", "action", "db_session_user"]
+    search_fields = ["reason", "actor_username", "db_session_user"]
     date_hierarchy = "occurred_at"
     fields = [
         "occurred_at",
@@ -34,6 +43,8 @@ class AuditEventAdmin(admin.ModelAdmin):
         "actor_id",
         "actor_username",
         "db_user",
+        "db_session_user",
+        "client_address",
         "reason",
         "before",
         "after",

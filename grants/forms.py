@@ -16,6 +16,7 @@ from grants.models import (
     FundingCategory,
     Organisation,
     ThematicArea,
+    not_a_formula,
 )
 
 AMOUNT = {"max_digits": money.MAX_DIGITS, "decimal_places": money.DECIMAL_PLACES}
@@ -37,7 +38,10 @@ class AllocationCreateForm(forms.Form):
     )
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.order_by("name"))
     service = forms.CharField(
-        required=False, max_length=200, help_text='Optional, e.g. "Domestic Abuse Service".'
+        required=False,
+        max_length=200,
+        validators=[not_a_formula],
+        help_text='Optional, e.g. "Domestic Abuse Service".',
     )
     thematic_area = forms.ModelChoiceField(queryset=ThematicArea.objects.all())
     funding_category = forms.ModelChoiceField(queryset=FundingCategory.objects.all())
@@ -93,7 +97,7 @@ class ChangeAmountForm(forms.Form):
 
 
 class OrganisationForm(forms.Form):
-    name = forms.CharField(max_length=300)
+    name = forms.CharField(max_length=300, validators=[not_a_formula])
     short_name = forms.CharField(required=False, max_length=50, help_text="Acronym, e.g. BCWA.")
     charity_number = forms.CharField(required=False, max_length=20, validators=[CHARITY_NUMBER])
     company_number = forms.CharField(

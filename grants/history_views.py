@@ -64,6 +64,7 @@ class HistoryRow:
     who: str
     changes: list[Change]
     allocation_url: str | None = None
+    connection: str = ""
 
 
 def _columns_by_table() -> dict[str, dict[str, Column]]:
@@ -160,6 +161,15 @@ def _who(event: AuditEvent) -> str:
     return "No user recorded (a data load or command)"
 
 
+def _connection(event: AuditEvent) -> str:
+    """The database login and address the change came from, which no client can choose (empty on
+    SQLite, which has neither)."""
+    if not event.db_session_user or event.db_session_user == "sqlite":
+        return ""
+    where = f"from {event.client_address}" if event.client_address else "over a local socket"
+    return f"Database login {event.db_session_user}, {where}"
+
+
 def history_rows(events: list[AuditEvent], *, link_allocations: bool) -> list[HistoryRow]:
     columns_by_table = _columns_by_table()
     names = _names(events, columns_by_table)
@@ -178,6 +188,7 @@ def history_rows(events: list[AuditEvent], *, link_allocations: bool) -> list[Hi
                 event=event,
                 what=spec.label if spec else event.table_name,
                 who=_who(event),
+                connection=_connection(event),
                 changes=changes,
                 allocation_url=(
                     reverse("grants:allocation_history", args=[event.allocation_id])

@@ -20,6 +20,11 @@ Invariants the database can hold are constraints with names that read as sentenc
 decimal places, positive awards, non-zero variations, one award per allocation, unique line numbers
 per fund. On PostgreSQL the money columns are declared `numeric` without a scale so that a third
 decimal place reaches the CHECK constraint instead of being rounded away on the way in.
+
+Names (organisations, funders, funds, thematic areas, funding categories) and services never begin
+with what a spreadsheet reads as a formula (`FORMULA_STARTS`): a validator at entry and a CHECK in
+the database, so that every export, the 360Giving CSV whose names must stay exact among them, is
+safe to open in Excel.
 """
 
 from __future__ import annotations
@@ -80,6 +85,42 @@ def money_constraints(model: str, field: str) -> list[models.CheckConstraint]:
             violation_error_message="Amounts must be less than £1,000,000,000,000.",
         ),
     ]
+
+
+# What a spreadsheet (Excel, LibreOffice) reads as the start of a formula when a CSV or a typed cell
+# begins with it (OWASP, "CSV injection"). Names and services may not begin with any of these, so
+# that every export can carry them exactly, the 360Giving CSV included (grants.exports).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS_IN_WORDS = "=, +, -, @, a tab or a carriage return"
+
+
+def starts_like_a_formula(text: str) -> bool:
+    return isinstance(text, str) and text.startswith(FORMULA_STARTS)
+
+
+def formula_message(what: str) -> str:
+    return (
+        f"{what} cannot begin with {FORMULA_STARTS_IN_WORDS}: a spreadsheet opening an export would "
+        "run it as a formula. Remove or reword the first character."
+    )
+
+
+def not_a_formula(value: str) -> None:
+    """Validator for names and services: refuse text a spreadsheet would read as a formula."""
+    if starts_like_a_formula(value):
+        raise ValidationError(formula_message("This text"), code="formula")
+
+
+def not_a_formula_constraint(model: str, field: str, what: str) -> models.CheckConstraint:
+    """The database's copy of `not_a_formula` for one column, on both databases."""
+    starts = Q()
+    for start in FORMULA_STARTS:
+        starts |= Q(**{f"{field}__startswith": start})
+    return models.CheckConstraint(
+        condition=~starts,
+        name=f"{model}_{field}_does_not_begin_like_a_formula",
+        violation_error_message=formula_message(what),
+    )
 
 
 def decision_constraints(
@@ -161,7 +202,7 @@ class ReferenceData(Versioned):
     """Reference data with a stable code that fixtures, imports and exports refer to."""
 
     code = models.SlugField(max_length=50, unique=True, help_text="Stable identifier; never reused.")
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[not_a_formula])
     description = models.TextField(blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
@@ -177,6 +218,7 @@ class ReferenceData(Versioned):
                 name="%(class)s_name_is_unique_ignoring_case",
                 violation_error_message="This name is taken (names must differ by more than capitals).",
             ),
+            not_a_formula_constraint("%(class)s", "name", "A name"),
         ]
 
     def __str__(self):
@@ -205,7 +247,7 @@ class Funder(Versioned):
     """A body the office receives grants from, e.g. the Ministry of Justice."""
 
     code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[not_a_formula])
     short_name = models.CharField(max_length=50, blank=True, help_text="e.g. MoJ")
     org_identifier = models.CharField(
         "organisation identifier",
@@ -218,6 +260,7 @@ class Funder(Versioned):
 
     class Meta:
         ordering = ["name"]
+        constraints = [not_a_formula_constraint("funder", "name", "A funder's name")]
 
     def __str__(self):
         return self.name
@@ -251,7 +294,7 @@ class Fund(Versioned):
     """A grant the office receives from a funder, with the control total on its award paperwork."""
 
     code = models.SlugField(max_length=50, unique=True, help_text="Short stable code, e.g. moj-ecf-2020.")
-    name = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, validators=[not_a_formula])
     funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="funds")
     spend_start = models.DateField("spend period start")
     spend_end = models.DateField("spend period end")
@@ -276,6 +319,7 @@ class Fund(Versioned):
                 violation_error_message="The control total must be more than £0.00.",
             ),
             *money_constraints("fund", "control_total"),
+            not_a_formula_constraint("fund", "name", "A fund's name"),
         ]
 
     def __str__(self):
@@ -397,7 +441,7 @@ class OrganisationQuerySet(models.QuerySet):
 class Organisation(Versioned):
     """A provider that receives allocations."""
 
-    name = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, validators=[not_a_formula])
     short_name = models.CharField(max_length=50, blank=True, help_text="Acronym, e.g. BCWA.")
     charity_number = models.CharField(max_length=20, blank=True, validators=[CHARITY_NUMBER])
     company_number = models.CharField(
@@ -428,6 +472,7 @@ class Organisation(Versioned):
                 name="organisation_name_is_unique_ignoring_case",
                 violation_error_message="An organisation with this name already exists.",
             ),
+            not_a_formula_constraint("organisation", "name", "An organisation's name"),
         ]
 
     def __str__(self):
@@ -571,7 +616,10 @@ class Allocation(Versioned):
     line_number = models.PositiveIntegerField(help_text="The line's number in the source table.")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="allocations")
     service = models.CharField(
-        max_length=200, blank=True, help_text='Optional, e.g. "Sexual Violence Service".'
+        max_length=200,
+        blank=True,
+        validators=[not_a_formula],
+        help_text='Optional, e.g. "Sexual Violence Service".',
     )
     thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
     funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
@@ -610,6 +658,7 @@ class Allocation(Versioned):
                 name="allocation_line_number_is_positive",
                 violation_error_message="Line numbers start at 1.",
             ),
+            not_a_formula_constraint("allocation", "service", "A service"),
         ]
 
     def __str__(self):
@@ -821,11 +870,11 @@ class LineChange(models.Model):
     allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="changes")
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="line_changes")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    service = models.CharField(max_length=200, blank=True)
+    service = models.CharField(max_length=200, blank=True, validators=[not_a_formula])
     thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
     funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
     was_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    was_service = models.CharField(max_length=200, blank=True)
+    was_service = models.CharField(max_length=200, blank=True, validators=[not_a_formula])
     was_thematic_area = models.ForeignKey(ThematicArea, on_delete=models.PROTECT, related_name="+")
     was_funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(help_text="Why the line should change, e.g. the provider's letter of 3 May.")
@@ -878,6 +927,8 @@ class LineChange(models.Model):
                 violation_error_message="Say why the line should change.",
             ),
             *decision_constraints("line_change", "a proposed change", "proposed_by"),
+            not_a_formula_constraint("line_change", "service", "A service"),
+            not_a_formula_constraint("line_change", "was_service", "A service"),
         ]
 
     def __str__(self):

@@ -46,12 +46,19 @@ END;
 $$"""
 
 
+# The apps whose tables carry triggers: the ledger's own, and auth's (users, groups and permissions
+# are audited, grants.audit).
+TRIGGER_APPS = ("grants", "auth")
+
+
 def table_columns(table: str) -> list[str]:
-    """The columns of an app table as the models declare them (the schema a migration leaves)."""
-    for model in apps.get_app_config("grants").get_models():
-        if model._meta.db_table == table:
-            return [field.column for field in model._meta.local_concrete_fields]
-    raise LookupError(f"No model of the grants app has the table {table}.")
+    """The columns of a table as the models declare them (the schema a migration leaves), many-to-many
+    tables included."""
+    for app in TRIGGER_APPS:
+        for model in apps.get_app_config(app).get_models(include_auto_created=True):
+            if model._meta.db_table == table:
+                return [field.column for field in model._meta.local_concrete_fields]
+    raise LookupError(f"No model of {', '.join(TRIGGER_APPS)} has the table {table}.")
 
 
 def _row(prefix: str, columns) -> str:

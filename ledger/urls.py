@@ -14,6 +14,7 @@ admin.site.site_header = "Grant allocation ledger"
 admin.site.site_title = "Grant ledger admin"
 admin.site.index_title = "Funds, organisations and allocations"
 
+handler403 = "ledger.errors.permission_denied"
 handler500 = "ledger.errors.server_error"
 
 urlpatterns = [

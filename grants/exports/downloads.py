@@ -19,6 +19,7 @@ from grants.exports.files import (
     three_sixty_giving_filename,
 )
 from grants.exports.moj_return import XLSX_CONTENT_TYPE
+from grants.models import starts_like_a_formula
 
 
 def moj_return_response(fund, *, user) -> FileResponse:
@@ -67,13 +68,12 @@ def three_sixty_giving_response(fund, file_format: str) -> FileResponse:
     )
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_safe(text: str) -> str:
     """Text for a CSV meant to be opened in Excel: a leading apostrophe keeps `=...` from running
-    as a formula (OWASP's advice for CSV injection); the apostrophe is not shown in the cell."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    as a formula (OWASP's advice for CSV injection); the apostrophe is not shown in the cell.
+    Names and services cannot begin like a formula (`grants.models.not_a_formula`); this is the
+    second line of defence, for a row written before that rule or around it."""
+    return f"'{text}" if starts_like_a_formula(text) else text
 
 
 class _Echo:

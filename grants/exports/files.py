@@ -76,7 +76,11 @@ def build_three_sixty_giving_into(fund: Fund, file_format: str, output: BinaryIO
         return export
     text = io.TextIOWrapper(output, encoding="utf-8", newline="")
     if file_format == "csv":
-        three_sixty_giving.write_csv(export.grants, text)
+        try:
+            three_sixty_giving.write_csv(export.grants, text)
+        except three_sixty_giving.FormulaInCell as error:
+            text.detach()
+            raise InvalidOpenData(str(error)) from error
     elif file_format == "json":
         three_sixty_giving.write_json(export.package, text)
     else:

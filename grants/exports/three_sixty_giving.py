@@ -31,6 +31,8 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from grants.models import FORMULA_STARTS
+
 SCHEMA_FOLDER = Path(__file__).parent / "schemas" / "threesixtygiving"
 STANDARD_VERSION = "1.4"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -228,17 +230,34 @@ def _as_text(value) -> str:
     return value
 
 
+class FormulaInCell(ValueError):
+    """A value the 360Giving CSV would carry as a live spreadsheet formula."""
+
+
+def _exact_text(title: str, grant: Grant, value) -> object:
+    text = _as_text(value)
+    if isinstance(text, str) and text.startswith(FORMULA_STARTS):
+        raise FormulaInCell(
+            f"{grant.identifier}, {title}: {text!r} begins like a spreadsheet formula, so the CSV is not "
+            "written. Rename it (names cannot begin with =, +, -, @, a tab or a carriage return) and "
+            "export again."
+        )
+    return text
+
+
 def write_csv(grants: Iterable[Grant], stream: TextIO) -> None:
     """The standard's grants sheet as CSV.
 
-    Values are written exactly as they are, even one that starts with `=`: this is open data for
-    programs to read, and the usual defence against spreadsheet formulas (a leading apostrophe)
-    would change the data. The .xlsx format is the one for people to open.
+    Values are written exactly as they are: this is open data for programs to read, and the usual
+    defence against spreadsheet formulas (a leading apostrophe) would change the data. So it relies
+    on names never beginning like a formula (`grants.models.not_a_formula`, a CHECK in the
+    database), and refuses, raising `FormulaInCell`, rather than write a cell that does. The .xlsx
+    format is the one for people to open.
     """
     writer = csv.writer(stream)
     writer.writerow([title for title, _ in COLUMNS])
     for grant in grants:
-        writer.writerow([_as_text(value(grant)) for _, value in COLUMNS])
+        writer.writerow([_exact_text(title, grant, value(grant)) for title, value in COLUMNS])
 
 
 def write_xlsx(grants: Iterable[Grant], output: str | BinaryIO) -> None:

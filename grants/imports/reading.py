@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from grants import money
 from grants.imports import ImportRefused, Problem
+from grants.models import FORMULA_STARTS_IN_WORDS, starts_like_a_formula
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Sheet XML compresses well (10-30 times); a member that unpacks to more than 1 MB at over 100 times its
@@ -439,10 +440,10 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
             return None
 
     line_number = read("line_number", "No.", _line_number)
-    organisation = read("organisation", "Organisation", _required_text)
-    service = read("service", "Service", _optional_text) if "service" in columns else ""
-    thematic_area = read("thematic_area", "Thematic area", _required_text)
-    funding_category = read("funding_category", "Funding category", _required_text)
+    organisation = read("organisation", "Organisation", _required_name)
+    service = read("service", "Service", _optional_name) if "service" in columns else ""
+    thematic_area = read("thematic_area", "Thematic area", _required_name)
+    funding_category = read("funding_category", "Funding category", _required_name)
     amount_value = cell("amount")
     if amount_value is None:
         formula_candidates.append((row_number, columns["amount"]))
@@ -503,6 +504,24 @@ def _optional_text(value) -> str:
     if not isinstance(value, str):
         raise _CellProblem(f"{_describe(value)} is not text.")
     return " ".join(value.split())
+
+
+def _not_a_formula(text: str) -> str:
+    if starts_like_a_formula(text):
+        raise _CellProblem(
+            f"{_describe(text)} begins with {text[0]!r}, and names and services cannot begin with "
+            f"{FORMULA_STARTS_IN_WORDS}: a spreadsheet opening an export would run it as a formula. "
+            "Reword it in the file (nothing has been imported)."
+        )
+    return text
+
+
+def _required_name(value) -> str:
+    return _not_a_formula(_required_text(value))
+
+
+def _optional_name(value) -> str:
+    return _not_a_formula(_optional_text(value))
 
 
 def _amount(value) -> Decimal:

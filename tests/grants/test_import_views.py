@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 
-from grants import roles
+from grants import roles, services
 from grants.models import Allocation, ImportRecord, PendingImport
 from tests.factories import AllocationFactory, UserFactory
 from tests.grants.test_import_service import empty_fund_like, ledger_state
@@ -174,3 +175,32 @@ def test_an_import_that_adds_organisations_needs_the_right_to_add_them(client, c
     page = upload(client, content).content.decode()
     assert "you are not allowed to add organisations" in page
     assert ledger_state() == before
+
+
+def test_the_preview_of_a_submitted_fund_says_confirming_will_be_refused_and_offers_no_button(
+    client, copy_fund, importer, approver
+):
+    client.force_login(importer)
+    response = upload(client, seed_table())
+    assert response.status_code == 302
+    # The return is submitted after the upload, before the preview is looked at.
+    submission = services.fund_submit_return(fund=copy_fund, acting_user=approver)
+    before = ledger_state()
+
+    preview = client.get(response["Location"])
+    page = preview.content.decode()
+    assert page.count(escape(services.locked_message(submission))) == 1
+    assert "version 1" in page and "by approver" in page
+    assert "Nothing has been written yet: check the lines" not in page
+    assert 'name="digest"' not in page
+    assert "<button" not in page.split('<main id="main">', 1)[1].split("</main>")[0]
+    # Confirming anyway (a stale page, a crafted POST) is refused as before, writing nothing.
+    refused = client.post(response["Location"], {"digest": "anything"})
+    assert escape(services.locked_message(submission)) in refused.content.decode()
+    assert ledger_state() == before
+
+    # Reopened, the same preview offers the button again.
+    services.fund_reopen(fund=copy_fund, reason="Correction from the MoJ", acting_user=approver)
+    page = client.get(response["Location"]).content.decode()
+    assert escape(services.locked_message(submission)) not in page
+    assert 'name="digest"' in page

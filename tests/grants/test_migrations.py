@@ -9,7 +9,11 @@ import grants
 
 MIGRATIONS = sorted((Path(grants.__file__).parent / "migrations").glob("0*.py"))
 # What Django's migration writer itself references: field classes and their arguments.
-FIELD_CLASSES = {"grants.models.GBPMoneyField", "grants.audit.DecimalJSONDecoder"}
+FIELD_CLASSES = {
+    "grants.models.GBPMoneyField",
+    "grants.audit.DecimalJSONDecoder",
+    "grants.models.not_a_formula",
+}
 
 
 def project_references(source: str) -> set[str]:

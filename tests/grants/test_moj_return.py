@@ -23,7 +23,7 @@ from djmoney.money import Money
 from grants import money, services
 from grants.exports.files import write_moj_return
 from grants.exports.moj_return_data import moj_return_data
-from grants.models import Allocation, Fund
+from grants.models import Allocation, Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import reconcile
 from tests.factories import (
     AllocationFactory,
@@ -33,6 +33,7 @@ from tests.factories import (
     OrganisationFactory,
     ThematicAreaFactory,
     approve_pending,
+    write_around_the_formula_rule,
 )
 from tests.grants.test_fixture import PRINTED_TABLE
 
@@ -345,15 +346,18 @@ def raw_cell(path: Path, sheet_file: str, reference: str) -> tuple[str | None, b
 
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
 def test_names_that_look_like_formulas_stay_text(db, tmp_path, prefix):
+    # Such names are refused now (tests/grants/test_formula_names.py); one written before the rule
+    # still reaches the workbook as text.
     name = f'{prefix}HYPERLINK("http://example.invalid","click")'
     fund = FundFactory()
-    AllocationFactory(
-        fund=fund, organisation=OrganisationFactory(name=name), service=f"{prefix}1+1", line_number=1
+    line = AllocationFactory(
+        fund=fund, organisation=OrganisationFactory(), service="Counselling", line_number=1
     )
+    write_around_the_formula_rule(Organisation, "name", line.organisation_id, name)
+    write_around_the_formula_rule(Allocation, "service", line.pk, f"{prefix}1+1")
     path = export(fund, tmp_path)
     assert raw_cell(path, "sheet1.xml", "B8") == ("inlineStr", False, name)
-    # The services strip surrounding white space from a service, so a leading tab or CR goes there.
-    assert raw_cell(path, "sheet1.xml", "C8") == ("inlineStr", False, f"{prefix}1+1".strip())
+    assert raw_cell(path, "sheet1.xml", "C8") == ("inlineStr", False, f"{prefix}1+1")
     sheet = openpyxl.load_workbook(path)["Allocations"]
     assert (sheet["B8"].data_type, sheet["C8"].data_type) == ("s", "s")
 
@@ -593,10 +597,10 @@ def test_a_return_whose_categories_disagree_with_the_stored_figures_is_refused(s
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
 def test_reference_names_that_look_like_formulas_stay_text(db, tmp_path, prefix):
     fund = FundFactory()
-    AllocationFactory(
-        fund=fund,
-        thematic_area=ThematicAreaFactory(name=f"{prefix}SUM(1,2)"),
-        funding_category=FundingCategoryFactory(name=f"{prefix}cmd|' /C calc'!A0"),
+    line = AllocationFactory(fund=fund)
+    write_around_the_formula_rule(ThematicArea, "name", line.thematic_area_id, f"{prefix}SUM(1,2)")
+    write_around_the_formula_rule(
+        FundingCategory, "name", line.funding_category_id, f"{prefix}cmd|' /C calc'!A0"
     )
     path = export(fund, tmp_path)
     assert raw_cell(path, "sheet1.xml", "D8") == ("inlineStr", False, f"{prefix}SUM(1,2)")

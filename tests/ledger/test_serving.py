@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from gunicorn.config import Config
 
 GUNICORN_CONF = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
 
@@ -85,3 +86,30 @@ def test_the_example_environment_file_loads_once_a_secret_is_filled_in():
     debug, redirect, databases = completed.stdout.split(" ", 2)
     assert (debug, redirect) == ("False", "True")
     assert "'ENGINE': 'django.db.backends.sqlite3'" in databases
+
+
+def gunicorn_config(monkeypatch, **env):
+    """gunicorn's own Config with this file's settings applied, as `gunicorn -c` would apply them."""
+    monkeypatch.delenv("LEDGER_BEHIND_PROXY", raising=False)
+    monkeypatch.delenv("GUNICORN_FORWARDED_ALLOW_IPS", raising=False)
+    config = Config()
+    for name, value in gunicorn_settings(monkeypatch, **env).items():
+        if name in config.settings:
+            config.set(name, value)
+    return config
+
+
+def test_gunicorn_trusts_no_forwarded_header_unless_behind_the_proxy(monkeypatch):
+    # gunicorn's default would trust X-Forwarded-Proto from 127.0.0.1.
+    for env in ({}, {"LEDGER_BEHIND_PROXY": "0"}, {"LEDGER_BEHIND_PROXY": ""}):
+        config = gunicorn_config(monkeypatch, **env)
+        assert config.forwarded_allow_ips == []
+        assert config.secure_scheme_headers == {}
+
+
+def test_gunicorn_behind_the_proxy_trusts_nginx_on_this_machine_for_the_scheme_only(monkeypatch):
+    config = gunicorn_config(monkeypatch, LEDGER_BEHIND_PROXY="1")
+    assert config.forwarded_allow_ips == ["127.0.0.1"]
+    assert config.secure_scheme_headers == {"X-FORWARDED-PROTO": "https"}
+    config = gunicorn_config(monkeypatch, LEDGER_BEHIND_PROXY="1", GUNICORN_FORWARDED_ALLOW_IPS="10.0.0.5")
+    assert config.forwarded_allow_ips == ["10.0.0.5"]
