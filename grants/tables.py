@@ -1,20 +1,31 @@
-"""The allocation table that serves the fund page and the all-funds allocations page."""
+"""The allocation table that serves the fund page, the all-funds allocations page and an
+organisation's page.
+
+The columns here give the headers, the sorting, the footer and the pagination; the rows are rendered
+by `templates/includes/allocation_rows.html`, one cell per column shown, in a single template loop
+(django-tables2's own row rendering costs an accessor, a render call and a template node per cell).
+"""
+
+import datetime
+import functools
+from typing import NamedTuple
 
 import django_tables2 as tables
-from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import dateformat
+from django.utils.translation import get_language
 from django_tables2.utils import OrderByTuple
 
 from grants import money
-from grants.html import UrlPattern, text
+from grants.links import url_for_key
 from grants.models import Allocation
+from grants.selectors import FundSummary
 
 # On one fund's page: sorting by amount reads the lines' stored figures, in the order of their index
 # (fund, category, amount, line), so the first page comes straight from it whatever the fund's size.
 FUND_PAGE_ORDER = {"awarded": ("figures__awarded", "figures__line_number")}
 
-NUMBER = {"td": {"class": "num"}, "th": {"class": "num"}, "tf": {"class": "num"}}
+# The header's and footer's class; each cell's is in the row template.
+NUMBER = {"th": {"class": "num"}, "tf": {"class": "num"}}
 
 
 class AmountColumn(tables.Column):
@@ -22,29 +33,23 @@ class AmountColumn(tables.Column):
         kwargs.setdefault("attrs", NUMBER)
         super().__init__(*args, **kwargs)
 
-    def render(self, value):
-        return money.format_gbp(money.from_aggregate(value))
-
 
 class AllocationTable(tables.Table):
     fund = tables.Column(
         accessor="fund__code",
         verbose_name="Fund",
         order_by=("fund__code", "line_number"),
-        linkify=lambda record: reverse("grants:fund_detail", args=[record.fund.code]),
         footer="Total",
     )
     line_number = tables.Column(
         verbose_name="No.",
         attrs=NUMBER,
-        linkify=lambda record: reverse("grants:allocation_detail", args=[record.pk]),
         order_by=("line_number", "fund__code"),
         footer=lambda table: "" if table.show_fund else "Total",
     )
     # Every sort ends on the line, so equal values keep one order from page to page.
     organisation = tables.Column(
         order_by=("organisation__name", "fund__code", "line_number"),
-        linkify=lambda record: reverse("grants:organisation_detail", args=[record.organisation_id]),
     )
     service = tables.Column(order_by=("service", "fund__code", "line_number"), default="")
     thematic_area = tables.Column(
@@ -76,7 +81,6 @@ class AllocationTable(tables.Table):
         orderable=False,
         empty_values=(),
         exclude_from_export=True,
-        attrs={"td": {"class": "nowrap"}},
     )
 
     class Meta:
@@ -105,6 +109,7 @@ class AllocationTable(tables.Table):
         super().__init__(*args, exclude=exclude, **kwargs)
         self.footer_total = footer_total
         self.show_fund = show_fund
+        self.can_change = can_change
         if not show_fund:
             # Every line is of the one fund: sorts end on the line alone.
             for name, bound in self.columns.columns.items():
@@ -116,61 +121,97 @@ class AllocationTable(tables.Table):
             if self.order_by:
                 self.order_by = self.order_by  # sort again by the columns' new keys
 
-    def rows_html(self) -> list[SafeString]:
-        """The page's rows as HTML, the same as django-tables2's templates would render them.
-
-        Rendered cell by cell through those templates (accessors, a render call, a template node and
-        a `reverse()` per cell), the 50-row page took about 70 ms, almost all of the fund page's
-        time, against 3.5 ms for a trivial page (docs/performance.md). Built here from the page's
-        records, with each URL reversed once per page, it takes about 1 ms. The headers, footer
-        and pagination stay django-tables2's; `includes/table.html` uses these rows.
-        """
-        shown = [column.name for column in self.columns]
-        links = {
-            "fund": UrlPattern("grants:fund_detail", slug=True),
-            "line_number": UrlPattern("grants:allocation_detail"),
-            "organisation": UrlPattern("grants:organisation_detail"),
-            "change": UrlPattern("grants:allocation_change_amount"),
-        }
-        amount = _amount_html
-        cells = {
-            "fund": lambda r: f'<td ><a href="{links["fund"].url(r.fund.code)}">{text(r.fund.code)}</a></td>',
-            "line_number": lambda r: (
-                f'<td class="num"><a href="{links["line_number"].url(r.pk)}">{r.line_number}</a></td>'
-            ),
-            "organisation": lambda r: (
-                f'<td ><a href="{links["organisation"].url(r.organisation_id)}">'
-                f"{text(r.organisation)}</a></td>"
-            ),
-            "service": lambda r: f"<td >{text(r.service)}</td>",
-            "thematic_area": lambda r: f"<td >{text(r.thematic_area.name)}</td>",
-            "funding_category": lambda r: f"<td >{text(r.funding_category.name)}</td>",
-            "awarded": lambda r: amount(r.awarded),
-            "awarded_pending": lambda r: amount(r.awarded_pending),
-            "paid": lambda r: amount(r.paid),
-            "still_to_pay": lambda r: amount(r.still_to_pay),
-            "change": lambda r: (
-                f'<td class="nowrap"><a href="{links["change"].url(r.pk)}">Change amount'
-                f'<span class="visually-hidden"> of line {r.line_number}</span></a></td>'
-            ),
-        }
-        row_cells = [cells[name] for name in shown]
+    def page_rows(self) -> list["AllocationRow"]:
+        """This page's lines as the row template shows them: text and URLs, computed once per cell
+        here (a template resolves each dotted name and filter anew for every row)."""
+        line_url = url_for_key("grants:allocation_detail")
+        organisation_url = url_for_key("grants:organisation_detail")
+        fund_url = url_for_key("grants:fund_detail") if self.show_fund else None
+        change_url = url_for_key("grants:allocation_change_amount") if self.can_change else None
+        gbp = money.format_gbp
         return [
-            mark_safe(  # noqa: S308 - every value above is escaped or a number
-                f'<tr class="{"even" if index % 2 == 0 else "odd"}">'
-                + "".join(cell(record) for cell in row_cells)
-                + "</tr>"
+            AllocationRow(
+                number=line.line_number,
+                url=line_url(line.pk),
+                organisation=str(line.organisation),
+                organisation_url=organisation_url(line.organisation_id),
+                service=line.service,
+                thematic_area=line.thematic_area.name,
+                funding_category=line.funding_category.name,
+                awarded=gbp(line.awarded),
+                awarded_pending=gbp(line.awarded_pending),
+                paid=gbp(line.paid),
+                still_to_pay=gbp(line.still_to_pay),
+                fund=line.fund.code if fund_url else "",
+                fund_url=fund_url(line.fund.code) if fund_url else "",
+                change_url=change_url(line.pk) if change_url else "",
             )
-            for index, record in enumerate(row.record for row in self.paginated_rows)
+            for line in (row.record for row in self.paginated_rows)
         ]
 
-    def render_change(self, record):
-        return format_html(
-            '<a href="{}">Change amount<span class="visually-hidden"> of line {}</span></a>',
-            reverse("grants:allocation_change_amount", args=[record.pk]),
-            record.line_number,
+
+class AllocationRow(NamedTuple):
+    """A line of `AllocationTable` as `templates/includes/allocation_rows.html` shows it."""
+
+    number: int
+    url: str
+    organisation: str
+    organisation_url: str
+    service: str
+    thematic_area: str
+    funding_category: str
+    awarded: str
+    awarded_pending: str
+    paid: str
+    still_to_pay: str
+    fund: str  # with its URL, when the table shows the fund
+    fund_url: str
+    change_url: str  # when the user may change the amount
+
+
+class FundSummaryRow(NamedTuple):
+    """A fund's row of the dashboard and the fund list, as `templates/includes/fund_summaries.html`
+    shows it."""
+
+    code: str
+    name: str
+    url: str
+    funder: str
+    spend_period: str
+    control_total: str
+    ledger_total: str
+    variance: str
+    status: str
+
+
+def fund_summary_rows(summaries: list[FundSummary]) -> list[FundSummaryRow]:
+    """The funds' rows as text and URLs, computed once per cell here: hundreds of funds, each a row
+    of a dozen values that a template would look up and filter one by one."""
+    fund_url = url_for_key("grants:fund_detail")
+    language = get_language()
+    gbp = money.format_gbp
+    rows = []
+    for summary in summaries:
+        fund = summary.fund
+        rows.append(
+            FundSummaryRow(
+                code=fund.code,
+                name=fund.name,
+                url=fund_url(fund.code),
+                funder=fund.funder.short_name or fund.funder.name,
+                spend_period=f"{_short_date(fund.spend_start, language)} to "
+                f"{_short_date(fund.spend_end, language)}",
+                control_total=gbp(fund.control_total),
+                ledger_total=gbp(summary.ledger_total),
+                variance=gbp(summary.variance),
+                status=str(summary.status),
+            )
         )
+    return rows
 
 
-def _amount_html(value) -> str:
-    return f'<td class="num">{conditional_escape(money.format_gbp(money.from_aggregate(value)))}</td>'
+@functools.lru_cache(maxsize=4096)
+def _short_date(day: datetime.date | None, language: str) -> str:
+    """A date as the `date:"j M Y"` filter shows it in the active language: two per fund, and the
+    funds' dates are few."""
+    return dateformat.format(day, "j M Y") if day else ""

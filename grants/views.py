@@ -50,7 +50,7 @@ from grants.models import (
     PendingImport,
     ReturnSubmission,
 )
-from grants.tables import AllocationTable
+from grants.tables import AllocationTable, fund_summary_rows
 
 PER_PAGE = 50
 
@@ -131,7 +131,10 @@ class DashboardView(ReadView, TemplateView):
     def get_context_data(self, **kwargs):
         dashboard = selectors.dashboard(self.request.GET.getlist("fund"))
         return super().get_context_data(
-            dashboard=dashboard, chart=charts.category_chart(dashboard.by_category), **kwargs
+            dashboard=dashboard,
+            funds=fund_summary_rows(dashboard.summaries),
+            chart=charts.category_chart(dashboard.by_category),
+            **kwargs,
         )
 
 
@@ -139,7 +142,7 @@ class FundListView(ReadView, TemplateView):
     template_name = "grants/fund_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(summaries=selectors.fund_summaries(), **kwargs)
+        return super().get_context_data(funds=fund_summary_rows(selectors.fund_summaries()), **kwargs)
 
 
 class FundDetailView(ReadView, AllocationTableMixin, TemplateView):

@@ -287,6 +287,11 @@ class Dashboard:
         return {fund.code for fund in self.selected}
 
     @property
+    def ticked_codes(self) -> set[str]:
+        """The funds whose box shows ticked: none when the totals are across every fund."""
+        return self.selected_codes if self.chosen else set()
+
+    @property
     def category_total(self) -> Money:
         return money.total(row.amount for row in self.by_category)
 
