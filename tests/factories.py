@@ -30,6 +30,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+PAYMENT_DAY = datetime.date(2020, 9, 1)
+
+
+def pay(allocation, amount, user, reference="BACS-1"):
+    """Record a payment to `allocation` through the service, as a finance officer would."""
+    return services.payment_record(
+        allocation=allocation,
+        amount=Decimal(amount),
+        effective_date=PAYMENT_DAY,
+        reference=reference,
+        acting_user=user,
+    )
+
+
 def user_in_role(role: str, username: str):
     """A user in one of the roles the migrations create: Viewer, Finance officer or Approver."""
     user = UserFactory(username=username)

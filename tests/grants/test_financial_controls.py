@@ -16,7 +16,7 @@ from grants import money, selectors, services
 from grants.exports.three_sixty_giving_data import three_sixty_giving_export
 from grants.models import Allocation, LedgerEntry, ReturnSubmission
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, approve_pending, user_in_role
+from tests.factories import AllocationFactory, FundFactory, approve_pending, pay, user_in_role
 
 DAY = datetime.date(2020, 9, 1)
 gbp = money.gbp
@@ -33,16 +33,6 @@ def figures(allocation):
         name: money.from_aggregate(getattr(row, name)).amount
         for name in ("awarded", "awarded_pending", "paid", "returned", "net_funding", "still_to_pay")
     }
-
-
-def pay(allocation, amount, user, reference="BACS-1"):
-    return services.payment_record(
-        allocation=allocation,
-        amount=Decimal(amount),
-        effective_date=DAY,
-        reference=reference,
-        acting_user=user,
-    )
 
 
 def test_each_entry_kind_moves_its_own_figure(line, officer, approver):

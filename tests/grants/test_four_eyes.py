@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from grants import money, services
 from grants.models import Allocation, LedgerEntry, LineChange
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, approve_pending
+from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, approve_pending, pay
 
 DAY = datetime.date(2020, 9, 1)
 
@@ -17,16 +17,6 @@ DAY = datetime.date(2020, 9, 1)
 @pytest.fixture
 def line(db):
     return AllocationFactory(amount=Decimal("1265.00"), fund=FundFactory(control_total=money.gbp("5000.00")))
-
-
-def pay(allocation, amount, user, reference="BACS-1"):
-    return services.payment_record(
-        allocation=allocation,
-        amount=Decimal(amount),
-        effective_date=DAY,
-        reference=reference,
-        acting_user=user,
-    )
 
 
 def test_the_reversal_loop_pays_an_award_once(line, officer, approver):

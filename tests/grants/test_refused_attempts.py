@@ -1,6 +1,5 @@
 """A refused change leaves a record of who tried it, though the change itself is rolled back."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,24 +10,12 @@ from django.db.utils import DatabaseError
 from grants import money, services
 from grants.audit import AuditEvent
 from grants.models import LedgerEntry, RefusedAttempt
-from tests.factories import AllocationFactory, FundFactory
-
-DAY = datetime.date(2020, 9, 1)
+from tests.factories import AllocationFactory, FundFactory, pay
 
 
 @pytest.fixture
 def line(db):
     return AllocationFactory(amount=Decimal("1265.00"), fund=FundFactory(control_total=money.gbp("5000.00")))
-
-
-def pay(allocation, amount, user, reference="BACS-1"):
-    return services.payment_record(
-        allocation=allocation,
-        amount=Decimal(amount),
-        effective_date=DAY,
-        reference=reference,
-        acting_user=user,
-    )
 
 
 def test_an_over_payment_is_refused_and_names_who_tried(line, officer):
