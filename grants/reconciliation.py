@@ -144,7 +144,9 @@ def subtotals(
     rows = (
         lines.order_by()
         .values(code, name)
-        .annotate(total=awarded_sum(approval=approval), lines=counted_line_count(approval=approval))
+        .annotate(
+            total=awarded_sum(approval=approval), awarded_line_count=counted_line_count(approval=approval)
+        )
         .order_by(*order_by)
     )
     return [
@@ -152,7 +154,7 @@ def subtotals(
             code=str(row[code]),
             name=row[name],
             amount=money.from_aggregate(row["total"]),
-            line_count=row["lines"],
+            line_count=row["awarded_line_count"],
         )
         for row in rows
     ]
@@ -243,9 +245,9 @@ def _figures(approval: Approval = Approval.APPROVED):
     counted, pending = _counted(approval), _counted(Approval.PENDING)
     return {
         "total": Sum(f"{AWARDED}__amount", filter=counted),
-        "lines": Count("id", distinct=True, filter=counted),
+        "awarded_line_count": Count("id", distinct=True, filter=counted),
         "pending": Sum(f"{AWARDED}__amount", filter=pending),
-        "pending_lines": Count("id", distinct=True, filter=pending),
+        "pending_line_count": Count("id", distinct=True, filter=pending),
     }
 
 
@@ -276,7 +278,7 @@ class _Group:
     def __init__(self, code: str, name: str, sort_order: int):
         self.code, self.name, self.sort_order = code, name, sort_order
         self.total, self.pending = money.Tally(), money.Tally()
-        self.lines = self.pending_lines = 0
+        self.awarded_line_count = self.pending_line_count = 0
 
     def add(self, row: dict) -> None:
         # A sum over no entries is NULL, and adding nothing leaves a tally as it is.
@@ -284,18 +286,20 @@ class _Group:
             self.total.add(money.amount_from_aggregate(row["total"]))
         if row["pending"] is not None:
             self.pending.add(money.amount_from_aggregate(row["pending"]))
-        self.lines += row["lines"]
-        self.pending_lines += row["pending_lines"]
+        self.awarded_line_count += row["awarded_line_count"]
+        self.pending_line_count += row["pending_line_count"]
 
     def subtotal(self) -> Subtotal:
-        return Subtotal(code=str(self.code), name=self.name, amount=self.total.total, line_count=self.lines)
+        return Subtotal(
+            code=str(self.code), name=self.name, amount=self.total.total, line_count=self.awarded_line_count
+        )
 
     def figures(self) -> dict:
         return {
             "total": self.total.total.amount,
-            "lines": self.lines,
+            "awarded_line_count": self.awarded_line_count,
             "pending": self.pending.total.amount,
-            "pending_lines": self.pending_lines,
+            "pending_line_count": self.pending_line_count,
         }
 
 
@@ -327,7 +331,9 @@ def _organisation_subtotals(by_organisation: dict[tuple, _Group]) -> list[Subtot
     ordered = []
     for pk, name in names:
         group = by_organisation[(pk,)]
-        ordered.append(Subtotal(code=name, name=name, amount=group.total.total, line_count=group.lines))
+        ordered.append(
+            Subtotal(code=name, name=name, amount=group.total.total, line_count=group.awarded_line_count)
+        )
     return ordered
 
 
@@ -346,9 +352,9 @@ def _fund_reconciliation(fund: Fund, rows: list[dict], budget_rows: list[dict], 
         fund_name=fund.name,
         control_total=money.from_aggregate(fund.control_total.amount),
         ledger_total=overall.total.total,
-        line_count=overall.lines,
+        line_count=overall.awarded_line_count,
         pending_total=overall.pending.total,
-        pending_line_count=overall.pending_lines,
+        pending_line_count=overall.pending_line_count,
         by_category=by_category,
         by_thematic_area=_sorted_groups(themes),
         by_organisation=by_organisation or [],
@@ -410,10 +416,10 @@ def stored_category_subtotals(groups, budgets) -> list[Subtotal]:
     chosen funds), with the summed `budgets` of each category, in two queries reading a few rows
     per fund whatever the number of lines. The same as `category_subtotals()` over those funds' lines."""
     rows = (
-        groups.filter(allocations__gt=0)
+        groups.filter(line_count__gt=0)
         .order_by()
         .values("funding_category__code", "funding_category__name", "funding_category__sort_order")
-        .annotate(total=Sum("awarded"), line_count=Sum("lines"))
+        .annotate(total=Sum("awarded"), line_count=Sum("awarded_line_count"))
         .order_by("funding_category__sort_order", "funding_category__name")
     )
     by_category = [

@@ -89,9 +89,9 @@ class GroupFigures(Figures):
     thematic_area = models.ForeignKey(
         "grants.ThematicArea", on_delete=models.CASCADE, related_name="+", editable=False
     )
-    allocations = _count_field()  # lines in the group
-    lines = _count_field()  # lines with an approved award or variation: those the totals count
-    pending_lines = _count_field()  # lines with an award or variation awaiting approval
+    line_count = _count_field()  # lines in the group
+    awarded_line_count = _count_field()  # lines with an approved award or variation: those the totals count
+    pending_line_count = _count_field()  # lines with an award or variation awaiting approval
 
     class Meta:
         verbose_name = "group figures"
@@ -101,7 +101,12 @@ class GroupFigures(Figures):
                 fields=["fund", "funding_category", "thematic_area"], name="group_figures_are_unique"
             ),
             models.CheckConstraint(
-                condition=Q(allocations__gte=0, lines__gte=0, pending_lines__gte=0, pending_entries__gte=0),
+                condition=Q(
+                    line_count__gte=0,
+                    awarded_line_count__gte=0,
+                    pending_line_count__gte=0,
+                    pending_entries__gte=0,
+                ),
                 name="group_figures_counts_are_not_negative",
             ),
         ]

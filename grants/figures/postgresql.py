@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from grants.figures.sql import (
-    FUND,
-    GROUP,
+    FUND_TABLE,
     GROUP_KEYS,
-    LINE,
+    GROUP_TABLE,
     LINE_COLUMNS,
     LINE_KEYS,
+    LINE_TABLE,
     entry_terms,
     fund_entry_terms,
     line_terms,
@@ -58,24 +58,25 @@ def _postgres_entry_sql(operation: str) -> str:
         f"WITH c AS ({changes}), "
         f"d AS (SELECT c.allocation_id, {_postgres_sums(line_terms)} FROM c "
         "WHERE c.allocation_id IS NOT NULL GROUP BY c.allocation_id), "
-        f"lines AS (UPDATE {LINE} f SET {sets} FROM d WHERE f.allocation_id = d.allocation_id RETURNING 1), "
+        f"lines AS (UPDATE {LINE_TABLE} f SET {sets} FROM d "
+        "WHERE f.allocation_id = d.allocation_id RETURNING 1), "
         f"fd AS (SELECT c.fund_id, {_postgres_sums(fund_terms)} FROM c WHERE c.allocation_id IS NULL "
-        "GROUP BY c.fund_id), " + _postgres_add_to(FUND, ("fund_id",), list(fund_terms), "fd")
+        "GROUP BY c.fund_id), " + _postgres_add_to(FUND_TABLE, ("fund_id",), list(fund_terms), "fd")
     )
 
 
 def _postgres_allocation_sql(operation: str) -> str:
     keys = ", ".join(LINE_KEYS)
     if operation == "INSERT":
-        return f"INSERT INTO {LINE} (allocation_id, {keys}) SELECT id, {keys} FROM new_allocations"
+        return f"INSERT INTO {LINE_TABLE} (allocation_id, {keys}) SELECT id, {keys} FROM new_allocations"
     if operation == "UPDATE":
         sets = ", ".join(f"{key} = n.{key}" for key in LINE_KEYS)
         return (
-            f"UPDATE {LINE} f SET {sets} FROM new_allocations n "
+            f"UPDATE {LINE_TABLE} f SET {sets} FROM new_allocations n "
             f"WHERE f.allocation_id = n.id AND ({', '.join(f'f.{key}' for key in LINE_KEYS)}) "
             f"IS DISTINCT FROM ({', '.join(f'n.{key}' for key in LINE_KEYS)})"
         )
-    return f"DELETE FROM {LINE} WHERE allocation_id IN (SELECT id FROM old_allocations)"
+    return f"DELETE FROM {LINE_TABLE} WHERE allocation_id IN (SELECT id FROM old_allocations)"
 
 
 def _postgres_line_sql(operation: str) -> str:
@@ -88,15 +89,18 @@ def _postgres_line_sql(operation: str) -> str:
         # Only ever taken out of groups that exist: deleting lines never creates a group.
         sets = ", ".join(f"{column} = g.{column} + d.{column}" for column in terms)
         matches = " AND ".join(f"g.{key} = d.{key}" for key in GROUP_KEYS)
-        return f"WITH c AS ({changes}), d AS ({sums}) UPDATE {GROUP} g SET {sets} FROM d WHERE {matches}"
-    return f"WITH c AS ({changes}), d AS ({sums}), " + _postgres_add_to(GROUP, GROUP_KEYS, list(terms), "d")
+        return (
+            f"WITH c AS ({changes}), d AS ({sums}) UPDATE {GROUP_TABLE} g SET {sets} FROM d WHERE {matches}"
+        )
+    added = _postgres_add_to(GROUP_TABLE, GROUP_KEYS, list(terms), "d")
+    return f"WITH c AS ({changes}), d AS ({sums}), " + added
 
 
 POSTGRES_TRIGGERS = {
     # (trigger name, table, transition table prefix, SQL builder)
     "grants_entry_figures": ("grants_ledgerentry", "entries", _postgres_entry_sql),
     "grants_allocation_figures": ("grants_allocation", "allocations", _postgres_allocation_sql),
-    "grants_line_figures": (LINE, "lines", _postgres_line_sql),
+    "grants_line_figures": (LINE_TABLE, "lines", _postgres_line_sql),
 }
 
 

@@ -10,11 +10,11 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from grants import money
 from grants.figures.sql import (
     AMOUNTS,
-    FUND,
-    GROUP,
+    FUND_TABLE,
     GROUP_KEYS,
-    LINE,
+    GROUP_TABLE,
     LINE_KEYS,
+    LINE_TABLE,
     entry_terms,
     fund_entry_terms,
     line_terms,
@@ -73,14 +73,14 @@ def rebuild_statements(vendor: str) -> list[str]:
         lock = []
     return [
         *lock,
-        f"DELETE FROM {LINE}",
-        f"DELETE FROM {GROUP}",
-        f"DELETE FROM {FUND}",
-        f"INSERT INTO {LINE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
+        f"DELETE FROM {LINE_TABLE}",
+        f"DELETE FROM {GROUP_TABLE}",
+        f"DELETE FROM {FUND_TABLE}",
+        f"INSERT INTO {LINE_TABLE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
         f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
         + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
         + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id",
-        f"INSERT INTO {FUND} (fund_id, {', '.join(fund_columns)}) "
+        f"INSERT INTO {FUND_TABLE} (fund_id, {', '.join(fund_columns)}) "
         f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql(vendor)}) s",
     ]
 
@@ -121,7 +121,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [*(f"f.{key}" for key in LINE_KEYS), *(f"f.{column}" for column in per_line)],
             [*(f"a.{key}" for key in LINE_KEYS), *(f"COALESCE(s.{column}, 0)" for column in per_line)],
             [*LINE_KEYS, *per_line],
-            f"grants_allocation a LEFT JOIN {LINE} f ON f.allocation_id = a.id "
+            f"grants_allocation a LEFT JOIN {LINE_TABLE} f ON f.allocation_id = a.id "
             f"LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id",
             "f.allocation_id IS NULL",
         ),
@@ -131,7 +131,8 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"g.{column}" for column in group_terms],
             [f"COALESCE(s.{column}, 0)" for column in group_terms],
             group_terms,
-            f"{GROUP} g LEFT JOIN (SELECT {group_keys}, {_summed(line_terms('f'), vendor)} FROM {LINE} f "
+            f"{GROUP_TABLE} g LEFT JOIN (SELECT {group_keys}, {_summed(line_terms('f'), vendor)} "
+            f"FROM {LINE_TABLE} f "
             f"GROUP BY {group_keys}) s ON " + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_KEYS),
             "1 = 0",
         ),
@@ -141,7 +142,7 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"COALESCE(ff.{column}, 0)" for column in fund_terms],
             [f"s.{column}" for column in fund_terms],
             fund_terms,
-            f"({_fund_sums_sql(vendor)}) s LEFT JOIN {FUND} ff ON ff.fund_id = s.fund_id",
+            f"({_fund_sums_sql(vendor)}) s LEFT JOIN {FUND_TABLE} ff ON ff.fund_id = s.fund_id",
             "1 = 0",
         ),
     ]
@@ -170,13 +171,13 @@ def figures_drift(limit: int = 100) -> list[Drift]:
         keys = ", ".join(f"f.{key}" for key in GROUP_KEYS)
         joined = " AND ".join(f"g.{key} = f.{key}" for key in GROUP_KEYS)
         cursor.execute(
-            f"SELECT DISTINCT {keys} FROM {LINE} f LEFT JOIN {GROUP} g ON {joined} "
+            f"SELECT DISTINCT {keys} FROM {LINE_TABLE} f LEFT JOIN {GROUP_TABLE} g ON {joined} "
             f"WHERE g.id IS NULL LIMIT {int(limit)}"
         )
-        drift += [Drift(_where("group", row), "allocations", "no row", "lines") for row in cursor]
+        drift += [Drift(_where("group", row), "line_count", "no row", "lines") for row in cursor]
         # Fund figures with no entries behind them.
         cursor.execute(
-            f"SELECT ff.fund_id, ff.returned_to_funder, ff.pending_entries FROM {FUND} ff "
+            f"SELECT ff.fund_id, ff.returned_to_funder, ff.pending_entries FROM {FUND_TABLE} ff "
             f"LEFT JOIN ({_fund_sums_sql(vendor)}) s ON s.fund_id = ff.fund_id "
             "WHERE s.fund_id IS NULL AND (ff.returned_to_funder <> 0 OR ff.pending_entries <> 0) "
             f"LIMIT {int(limit)}"

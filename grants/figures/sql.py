@@ -51,9 +51,9 @@ def fund_entry_terms(row: str) -> dict[str, str]:
 
 def line_terms(row: str) -> dict[str, str]:
     return {
-        "allocations": "1",
-        "lines": f"CASE WHEN {row}.awarded_entries > 0 THEN 1 ELSE 0 END",
-        "pending_lines": f"CASE WHEN {row}.pending_awarded_entries > 0 THEN 1 ELSE 0 END",
+        "line_count": "1",
+        "awarded_line_count": f"CASE WHEN {row}.awarded_entries > 0 THEN 1 ELSE 0 END",
+        "pending_line_count": f"CASE WHEN {row}.pending_awarded_entries > 0 THEN 1 ELSE 0 END",
         "awarded": f"{row}.awarded",
         "awarded_pending": f"{row}.awarded_pending",
         "paid": f"{row}.paid",
@@ -67,6 +67,6 @@ AMOUNTS = {"awarded", "awarded_pending", "paid", "returned", "returned_to_funder
 LINE_COLUMNS = tuple(entry_terms("e"))
 LINE_KEYS = ("fund_id", "funding_category_id", "thematic_area_id", "line_number")
 GROUP_KEYS = ("fund_id", "funding_category_id", "thematic_area_id")
-LINE = "grants_linefigures"
-GROUP = "grants_groupfigures"
-FUND = "grants_fundfigures"
+LINE_TABLE = "grants_linefigures"
+GROUP_TABLE = "grants_groupfigures"
+FUND_TABLE = "grants_fundfigures"

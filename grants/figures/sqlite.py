@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from grants.figures.sql import (
     AMOUNTS,
-    FUND,
-    GROUP,
+    FUND_TABLE,
     GROUP_KEYS,
-    LINE,
+    GROUP_TABLE,
     LINE_KEYS,
+    LINE_TABLE,
     entry_terms,
     fund_entry_terms,
     line_terms,
@@ -25,7 +25,7 @@ def _sqlite_add(column: str, value: str) -> str:
 def _sqlite_line_change(row: str, sign: str) -> str:
     terms = entry_terms(row)
     sets = ", ".join(f"{column} = {_sqlite_add(column, f'{sign}({term})')}" for column, term in terms.items())
-    return f"UPDATE {LINE} SET {sets} WHERE allocation_id = {row}.allocation_id"
+    return f"UPDATE {LINE_TABLE} SET {sets} WHERE allocation_id = {row}.allocation_id"
 
 
 def _sqlite_add_to(table: str, keys: tuple[str, ...], terms: dict[str, str], row: str, only_if="1") -> str:
@@ -51,22 +51,22 @@ def _sqlite_take_from(table: str, keys: tuple[str, ...], terms: dict[str, str], 
 def _sqlite_fund_add(row: str) -> str:
     """An entry held on no line (money returned to the funder) into its fund's figures."""
     held = f"{row}.allocation_id IS NULL"
-    return _sqlite_add_to(FUND, ("fund_id",), fund_entry_terms(row), row, only_if=held)
+    return _sqlite_add_to(FUND_TABLE, ("fund_id",), fund_entry_terms(row), row, only_if=held)
 
 
 def _sqlite_fund_subtract(row: str) -> str:
     held = f"{row}.allocation_id IS NULL"
-    return _sqlite_take_from(FUND, ("fund_id",), fund_entry_terms(row), row, only_if=held)
+    return _sqlite_take_from(FUND_TABLE, ("fund_id",), fund_entry_terms(row), row, only_if=held)
 
 
 def _sqlite_group_add(row: str) -> str:
     """The line `row` (NEW) into its group."""
-    return _sqlite_add_to(GROUP, GROUP_KEYS, line_terms(row), row)
+    return _sqlite_add_to(GROUP_TABLE, GROUP_KEYS, line_terms(row), row)
 
 
 def _sqlite_group_subtract(row: str) -> str:
     """The line `row` (OLD) out of its group."""
-    return _sqlite_take_from(GROUP, GROUP_KEYS, line_terms(row), row)
+    return _sqlite_take_from(GROUP_TABLE, GROUP_KEYS, line_terms(row), row)
 
 
 def _sqlite_group_change(old: str, new: str) -> str:
@@ -78,7 +78,7 @@ def _sqlite_group_change(old: str, new: str) -> str:
         )
     )
     keys = " AND ".join(f"{key} = {new}.{key}" for key in GROUP_KEYS)
-    return f"UPDATE {GROUP} SET {sets} WHERE {keys}"
+    return f"UPDATE {GROUP_TABLE} SET {sets} WHERE {keys}"
 
 
 def sqlite_triggers() -> dict[str, str]:
@@ -106,38 +106,38 @@ def sqlite_triggers() -> dict[str, str]:
         # Allocations into their lines' figures.
         "grants_allocation_figures_insert": (
             "CREATE TRIGGER grants_allocation_figures_insert AFTER INSERT ON grants_allocation "
-            f"FOR EACH ROW BEGIN INSERT INTO {LINE} ({line_columns}) VALUES ({new_line}); END"
+            f"FOR EACH ROW BEGIN INSERT INTO {LINE_TABLE} ({line_columns}) VALUES ({new_line}); END"
         ),
         "grants_allocation_figures_update": (
             "CREATE TRIGGER grants_allocation_figures_update AFTER UPDATE ON grants_allocation "
             f"FOR EACH ROW WHEN {keys_changed} OR NEW.line_number IS NOT OLD.line_number "
-            f"OR NEW.id IS NOT OLD.id BEGIN UPDATE {LINE} SET allocation_id = NEW.id, "
+            f"OR NEW.id IS NOT OLD.id BEGIN UPDATE {LINE_TABLE} SET allocation_id = NEW.id, "
             + ", ".join(f"{key} = NEW.{key}" for key in LINE_KEYS)
             + " WHERE allocation_id = OLD.id; END"
         ),
         "grants_allocation_figures_delete": (
             "CREATE TRIGGER grants_allocation_figures_delete AFTER DELETE ON grants_allocation "
-            f"FOR EACH ROW BEGIN DELETE FROM {LINE} WHERE allocation_id = OLD.id; END"
+            f"FOR EACH ROW BEGIN DELETE FROM {LINE_TABLE} WHERE allocation_id = OLD.id; END"
         ),
         # Lines into their groups.
         "grants_line_figures_insert": (
-            f"CREATE TRIGGER grants_line_figures_insert AFTER INSERT ON {LINE} "
+            f"CREATE TRIGGER grants_line_figures_insert AFTER INSERT ON {LINE_TABLE} "
             f"FOR EACH ROW BEGIN {_sqlite_group_add('NEW')}; END"
         ),
         # A line's figures changing within its group change the group in place (no upsert: while
         # Django's test runner empties the tables one by one, in no set order, a group already
         # emptied must stay empty); a line moving to another group leaves one and joins the other.
         "grants_line_figures_update": (
-            f"CREATE TRIGGER grants_line_figures_update AFTER UPDATE ON {LINE} "
+            f"CREATE TRIGGER grants_line_figures_update AFTER UPDATE ON {LINE_TABLE} "
             f"FOR EACH ROW WHEN NOT ({group_changed}) BEGIN {_sqlite_group_change('OLD', 'NEW')}; END"
         ),
         "grants_line_figures_move": (
-            f"CREATE TRIGGER grants_line_figures_move AFTER UPDATE ON {LINE} "
+            f"CREATE TRIGGER grants_line_figures_move AFTER UPDATE ON {LINE_TABLE} "
             f"FOR EACH ROW WHEN {group_changed} "
             f"BEGIN {_sqlite_group_subtract('OLD')}; {_sqlite_group_add('NEW')}; END"
         ),
         "grants_line_figures_delete": (
-            f"CREATE TRIGGER grants_line_figures_delete AFTER DELETE ON {LINE} "
+            f"CREATE TRIGGER grants_line_figures_delete AFTER DELETE ON {LINE_TABLE} "
             f"FOR EACH ROW BEGIN {_sqlite_group_subtract('OLD')}; END"
         ),
     }

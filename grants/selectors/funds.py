@@ -109,10 +109,10 @@ GROUP_NAMES = {
 
 def fund_groups(fund: Fund) -> list[dict]:
     """The stored figures of the fund's lines by funding category and thematic area, one query
-    reading a few rows whatever the fund's size, as `grants.reconciliation` rows (`total`, `lines`,
-    `pending`, `pending_lines` and the names) with the other figures beside them."""
+    reading a few rows whatever the fund's size, as `grants.reconciliation` rows (`total`,
+    `awarded_line_count`, `pending`, `pending_line_count` and the names) with the other figures."""
     rows = (
-        GroupFigures.objects.filter(fund=fund, allocations__gt=0)
+        GroupFigures.objects.filter(fund=fund, line_count__gt=0)
         .order_by()
         .values(
             "funding_category_id",
@@ -122,8 +122,8 @@ def fund_groups(fund: Fund) -> list[dict]:
             "paid",
             "returned",
             "pending_entries",
-            "lines",
-            "pending_lines",
+            "awarded_line_count",
+            "pending_line_count",
             **GROUP_NAMES,
         )
     )
@@ -271,7 +271,7 @@ def group_totals(**scope) -> tuple[int, Money]:
     """How many lines a filter by fund, funding category and thematic area only selects, and their
     approved amount, in one query over the few stored group rows they fall in (`scope`: field
     lookups on `GroupFigures`, e.g. fund=..., funding_category=...)."""
-    totals = GroupFigures.objects.filter(**scope).aggregate(count=Sum("allocations"), total=Sum("awarded"))
+    totals = GroupFigures.objects.filter(**scope).aggregate(count=Sum("line_count"), total=Sum("awarded"))
     return totals["count"] or 0, money.from_aggregate(totals["total"])
 
 

@@ -84,7 +84,7 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
         "pending_entries": 1,
     }
     group = group_of(line)
-    assert (group.allocations, group.lines, group.pending_lines) == (1, 0, 1)
+    assert (group.line_count, group.awarded_line_count, group.pending_line_count) == (1, 0, 1)
 
     services.entry_approve(entry=line.entries.get(), acting_user=approver)
     payment = services.payment_record(
@@ -106,7 +106,12 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
         "pending_entries": 1,
     }
     group = group_of(line)
-    assert (group.allocations, group.lines, group.pending_lines, group.pending_entries) == (1, 1, 0, 1)
+    assert (group.line_count, group.awarded_line_count, group.pending_line_count, group.pending_entries) == (
+        1,
+        1,
+        0,
+        1,
+    )
     assert group.awarded == Decimal("1000.00")
     held = FundFigures.objects.get(fund=fund)
     assert (held.returned_to_funder, held.pending_entries) == (Decimal("25.00"), 1)
@@ -164,9 +169,9 @@ def test_a_line_moved_to_another_category_takes_its_money_to_that_group(db, offi
     move(line, officer, approver)
 
     before.refresh_from_db()
-    assert (before.allocations, before.lines, before.awarded) == (1, 1, Decimal("300.00"))
+    assert (before.line_count, before.awarded_line_count, before.awarded) == (1, 1, Decimal("300.00"))
     after = group_of(line)
-    assert (after.allocations, after.lines, after.awarded) == (1, 1, Decimal("700.00"))
+    assert (after.line_count, after.awarded_line_count, after.awarded) == (1, 1, Decimal("700.00"))
     assert LineFigures.objects.get(allocation=line).funding_category_id == line.funding_category_id
 
 
@@ -180,11 +185,11 @@ def test_a_line_removed_before_any_entry_leaves_its_group_empty(db):
         funding_category=FundingCategoryFactory(),
     )
     group = group_of(line)
-    assert group.allocations == 1
+    assert group.line_count == 1
     line_id = line.pk
     line.delete()
     group.refresh_from_db()
-    assert group.allocations == 0
+    assert group.line_count == 0
     assert not LineFigures.objects.filter(allocation_id=line_id).exists()
     assert selectors.fund_page(fund).reconciliation.by_category == []
 
@@ -297,7 +302,11 @@ def test_a_bulk_insert_updates_each_group_once_not_once_a_line(db):
     )
     assert group_updates() - before == 1
     group = GroupFigures.objects.get(fund=fund)
-    assert (group.allocations, group.pending_lines, group.awarded_pending) == (200, 200, Decimal("2468.00"))
+    assert (group.line_count, group.pending_line_count, group.awarded_pending) == (
+        200,
+        200,
+        Decimal("2468.00"),
+    )
 
 
 def test_figures_are_rolled_back_with_the_write_that_moved_them(db, officer):
@@ -332,7 +341,7 @@ def test_a_category_whose_lines_all_moved_away_can_be_deleted(db, officer):
     old_category = line.funding_category
     line.funding_category = FundingCategoryFactory()
     services.allocation_update(allocation=line, acting_user=officer)
-    assert GroupFigures.objects.filter(funding_category=old_category, allocations=0).exists()
+    assert GroupFigures.objects.filter(funding_category=old_category, line_count=0).exists()
     with transaction.atomic():
         old_category.delete()
     assert not GroupFigures.objects.filter(funding_category_id=old_category.pk).exists()
