@@ -17,12 +17,7 @@ from djmoney.money import Money
 
 from grants import audit, money
 from grants.imports import ImportRefused
-from grants.models import (
-    Allocation,
-    Fund,
-    RefusedAttempt,
-    ReturnSubmission,
-)
+from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
 
 User = AbstractBaseUser | None
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
 
-from grants.models import (
-    LedgerEntry,
-)
+from grants.models import LedgerEntry
 
 
 class RowsRefused(ValidationError):

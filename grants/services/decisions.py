@@ -12,11 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from grants import audit
-from grants.models import (
-    Allocation,
-    LedgerEntry,
-    LineChange,
-)
+from grants.models import Allocation, LedgerEntry, LineChange
 from grants.services._base import _lock_open_fund, _refusals_recorded
 from grants.services._batch import RowsRefused, _Problems, _the_one
 from grants.services.limits import _refuse_if_limits_broken

@@ -12,12 +12,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from grants import money
-from grants.models import (
-    Allocation,
-    Fund,
-    LedgerEntry,
-    LineChange,
-)
+from grants.models import Allocation, Fund, LedgerEntry, LineChange
 from grants.services._base import User, _as_money, _audited, _lock_allocation, _lock_open_fund, _user_or_none
 from grants.services.limits import _COUNTING, _refuse_if_limits_broken, fund_holds, line_limits
 

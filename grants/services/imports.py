@@ -16,13 +16,7 @@ from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
 from grants.imports.snapshot import import_snapshot
-from grants.models import (
-    Allocation,
-    Fund,
-    ImportRecord,
-    Organisation,
-    PendingImport,
-)
+from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
 from grants.services._base import User, _lock_open_fund, _refusals_recorded, _user_or_none
 from grants.services._batch import RowsRefused
 from grants.services.allocations import AmountChange, NewLine, allocation_amounts_set, allocations_create

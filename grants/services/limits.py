@@ -15,10 +15,7 @@ from djmoney.money import Money
 
 from grants import money
 from grants.figures import FundFigures, GroupFigures
-from grants.models import (
-    Fund,
-    LedgerEntry,
-)
+from grants.models import Fund, LedgerEntry
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from grants.models import (
-    Allocation,
-    LedgerEntry,
-    LineChange,
-)
+from grants.models import Allocation, LedgerEntry, LineChange
 from grants.services._base import User, _attname, _field_value, _user_or_none
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grants.models import (
-    Organisation,
-)
+from grants.models import Organisation
 from grants.services._base import User, _audited, _save_versioned
 from grants.services._batch import RowsRefused, _clean_rows, _constraint_message, _Problems, _the_one
 
