@@ -1,6 +1,6 @@
 """Administrators' entry and correction of the ledger.
 
-Every write goes through the services (grants/services.py), as the web app's do, so the same rules
+Every write goes through the services (grants/services/), as the web app's do, so the same rules
 hold here: a fund whose MoJ return is submitted refuses changes to its facts, budgets and lines;
 and every change form and inline carries the version its row was opened at (`VersionedForm`), so a
 save after a colleague's is refused with what was typed still in the form.

@@ -263,7 +263,7 @@ def test_a_refused_import_half_way_through_rolls_back_everything(seed_fund, monk
         written.extend(real(**kwargs))
         raise services.RowsRefused({4: ValidationError("the database refused it")})
 
-    monkeypatch.setattr(services, "allocations_create", failing)
+    monkeypatch.setattr(services.imports, "allocations_create", failing)
     rows = [line(number=n, organisation=f"Provider {n}") for n in range(20, 26)]
     problem = only(refused(seed_fund, table(*rows)))
     assert (problem.row, problem.message) == (6, "the database refused it")

@@ -1,0 +1,244 @@
+"""Money moving on a line or a fund: payments to providers, underspend they return, money returned to
+the funder, and reversals of mistaken entries, each checked against its limit under a lock."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils import timezone
+from djmoney.money import Money
+
+from grants import money
+from grants.models import Allocation, Fund, LedgerEntry, LineChange
+from grants.services._base import User, _as_money, _audited, _lock_allocation, _lock_open_fund, _user_or_none
+from grants.services.limits import _COUNTING, _refuse_if_limits_broken, fund_holds, line_limits
+
+
+def _record_entry(
+    *,
+    fund: Fund,
+    allocation: Allocation | None,
+    kind: str,
+    amount: Money,
+    effective_date: datetime.date,
+    memo: str,
+    acting_user: User,
+    reference: str = "",
+    reverses: LedgerEntry | None = None,
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        fund=fund,
+        allocation=allocation,
+        kind=kind,
+        amount=amount,
+        effective_date=effective_date,
+        reference=reference,
+        reverses=reverses,
+        memo=memo,
+        recorded_by=_user_or_none(acting_user),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def _money_movement(amount, reference: str) -> tuple[Money, str]:
+    value = _as_money(amount, "amount")
+    problems = {}
+    if value.amount <= 0:
+        problems["amount"] = "The amount must be more than £0.00."
+    if not reference.strip():
+        problems["reference"] = "Give the payment or remittance reference, as on the remittance advice."
+    if problems:
+        raise ValidationError(problems)
+    return value, reference.strip()
+
+
+def _record_movement(allocation, kind, value, effective_date, reference, memo, acting_user) -> LedgerEntry:
+    """A payment or returned underspend on a line already locked and checked."""
+    return _record_entry(
+        fund=allocation.fund,
+        allocation=allocation,
+        kind=kind,
+        amount=value,
+        effective_date=effective_date,
+        reference=reference,
+        memo=memo,
+        acting_user=acting_user,
+    )
+
+
+def payee_change_pending_message(change: LineChange) -> str:
+    return (
+        f"A change of this line's provider (from {change.was_organisation} to {change.organisation}) "
+        f"proposed by {change.proposed_by} awaits approval; payments wait until it is approved or "
+        "rejected."
+    )
+
+
+@_audited(reason_from="memo")
+def payment_record(
+    *,
+    allocation: Allocation,
+    amount: Money | Decimal | str,
+    effective_date: datetime.date,
+    reference: str,
+    acting_user: User,
+    memo: str = "",
+) -> LedgerEntry:
+    """Record a payment to the provider. Refused while a change of the line's provider awaits
+    approval, and if it would take the line's payments (approved, or awaiting approval) above its
+    approved award (less reductions awaiting approval)."""
+    value, reference = _money_movement(amount, reference)
+    allocation = _lock_allocation(allocation)
+    payee_change = (
+        LineChange.objects.pending()
+        .filter(allocation=allocation)
+        .exclude(organisation=F("was_organisation"))
+        .select_related("organisation", "was_organisation", "proposed_by")
+        .first()
+    )
+    if payee_change is not None:
+        raise ValidationError(payee_change_pending_message(payee_change))
+    limits = line_limits([allocation.pk])[allocation.pk]
+    room = money.difference(limits.award, limits.paid_most)
+    if value.amount > room.amount:
+        raise ValidationError(
+            {
+                "amount": f"{money.format_gbp(value)} is more than is left to pay on this line: the approved "
+                f"award is {money.format_gbp(limits.award)}, of which "
+                f"{money.format_gbp(limits.paid_most)} is already paid, so at most "
+                f"{money.format_gbp(max(room, money.zero()))} can be paid{_COUNTING}"
+            }
+        )
+    return _record_movement(
+        allocation,
+        LedgerEntry.Kind.PAYMENT,
+        value,
+        effective_date,
+        reference,
+        memo.strip() or "Payment to provider",
+        acting_user,
+    )
+
+
+@_audited(reason_from="memo")
+def underspend_record(
+    *,
+    allocation: Allocation,
+    amount: Money | Decimal | str,
+    effective_date: datetime.date,
+    reference: str,
+    acting_user: User,
+    memo: str = "",
+) -> LedgerEntry:
+    """Record underspend the provider sent back. Refused if more would come back than was paid."""
+    value, reference = _money_movement(amount, reference)
+    allocation = _lock_allocation(allocation)
+    limits = line_limits([allocation.pk])[allocation.pk]
+    held = money.difference(limits.paid_least, limits.returned_most)
+    if value.amount > held.amount:
+        raise ValidationError(
+            {
+                "amount": f"{money.format_gbp(value)} is more than the provider holds from this line: "
+                f"{money.format_gbp(limits.paid_least)} paid, "
+                f"{money.format_gbp(limits.returned_most)} already returned{_COUNTING}"
+            }
+        )
+    return _record_movement(
+        allocation,
+        LedgerEntry.Kind.UNDERSPEND_RETURNED,
+        value,
+        effective_date,
+        reference,
+        memo.strip() or "Underspend returned by provider",
+        acting_user,
+    )
+
+
+@_audited(reason_from="memo")
+def funder_return_record(
+    *,
+    fund: Fund,
+    amount: Money | Decimal | str,
+    effective_date: datetime.date,
+    reference: str,
+    acting_user: User,
+    memo: str = "",
+) -> LedgerEntry:
+    """Record money the office sends back to the funder (unspent grant). Refused if it is more than
+    the office holds of the fund (`fund_holds`)."""
+    value, reference = _money_movement(amount, reference)
+    fund = _lock_open_fund(fund.pk)
+    held = fund_holds(fund)
+    if value.amount > held.amount:
+        raise ValidationError(
+            {
+                "amount": f"{money.format_gbp(value)} is more than the office holds of this fund: "
+                f"{money.format_gbp(max(held, money.zero()))} (the control total, less payments to "
+                f"providers, plus underspend they returned, less money already returned){_COUNTING}"
+            }
+        )
+    return _record_entry(
+        fund=fund,
+        allocation=None,
+        kind=LedgerEntry.Kind.RETURNED_TO_FUNDER,
+        amount=value,
+        effective_date=effective_date,
+        reference=reference,
+        memo=memo.strip() or "Returned to funder",
+        acting_user=acting_user,
+    )
+
+
+def _lock_entry_scope(entry: LedgerEntry) -> None:
+    """Lock what the entry's money belongs to: its line (and fund), or its fund."""
+    if entry.allocation_id is not None:
+        _lock_allocation(entry.allocation)
+    else:
+        _lock_open_fund(entry.fund_id)
+
+
+@_audited(reason_from="memo")
+def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> LedgerEntry:
+    """Cancel a mistaken approved entry with one of the same kind and the opposite amount, linked to it.
+
+    Both stay visible. The reversal waits for approval like any entry, and until then frees nothing
+    (a reversed payment leaves nothing more to pay until the reversal is approved). Refused for an
+    entry awaiting approval (withdraw or reject it instead), for a rejected one, for a reversal
+    itself (record the entry again instead), for an entry already reversed, and where the line's
+    money would break a limit (a payment reversed below what the provider has returned, say).
+    """
+    if not memo.strip():
+        raise ValidationError({"memo": "Say why the entry is being reversed; the reason is kept with it."})
+    _lock_entry_scope(entry)
+    entry = LedgerEntry.objects.select_related("fund", "allocation").get(pk=entry.pk)
+    if entry.is_reversal:
+        raise ValidationError("This entry is itself a reversal; to restore the original, record it again.")
+    if entry.is_rejected:
+        raise ValidationError(
+            "This entry was rejected or withdrawn, so it counts for nothing: there is nothing to reverse."
+        )
+    if not entry.is_approved:
+        raise ValidationError(
+            "This entry awaits approval: its recorder can withdraw it, or an approver reject it, instead."
+        )
+    if LedgerEntry.objects.filter(reverses=entry).counted().exists():
+        raise ValidationError("This entry has already been reversed.")
+    reversal = _record_entry(
+        fund=entry.fund,
+        allocation=entry.allocation,
+        kind=entry.kind,
+        amount=-entry.amount,
+        effective_date=timezone.localdate(),
+        reference=entry.reference,
+        reverses=entry,
+        memo=memo.strip(),
+        acting_user=acting_user,
+    )
+    if entry.allocation_id is not None:
+        _refuse_if_limits_broken([entry.allocation_id], "This reversal cannot be recorded: ")
+    return reversal

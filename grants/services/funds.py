@@ -1,0 +1,217 @@
+"""Funds and what hangs off them: their facts and control-total revisions, category budgets, the MoJ
+return's submission and reopening, funders and reference data, and the admin's deletes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from grants.models import (
+    CategoryBudget,
+    ControlTotalRevision,
+    Fund,
+    Funder,
+    FundingCategory,
+    Organisation,
+    ReturnSubmission,
+    ThematicArea,
+)
+from grants.services._base import (
+    User,
+    _audited,
+    _field_value,
+    _lock_open_fund,
+    _refuse_if_submitted,
+    _save_versioned,
+    _user_or_none,
+    check_and_bump_version,
+)
+
+FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_total")
+
+
+@_audited(reason_from="memo")
+def fund_save(*, fund: Fund, acting_user: User, memo: str = "", expected_version: int | None = None) -> Fund:
+    """Create or update a fund; a change of control total is kept as a ControlTotalRevision.
+
+    A changed control total needs a memo saying why (a revised award letter, say). While the fund's
+    submitted return is in force its facts (`FUND_FACTS`) cannot change; its notes can. A form
+    passes `expected_version`, the version it was opened at: a save after a colleague's is refused.
+    """
+    fund.full_clean()
+    if fund.pk is None:
+        fund.save()
+        return fund
+    previous = Fund.objects.select_for_update().get(pk=fund.pk)
+    if any(_field_value(fund, name, Fund) != _field_value(previous, name, Fund) for name in FUND_FACTS):
+        _refuse_if_submitted(fund.pk)
+    changed = previous.control_total != fund.control_total
+    if changed and not memo.strip():
+        raise ValidationError(
+            {"control_total": "Say why the control total changed (for example, the award letter's date)."}
+        )
+    _save_versioned(fund, expected_version)
+    if changed:
+        revision = ControlTotalRevision(
+            fund=fund,
+            previous_amount=previous.control_total,
+            new_amount=fund.control_total,
+            memo=memo.strip(),
+            recorded_by=_user_or_none(acting_user),
+        )
+        revision.full_clean()
+        revision.save()
+    return fund
+
+
+def _refuse_protected(row: models.Model, error: models.ProtectedError) -> ValidationError:
+    kinds = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+    return ValidationError(f"{str(row)} cannot be deleted: it still has {', '.join(kinds)}.")
+
+
+@_audited(reason="Deleted in the admin")
+def funds_delete(*, funds: list[Fund], acting_user: User) -> None:
+    """Delete funds that hold nothing (no lines, entries, submissions or imports; their category
+    budgets go with them): all of them, or none when any is refused. A fund whose return is
+    submitted is refused with the submission's message."""
+    for fund in sorted(funds, key=lambda fund: fund.pk):
+        _lock_open_fund(fund.pk)
+    for fund in funds:
+        try:
+            with transaction.atomic():
+                Fund.objects.filter(pk=fund.pk).delete()
+        except models.ProtectedError as error:
+            raise _refuse_protected(fund, error) from None
+
+
+def fund_delete(*, fund: Fund, acting_user: User) -> None:
+    funds_delete(funds=[fund], acting_user=acting_user)
+
+
+@_audited()
+def category_budget_save(
+    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+) -> CategoryBudget:
+    """Add or change a fund's ring-fenced budget for a funding category: refused while the fund's
+    submitted return is in force (for the fund it was on, and the fund it is put on), and, with
+    `expected_version`, if someone saved the budget since the form was opened."""
+    funds = {budget.fund_id}
+    if budget.pk is not None:
+        funds.add(CategoryBudget.objects.values_list("fund_id", flat=True).get(pk=budget.pk))
+    for fund_id in sorted(funds):
+        _lock_open_fund(fund_id)
+    budget.full_clean()
+    if budget.pk is None:
+        budget.save()
+    else:
+        _save_versioned(budget, expected_version)
+    return budget
+
+
+@_audited()
+def category_budget_delete(
+    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+) -> None:
+    """Remove a fund's ring-fenced budget for a category: refused while the fund's submitted return is
+    in force and, with `expected_version`, if someone saved the budget since the form was opened."""
+    fund_id = CategoryBudget.objects.values_list("fund_id", flat=True).get(pk=budget.pk)
+    _lock_open_fund(fund_id)
+    if expected_version is not None:
+        # Raising the version first makes the check and the delete one decision about this row.
+        check_and_bump_version(CategoryBudget, budget.pk, expected_version)
+    CategoryBudget.objects.filter(pk=budget.pk).delete()
+
+
+@_audited(reason="Deleted in the admin")
+def unused_rows_delete(
+    *, rows: list[Funder | Organisation | ThematicArea | FundingCategory], acting_user: User
+):
+    """Delete funders, providers, thematic areas or funding categories that nothing refers to: all
+    of them, or none when any is still used (a fund, a line or a budget names it)."""
+    for row in rows:
+        try:
+            with transaction.atomic():
+                type(row).objects.filter(pk=row.pk).delete()
+        except models.ProtectedError as error:
+            raise _refuse_protected(row, error) from None
+
+
+@_audited()
+def funder_save(*, funder: Funder, acting_user: User, expected_version: int | None = None) -> Funder:
+    """Add or correct a funder. A rename does not reach a submitted return: its bytes are kept."""
+    funder.full_clean()
+    if funder.pk is None:
+        funder.save()
+    else:
+        _save_versioned(funder, expected_version)
+    return funder
+
+
+@_audited()
+def reference_data_save(
+    *, item: ThematicArea | FundingCategory, acting_user: User, expected_version: int | None = None
+) -> ThematicArea | FundingCategory:
+    """Add or correct a thematic area or funding category (its name, description or place in lists)."""
+    item.full_clean()
+    if item.pk is None:
+        item.save()
+    else:
+        _save_versioned(item, expected_version)
+    return item
+
+
+def return_file_name(fund: Fund, version: int) -> str:
+    return f"MoJ-return_{fund.code}_v{version}.xlsx"
+
+
+@_audited(reason="MoJ return submitted")
+def fund_submit_return(*, fund: Fund, acting_user: AbstractBaseUser) -> ReturnSubmission:
+    """Build the fund's MoJ return, store the exact bytes with their SHA-256, and lock the fund.
+
+    The return counts approved entries only. The lock on the fund is taken before the workbook is
+    built, so no write to the fund's figures can slip in between the return and its lock.
+    """
+    from grants.exports.files import build_moj_return_into
+
+    if acting_user is None or not acting_user.is_authenticated:
+        raise ValidationError("Submitting a return needs a signed-in approver.")
+    fund = _lock_open_fund(fund.pk)
+    buffer = io.BytesIO()
+    build_moj_return_into(fund, buffer, user=acting_user)
+    workbook = buffer.getvalue()
+    version = (fund.submissions.aggregate(latest=Max("version"))["latest"] or 0) + 1
+    submission = ReturnSubmission(
+        fund=fund,
+        version=version,
+        file_name=return_file_name(fund, version),
+        workbook=workbook,
+        sha256=hashlib.sha256(workbook).hexdigest(),
+        submitted_by=acting_user,
+    )
+    submission.full_clean()
+    submission.save()
+    return submission
+
+
+@_audited(reason_from="reason")
+def fund_reopen(*, fund: Fund, reason: str, acting_user: AbstractBaseUser) -> ReturnSubmission:
+    """Lift the lock of the fund's submitted return, with a reason. The next submission is a new
+    version; the reopened one's bytes stay as they were."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the fund is being reopened; the reason is kept."})
+    Fund.objects.select_for_update().get(pk=fund.pk)
+    submission = ReturnSubmission.objects.in_force().filter(fund=fund).first()
+    if submission is None:
+        raise ValidationError("This fund has no submitted return in force, so there is nothing to reopen.")
+    now = timezone.now()
+    ReturnSubmission.objects.filter(pk=submission.pk, reopened_at__isnull=True).update(
+        reopened_by=acting_user, reopened_at=now, reopen_reason=reason.strip()
+    )
+    submission.refresh_from_db()
+    return submission

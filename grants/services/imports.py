@@ -1,0 +1,198 @@
+"""Applying a spreadsheet to a fund through the batch services (`allocations_import`), and keeping an
+uploaded file until its preview is confirmed."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from grants import audit
+from grants.imports import ImportRefused, Problem, import_memo
+from grants.imports.planning import ImportPlan, build_plan
+from grants.imports.reading import read_workbook
+from grants.imports.snapshot import import_snapshot
+from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
+from grants.services._base import User, _lock_open_fund, _refusals_recorded, _user_or_none
+from grants.services._batch import RowsRefused
+from grants.services.allocations import AmountChange, NewLine, allocation_amounts_set, allocations_create
+from grants.services.organisations import NewProvider, organisations_create
+
+
+class ImportPlanChanged(ImportRefused):
+    """The ledger (or the file) changed between the preview and the confirmation."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    plan: ImportPlan
+    record: ImportRecord | None  # None when the file changed nothing
+    previous: ImportRecord | None  # an earlier import of the same file into this fund, if any
+
+
+@_refusals_recorded
+def allocations_import(
+    *,
+    fund: Fund,
+    file_name: str,
+    content: bytes,
+    acting_user: User,
+    expected_digest: str | None = None,
+) -> ImportResult:
+    """Apply a spreadsheet to a fund: all of it in one transaction, or nothing.
+
+    The file is read first (outside the transaction: reading a large file takes a while); then, with
+    the fund locked, it is planned against the ledger as it is now, and refused if that plan has any
+    problem or, when `expected_digest` is given, differs from the one the person previewed. New
+    organisations, new lines and changed amounts go through `organisations_create`, `allocations_create`
+    and `allocation_amounts_set` (the services behind the forms' `organisation_create`,
+    `allocation_create` and `allocation_set_amount`), each entry's memo naming the file and its
+    SHA-256; an `ImportRecord` says who imported what. A file that would change nothing writes nothing.
+    """
+    file_name = file_name.strip()[:255] or "upload.xlsx"
+    sheet = read_workbook(content, file_name)
+    with (
+        transaction.atomic(),
+        audit.context(user=_user_or_none(acting_user), reason=import_memo(file_name, sheet.sha256)),
+    ):
+        try:
+            locked = _lock_open_fund(fund.pk)
+        except ValidationError as error:
+            raise ImportRefused([Problem(message) for message in error.messages]) from error
+        plan = build_plan(locked, sheet, import_snapshot(locked))
+        if plan.problems:
+            raise ImportRefused(plan.problems)
+        if expected_digest is not None and plan.digest != expected_digest:
+            raise ImportPlanChanged(
+                [
+                    Problem(
+                        "The ledger has changed since the preview (someone else entered or changed lines), "
+                        "so this import would no longer do what the preview showed. Nothing was imported; "
+                        "look at the new preview and confirm again."
+                    )
+                ]
+            )
+        previous = ImportRecord.objects.filter(fund=locked, sha256=sheet.sha256).first()
+        if plan.changes_nothing:
+            return ImportResult(plan=plan, record=None, previous=previous)
+        record = _apply_plan(locked, plan, acting_user)
+    return ImportResult(plan=plan, record=record, previous=previous)
+
+
+def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord:
+    """Write the plan with the batch services, one call per kind of change (each checks every row
+    before writing any). A refused row is reported with its sheet and row; raised inside the
+    transaction, the refusal rolls back everything this import wrote."""
+    sheet = plan.sheet
+    memo = import_memo(sheet.file_name, sheet.sha256)
+
+    def refuse(error: ValidationError, rows: list[int]):
+        if isinstance(error, RowsRefused):
+            problems = [
+                Problem(message, sheet.sheet_name, rows[index])
+                for index, row_error in error.rows.items()
+                for message in row_error.messages
+            ]
+        else:
+            problems = [Problem(message, sheet.sheet_name) for message in error.messages]
+        raise ImportRefused(problems) from error
+
+    created: dict[int, Organisation] = {}
+    if plan.new_organisations:
+        try:
+            organisations = organisations_create(
+                organisations=[
+                    NewProvider(name=new.name, short_name=new.short_name) for new in plan.new_organisations
+                ],
+                acting_user=acting_user,
+            )
+        except ValidationError as error:
+            refuse(error, [new.first_row for new in plan.new_organisations])
+        created = {id(new): made for new, made in zip(plan.new_organisations, organisations, strict=True)}
+
+    if new_lines := plan.new_lines:
+        try:
+            allocations_create(
+                fund=fund,
+                lines=[
+                    NewLine(
+                        line_number=line.line_number,
+                        organisation=created.get(id(line.organisation), line.organisation),
+                        service=line.service,
+                        thematic_area=line.thematic_area,
+                        funding_category=line.funding_category,
+                        amount=line.amount,
+                        source_text=line.source_text[:400],
+                        effective_date=line.effective_date,
+                    )
+                    for line in new_lines
+                ],
+                memo=memo,
+                acting_user=acting_user,
+            )
+        except ValidationError as error:
+            refuse(error, [line.row for line in new_lines])
+
+    if changed_lines := plan.changed_lines:
+        changed = Allocation.objects.in_bulk([line.allocation_id for line in changed_lines])
+        try:
+            allocation_amounts_set(
+                changes=[
+                    AmountChange(
+                        allocation=changed[line.allocation_id],
+                        amount=line.amount,
+                        expected_current=line.current,
+                        effective_date=line.effective_date,
+                    )
+                    for line in changed_lines
+                ],
+                memo=memo,
+                acting_user=acting_user,
+            )
+        except ValidationError as error:
+            refuse(error, [line.row for line in changed_lines])
+
+    record = ImportRecord(
+        fund=fund,
+        file_name=sheet.file_name,
+        sha256=sheet.sha256,
+        imported_by=_user_or_none(acting_user),
+        lines_added=len(plan.new_lines),
+        amounts_changed=len(plan.changed_lines),
+        lines_unchanged=len(plan.unchanged_lines),
+        organisations_created=len(plan.new_organisations),
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def pending_import_create(*, fund: Fund, file_name: str, content: bytes, acting_user) -> PendingImport:
+    """Keep an uploaded file until its preview is confirmed (the browser cannot hold it without
+    JavaScript). The uploader's earlier copy of the same file for the fund is replaced, and uploads
+    older than a day are removed."""
+    PendingImport.objects.filter(uploaded_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME).delete()
+    sha256 = hashlib.sha256(content).hexdigest()
+    PendingImport.objects.filter(fund=fund, uploaded_by=acting_user, sha256=sha256).delete()
+    pending = PendingImport(
+        fund=fund,
+        uploaded_by=acting_user,
+        file_name=file_name.strip()[:255] or "upload.xlsx",
+        sha256=sha256,
+        content=content,
+    )
+    pending.full_clean()
+    pending.save()
+    return pending
+
+
+def pending_import_discard(*, pending: PendingImport) -> None:
+    pending.delete()

@@ -1,0 +1,99 @@
+"""Adding and correcting providers: `organisations_create` for a batch, and the one-row services the
+organisation form calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grants.models import Organisation
+from grants.services._base import User, _audited, _save_versioned
+from grants.services._batch import RowsRefused, _clean_rows, _constraint_message, _Problems, _the_one
+
+
+@_audited()
+def organisation_create(
+    *,
+    name: str,
+    acting_user: User,
+    short_name: str = "",
+    charity_number: str = "",
+    company_number: str = "",
+    org_identifier: str = "",
+    notes: str = "",
+) -> Organisation:
+    """Add a provider: `organisations_create()` with one. Names are unique ignoring case, so the same
+    body is never entered twice."""
+    new = NewProvider(
+        name=name,
+        short_name=short_name,
+        charity_number=charity_number,
+        company_number=company_number,
+        org_identifier=org_identifier,
+        notes=notes,
+    )
+    try:
+        (organisation,) = organisations_create(organisations=[new], acting_user=acting_user)
+    except RowsRefused as refused:
+        raise _the_one(refused) from None
+    return organisation
+
+
+@_audited()
+def organisation_update(
+    *, organisation: Organisation, acting_user: User, expected_version: int | None = None
+) -> Organisation:
+    """Save corrections to a provider's details, trimmed and validated as when it was added.
+
+    Allowed on a fund whose return is submitted: the submitted workbook keeps the name it was sent
+    with, and the fund's page says where a name has changed since (`selectors.names_changed_since`).
+    With `expected_version`, refused if someone saved the provider since the form was opened."""
+    for field in ("name", "short_name", "charity_number", "company_number", "org_identifier"):
+        setattr(organisation, field, getattr(organisation, field).strip())
+    organisation.full_clean()
+    _save_versioned(organisation, expected_version)
+    return organisation
+
+
+@dataclass(frozen=True)
+class NewProvider:
+    """One organisation for `organisations_create()`: what the organisation form asks for."""
+
+    name: str
+    short_name: str = ""
+    charity_number: str = ""
+    company_number: str = ""
+    org_identifier: str = ""
+    notes: str = ""
+
+
+@_audited()
+def organisations_create(*, organisations: list[NewProvider], acting_user: User) -> list[Organisation]:
+    """Add providers: all of them or, if any row has a problem, none (`RowsRefused`). Names are unique
+    ignoring case, checked against the ledger with one query and against each other in memory."""
+    problems = _Problems()
+    rows = [
+        Organisation(
+            name=new.name.strip(),
+            short_name=new.short_name.strip(),
+            charity_number=new.charity_number.strip(),
+            company_number=new.company_number.strip(),
+            org_identifier=new.org_identifier.strip(),
+            notes=new.notes,
+        )
+        for new in organisations
+    ]
+    _clean_rows(rows, problems, references=())
+    # Compared with Python's lower(): the same as the constraint's LOWER() on PostgreSQL, and stricter
+    # than SQLite's (which lowers ASCII letters only), so a name the database would refuse never slips by.
+    taken = {name.lower() for name in Organisation.objects.values_list("name", flat=True)}
+    name_taken = _constraint_message(Organisation, "organisation_name_is_unique_ignoring_case")
+    in_batch: set[str] = set()
+    for index, organisation in enumerate(rows):
+        key = organisation.name.lower()
+        if key in taken:
+            problems.add(index, name_taken)
+        elif key in in_batch:
+            problems.add(index, "This batch has two organisations with this name.")
+        in_batch.add(key)
+    problems.raise_any()
+    return Organisation.objects.bulk_create(rows)
