@@ -60,8 +60,8 @@ class FundMoney:
     """Where a fund's money stands (README, "Financial controls")."""
 
     control_total: Money
-    allocated: Money  # approved awards and variations
-    allocated_pending: Money  # awards and variations awaiting approval
+    awarded: Money  # approved awards and variations
+    awarded_pending: Money  # awards and variations awaiting approval
     paid: Money  # to providers, recorded
     returned_by_providers: Money  # underspend providers sent back
     returned_to_funder: Money  # money the office sent back to the funder
@@ -70,7 +70,7 @@ class FundMoney:
     @property
     def headroom(self) -> Money:
         """Control total less the approved allocations: what is left to allocate (negative when over)."""
-        return money.difference(self.control_total, self.allocated)
+        return money.difference(self.control_total, self.awarded)
 
     @property
     def net_paid(self) -> Money:
@@ -88,8 +88,8 @@ def fund_money(fund: Fund, groups: list[dict] | None = None) -> FundMoney:
 
     return FundMoney(
         control_total=money.from_aggregate(fund.control_total.amount),
-        allocated=total("awarded"),
-        allocated_pending=total("awarded_pending"),
+        awarded=total("awarded"),
+        awarded_pending=total("awarded_pending"),
         paid=total("paid"),
         returned_by_providers=total("returned"),
         returned_to_funder=money.from_aggregate(held.get("returned_to_funder")),

@@ -117,7 +117,7 @@ def test_each_entry_moves_its_line_group_and_fund_figures_as_it_is_recorded_and_
     assert (held.returned_to_funder, held.pending_entries) == (Decimal("25.00"), 1)
 
     page = selectors.fund_page(fund)
-    assert page.money.allocated == gbp("1000.00")
+    assert page.money.awarded == gbp("1000.00")
     assert page.money.paid == gbp("400.00")
     assert page.money.returned_by_providers == gbp("50.00")
     assert page.money.returned_to_funder == gbp("25.00")

@@ -54,7 +54,7 @@ def test_each_entry_kind_moves_its_own_figure(line, officer, approver):
     fund_money = selectors.fund_money(line.fund)
     assert (
         fund_money.control_total.amount,
-        fund_money.allocated.amount,
+        fund_money.awarded.amount,
         fund_money.headroom.amount,
         fund_money.paid.amount,
         fund_money.returned_by_providers.amount,
