@@ -11,6 +11,23 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class NewOrganisation:
+    """An organisation to be created, by the organisation form or by an import: what the form asks
+    for, and for an import the sheet row that first names it (0 when it comes from no file)."""
+
+    name: str
+    short_name: str = ""
+    charity_number: str = ""
+    company_number: str = ""
+    org_identifier: str = ""
+    notes: str = ""
+    first_row: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.short_name})" if self.short_name else self.name
+
+
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with an uploaded file, named by sheet, row and column where it has them."""
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from djmoney.money import Money
 
 from grants import money
-from grants.imports import Problem
+from grants.imports import NewOrganisation, Problem
 from grants.imports.reading import ParsedSheet, SheetLine, normalise
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import FundReconciliation, Subtotal
@@ -55,16 +55,6 @@ class LedgerSnapshot:
     funding_categories: list[FundingCategory]
     lines: list[ExistingLine]
     reconciliation: FundReconciliation
-
-
-@dataclass
-class NewOrganisation:
-    name: str
-    short_name: str
-    first_row: int
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.short_name})" if self.short_name else self.name
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from grants.imports import ImportRefused, import_memo
 from grants.models import Approval
 from grants.services._base import (
     REFUSALS,
-    User,
+    OptionalUser,
     _audited,
     changed_since_opened_message,
     check_and_bump_version,
@@ -100,7 +100,7 @@ from grants.services.line_changes import (
     line_change_refusal,
 )
 from grants.services.organisations import (
-    NewProvider,
+    NewOrganisation,
     organisation_create,
     organisation_update,
     organisations_create,
@@ -154,7 +154,7 @@ __all__ = [
     "LineLimits",
     "locked_message",
     "NewLine",
-    "NewProvider",
+    "NewOrganisation",
     "organisation_create",
     "organisation_update",
     "organisations_create",
@@ -172,6 +172,6 @@ __all__ = [
     "submission_in_force",
     "underspend_record",
     "unused_rows_delete",
-    "User",
+    "OptionalUser",
     "ValidationError",
 ]

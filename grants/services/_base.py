@@ -19,7 +19,7 @@ from grants import audit, money
 from grants.imports import ImportRefused
 from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
 
-User = AbstractBaseUser | None
+OptionalUser = AbstractBaseUser | None
 
 
 def _as_money(amount: Money | Decimal | int | str, field: str) -> Money:
@@ -42,7 +42,7 @@ def _as_money(amount: Money | Decimal | int | str, field: str) -> Money:
         ) from error
 
 
-def _user_or_none(acting_user: User):
+def _user_or_none(acting_user: OptionalUser):
     return acting_user if acting_user is not None and acting_user.is_authenticated else None
 
 

@@ -24,7 +24,7 @@ from grants.models import (
     ThematicArea,
 )
 from grants.services._base import (
-    User,
+    OptionalUser,
     _as_money,
     _attname,
     _audited,
@@ -56,7 +56,7 @@ def allocation_create(
     funding_category: FundingCategory,
     amount: Money | Decimal | str,
     memo: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     service: str = "",
     source_text: str = "",
     notes: str = "",
@@ -84,7 +84,11 @@ def allocation_create(
 
 @_audited(reason_from="reason")
 def allocation_update(
-    *, allocation: Allocation, acting_user: User, expected_version: int | None = None, reason: str = ""
+    *,
+    allocation: Allocation,
+    acting_user: OptionalUser,
+    expected_version: int | None = None,
+    reason: str = "",
 ) -> Allocation:
     """Save the descriptive fields of a line (organisation, service, categories, notes).
 
@@ -145,7 +149,7 @@ def allocation_set_amount(
     allocation: Allocation,
     amount: Money | Decimal | str,
     memo: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     effective_date: datetime.date | None = None,
     expected_current: Money | Decimal | str | None = None,
 ) -> LedgerEntry | None:
@@ -183,7 +187,9 @@ class NewLine:
 
 
 @_audited(reason_from="memo")
-def allocations_create(*, fund: Fund, lines: list[NewLine], memo: str, acting_user: User) -> list[Allocation]:
+def allocations_create(
+    *, fund: Fund, lines: list[NewLine], memo: str, acting_user: OptionalUser
+) -> list[Allocation]:
     """Add lines to a fund, each with its award entry, which waits for approval: all of them or, if
     any row has a problem, none (`RowsRefused` lists every refused row with all its problems).
 
@@ -286,7 +292,7 @@ class AmountChange:
 
 @_audited(reason_from="memo")
 def allocation_amounts_set(
-    *, changes: list[AmountChange], memo: str, acting_user: User
+    *, changes: list[AmountChange], memo: str, acting_user: OptionalUser
 ) -> list[LedgerEntry | None]:
     """Bring each line's recorded amount (approved and pending entries) to its new amount with a
     variation for the difference, which waits for approval: all of them or, if any row has a

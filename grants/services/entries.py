@@ -13,7 +13,14 @@ from djmoney.money import Money
 
 from grants import money
 from grants.models import Allocation, Fund, LedgerEntry, LineChange
-from grants.services._base import User, _as_money, _audited, _lock_allocation, _lock_open_fund, _user_or_none
+from grants.services._base import (
+    OptionalUser,
+    _as_money,
+    _audited,
+    _lock_allocation,
+    _lock_open_fund,
+    _user_or_none,
+)
 from grants.services.limits import _COUNTING, _refuse_if_limits_broken, fund_holds, line_limits
 
 
@@ -25,7 +32,7 @@ def _record_entry(
     amount: Money,
     effective_date: datetime.date,
     memo: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     reference: str = "",
     reverses: LedgerEntry | None = None,
 ) -> LedgerEntry:
@@ -86,7 +93,7 @@ def payment_record(
     amount: Money | Decimal | str,
     effective_date: datetime.date,
     reference: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     memo: str = "",
 ) -> LedgerEntry:
     """Record a payment to the provider. Refused while a change of the line's provider awaits
@@ -132,7 +139,7 @@ def underspend_record(
     amount: Money | Decimal | str,
     effective_date: datetime.date,
     reference: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     memo: str = "",
 ) -> LedgerEntry:
     """Record underspend the provider sent back. Refused if more would come back than was paid."""
@@ -166,7 +173,7 @@ def funder_return_record(
     amount: Money | Decimal | str,
     effective_date: datetime.date,
     reference: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     memo: str = "",
 ) -> LedgerEntry:
     """Record money the office sends back to the funder (unspent grant). Refused if it is more than
@@ -203,7 +210,7 @@ def _lock_entry_scope(entry: LedgerEntry) -> None:
 
 
 @_audited(reason_from="memo")
-def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: User) -> LedgerEntry:
+def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: OptionalUser) -> LedgerEntry:
     """Cancel a mistaken approved entry with one of the same kind and the opposite amount, linked to it.
 
     Both stay visible. The reversal waits for approval like any entry, and until then frees nothing

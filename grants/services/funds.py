@@ -23,7 +23,7 @@ from grants.models import (
     ThematicArea,
 )
 from grants.services._base import (
-    User,
+    OptionalUser,
     _audited,
     _field_value,
     _lock_open_fund,
@@ -37,7 +37,9 @@ FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_tot
 
 
 @_audited(reason_from="memo")
-def fund_save(*, fund: Fund, acting_user: User, memo: str = "", expected_version: int | None = None) -> Fund:
+def fund_save(
+    *, fund: Fund, acting_user: OptionalUser, memo: str = "", expected_version: int | None = None
+) -> Fund:
     """Create or update a fund; a change of control total is kept as a ControlTotalRevision.
 
     A changed control total needs a memo saying why (a revised award letter, say). While the fund's
@@ -76,7 +78,7 @@ def _refuse_protected(row: models.Model, error: models.ProtectedError) -> Valida
 
 
 @_audited(reason="Deleted in the admin")
-def funds_delete(*, funds: list[Fund], acting_user: User) -> None:
+def funds_delete(*, funds: list[Fund], acting_user: OptionalUser) -> None:
     """Delete funds that hold nothing (no lines, entries, submissions or imports; their category
     budgets go with them): all of them, or none when any is refused. A fund whose return is
     submitted is refused with the submission's message."""
@@ -90,13 +92,13 @@ def funds_delete(*, funds: list[Fund], acting_user: User) -> None:
             raise _refuse_protected(fund, error) from None
 
 
-def fund_delete(*, fund: Fund, acting_user: User) -> None:
+def fund_delete(*, fund: Fund, acting_user: OptionalUser) -> None:
     funds_delete(funds=[fund], acting_user=acting_user)
 
 
 @_audited()
 def category_budget_save(
-    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+    *, budget: CategoryBudget, acting_user: OptionalUser, expected_version: int | None = None
 ) -> CategoryBudget:
     """Add or change a fund's ring-fenced budget for a funding category: refused while the fund's
     submitted return is in force (for the fund it was on, and the fund it is put on), and, with
@@ -116,7 +118,7 @@ def category_budget_save(
 
 @_audited()
 def category_budget_delete(
-    *, budget: CategoryBudget, acting_user: User, expected_version: int | None = None
+    *, budget: CategoryBudget, acting_user: OptionalUser, expected_version: int | None = None
 ) -> None:
     """Remove a fund's ring-fenced budget for a category: refused while the fund's submitted return is
     in force and, with `expected_version`, if someone saved the budget since the form was opened."""
@@ -130,7 +132,7 @@ def category_budget_delete(
 
 @_audited(reason="Deleted in the admin")
 def unused_rows_delete(
-    *, rows: list[Funder | Organisation | ThematicArea | FundingCategory], acting_user: User
+    *, rows: list[Funder | Organisation | ThematicArea | FundingCategory], acting_user: OptionalUser
 ):
     """Delete funders, providers, thematic areas or funding categories that nothing refers to: all
     of them, or none when any is still used (a fund, a line or a budget names it)."""
@@ -143,7 +145,7 @@ def unused_rows_delete(
 
 
 @_audited()
-def funder_save(*, funder: Funder, acting_user: User, expected_version: int | None = None) -> Funder:
+def funder_save(*, funder: Funder, acting_user: OptionalUser, expected_version: int | None = None) -> Funder:
     """Add or correct a funder. A rename does not reach a submitted return: its bytes are kept."""
     funder.full_clean()
     if funder.pk is None:
@@ -155,7 +157,7 @@ def funder_save(*, funder: Funder, acting_user: User, expected_version: int | No
 
 @_audited()
 def reference_data_save(
-    *, item: ThematicArea | FundingCategory, acting_user: User, expected_version: int | None = None
+    *, item: ThematicArea | FundingCategory, acting_user: OptionalUser, expected_version: int | None = None
 ) -> ThematicArea | FundingCategory:
     """Add or correct a thematic area or funding category (its name, description or place in lists)."""
     item.full_clean()

@@ -17,10 +17,10 @@ from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
 from grants.imports.snapshot import import_snapshot
 from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
-from grants.services._base import User, _lock_open_fund, _refusals_recorded, _user_or_none
+from grants.services._base import OptionalUser, _lock_open_fund, _refusals_recorded, _user_or_none
 from grants.services._batch import RowsRefused
 from grants.services.allocations import AmountChange, NewLine, allocation_amounts_set, allocations_create
-from grants.services.organisations import NewProvider, organisations_create
+from grants.services.organisations import organisations_create
 
 
 class ImportPlanChanged(ImportRefused):
@@ -40,7 +40,7 @@ def allocations_import(
     fund: Fund,
     file_name: str,
     content: bytes,
-    acting_user: User,
+    acting_user: OptionalUser,
     expected_digest: str | None = None,
 ) -> ImportResult:
     """Apply a spreadsheet to a fund: all of it in one transaction, or nothing.
@@ -83,7 +83,7 @@ def allocations_import(
     return ImportResult(plan=plan, record=record, previous=previous)
 
 
-def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord:
+def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> ImportRecord:
     """Write the plan with the batch services, one call per kind of change (each checks every row
     before writing any). A refused row is reported with its sheet and row; raised inside the
     transaction, the refusal rolls back everything this import wrote."""
@@ -105,9 +105,7 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: User) -> ImportRecord
     if plan.new_organisations:
         try:
             organisations = organisations_create(
-                organisations=[
-                    NewProvider(name=new.name, short_name=new.short_name) for new in plan.new_organisations
-                ],
+                organisations=plan.new_organisations,
                 acting_user=acting_user,
             )
         except ValidationError as error:

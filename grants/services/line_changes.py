@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from grants.models import Allocation, LedgerEntry, LineChange
-from grants.services._base import User, _attname, _field_value, _user_or_none
+from grants.services._base import OptionalUser, _attname, _field_value, _user_or_none
 
 
 def line_change_needed(allocation: Allocation) -> bool:
@@ -39,7 +39,9 @@ def line_change_pending_message(change: LineChange) -> str:
     )
 
 
-def _line_change_propose(*, allocation: Allocation, recorded: Allocation, reason: str, acting_user: User):
+def _line_change_propose(
+    *, allocation: Allocation, recorded: Allocation, reason: str, acting_user: OptionalUser
+):
     """Record the change `allocation` carries (against the line as `recorded`) as awaiting approval."""
     if _user_or_none(acting_user) is None:
         raise ValidationError(

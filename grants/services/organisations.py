@@ -3,10 +3,9 @@ organisation form calls."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from grants.imports import NewOrganisation
 from grants.models import Organisation
-from grants.services._base import User, _audited, _save_versioned
+from grants.services._base import OptionalUser, _audited, _save_versioned
 from grants.services._batch import RowsRefused, _clean_rows, _constraint_message, _Problems, _the_one
 
 
@@ -14,7 +13,7 @@ from grants.services._batch import RowsRefused, _clean_rows, _constraint_message
 def organisation_create(
     *,
     name: str,
-    acting_user: User,
+    acting_user: OptionalUser,
     short_name: str = "",
     charity_number: str = "",
     company_number: str = "",
@@ -23,7 +22,7 @@ def organisation_create(
 ) -> Organisation:
     """Add a provider: `organisations_create()` with one. Names are unique ignoring case, so the same
     body is never entered twice."""
-    new = NewProvider(
+    new = NewOrganisation(
         name=name,
         short_name=short_name,
         charity_number=charity_number,
@@ -40,7 +39,7 @@ def organisation_create(
 
 @_audited()
 def organisation_update(
-    *, organisation: Organisation, acting_user: User, expected_version: int | None = None
+    *, organisation: Organisation, acting_user: OptionalUser, expected_version: int | None = None
 ) -> Organisation:
     """Save corrections to a provider's details, trimmed and validated as when it was added.
 
@@ -54,20 +53,10 @@ def organisation_update(
     return organisation
 
 
-@dataclass(frozen=True)
-class NewProvider:
-    """One organisation for `organisations_create()`: what the organisation form asks for."""
-
-    name: str
-    short_name: str = ""
-    charity_number: str = ""
-    company_number: str = ""
-    org_identifier: str = ""
-    notes: str = ""
-
-
 @_audited()
-def organisations_create(*, organisations: list[NewProvider], acting_user: User) -> list[Organisation]:
+def organisations_create(
+    *, organisations: list[NewOrganisation], acting_user: OptionalUser
+) -> list[Organisation]:
     """Add providers: all of them or, if any row has a problem, none (`RowsRefused`). Names are unique
     ignoring case, checked against the ledger with one query and against each other in memory."""
     problems = _Problems()

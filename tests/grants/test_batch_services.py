@@ -197,10 +197,10 @@ def test_allocation_amounts_set_refuses_the_batch_for_one_stale_or_bad_row(fund,
 def test_organisations_create_refuses_a_name_taken_or_repeated_ignoring_case(db, officer):
     OrganisationFactory(name="Roshni")
     new = [
-        services.NewProvider(name="Birmingham Crisis Centre"),
-        services.NewProvider(name="ROSHNI"),
-        services.NewProvider(name="birmingham crisis centre "),
-        services.NewProvider(name="Sandwell Women's Aid", charity_number="12"),
+        services.NewOrganisation(name="Birmingham Crisis Centre"),
+        services.NewOrganisation(name="ROSHNI"),
+        services.NewOrganisation(name="birmingham crisis centre "),
+        services.NewOrganisation(name="Sandwell Women's Aid", charity_number="12"),
     ]
 
     with pytest.raises(services.RowsRefused) as refused:
