@@ -28,7 +28,7 @@ from grants.models import (
 
 def with_recorded_amount(allocations):
     """Annotate `recorded_amount`: the award and variations as recorded, approved or not, the figure
-    `services.allocation_set_amount()` changes; from the lines' stored figures (grants/figures.py),
+    `services.allocation_set_amount()` changes; from the lines' stored figures (grants/figures/),
     so a changelist of a million lines neither joins nor groups their entries."""
     return allocations.annotate(recorded_amount=F("figures__awarded") + F("figures__awarded_pending"))
 

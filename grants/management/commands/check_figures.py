@@ -1,6 +1,6 @@
 """`manage.py check_figures [--repair]`: do the stored figures agree with the entries?
 
-The figures the pages read (grants/figures.py) are kept by database triggers. This compares every
+The figures the pages read (grants/figures/) are kept by database triggers. This compares every
 one of them with what the allocations and entries say, to the penny, and lists what differs. With
 `--repair` it recomputes them all from the entries, in one transaction, and checks again.
 

@@ -1,0 +1,207 @@
+"""A fund, the revisions of its control total, its ring-fenced category budgets and its submitted
+MoJ returns."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from grants import money
+from grants.models._base import (
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    CodedQuerySet,
+    GBPMoneyField,
+    Versioned,
+    money_constraints,
+    not_a_formula,
+    not_a_formula_constraint,
+)
+from grants.models.reference import Funder, FundingCategory
+
+
+class FundQuerySet(CodedQuerySet):
+    def with_ledger_total(self):
+        """Annotate `ledger_total` (a Decimal, zero when the fund has no entries) in one query: the
+        approved awards and variations, added up from the stored figures of the fund's few groups
+        of lines (grants/figures/) rather than from its entries."""
+        # Imported here: grants.figures registers its models after these (grants/models/__init__.py).
+        from grants.figures import GroupFigures
+
+        groups = (
+            GroupFigures.objects.filter(fund=models.OuterRef("pk"))
+            .order_by()
+            .values("fund")
+            .annotate(total=Sum("awarded"))
+            .values("total")
+        )
+        return self.annotate(
+            ledger_total=Coalesce(
+                models.Subquery(groups),
+                Value(money.zero().amount),
+                output_field=models.DecimalField(max_digits=14, decimal_places=2),
+            )
+        )
+
+
+class Fund(Versioned):
+    """A grant the office receives from a funder, with the control total on its award paperwork."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Short stable code, e.g. moj-ecf-2020.")
+    name = models.CharField(max_length=300, validators=[not_a_formula])
+    funder = models.ForeignKey(Funder, on_delete=models.PROTECT, related_name="funds")
+    spend_start = models.DateField("spend period start")
+    spend_end = models.DateField("spend period end")
+    control_total = GBPMoneyField(
+        help_text="The amount on the funder's award paperwork. Changes are kept in the fund's history."
+    )
+    notes = models.TextField(blank=True)
+
+    objects = FundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-spend_start", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(spend_start__lte=F("spend_end")),
+                name="fund_spend_period_starts_on_or_before_it_ends",
+                violation_error_message="The spend period must start on or before the day it ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(control_total__gt=0),
+                name="fund_control_total_is_positive",
+                violation_error_message="The control total must be more than £0.00.",
+            ),
+            *money_constraints("fund", "control_total"),
+            not_a_formula_constraint("fund", "name", "A fund's name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class ControlTotalRevision(AppendOnlyModel):
+    """A change to a fund's control total, e.g. after a revised award letter."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="control_total_revisions")
+    previous_amount = GBPMoneyField()
+    new_amount = GBPMoneyField()
+    memo = models.TextField(help_text="Why it changed, e.g. the revised award letter's date.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "recorded_at", "pk"]
+        constraints = [
+            *money_constraints("control_total_revision", "previous_amount"),
+            *money_constraints("control_total_revision", "new_amount"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.fund.code}: {money.format_gbp(self.previous_amount)} to "
+            f"{money.format_gbp(self.new_amount)}"
+        )
+
+
+class CategoryBudget(Versioned):
+    """Part of a fund ring-fenced for one funding category."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="category_budgets")
+    funding_category = models.ForeignKey(FundingCategory, on_delete=models.PROTECT, related_name="+")
+    amount = GBPMoneyField()
+
+    class Meta:
+        ordering = ["fund", "funding_category__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "funding_category"],
+                name="category_budget_is_set_once_per_fund_and_category",
+                violation_error_message="This fund already has a budget for that category.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="category_budget_amount_is_positive",
+                violation_error_message="A category budget must be more than £0.00.",
+            ),
+            *money_constraints("category_budget", "amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.fund.code} {self.funding_category}: {money.format_gbp(self.amount)}"
+
+
+class ReturnSubmissionQuerySet(models.QuerySet):
+    def in_force(self):
+        """Submissions that lock their fund: not reopened."""
+        return self.filter(reopened_at__isnull=True)
+
+
+class ReturnSubmission(models.Model):
+    """A fund's MoJ return as sent: the exact workbook, its SHA-256, who sent it and when.
+
+    While a submission is in force its fund's allocations and entries are locked. An approver may
+    reopen the fund with a reason; the next submission is a new version, and every version's bytes
+    stay downloadable. Rows are never deleted, and the database lets a row change only once: from
+    in force to reopened.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="submissions")
+    version = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=200)
+    workbook = models.BinaryField(editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reopen_reason = models.TextField(blank=True)
+
+    objects = ReturnSubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["fund", "-version"]
+        permissions = [("reopen_returnsubmission", "Can reopen a fund whose return was submitted")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "version"],
+                name="return_submission_version_is_unique_per_fund",
+                violation_error_message="This fund already has a submission with that version.",
+            ),
+            models.UniqueConstraint(
+                fields=["fund"],
+                condition=Q(reopened_at__isnull=True),
+                name="return_submission_one_in_force_per_fund",
+                violation_error_message="This fund's return is already submitted; reopen it first.",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gt=0),
+                name="return_submission_version_is_positive",
+                violation_error_message="Versions start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True, reopened_by__isnull=True, reopen_reason="")
+                | (Q(reopened_at__isnull=False, reopened_by__isnull=False) & ~Q(reopen_reason="")),
+                name="return_submission_reopening_has_who_when_and_why",
+                violation_error_message="Reopening a fund needs who, when and why.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.fund.code} return, version {self.version}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.reopened_at is None
