@@ -207,10 +207,15 @@ def fund_submissions(fund: Fund) -> list[ReturnSubmission]:
     )
 
 
-def submission_in_force(fund: Fund) -> ReturnSubmission | None:
+def submission_in_force(fund: Fund | int | None) -> ReturnSubmission | None:
+    """The fund's submitted return while it is in force (the fund is locked), or None. The one query
+    the pages, the admin and the services' lock all ask."""
+    fund_id = fund.pk if isinstance(fund, Fund) else fund
+    if fund_id is None:
+        return None
     return (
         ReturnSubmission.objects.in_force()
-        .filter(fund=fund)
+        .filter(fund_id=fund_id)
         .defer("workbook")
         .select_related("submitted_by")
         .first()

@@ -18,6 +18,7 @@ from djmoney.money import Money
 from grants import audit, money
 from grants.imports import ImportRefused
 from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
+from grants.selectors.funds import submission_in_force
 
 OptionalUser = AbstractBaseUser | None
 
@@ -149,12 +150,6 @@ def locked_message(submission: ReturnSubmission) -> str:
         "so everything it reports is locked: the fund's details and category budgets, its allocations, "
         "entries, proposed changes and imports. An approver can reopen the fund, with a reason."
     )
-
-
-def submission_in_force(fund_id: int | None) -> ReturnSubmission | None:
-    if fund_id is None:
-        return None
-    return ReturnSubmission.objects.in_force().filter(fund_id=fund_id).select_related("submitted_by").first()
 
 
 def _refuse_if_submitted(fund_id: int | None) -> None:

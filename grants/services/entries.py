@@ -21,7 +21,7 @@ from grants.services._base import (
     _lock_open_fund,
     _user_or_none,
 )
-from grants.services.limits import _COUNTING, _refuse_if_limits_broken, fund_holds, line_limits
+from grants.services.limits import _COUNTING, LineLimits, _refuse_if_limits_broken, fund_holds, line_limits
 
 
 def _record_entry(
@@ -99,8 +99,12 @@ def payment_record(
     """Record a payment to the provider. Refused while a change of the line's provider awaits
     approval, and if it would take the line's payments (approved, or awaiting approval) above its
     approved award (less reductions awaiting approval)."""
-    value, reference = _money_movement(amount, reference)
-    allocation = _lock_allocation(allocation)
+    return _line_movement_record(
+        allocation, LedgerEntry.Kind.PAYMENT, amount, effective_date, reference, memo, acting_user
+    )
+
+
+def _payment_check(allocation: Allocation, value: Money, limits: LineLimits) -> None:
     payee_change = (
         LineChange.objects.pending()
         .filter(allocation=allocation)
@@ -110,7 +114,6 @@ def payment_record(
     )
     if payee_change is not None:
         raise ValidationError(payee_change_pending_message(payee_change))
-    limits = line_limits([allocation.pk])[allocation.pk]
     room = money.difference(limits.award, limits.paid_most)
     if value.amount > room.amount:
         raise ValidationError(
@@ -121,15 +124,6 @@ def payment_record(
                 f"{money.format_gbp(max(room, money.zero()))} can be paid{_COUNTING}"
             }
         )
-    return _record_movement(
-        allocation,
-        LedgerEntry.Kind.PAYMENT,
-        value,
-        effective_date,
-        reference,
-        memo.strip() or "Payment to provider",
-        acting_user,
-    )
 
 
 @_audited(reason_from="memo")
@@ -143,9 +137,12 @@ def underspend_record(
     memo: str = "",
 ) -> LedgerEntry:
     """Record underspend the provider sent back. Refused if more would come back than was paid."""
-    value, reference = _money_movement(amount, reference)
-    allocation = _lock_allocation(allocation)
-    limits = line_limits([allocation.pk])[allocation.pk]
+    return _line_movement_record(
+        allocation, LedgerEntry.Kind.UNDERSPEND_RETURNED, amount, effective_date, reference, memo, acting_user
+    )
+
+
+def _underspend_check(allocation: Allocation, value: Money, limits: LineLimits) -> None:
     held = money.difference(limits.paid_least, limits.returned_most)
     if value.amount > held.amount:
         raise ValidationError(
@@ -155,14 +152,25 @@ def underspend_record(
                 f"{money.format_gbp(limits.returned_most)} already returned{_COUNTING}"
             }
         )
+
+
+# Per kind of money moving on a line: what it is called when no memo says, and the check that refuses it.
+_LINE_MOVEMENTS = {
+    LedgerEntry.Kind.PAYMENT: ("Payment to provider", _payment_check),
+    LedgerEntry.Kind.UNDERSPEND_RETURNED: ("Underspend returned by provider", _underspend_check),
+}
+
+
+def _line_movement_record(
+    allocation, kind, amount, effective_date, reference, memo, acting_user
+) -> LedgerEntry:
+    """Money moving on a line: checked against its limits with the line locked, then recorded."""
+    default_memo, check = _LINE_MOVEMENTS[kind]
+    value, reference = _money_movement(amount, reference)
+    allocation = _lock_allocation(allocation)
+    check(allocation, value, line_limits([allocation.pk])[allocation.pk])
     return _record_movement(
-        allocation,
-        LedgerEntry.Kind.UNDERSPEND_RETURNED,
-        value,
-        effective_date,
-        reference,
-        memo.strip() or "Underspend returned by provider",
-        acting_user,
+        allocation, kind, value, effective_date, reference, memo.strip() or default_memo, acting_user
     )
 
 

@@ -31,6 +31,7 @@ from grants.services._base import (
     _save_versioned,
     _user_or_none,
     check_and_bump_version,
+    submission_in_force,
 )
 
 FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_total")
@@ -208,7 +209,7 @@ def fund_reopen(*, fund: Fund, reason: str, acting_user: AbstractBaseUser) -> Re
     if not reason.strip():
         raise ValidationError({"reason": "Say why the fund is being reopened; the reason is kept."})
     Fund.objects.select_for_update().get(pk=fund.pk)
-    submission = ReturnSubmission.objects.in_force().filter(fund=fund).first()
+    submission = submission_in_force(fund.pk)
     if submission is None:
         raise ValidationError("This fund has no submitted return in force, so there is nothing to reopen.")
     now = timezone.now()
