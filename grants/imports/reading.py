@@ -14,34 +14,34 @@ that looks like a number is refused as "stored as text" rather than guessed at.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
 import re
 import unicodedata
 import warnings
-import zipfile
-import zlib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import openpyxl
 from defusedxml import DefusedXmlException
 from django.conf import settings
 from openpyxl.utils import get_column_letter
 
-from grants import money
 from grants.imports import ImportRefused, Problem
-from grants.models import FORMULA_STARTS_IN_WORDS, starts_like_a_formula
+from grants.imports.archive import check_archive, sha256_of
+from grants.imports.cells import (
+    CellProblem,
+    read_amount,
+    read_date,
+    read_line_number,
+    read_optional_name,
+    read_required_name,
+)
 
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# Sheet XML compresses well (10-30 times); a member that unpacks to more than 1 MB at over 100 times its
-# packed size is a bomb, not a spreadsheet.
-MAX_COMPRESSION_RATIO = 100
-RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
-MAX_MEMBERS = 1000
 HEADER_SEARCH_ROWS = 30
+
+
 MAX_COLUMNS = 40
-XML_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+
 
 MOJ_RETURN_SHEET = "Allocations"
 
@@ -73,6 +73,8 @@ COLUMNS = [
     ),
     Column("effective_date", "Award date", frozenset({"date", "awarddate", "effectivedate"}), required=False),
 ]
+
+
 COLUMN_BY_HEADING = {heading: column for column in COLUMNS for heading in column.headings}
 
 
@@ -121,14 +123,6 @@ class ParsedSheet:
         return "the ledger's MoJ return" if self.is_moj_return else "an allocation table"
 
 
-def sha256_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def max_bytes() -> int:
-    return settings.LEDGER_IMPORT_MAX_BYTES
-
-
 def read_workbook(content: bytes, file_name: str) -> ParsedSheet:
     """The allocation table in `content`, or ImportRefused listing why the file cannot be read.
 
@@ -141,100 +135,6 @@ def read_workbook(content: bytes, file_name: str) -> ParsedSheet:
     finally:
         workbook.close()
     return parsed
-
-
-def check_archive(content: bytes) -> None:
-    """Refuse what is not a sound, reasonably sized .xlsx before any XML parser runs."""
-    limit = max_bytes()
-    if len(content) > limit:
-        raise ImportRefused(
-            [Problem(f"The file is {_size(len(content))}; files over {_size(limit)} are not imported.")]
-        )
-    if not content:
-        raise ImportRefused([Problem("The file is empty.")])
-    if content.startswith(OLE_SIGNATURE):
-        raise ImportRefused(
-            [
-                Problem(
-                    "The file is password-protected (encrypted) or an old-style .xls workbook. Remove the "
-                    "password, or save it from Excel as an .xlsx workbook, and upload it again."
-                )
-            ]
-        )
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise ImportRefused(
-            [Problem("The file is not an Excel workbook (.xlsx). Save it from Excel as .xlsx and try again.")]
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            _check_members(archive)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
-        raise ImportRefused([Problem(f"The workbook is damaged and cannot be read ({error}).")]) from error
-
-
-def _check_members(archive: zipfile.ZipFile) -> None:
-    members = archive.infolist()
-    names = {member.filename for member in members}
-    if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
-        raise ImportRefused([Problem("The file is a zip archive but not an Excel workbook (.xlsx).")])
-    if len(members) > MAX_MEMBERS:
-        raise ImportRefused(
-            [Problem(f"The workbook has {len(members)} parts; more than {MAX_MEMBERS} is not a table.")]
-        )
-    if any(member.flag_bits & 0x1 for member in members):
-        raise ImportRefused([Problem("The workbook is encrypted; remove its password and upload it again.")])
-    unpacked_limit = settings.LEDGER_IMPORT_MAX_UNPACKED_BYTES
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > unpacked_limit:
-        raise ImportRefused(
-            [
-                Problem(
-                    f"The workbook unpacks to {_size(unpacked)}, over the {_size(unpacked_limit)} limit "
-                    "(a zip bomb, or far more than an allocation table)."
-                )
-            ]
-        )
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > RATIO_CHECKED_ABOVE_BYTES and ratio > MAX_COMPRESSION_RATIO:
-            raise ImportRefused(
-                [
-                    Problem(
-                        f"The workbook's part {member.filename} unpacks to {ratio:,.0f} times its size "
-                        "(a zip bomb); it is not imported."
-                    )
-                ]
-            )
-    for member in members:
-        if member.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, member):
-            raise ImportRefused(
-                [
-                    Problem(
-                        f"The workbook's part {member.filename} declares XML entities or a DTD, which "
-                        "Excel never writes (an XML bomb?); it is not imported."
-                    )
-                ]
-            )
-
-
-def _declares_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
-    overlap = max(len(marker) for marker in XML_DECLARATIONS)
-    tail = b""
-    with archive.open(member) as stream:
-        while chunk := stream.read(1024 * 1024):
-            window = tail + chunk
-            if any(marker in window for marker in XML_DECLARATIONS):
-                return True
-            tail = window[-overlap:]
-    return False
-
-
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    if count >= 1024:
-        return f"{count / 1024:.0f} KB"
-    return f"{count} bytes"
 
 
 def _open(content: bytes, *, data_only: bool):
@@ -412,14 +312,6 @@ def _stated_total(values) -> Decimal | None:
     return None
 
 
-NUMBER_AS_TEXT = re.compile(r"[-+]?\s*£?\s*[-+]?\d[\d,]*(\.\d*)?\s*")
-DATE_AS_TEXT = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}\s+[A-Za-z]+\s+\d{2,4}")
-
-
-class _CellProblem(Exception):
-    pass
-
-
 def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candidates) -> SheetLine | None:
     problems_before = len(parsed.problems)
 
@@ -432,25 +324,25 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
     def read(key, title, convert):
         try:
             return convert(cell(key))
-        except _CellProblem as problem:
+        except CellProblem as problem:
             letter = get_column_letter(columns[key] + 1)
             parsed.problems.append(
                 Problem(str(problem), parsed.sheet_name, row_number, f"{letter} ({title})")
             )
             return None
 
-    line_number = read("line_number", "No.", _line_number)
-    organisation = read("organisation", "Organisation", _required_name)
-    service = read("service", "Service", _optional_name) if "service" in columns else ""
-    thematic_area = read("thematic_area", "Thematic area", _required_name)
-    funding_category = read("funding_category", "Funding category", _required_name)
+    line_number = read("line_number", "No.", read_line_number)
+    organisation = read("organisation", "Organisation", read_required_name)
+    service = read("service", "Service", read_optional_name) if "service" in columns else ""
+    thematic_area = read("thematic_area", "Thematic area", read_required_name)
+    funding_category = read("funding_category", "Funding category", read_required_name)
     amount_value = cell("amount")
     if amount_value is None:
         formula_candidates.append((row_number, columns["amount"]))
         amount = None
     else:
-        amount = read("amount", "Amount", _amount)
-    effective_date = read("effective_date", "Award date", _date) if "effective_date" in columns else None
+        amount = read("amount", "Amount", read_amount)
+    effective_date = read("effective_date", "Award date", read_date) if "effective_date" in columns else None
     if len(parsed.problems) > problems_before or amount is None:
         return None
     return SheetLine(
@@ -463,114 +355,6 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
         amount=amount,
         effective_date=effective_date,
     )
-
-
-def _describe(value) -> str:
-    return repr(value.strip()) if isinstance(value, str) else repr(value)
-
-
-def _line_number(value) -> int:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise _CellProblem("the line number is empty.")
-    if isinstance(value, bool):
-        raise _CellProblem(f"{value} is not a line number.")
-    if isinstance(value, str):
-        if re.fullmatch(r"\s*\d+\.?\s*", value):
-            raise _CellProblem(
-                f"the line number {_describe(value)} is a number stored as text; enter it as a number."
-            )
-        raise _CellProblem(f"{_describe(value)} is not a line number.")
-    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):
-        raise _CellProblem(f"the line number is a date ({value}), not a number.")
-    number = Decimal(str(value))
-    if number != number.to_integral_value():
-        raise _CellProblem(f"the line number {value} is not a whole number.")
-    if number < 1:
-        raise _CellProblem(f"the line number {value} is not 1 or more; line numbers start at 1.")
-    return int(number)
-
-
-def _required_text(value) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise _CellProblem("the cell is empty.")
-    if not isinstance(value, str):
-        raise _CellProblem(f"{_describe(value)} is not text.")
-    return " ".join(value.split())
-
-
-def _optional_text(value) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _CellProblem(f"{_describe(value)} is not text.")
-    return " ".join(value.split())
-
-
-def _not_a_formula(text: str) -> str:
-    if starts_like_a_formula(text):
-        raise _CellProblem(
-            f"{_describe(text)} begins with {text[0]!r}, and names and services cannot begin with "
-            f"{FORMULA_STARTS_IN_WORDS}: a spreadsheet opening an export would run it as a formula. "
-            "Reword it in the file (nothing has been imported)."
-        )
-    return text
-
-
-def _required_name(value) -> str:
-    return _not_a_formula(_required_text(value))
-
-
-def _optional_name(value) -> str:
-    return _not_a_formula(_optional_text(value))
-
-
-def _amount(value) -> Decimal:
-    if isinstance(value, bool):
-        raise _CellProblem(f"{str(value).upper()} is not an amount.")
-    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):
-        raise _CellProblem(f"the amount is a date ({value}), not a number.")
-    if isinstance(value, str):
-        if not value.strip():
-            raise _CellProblem("the amount is empty.")
-        if NUMBER_AS_TEXT.fullmatch(value):
-            raise _CellProblem(
-                f"the amount {_describe(value)} is a number stored as text; enter it as a number "
-                "(formatted as currency if you like)."
-            )
-        raise _CellProblem(f"the amount {_describe(value)} is text, not a number.")
-    try:
-        # str() of a float is its shortest repr: the number Excel displays, never the binary expansion.
-        amount = Decimal(str(value))
-    except InvalidOperation as error:
-        raise _CellProblem(f"the amount {_describe(value)} is not a number.") from error
-    if not amount.is_finite():
-        raise _CellProblem(f"the amount {_describe(value)} is not a number.")
-    if amount < 0:
-        raise _CellProblem(f"the amount {amount} is negative; an award must be more than £0.00.")
-    if amount == 0:
-        raise _CellProblem("the amount is zero; an award must be more than £0.00.")
-    try:
-        return money.gbp(amount).amount
-    except money.AmountTooLarge as error:
-        problem = f"the amount {amount} is too large (amounts are under £1,000,000,000,000)."
-        raise _CellProblem(problem) from error
-    except ValueError as error:  # money.gbp refuses more than two places
-        problem = f"the amount {amount} has more than 2 decimal places (whole pence only)."
-        raise _CellProblem(problem) from error
-
-
-def _date(value) -> datetime.date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        if DATE_AS_TEXT.fullmatch(value.strip()):
-            raise _CellProblem(f"the date {_describe(value)} is a date stored as text; enter it as a date.")
-        raise _CellProblem(f"{_describe(value)} is not a date.")
-    raise _CellProblem(f"{_describe(value)} is a number, not a date; format the cell as a date.")
 
 
 def _report_formulas(content: bytes, parsed: ParsedSheet, candidates: list[tuple[int, int]]) -> None:

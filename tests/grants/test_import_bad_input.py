@@ -271,7 +271,7 @@ def test_a_refused_import_half_way_through_rolls_back_everything(seed_fund, monk
 
 
 def test_an_entity_bomb_past_the_pre_check_is_still_refused_by_the_parser(seed_fund, monkeypatch):
-    monkeypatch.setattr("grants.imports.reading._declares_dtd", lambda archive, member: False)
+    monkeypatch.setattr("grants.imports.archive._declares_dtd", lambda archive, member: False)
     assert only(refused(seed_fund, entity_bomb())).message == (
         "The workbook declares XML entities or a DTD (an XML bomb?); it is not imported."
     )

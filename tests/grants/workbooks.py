@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from grants.imports.reading import OLE_SIGNATURE
+from grants.imports.archive import OLE_SIGNATURE
 from tests.grants.test_fixture import PRINTED_TABLE
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "moj_extraordinary_covid_fund_2020.json"

@@ -1,0 +1,128 @@
+"""One cell of an imported table read as what its column needs (a line number, a name, an amount, a
+date), or a `CellProblem` saying in plain words what is wrong with it."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from grants import money
+from grants.models import FORMULA_STARTS_IN_WORDS, starts_like_a_formula
+
+NUMBER_AS_TEXT = re.compile(r"[-+]?\s*£?\s*[-+]?\d[\d,]*(\.\d*)?\s*")
+
+
+DATE_AS_TEXT = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}\s+[A-Za-z]+\s+\d{2,4}")
+
+
+class CellProblem(Exception):
+    pass
+
+
+def _describe(value) -> str:
+    return repr(value.strip()) if isinstance(value, str) else repr(value)
+
+
+def read_line_number(value) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CellProblem("the line number is empty.")
+    if isinstance(value, bool):
+        raise CellProblem(f"{value} is not a line number.")
+    if isinstance(value, str):
+        if re.fullmatch(r"\s*\d+\.?\s*", value):
+            raise CellProblem(
+                f"the line number {_describe(value)} is a number stored as text; enter it as a number."
+            )
+        raise CellProblem(f"{_describe(value)} is not a line number.")
+    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):
+        raise CellProblem(f"the line number is a date ({value}), not a number.")
+    number = Decimal(str(value))
+    if number != number.to_integral_value():
+        raise CellProblem(f"the line number {value} is not a whole number.")
+    if number < 1:
+        raise CellProblem(f"the line number {value} is not 1 or more; line numbers start at 1.")
+    return int(number)
+
+
+def _required_text(value) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CellProblem("the cell is empty.")
+    if not isinstance(value, str):
+        raise CellProblem(f"{_describe(value)} is not text.")
+    return " ".join(value.split())
+
+
+def _optional_text(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CellProblem(f"{_describe(value)} is not text.")
+    return " ".join(value.split())
+
+
+def _not_a_formula(text: str) -> str:
+    if starts_like_a_formula(text):
+        raise CellProblem(
+            f"{_describe(text)} begins with {text[0]!r}, and names and services cannot begin with "
+            f"{FORMULA_STARTS_IN_WORDS}: a spreadsheet opening an export would run it as a formula. "
+            "Reword it in the file (nothing has been imported)."
+        )
+    return text
+
+
+def read_required_name(value) -> str:
+    return _not_a_formula(_required_text(value))
+
+
+def read_optional_name(value) -> str:
+    return _not_a_formula(_optional_text(value))
+
+
+def read_amount(value) -> Decimal:
+    if isinstance(value, bool):
+        raise CellProblem(f"{str(value).upper()} is not an amount.")
+    if isinstance(value, datetime.date | datetime.time | datetime.timedelta):
+        raise CellProblem(f"the amount is a date ({value}), not a number.")
+    if isinstance(value, str):
+        if not value.strip():
+            raise CellProblem("the amount is empty.")
+        if NUMBER_AS_TEXT.fullmatch(value):
+            raise CellProblem(
+                f"the amount {_describe(value)} is a number stored as text; enter it as a number "
+                "(formatted as currency if you like)."
+            )
+        raise CellProblem(f"the amount {_describe(value)} is text, not a number.")
+    try:
+        # str() of a float is its shortest repr: the number Excel displays, never the binary expansion.
+        amount = Decimal(str(value))
+    except InvalidOperation as error:
+        raise CellProblem(f"the amount {_describe(value)} is not a number.") from error
+    if not amount.is_finite():
+        raise CellProblem(f"the amount {_describe(value)} is not a number.")
+    if amount < 0:
+        raise CellProblem(f"the amount {amount} is negative; an award must be more than £0.00.")
+    if amount == 0:
+        raise CellProblem("the amount is zero; an award must be more than £0.00.")
+    try:
+        return money.gbp(amount).amount
+    except money.AmountTooLarge as error:
+        problem = f"the amount {amount} is too large (amounts are under £1,000,000,000,000)."
+        raise CellProblem(problem) from error
+    except ValueError as error:  # money.gbp refuses more than two places
+        problem = f"the amount {amount} has more than 2 decimal places (whole pence only)."
+        raise CellProblem(problem) from error
+
+
+def read_date(value) -> datetime.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        if DATE_AS_TEXT.fullmatch(value.strip()):
+            raise CellProblem(f"the date {_describe(value)} is a date stored as text; enter it as a date.")
+        raise CellProblem(f"{_describe(value)} is not a date.")
+    raise CellProblem(f"{_describe(value)} is a number, not a date; format the cell as a date.")
