@@ -1,77 +1,88 @@
 from django.urls import path
 
-from grants import history_views, services, views
+from grants import history_views, services
 from grants.models import LineChange
+from grants.views import allocations, entries, funds, imports, organisations
 
 app_name = "grants"
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
-    path("funds/", views.FundListView.as_view(), name="fund_list"),
-    path("funds/<slug:code>/", views.FundDetailView.as_view(), name="fund_detail"),
-    path("funds/<slug:code>/allocations/add/", views.AllocationCreateView.as_view(), name="allocation_add"),
-    path("funds/<slug:code>/import/", views.FundImportView.as_view(), name="fund_import"),
+    path("", funds.DashboardView.as_view(), name="dashboard"),
+    path("funds/", funds.FundListView.as_view(), name="fund_list"),
+    path("funds/<slug:code>/", funds.FundDetailView.as_view(), name="fund_detail"),
+    path(
+        "funds/<slug:code>/allocations/add/",
+        allocations.AllocationCreateView.as_view(),
+        name="allocation_add",
+    ),
+    path("funds/<slug:code>/import/", imports.FundImportView.as_view(), name="fund_import"),
     path(
         "funds/<slug:code>/import/<uuid:token>/",
-        views.FundImportPreviewView.as_view(),
+        imports.FundImportPreviewView.as_view(),
         name="fund_import_preview",
     ),
-    path("funds/<slug:code>/moj-return.xlsx", views.FundMojReturnView.as_view(), name="fund_moj_return"),
+    path("funds/<slug:code>/moj-return.xlsx", funds.FundMojReturnView.as_view(), name="fund_moj_return"),
     path(
         "funds/<slug:code>/360giving.<str:file_format>",
-        views.FundThreeSixtyGivingView.as_view(),
+        funds.FundThreeSixtyGivingView.as_view(),
         name="fund_360giving",
     ),
-    path("allocations/", views.AllocationListView.as_view(), name="allocation_list"),
+    path("allocations/", allocations.AllocationListView.as_view(), name="allocation_list"),
     path(
         "allocations/<int:pk>/amount/",
-        views.AllocationChangeAmountView.as_view(),
+        allocations.AllocationChangeAmountView.as_view(),
         name="allocation_change_amount",
     ),
-    path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
-    path("organisations/add/", views.OrganisationCreateView.as_view(), name="organisation_add"),
-    path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
+    path("organisations/", organisations.OrganisationListView.as_view(), name="organisation_list"),
+    path("organisations/add/", organisations.OrganisationCreateView.as_view(), name="organisation_add"),
+    path(
+        "organisations/<int:pk>/", organisations.OrganisationDetailView.as_view(), name="organisation_detail"
+    ),
 ]
 
 urlpatterns += [
-    path("allocations/<int:pk>/", views.AllocationDetailView.as_view(), name="allocation_detail"),
-    path("allocations/<int:pk>/edit/", views.AllocationEditView.as_view(), name="allocation_edit"),
-    path("allocations/<int:pk>/payments/add/", views.PaymentCreateView.as_view(), name="payment_add"),
-    path("allocations/<int:pk>/underspend/add/", views.UnderspendCreateView.as_view(), name="underspend_add"),
-    path("funds/<slug:code>/returned/add/", views.FunderReturnCreateView.as_view(), name="funder_return_add"),
-    path("entries/<int:pk>/reverse/", views.EntryReverseView.as_view(), name="entry_reverse"),
-    path("entries/<int:pk>/approve/", views.DecisionView.as_view(), name="entry_approve"),
+    path("allocations/<int:pk>/", allocations.AllocationDetailView.as_view(), name="allocation_detail"),
+    path("allocations/<int:pk>/edit/", allocations.AllocationEditView.as_view(), name="allocation_edit"),
+    path("allocations/<int:pk>/payments/add/", entries.PaymentCreateView.as_view(), name="payment_add"),
+    path(
+        "allocations/<int:pk>/underspend/add/", entries.UnderspendCreateView.as_view(), name="underspend_add"
+    ),
+    path(
+        "funds/<slug:code>/returned/add/", entries.FunderReturnCreateView.as_view(), name="funder_return_add"
+    ),
+    path("entries/<int:pk>/reverse/", entries.EntryReverseView.as_view(), name="entry_reverse"),
+    path("entries/<int:pk>/approve/", entries.DecisionView.as_view(), name="entry_approve"),
     path(
         "entries/<int:pk>/reject/",
-        views.DecisionView.as_view(decision=services.Decision.REJECT),
+        entries.DecisionView.as_view(decision=services.Decision.REJECT),
         name="entry_reject",
     ),
     path(
         "entries/<int:pk>/withdraw/",
-        views.DecisionView.as_view(decision=services.Decision.WITHDRAW),
+        entries.DecisionView.as_view(decision=services.Decision.WITHDRAW),
         name="entry_withdraw",
     ),
     path(
         "line-changes/<int:pk>/approve/",
-        views.DecisionView.as_view(model=LineChange),
+        entries.DecisionView.as_view(model=LineChange),
         name="line_change_approve",
     ),
     path(
         "line-changes/<int:pk>/reject/",
-        views.DecisionView.as_view(model=LineChange, decision=services.Decision.REJECT),
+        entries.DecisionView.as_view(model=LineChange, decision=services.Decision.REJECT),
         name="line_change_reject",
     ),
     path(
         "line-changes/<int:pk>/withdraw/",
-        views.DecisionView.as_view(model=LineChange, decision=services.Decision.WITHDRAW),
+        entries.DecisionView.as_view(model=LineChange, decision=services.Decision.WITHDRAW),
         name="line_change_withdraw",
     ),
-    path("approvals/", views.ApprovalListView.as_view(), name="approval_list"),
-    path("funds/<slug:code>/submit/", views.FundSubmitView.as_view(), name="fund_submit"),
-    path("funds/<slug:code>/reopen/", views.FundReopenView.as_view(), name="fund_reopen"),
+    path("approvals/", entries.ApprovalListView.as_view(), name="approval_list"),
+    path("funds/<slug:code>/submit/", funds.FundSubmitView.as_view(), name="fund_submit"),
+    path("funds/<slug:code>/reopen/", funds.FundReopenView.as_view(), name="fund_reopen"),
     path(
         "funds/<slug:code>/submissions/<int:version>.xlsx",
-        views.SubmissionDownloadView.as_view(),
+        funds.SubmissionDownloadView.as_view(),
         name="submission_download",
     ),
 ]

@@ -1,0 +1,249 @@
+"""Money movements on the ledger (payments, returned underspend, returns to the funder), reversing
+an entry, and deciding on entries and proposed changes, one at a time or from the approvals list."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.generic import TemplateView
+
+from grants import money, selectors, services
+from grants.forms import MoneyMovementForm, ReverseEntryForm
+from grants.models import Fund, ImportRecord, LedgerEntry, LineChange
+from grants.views._base import LineMixin, ServiceFormView, _safe_next
+
+
+class MoneyMovementView(ServiceFormView):
+    """Record a payment, returned underspend or a return to the funder; it waits for approval."""
+
+    permission_required = "grants.add_ledgerentry"
+    form_class = MoneyMovementForm
+    template_name = "grants/money_movement_form.html"
+    kind: str
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "record": self.record, "target": self.target()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=self.title, kind=LedgerEntry.Kind(self.kind).label, back=self.get_success_url(), **kwargs
+        )
+
+    def get_success_message(self):
+        entry = self.saved
+        return f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} recorded, awaiting approval."
+
+
+class AllocationMoneyMixin(LineMixin):
+    def target(self):
+        return {"allocation": self.allocation}
+
+    @property
+    def title(self):
+        kind = LedgerEntry.Kind(self.kind).label
+        return f"{kind}: line {self.allocation.line_number}, {self.allocation.organisation}"
+
+    def get_success_url(self):
+        return reverse("grants:allocation_detail", args=[self.allocation.pk])
+
+
+class PaymentCreateView(AllocationMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.PAYMENT
+    record = staticmethod(services.payment_record)
+
+
+class UnderspendCreateView(AllocationMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.UNDERSPEND_RETURNED
+    record = staticmethod(services.underspend_record)
+
+
+class FunderReturnCreateView(MoneyMovementView):
+    kind = LedgerEntry.Kind.RETURNED_TO_FUNDER
+    record = staticmethod(services.funder_return_record)
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund, code=self.kwargs["code"])
+
+    def target(self):
+        return {"fund": self.fund}
+
+    @property
+    def title(self):
+        return f"Return money to the funder from {self.fund.name}"
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+def _entry_page(entry: LedgerEntry) -> str:
+    if entry.allocation_id is not None:
+        return reverse("grants:allocation_detail", args=[entry.allocation_id])
+    return reverse("grants:fund_detail", args=[entry.fund.code])
+
+
+class EntryReverseView(ServiceFormView):
+    permission_required = "grants.add_ledgerentry"
+    form_class = ReverseEntryForm
+    template_name = "grants/entry_reverse.html"
+
+    @cached_property
+    def entry(self):
+        return get_object_or_404(
+            LedgerEntry.objects.select_related("fund", "allocation__organisation"), pk=self.kwargs["pk"]
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "entry": self.entry}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(entry=self.entry, back=self.get_success_url(), **kwargs)
+
+    def get_success_message(self):
+        entry = self.entry
+        return f"{entry.get_kind_display()} of {money.format_gbp(entry.amount)} reversed, awaiting approval."
+
+    def get_success_url(self):
+        return _entry_page(self.entry)
+
+
+def _decided_label(item) -> str:
+    if isinstance(item, LedgerEntry):
+        return f"{item.get_kind_display()} of {money.format_gbp(item.amount)}"
+    return f"The change to line {item.allocation.line_number}"
+
+
+def _item_page(item) -> str:
+    if isinstance(item, LedgerEntry):
+        return _entry_page(item)
+    return reverse("grants:allocation_detail", args=[item.allocation_id])
+
+
+DECIDED = {
+    services.Decision.APPROVE: "approved",
+    services.Decision.REJECT: "rejected",
+    services.Decision.WITHDRAW: "withdrawn",
+}
+
+
+def decision_permission(model, decision: services.Decision) -> str:
+    """The permission a decision on a row of `model` needs; the service decides whose it may be."""
+    if decision is services.Decision.WITHDRAW:
+        return "grants.add_ledgerentry" if model is LedgerEntry else "grants.change_allocation"
+    return "grants.approve_ledgerentry" if model is LedgerEntry else "grants.approve_linechange"
+
+
+class DecisionView(LoginRequiredMixin, View):
+    """POST only: approve, reject or withdraw one entry or proposed change, then go back to where
+    the button was. A rejection or withdrawal carries the reason typed beside its button."""
+
+    model = LedgerEntry
+    decision = services.Decision.APPROVE
+
+    def post(self, request, pk):
+        item = decide_one(request, self.model, pk, self.decision)
+        return redirect(_safe_next(request) or _item_page(item))
+
+
+def decide_one(request, model, pk: int, decision: services.Decision):
+    """Take `decision` on one entry or proposed change as the signed-in user, and say how it went."""
+    if not request.user.has_perm(decision_permission(model, decision)):
+        raise PermissionDenied
+    related = ("fund",) if model is LedgerEntry else ("fund", "allocation")
+    item = get_object_or_404(model.objects.select_related(*related), pk=pk)
+    kind = "entries" if model is LedgerEntry else "changes"
+    try:
+        services.decisions_take(
+            decision=decision,
+            acting_user=request.user,
+            reason=request.POST.get("reason", ""),
+            **{kind: [item]},
+        )
+    except services.RowsRefused as refused:
+        messages.error(request, " ".join(refused.rows[0].messages))  # the one row decided
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{_decided_label(item)} {DECIDED[decision]}.")
+    return item
+
+
+class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """What awaits approval: entries, proposed changes to lines, and imports whose entries can be
+    decided together. An approver ticks any number and approves or rejects them all at once (all or
+    nothing); their own cannot be ticked."""
+
+    permission_required = "grants.approve_ledgerentry"
+    template_name = "grants/approval_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            entries=selectors.pending_entries(),
+            changes=selectors.pending_line_changes(),
+            imports=selectors.imports_awaiting_approval(),
+            **kwargs,
+        )
+
+    def post(self, request):
+        if "approve_one" in request.POST:
+            return self.approve_one(request, request.POST["approve_one"])
+        try:
+            decision = services.Decision(request.POST.get("decision", ""))
+        except ValueError:
+            messages.error(request, "Choose whether to approve or reject what you ticked.")
+            return redirect("grants:approval_list")
+        entries, changes = self.chosen(request)
+        if not entries and not changes:
+            messages.error(request, "Tick at least one entry or change (or choose an import).")
+            return redirect("grants:approval_list")
+        if (entries and not request.user.has_perm(decision_permission(LedgerEntry, decision))) or (
+            changes and not request.user.has_perm(decision_permission(LineChange, decision))
+        ):
+            raise PermissionDenied
+        try:
+            services.decisions_take(
+                decision=decision,
+                acting_user=request.user,
+                entries=entries,
+                changes=changes,
+                reason=request.POST.get("reason", ""),
+            )
+        except services.RowsRefused as refused:
+            items = [*entries, *changes]
+            reasons = " ".join(
+                f"{_decided_label(items[index])}: {' '.join(error.messages)}"
+                for index, error in refused.rows.items()
+            )
+            messages.error(request, f"Nothing was {DECIDED[decision]}. {reasons}")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            count = len(entries) + len(changes)
+            messages.success(request, f"{count} item{'s' if count != 1 else ''} {DECIDED[decision]}.")
+        return redirect("grants:approval_list")
+
+    def approve_one(self, request, value: str):
+        """A row's own Approve button: that entry or change alone, whatever else is ticked."""
+        kind, _, pk = value.partition(":")
+        model = {"entry": LedgerEntry, "change": LineChange}.get(kind)
+        if model is None or not pk.isdigit():
+            messages.error(request, "Choose an entry or change to approve.")
+            return redirect("grants:approval_list")
+        decide_one(request, model, int(pk), services.Decision.APPROVE)
+        return redirect("grants:approval_list")
+
+    def chosen(self, request) -> tuple[list[LedgerEntry], list[LineChange]]:
+        """The entries and changes the form names: ticked ones, or every pending entry of an import."""
+        record_id = request.POST.get("import", "")
+        if record_id.isdigit():
+            record = get_object_or_404(ImportRecord, pk=int(record_id))
+            entries = selectors.import_entries(record).pending()
+        else:
+            entry_ids = [value for value in request.POST.getlist("entry") if value.isdigit()]
+            entries = LedgerEntry.objects.filter(pk__in=entry_ids)
+        change_ids = [value for value in request.POST.getlist("change") if value.isdigit()]
+        changes = LineChange.objects.filter(pk__in=change_ids).select_related("allocation")
+        return list(entries.select_related("fund").order_by("pk")), list(changes.order_by("pk"))
