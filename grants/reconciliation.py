@@ -369,7 +369,7 @@ def reconcile(
     those rows, so the lines are read once), the names of its categories, areas and organisations
     (a small query each) and its category budgets. With `by_organisation=False` the rows are by
     category and area only and the organisations' names are not read (four queries). It counts
-    approved entries; with `approval=Approval.RECORDED`, every recorded entry (the figures once
+    approved entries; with `approval=Approval.APPROVED_OR_PENDING`, every recorded entry (the figures once
     everything awaiting approval is approved)."""
     lines = _with_awarded_entries(Allocation.objects.filter(fund=fund))
     if by_organisation:

@@ -117,7 +117,7 @@ class AllocationForm(VersionedForm):
             recorded = (
                 money.from_aggregate(self.instance.recorded_amount)
                 if hasattr(self.instance, "recorded_amount")
-                else services.allocation_awarded(self.instance, Approval.RECORDED)
+                else services.allocation_awarded(self.instance, Approval.APPROVED_OR_PENDING)
             )
             self.fields["amount"].initial = recorded.amount
 
@@ -158,7 +158,7 @@ class AllocationForm(VersionedForm):
             self.add_error("memo", "Say why the amount changed; the reason is kept with the variation.")
         # Said here so the form can show it; the service checks again under the line's lock, against
         # the same recorded figure (approved or awaiting approval).
-        current = services.allocation_awarded(self.instance, Approval.RECORDED)
+        current = services.allocation_awarded(self.instance, Approval.APPROVED_OR_PENDING)
         if self.shown_amount() != current.amount:
             self.add_error("amount", services.stale_amount_message(current))
         return cleaned

@@ -27,7 +27,7 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
     """
     lines = (
         Allocation.objects.for_fund(fund)
-        .with_awarded(Approval.RECORDED)
+        .with_awarded(Approval.APPROVED_OR_PENDING)
         .order_by("line_number")
         .values_list(
             "pk",
@@ -46,7 +46,7 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
         lines=[
             ExistingLine(*values[:-1], awarded=money.from_aggregate(values[-1]).amount) for values in lines
         ],
-        reconciliation=reconcile(fund, Approval.RECORDED),
+        reconciliation=reconcile(fund, Approval.APPROVED_OR_PENDING),
     )
 
 

@@ -29,7 +29,7 @@ class AllocationQuerySet(models.QuerySet):
         return self.annotate(awarded=_decimal_or_zero(awarded_sum(approval=approval)))
 
     def with_stored_figures(self):
-        """The same annotations as `with_figures()`, read from each line's stored figures
+        """The same annotations as `with_summed_figures()`, read from each line's stored figures
         (`grants.figures`) instead of summed from its entries: what the pages sort, filter and page
         through without touching the entries."""
         return self.annotate(
@@ -42,7 +42,7 @@ class AllocationQuerySet(models.QuerySet):
             still_to_pay=F("awarded") - F("paid"),
         )
 
-    def with_figures(self):
+    def with_summed_figures(self):
         """Annotate each line's money, in the one query that fetches the lines (README, "Figures"):
 
         - `awarded`: approved award and variations; `awarded_pending`: those awaiting approval;
@@ -56,8 +56,10 @@ class AllocationQuerySet(models.QuerySet):
         return self.annotate(
             awarded=_decimal_or_zero(awarded_sum()),
             awarded_pending=_decimal_or_zero(awarded_sum(approval=Approval.PENDING)),
-            paid=_decimal_or_zero(kind_sum([kinds.PAYMENT], approval=Approval.RECORDED)),
-            returned=_decimal_or_zero(kind_sum([kinds.UNDERSPEND_RETURNED], approval=Approval.RECORDED)),
+            paid=_decimal_or_zero(kind_sum([kinds.PAYMENT], approval=Approval.APPROVED_OR_PENDING)),
+            returned=_decimal_or_zero(
+                kind_sum([kinds.UNDERSPEND_RETURNED], approval=Approval.APPROVED_OR_PENDING)
+            ),
         ).annotate(
             net_funding=F("paid") - F("returned"),
             still_to_pay=F("awarded") - F("paid"),

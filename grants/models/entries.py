@@ -48,7 +48,7 @@ class Approval(StrEnum):
 
     APPROVED = "approved"
     PENDING = "pending"
-    RECORDED = "recorded"
+    APPROVED_OR_PENDING = "approved_or_pending"
 
 
 def kind_sum(kinds: list[str], entries: str = "entries", approval: Approval = Approval.APPROVED) -> Sum:

@@ -322,7 +322,9 @@ def allocation_amounts_set(
         _lock_open_fund(fund_id)
     list(Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
     recorded = dict(
-        Allocation.objects.filter(pk__in=ids).with_awarded(Approval.RECORDED).values_list("pk", "awarded")
+        Allocation.objects.filter(pk__in=ids)
+        .with_awarded(Approval.APPROVED_OR_PENDING)
+        .values_list("pk", "awarded")
     )
     memo = memo.strip()
     today = timezone.localdate()

@@ -52,9 +52,10 @@ class AllocationCreateView(ServiceFormView):
 
     def get_success_message(self):
         line = self.saved
+        amount = services.allocation_awarded(line, Approval.APPROVED_OR_PENDING)
         return (
             f"Line {line.line_number} added: {line.organisation.name} "
-            f"{money.format_gbp(services.allocation_awarded(line, Approval.RECORDED))}, awaiting approval."
+            f"{money.format_gbp(amount)}, awaiting approval."
         )
 
     def get_success_url(self):
@@ -69,7 +70,7 @@ class AllocationChangeAmountView(LineMixin, ServiceFormView):
     @cached_property
     def current(self):
         """The amount as recorded, approved or not: the figure a change starts from."""
-        return services.allocation_awarded(self.allocation, Approval.RECORDED)
+        return services.allocation_awarded(self.allocation, Approval.APPROVED_OR_PENDING)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "allocation": self.allocation}
@@ -83,10 +84,10 @@ class AllocationChangeAmountView(LineMixin, ServiceFormView):
     def get_success_message(self):
         if self.saved is None:
             return f"The amount was already {money.format_gbp(self.current)}; nothing was recorded."
+        amount = services.allocation_awarded(self.allocation, Approval.APPROVED_OR_PENDING)
         return (
             f"Line {self.allocation.line_number} changed by {money.format_gbp(self.saved.amount)} "
-            f"to {money.format_gbp(services.allocation_awarded(self.allocation, Approval.RECORDED))}, "
-            "awaiting approval."
+            f"to {money.format_gbp(amount)}, awaiting approval."
         )
 
     def get_success_url(self):

@@ -701,7 +701,7 @@ def test_allocation_add_form_creates_the_line_with_its_award_recorded_by_the_use
     response = staff_client.post(add_url("allocation"), data)
 
     assert (response.status_code, response.url) == (302, changelist_url("allocation"))
-    added = Allocation.objects.with_figures().get(fund=seed_fund, line_number=17)
+    added = Allocation.objects.with_summed_figures().get(fund=seed_fund, line_number=17)
     # The award waits for approval: it is recorded but not yet in the approved amount.
     assert (
         added.organisation.name,

@@ -28,7 +28,7 @@ def line(db):
 
 
 def figures(allocation):
-    row = Allocation.objects.with_figures().get(pk=allocation.pk)
+    row = Allocation.objects.with_summed_figures().get(pk=allocation.pk)
     return {
         name: money.from_aggregate(getattr(row, name)).amount
         for name in ("awarded", "awarded_pending", "paid", "returned", "net_funding", "still_to_pay")

@@ -636,7 +636,7 @@ def test_two_officers_on_the_web_amount_form_the_second_stale_change_is_refused(
     assert response.status_code == 200
     assertContains(response, "since you opened it")
     assertContains(response, "typed by bob")
-    assert services.allocation_awarded(line, services.Approval.RECORDED) == gbp("150.00")
+    assert services.allocation_awarded(line, services.Approval.APPROVED_OR_PENDING) == gbp("150.00")
 
 
 # ---- Two real connections (PostgreSQL) ----------------------------------------------------------------
