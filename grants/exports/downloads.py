@@ -18,7 +18,7 @@ from grants.exports.files import (
     moj_return_filename,
     three_sixty_giving_filename,
 )
-from grants.exports.moj_return import XLSX_CONTENT_TYPE
+from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.models import starts_like_a_formula
 
 

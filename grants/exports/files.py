@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from grants.exports import three_sixty_giving
-from grants.exports.moj_return import BuildResult, build_moj_return
+from grants.exports.moj_return import build_moj_return
 from grants.exports.moj_return_data import consistent_snapshot, moj_return_data
+from grants.exports.moj_return_format import BuildResult
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingExport, three_sixty_giving_export
 from grants.models import Fund
 

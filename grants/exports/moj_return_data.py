@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from grants import money
-from grants.exports.moj_return import MojReturnData, ReturnLine
+from grants.exports.moj_return_format import MojReturnData, ReturnLine
 from grants.models import (
     Allocation,
     Fund,

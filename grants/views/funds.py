@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 from grants import charts, selectors, services
 from grants.exports.downloads import moj_return_response, three_sixty_giving_response
 from grants.exports.files import InvalidOpenData
-from grants.exports.moj_return import XLSX_CONTENT_TYPE
+from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.exports.three_sixty_giving import FORMATS
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
 from grants.forms import ReopenForm

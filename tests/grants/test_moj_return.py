@@ -248,10 +248,10 @@ def test_the_data_digest_is_the_sha256_of_the_json_lines_the_about_sheet_describ
     ],
 )
 def test_a_lines_digest_record_is_json_dumps_of_it_byte_for_byte(text):
-    from grants.exports.moj_return import ReturnLine, _digest_line, _json_line
+    from grants.exports.moj_return_format import ReturnLine, digest_line, json_line
 
     line = ReturnLine(7, f"Org {text}", text, f"Area {text}", f"Category {text}", Decimal("-1234.50"))
-    assert _digest_line(line) == _json_line(line.digest_record())
+    assert digest_line(line) == json_line(line.digest_record())
 
 
 def test_recomputed_without_excel_the_seed_return_agrees_with_reconcile(seed_return, seed_fund):

@@ -1,0 +1,175 @@
+"""The MoJ return's shape: its data types, columns, cell formats, the data digest and the formulas
+its sheets use; no database and no workbook."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+import xlsxwriter
+
+from grants import money
+from grants.reconciliation import FundReconciliation
+
+MONEY_FORMAT = "£#,##0.00"
+
+
+DATE_FORMAT = "d mmmm yyyy"
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+TABLE_COLUMNS = [
+    ("No.", 6),
+    ("Organisation", 48),
+    ("Service", 28),
+    ("Thematic area", 18),
+    ("Amount (£)", 16),
+    ("Extraordinary funding category", 30),
+]
+
+
+HEADER_ROW = 6  # zero-based: the title block sits above it
+
+
+FIRST_LINE_ROW = HEADER_ROW + 1
+
+
+AMOUNT_COLUMN, THEME_COLUMN, CATEGORY_COLUMN = 4, 3, 5
+
+
+class ReturnLine(NamedTuple):
+    """One line of the return; a named tuple, the cheapest to build one per line
+    (docs/performance.md)."""
+
+    line_number: int
+    organisation: str
+    service: str
+    thematic_area: str
+    funding_category: str
+    amount: Decimal  # pounds, exactly two decimal places
+
+    def digest_record(self) -> list:
+        return [
+            self.line_number,
+            self.organisation,
+            self.service,
+            self.thematic_area,
+            self.funding_category,
+            f"{self.amount:.2f}",
+        ]
+
+
+@dataclass(frozen=True)
+class MojReturnData:
+    """Everything the return shows, as plain values. `lines` may be a one-pass iterator."""
+
+    funder: str
+    fund_name: str
+    fund_code: str
+    spend_start: datetime.date
+    spend_end: datetime.date
+    recipient: str
+    prepared_by: str
+    prepared_at: datetime.datetime
+    product_version: str
+    reconciliation: FundReconciliation
+    lines: Iterable[ReturnLine]
+
+    def digest_header(self) -> dict:
+        """The fund-level facts the data digest covers, besides the lines."""
+        rec = self.reconciliation
+        return {
+            "fund": self.fund_code,
+            "fund_name": self.fund_name,
+            "funder": self.funder,
+            "spend_start": self.spend_start.isoformat(),
+            "spend_end": self.spend_end.isoformat(),
+            "control_total": money.as_string(rec.control_total),
+            "budgets": {
+                row.code: money.as_string(row.budget) for row in rec.by_category if row.budget is not None
+            },
+        }
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    line_count: int
+    data_sha256: str
+
+
+DIGEST_EXPLANATION = (
+    "SHA-256 of the fund's facts (code, name, funder, spend period, control total, category budgets) "
+    "and of every line (number, organisation, service, thematic area, category, amount), each as one "
+    "line of compact JSON. Generation time and user are not included: the same data gives the same hash."
+)
+
+
+def json_line(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+
+
+# What json.dumps(ensure_ascii=False) writes for a string: quoted, with quotes, backslashes and
+# control characters escaped, and everything else as it is.
+_json_string = json.encoder.encode_basestring
+
+
+def digest_line(line: ReturnLine) -> bytes:
+    """`json_line(line.digest_record())`, byte for byte, written directly: json.dumps() builds an
+    encoder on every call, which for a line of one number and five strings took longer than the
+    rest of the line's digest (tests/grants/test_moj_return.py holds the two to the same bytes)."""
+    return (
+        f"[{line.line_number:d},{_json_string(line.organisation)},{_json_string(line.service)},"
+        f'{_json_string(line.thematic_area)},{_json_string(line.funding_category)},"{line.amount:.2f}"]\n'
+    ).encode()
+
+
+def describe_variance_formula(variance_cell: str) -> str:
+    """The status in words as a live formula, worded as `reconciliation.describe_variance`."""
+    amount = f'TEXT(ABS({variance_cell}),"{MONEY_FORMAT}")'
+    return (
+        f'=IF({variance_cell}=0,"The allocations add up exactly to the control total.",'
+        f'IF({variance_cell}>0,"The allocations come to "&{amount}&" more than the control total.",'
+        f'"The allocations come to "&{amount}&" less than the control total."))'
+    )
+
+
+def sumifs_criterion(cell: str) -> str:
+    """SUMIFS matches with wildcards (* ? ~); escape them so a name only ever matches itself."""
+    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
+
+
+class Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.label = workbook.add_format({"bold": True})
+        self.header = workbook.add_format(
+            {"bold": True, "bottom": 2, "text_wrap": True, "valign": "bottom", "bg_color": "#DDE5F0"}
+        )
+        self.header_number = workbook.add_format(
+            {"bold": True, "bottom": 2, "align": "right", "valign": "bottom", "bg_color": "#DDE5F0"}
+        )
+        self.money = workbook.add_format({"num_format": MONEY_FORMAT})
+        self.money_bold = workbook.add_format({"num_format": MONEY_FORMAT, "bold": True})
+        self.total_label = workbook.add_format({"bold": True, "top": 2})
+        self.total_money = workbook.add_format({"bold": True, "top": 2, "num_format": MONEY_FORMAT})
+        self.total_blank = workbook.add_format({"top": 2})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
+        # A little space between a right-aligned figure and the text beside it.
+        self.text = workbook.add_format({"indent": 1})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.integer = workbook.add_format({"num_format": "0"})
+
+
+class GroupTally:
+    """The lines written in one (thematic area, funding category): how many and their total."""
+
+    __slots__ = ("count", "tally")
+
+    def __init__(self) -> None:
+        self.count, self.tally = 0, money.Tally()
