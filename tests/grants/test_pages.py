@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test.html import parse_html
 from django.urls import reverse
 
 from grants import services
@@ -21,6 +22,7 @@ from tests.factories import (
     approve_pending,
     write_around_the_formula_rule,
 )
+from tests.grants.test_tables import body_rows, elements, text, the
 
 FUND = reverse("grants:fund_detail", args=["moj-ecf-2020"])
 
@@ -36,18 +38,14 @@ def page_text(response) -> str:
 
 
 def table_rows(response) -> list[str]:
-    """The body rows of the page's allocation table, as their text."""
-    html = page_text(response)
-    body = html[html.index('<table class="allocations"') :]
-    body = body[body.index("<tbody") : body.index("</tbody>")]
-    rows = [row.split(">", 1)[1] for row in body.split("<tr")[1:]]
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows]
+    """The body rows of the page's allocation table, as their text (parsed HTML)."""
+    return [text(row) for row in body_rows(parse_html(page_text(response)))]
 
 
 def footer_total(response) -> str:
-    html = page_text(response)
-    footer = html[html.rindex("<tfoot") : html.rindex("</tfoot>")]
-    return re.findall(r"£[\d,]+\.\d\d", footer)[-1]
+    """The last amount in the allocation table's footer: the total of every line the filter selects."""
+    table = the(parse_html(page_text(response)), "table", **{"class": "allocations"})
+    return [text(cell) for cell in elements(the(table, "tfoot"), "td") if text(cell).startswith("£")][-1]
 
 
 @pytest.mark.parametrize(
