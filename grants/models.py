@@ -1118,5 +1118,4 @@ class RefusedAttempt(AppendOnlyModel):
         return f"{self.action} refused at {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
-from grants.audit import AuditEvent  # noqa: E402,F401
 from grants.figures import FundFigures, GroupFigures, LineFigures  # noqa: E402,F401

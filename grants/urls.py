@@ -1,6 +1,7 @@
 from django.urls import path
 
-from grants import history_views, services, views
+from audit import views as history_views
+from grants import services, views
 from grants.models import LineChange
 
 app_name = "grants"
@@ -76,7 +77,7 @@ urlpatterns += [
     ),
 ]
 
-# The audit trail's history pages (grants/history_views.py).
+# The audit trail's history pages (audit/views.py), named as pages of a fund and of an allocation.
 urlpatterns += [
     path("funds/<slug:code>/history/", history_views.FundHistoryView.as_view(), name="fund_history"),
     path(
