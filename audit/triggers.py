@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from audit.tables import AUDIT_TABLE, AuditedTable
 
-# The triggers, installed by migrations.
+# The functions every PostgreSQL audit trigger and the append-only guard call.
 POSTGRES_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION grants_audit_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -227,9 +227,8 @@ def trigger_statements(vendor: str, tables: dict[str, AuditedTable], columns_of)
 def install_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> None:
     """(Re)create the audit triggers of `tables` from their columns as they are now.
 
-    Migrations call this with the tables they pass in explicitly (never `AUDITED_TABLES`, which
-    grows with later migrations). It reads the live schema only, not the models, so an old
-    migration keeps doing what it did.
+    From the live schema, not the models. No migration calls it any more (they install frozen
+    files, docs/triggers.md); it and the install/drop helpers below remain for code outside them.
     """
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
