@@ -24,7 +24,7 @@ from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from grants import audit
+from audit.context import data_load
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -155,8 +155,8 @@ def generate(scale: int, *, progress=None) -> Generated:
     say = progress or (lambda message: None)
     started = time.perf_counter()
     stamp = connection.ops.adapt_datetimefield_value(LOADED_AT)
-    # A data load: its entries stand approved as loaded (grants.audit.data_load).
-    with transaction.atomic(), audit.data_load():
+    # A data load: its entries stand approved as loaded (audit.context.data_load).
+    with transaction.atomic(), data_load():
         _reference_data(shape)
         themes = list(ThematicArea.objects.order_by("pk").values_list("pk", flat=True))
         categories = list(FundingCategory.objects.order_by("pk").values_list("pk", flat=True))

@@ -1,6 +1,6 @@
 """Every trigger the ledger's database holds, as the SQL that creates it, for each database.
 
-Three families: the audit trail's (grants.audit), the stored figures' (grants.figures), and the
+Three families: the audit trail's (the audit app), the stored figures' (grants.figures), and the
 guards that keep history append-only (below). Migrations never call this module: a migration that
 changes a trigger, or a table a trigger names, ships the output of `scripts/freeze_triggers.py`
 beside it and reads those files (docs/triggers.md). The test suite checks that the newest frozen
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from django.apps import apps
 
-from grants import audit, figures
+from audit.tables import AUDITED_TABLES
+from audit.triggers import trigger_statements as audit_trigger_statements
+from grants import figures
 
 VENDORS = ("sqlite", "postgresql")
 
@@ -47,7 +49,7 @@ $$"""
 
 
 # The apps whose tables carry triggers: the ledger's own, and auth's (users, groups and permissions
-# are audited, grants.audit).
+# are audited, audit.tables).
 TRIGGER_APPS = ("grants", "auth")
 
 
@@ -129,7 +131,7 @@ def install_statements(vendor: str) -> list[str]:
     return [
         *_guard_statements(vendor),
         *_outside_approval_statements(vendor),
-        *audit.trigger_statements(vendor, audit.AUDITED_TABLES, table_columns),
+        *audit_trigger_statements(vendor, AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),
     ]
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from grants import history_views, services
+from audit import views as history_views
+from grants import services
 from grants.models import LineChange
 from grants.views import allocations, entries, funds, imports, organisations
 
@@ -87,7 +88,7 @@ urlpatterns += [
     ),
 ]
 
-# The audit trail's history pages (grants/history_views.py).
+# The audit trail's history pages (audit/views.py), named as pages of a fund and of an allocation.
 urlpatterns += [
     path("funds/<slug:code>/history/", history_views.FundHistoryView.as_view(), name="fund_history"),
     path(

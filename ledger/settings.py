@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "grants",
+    # The audit trail: the events the database's triggers write, their admin and history pages.
+    "audit",
     # The project's own management commands (make_load_fund).
     "ledger",
 ]
@@ -94,7 +96,7 @@ MIDDLEWARE = [
     # Deny by default: every view needs a login unless it is marked @login_not_required.
     "ledger.middleware.LoginRequiredMiddleware",
     # Names the signed-in user on every change the request makes (the audit trail).
-    "grants.audit.AuditUserMiddleware",
+    "audit.context.AuditUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout response.

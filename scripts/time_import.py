@@ -27,7 +27,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from grants import audit, money, services  # noqa: E402
+from audit.context import context as audit_context  # noqa: E402
+from grants import money, services  # noqa: E402
 from grants.models import (  # noqa: E402
     Allocation,
     Fund,
@@ -94,7 +95,7 @@ def time_floor(count: int, run: str) -> float:
     fund = new_fund(f"floor-{run}-{count}")
     theme, category = ThematicArea.objects.get(code="da"), FundingCategory.objects.get(code="cat")
     started = time.perf_counter()
-    with transaction.atomic(), audit.context(reason="floor"):
+    with transaction.atomic(), audit_context(reason="floor"):
         organisations = Organisation.objects.bulk_create(
             Organisation(name=f"floor {run}-{count} provider {number}") for number in range(1, count + 1)
         )

@@ -5,7 +5,7 @@ Importing the modules registers their admins; the audit trail's "History" is lin
 
 from django.contrib import admin
 
-from grants import audit_admin
+from audit.admin import link_history_to_audit_trail
 from grants.admin import allocations, entries, funds, organisations
 from grants.admin._base import (
     OpenedVersionField,
@@ -74,4 +74,4 @@ __all__ = [
     "with_recorded_amount",
 ]
 
-audit_admin.link_history_to_audit_trail(admin.site)
+link_history_to_audit_trail(admin.site)

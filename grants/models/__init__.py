@@ -84,9 +84,8 @@ from grants.models.reference import (
 from grants.models.refusals import RefusedAttempt
 
 # isort: split
-# The audit trail's and the stored figures' models belong to this app too; imported after the ledger's
-# own so that they register after them, as they did before the split.
-from grants.audit import AuditEvent
+# The stored figures' models belong to this app too; imported after the ledger's own so that they
+# register after them.
 from grants.figures import FundFigures, GroupFigures, LineFigures
 
 # Migrations name the field and the validator by their module, as Django's writer takes it from
@@ -137,7 +136,6 @@ __all__ = [
     "ImportRecord",
     "PendingImport",
     "RefusedAttempt",
-    "AuditEvent",
     "FundFigures",
     "GroupFigures",
     "LineFigures",

@@ -15,7 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import audit, money
+from audit.context import context as audit_context
+from grants import money
 from grants.imports import ImportRefused
 from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
 from grants.selectors.funds import submission_in_force
@@ -57,7 +58,7 @@ REFUSALS = (ValidationError, PermissionDenied, ImportRefused, IntegrityError)
 def _audited(*, reason_from: str | None = None, reason: str = ""):
     """Make a service atomic and record, on every row it changes, who acted and why: the
     `acting_user` argument, and the reason given in the argument `reason_from` (or a fixed one).
-    The database's audit triggers write the record in the same transaction (grants/audit.py).
+    The database's audit triggers write the record in the same transaction (the audit app).
     A refusal is recorded too (`RefusedAttempt`), after the refused change has been rolled back."""
 
     def decorate(function):
@@ -65,7 +66,7 @@ def _audited(*, reason_from: str | None = None, reason: str = ""):
         def atomic(*args, **kwargs):
             why = str(kwargs.get(reason_from) or "").strip() if reason_from else reason
             acting_user = _user_or_none(kwargs.get("acting_user"))
-            with transaction.atomic(), audit.context(user=acting_user, reason=why):
+            with transaction.atomic(), audit_context(user=acting_user, reason=why):
                 return function(*args, **kwargs)
 
         return _refusals_recorded(atomic)
@@ -132,7 +133,7 @@ def _refusal_record(action: str, kwargs: dict, refused: Exception, acting_user) 
         return
     target, fund_id, allocation_id = _refusal_target(kwargs)
     message = _refusal_message(refused)
-    with transaction.atomic(), audit.context(user=acting_user, reason=message[:1000]):
+    with transaction.atomic(), audit_context(user=acting_user, reason=message[:1000]):
         RefusedAttempt.objects.create(
             attempted_by=acting_user,
             action=action,

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from grants import audit
+from audit.context import context as audit_context
 from grants.models import Allocation, LedgerEntry, LineChange
 from grants.services._base import _lock_open_fund, _refusals_recorded
 from grants.services._batch import RowsRefused, _Problems, _the_one
@@ -94,7 +94,7 @@ def decisions_take(
         raise ValidationError({"reason": f"Say why; the reason is kept with what you {decision.value}."})
     with (
         transaction.atomic(),
-        audit.context(user=acting_user, reason=reason or _decided_message(decision)),
+        audit_context(user=acting_user, reason=reason or _decided_message(decision)),
     ):
         entry_ids = [entry.pk for entry in entries]
         change_ids = [change.pk for change in changes]

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from grants import audit
+from audit.context import context as audit_context
 from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
@@ -57,7 +57,7 @@ def allocations_import(
     sheet = read_workbook(content, file_name)
     with (
         transaction.atomic(),
-        audit.context(user=_user_or_none(acting_user), reason=import_memo(file_name, sheet.sha256)),
+        audit_context(user=_user_or_none(acting_user), reason=import_memo(file_name, sheet.sha256)),
     ):
         try:
             locked = _lock_open_fund(fund.pk)

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from grants import services
-from grants.audit import AuditEvent
 from grants.models import Allocation, LedgerEntry, Organisation
 from tests.factories import (
     AllocationFactory,

@@ -24,7 +24,8 @@ from django.db.models.expressions import DatabaseDefault
 from djmoney.models.fields import CurrencyField, MoneyField
 from djmoney.money import Money
 
-from grants import audit, services
+from audit.context import data_load
+from grants import services
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -921,7 +922,7 @@ def test_sql_insert_of_an_entry_approved_outside_the_ledger_needs_a_data_load(al
         cursor.execute(sql, list(columns.values()))
     assert LedgerEntry.objects.count() == before
     # A data load may (the seed's decisions are loaded so).
-    with transaction.atomic(), audit.data_load(), connection.cursor() as cursor:
+    with transaction.atomic(), data_load(), connection.cursor() as cursor:
         cursor.execute(sql, list(columns.values()))
     assert LedgerEntry.objects.count() == before + 1
     assert LedgerEntry.objects.get(memo="Forged decision").approved_outside_ledger

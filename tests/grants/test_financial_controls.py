@@ -333,7 +333,7 @@ def test_the_organisation_list_counts_lines_as_their_page_does(officer):
 
 
 def test_every_service_records_who_and_why_in_the_audit_trail(line, officer, approver):
-    from grants.audit import AuditEvent
+    from audit.models import AuditEvent
 
     payment = services.payment_record(
         allocation=line,

@@ -61,7 +61,7 @@ def test_every_fund_reconciles_in_five_queries_whatever_their_number(db, django_
 
 def audit_user_queries() -> int:
     """On PostgreSQL the audit trail's middleware names the signed-in user for the request's changes
-    with set_config, and clears it at the end (grants/audit.py): two queries. SQLite needs none."""
+    with set_config, and clears it at the end (audit/context.py): two queries. SQLite needs none."""
     return 2 if connection.vendor == "postgresql" else 0
 
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from audit.models import AuditEvent
 from grants import money, services
-from grants.audit import AuditEvent
 from grants.models import LedgerEntry, RefusedAttempt
 from tests.factories import AllocationFactory, FundFactory, pay
 

@@ -16,10 +16,10 @@ from django.utils.html import escape
 from djmoney.money import Money
 from pytest_django.asserts import assertContains
 
+from audit.models import AuditEvent
 from grants import roles, services
 from grants.models import (
     Allocation,
-    AuditEvent,
     CategoryBudget,
     Fund,
     Funder,

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import audit
+from audit.context import data_load
 from grants.models import Allocation, Fund, Funder, FundingCategory, LedgerEntry, Organisation, ThematicArea
 
 AWARD_DATE = datetime.date(2024, 4, 1)
@@ -76,9 +76,9 @@ class Command(BaseCommand):
             ),
             batch_size=2000,
         )
-        # A data load: the awards stand approved as loaded (grants.audit.data_load), so the load
+        # A data load: the awards stand approved as loaded (audit.context.data_load), so the load
         # test's pages show the amounts.
-        with audit.data_load():
+        with data_load():
             LedgerEntry.objects.bulk_create(
                 (
                     LedgerEntry(

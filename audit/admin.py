@@ -15,8 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from audit.models import AuditEvent
+from audit.tables import AUDITED_TABLES
 from grants.admin._base import ReadOnlyAdmin
-from grants.audit import AUDITED_TABLES, AuditEvent
 
 
 @admin.register(AuditEvent)
@@ -64,7 +65,7 @@ class AuditHistoryMixin:
             raise PermissionDenied
         query = urlencode({"table_name": self.opts.db_table, "row_id": obj.pk})
         return redirect(
-            f"{reverse('admin:grants_auditevent_changelist', current_app=self.admin_site.name)}?{query}"
+            f"{reverse('admin:audit_auditevent_changelist', current_app=self.admin_site.name)}?{query}"
         )
 
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from djmoney.money import Money
 
-from grants import audit
-from grants.audit import AuditEvent
+from audit.context import context as audit_context
+from audit.models import AuditEvent
 from grants.models import Allocation, Fund, LedgerEntry
 from tests.factories import (
     FundFactory,
@@ -41,7 +41,7 @@ def viewer_client(client, viewer):
 
 def add_line(fund, user, *, line_number=1, amount="100.00", service="Helpline") -> Allocation:
     """A line and its award, written as the services write them, inside the actor's context."""
-    with transaction.atomic(), audit.context(user=user, reason=f"Line {line_number} agreed"):
+    with transaction.atomic(), audit_context(user=user, reason=f"Line {line_number} agreed"):
         allocation = Allocation.objects.create(
             fund=fund,
             line_number=line_number,
@@ -63,7 +63,7 @@ def add_line(fund, user, *, line_number=1, amount="100.00", service="Helpline") 
 
 
 def change_control_total(fund, user, new_total, reason):
-    with transaction.atomic(), audit.context(user=user, reason=reason):
+    with transaction.atomic(), audit_context(user=user, reason=reason):
         fund.control_total = Money(new_total, "GBP")
         fund.save()
 
@@ -123,7 +123,7 @@ def test_allocation_history_shows_the_line_and_its_entries_only(viewer_client, a
     fund = FundFactory()
     allocation = add_line(fund, alice, line_number=1)
     add_line(fund, alice, line_number=2)
-    with transaction.atomic(), audit.context(user=alice, reason="Provider renamed the service"):
+    with transaction.atomic(), audit_context(user=alice, reason="Provider renamed the service"):
         allocation.service = "Helpline and outreach"
         allocation.save()
 
@@ -155,7 +155,7 @@ def test_changes_made_outside_the_app_say_so(viewer_client, db):
 
 def test_history_is_paginated_fifty_to_a_page(viewer_client, alice):
     fund = FundFactory(notes="0")
-    with transaction.atomic(), audit.context(user=alice):
+    with transaction.atomic(), audit_context(user=alice):
         for number in range(1, 55):
             Fund.objects.filter(pk=fund.pk).update(notes=str(number))
     url = reverse("grants:fund_history", args=[fund.code])
@@ -219,7 +219,7 @@ def test_admin_lists_audit_events_filtered_by_table(staff_client, alice):
     fund = FundFactory()
     change_control_total(fund, alice, "2000.00", "Second award letter")
     response = staff_client.get(
-        reverse("admin:grants_auditevent_changelist"), {"table_name": "grants_fund", "action": "update"}
+        reverse("admin:audit_auditevent_changelist"), {"table_name": "grants_fund", "action": "update"}
     )
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [
@@ -230,19 +230,19 @@ def test_admin_lists_audit_events_filtered_by_table(staff_client, alice):
 
 def test_admin_can_search_audit_events_by_reason(staff_client, alice):
     change_control_total(FundFactory(), alice, "2000.00", "Second award letter")
-    response = staff_client.get(reverse("admin:grants_auditevent_changelist"), {"q": "award letter"})
+    response = staff_client.get(reverse("admin:audit_auditevent_changelist"), {"q": "award letter"})
     assert [event.reason for event in response.context["cl"].result_list] == ["Second award letter"]
 
 
 def test_audit_events_are_read_only_in_the_admin(staff_client, db):
     fund = FundFactory()
     event = AuditEvent.objects.get(table_name="grants_fund", row_id=fund.pk)
-    change_url = reverse("admin:grants_auditevent_change", args=[event.pk])
+    change_url = reverse("admin:audit_auditevent_change", args=[event.pk])
 
-    assert staff_client.get(reverse("admin:grants_auditevent_add")).status_code == 403
+    assert staff_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     assert staff_client.get(change_url).status_code == 200
     assert staff_client.post(change_url, {"reason": "Covering my tracks"}).status_code == 403
-    assert staff_client.get(reverse("admin:grants_auditevent_delete", args=[event.pk])).status_code == 403
+    assert staff_client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).reason == ""
 
 
@@ -255,7 +255,7 @@ def test_admin_history_of_an_object_opens_its_audit_events(staff_client, alice):
 
     assert response.status_code == 302
     assert response.url == (
-        f"{reverse('admin:grants_auditevent_changelist')}?table_name=grants_fund&row_id={fund.pk}"
+        f"{reverse('admin:audit_auditevent_changelist')}?table_name=grants_fund&row_id={fund.pk}"
     )
     listed = staff_client.get(response.url).context["cl"].result_list
     assert [(event.row_id, event.action) for event in listed] == [(fund.pk, "update"), (fund.pk, "insert")]
@@ -278,7 +278,7 @@ def test_admin_history_of_an_object_opens_its_audit_events(staff_client, alice):
 def test_every_audited_admin_history_goes_to_the_audit_trail(staff_client, model_name):
     from django.contrib import admin
 
-    from grants.audit_admin import AuditHistoryMixin
+    from audit.admin import AuditHistoryMixin
 
     model = next(model for model in admin.site._registry if model._meta.model_name == model_name)
     assert isinstance(admin.site._registry[model], AuditHistoryMixin)

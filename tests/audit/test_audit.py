@@ -1,7 +1,7 @@
 """The audit trail: every change to the audited tables is recorded by the database, with who and why.
 
 Writes go through the services (or the ORM where no service exists yet) inside
-`transaction.atomic()` and `audit.context()`, as the services will do themselves. The bypass tests
+`transaction.atomic()` and `audit_context()`, as the services will do themselves. The bypass tests
 write as other clients would: raw SQL and `QuerySet.update()` on PostgreSQL (recorded, with the
 database user and no actor), and a connection that is not the app's on SQLite (refused).
 """
@@ -21,8 +21,12 @@ from django.test import RequestFactory
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants import audit, services
-from grants.audit import AUDITED_TABLES, UNAUDITED_TABLES, AuditEvent
+from audit import triggers as audit_triggers
+from audit.context import Actor, AuditUserMiddleware, current
+from audit.context import context as audit_context
+from audit.models import AuditEvent
+from audit.tables import AUDITED_TABLES, UNAUDITED_TABLES
+from grants import services
 from grants.models import (
     Allocation,
     CategoryBudget,
@@ -82,7 +86,9 @@ def bob(db):
 
 
 def test_every_model_of_the_ledger_is_audited():
-    tables = {model._meta.db_table for model in apps.get_app_config("grants").get_models()}
+    tables = {
+        model._meta.db_table for app in ("grants", "audit") for model in apps.get_app_config(app).get_models()
+    }
     ledger_tables = {table for table in AUDITED_TABLES if table.startswith("grants_")}
     assert tables - set(UNAUDITED_TABLES) == ledger_tables
 
@@ -102,7 +108,7 @@ def test_users_groups_and_their_permissions_are_audited():
 def test_fund_created_through_the_service_is_recorded_with_who_when_and_why(alice):
     funder = FunderFactory()
     started = timezone.now()
-    with transaction.atomic(), audit.context(user=alice, reason="Award letter of 1 April"):
+    with transaction.atomic(), audit_context(user=alice, reason="Award letter of 1 April"):
         fund = services.fund_save(
             fund=Fund(
                 code="pcc-2024",
@@ -132,7 +138,7 @@ def test_fund_created_through_the_service_is_recorded_with_who_when_and_why(alic
 def test_control_total_change_records_the_fund_and_its_revision_with_the_memo(alice):
     fund = FundFactory(control_total=Money("1000.00", "GBP"))
     fund.control_total = Money("1500.00", "GBP")
-    with transaction.atomic(), audit.context(user=alice, reason="Revised award letter, 3 May"):
+    with transaction.atomic(), audit_context(user=alice, reason="Revised award letter, 3 May"):
         services.fund_save(fund=fund, acting_user=alice, memo="Revised award letter, 3 May")
 
     update = last_event(Fund, fund.pk)
@@ -154,14 +160,14 @@ def test_control_total_change_records_the_fund_and_its_revision_with_the_memo(al
 def test_a_save_that_changes_nothing_records_nothing(alice):
     fund = FundFactory()
     before = AuditEvent.objects.count()
-    with transaction.atomic(), audit.context(user=alice):
+    with transaction.atomic(), audit_context(user=alice):
         Fund.objects.get(pk=fund.pk).save()
     assert AuditEvent.objects.count() == before
 
 
 def test_fund_deletion_is_recorded_with_the_row_as_it_was(alice):
     fund = FundFactory(code="to-go")
-    with transaction.atomic(), audit.context(user=alice, reason="Entered twice"):
+    with transaction.atomic(), audit_context(user=alice, reason="Entered twice"):
         Fund.objects.filter(pk=fund.pk).delete()
     event = last_event(Fund, fund.pk)
     assert event.action == AuditEvent.Action.DELETE
@@ -173,7 +179,7 @@ def test_fund_deletion_is_recorded_with_the_row_as_it_was(alice):
 def test_category_budget_insert_update_and_delete_are_recorded_against_the_fund(alice):
     fund = FundFactory()
     category = FundingCategoryFactory()
-    with transaction.atomic(), audit.context(user=alice, reason="Ring-fence"):
+    with transaction.atomic(), audit_context(user=alice, reason="Ring-fence"):
         budget = CategoryBudget.objects.create(
             fund=fund, funding_category=category, amount=Money("500.00", "GBP")
         )
@@ -193,12 +199,12 @@ def test_category_budget_insert_update_and_delete_are_recorded_against_the_fund(
 
 
 def test_organisation_create_update_and_delete_are_recorded(alice, bob):
-    with transaction.atomic(), audit.context(user=alice):
+    with transaction.atomic(), audit_context(user=alice):
         organisation = services.organisation_create(name="Birmingham Crisis Centre", acting_user=alice)
     organisation.charity_number = "1106046"
-    with transaction.atomic(), audit.context(user=bob, reason="Charity number from the register"):
+    with transaction.atomic(), audit_context(user=bob, reason="Charity number from the register"):
         services.organisation_update(organisation=organisation, acting_user=bob)
-    with transaction.atomic(), audit.context(user=bob, reason="Duplicate"):
+    with transaction.atomic(), audit_context(user=bob, reason="Duplicate"):
         Organisation.objects.filter(pk=organisation.pk).delete()
 
     inserted, updated, deleted = events(Organisation, organisation.pk)
@@ -216,7 +222,7 @@ def test_organisation_create_update_and_delete_are_recorded(alice, bob):
 )
 def test_funders_and_reference_data_changes_are_recorded(alice, model, factory):
     row = factory(code="a-code", name="A name")
-    with transaction.atomic(), audit.context(user=alice, reason="Renamed"):
+    with transaction.atomic(), audit_context(user=alice, reason="Renamed"):
         row.name = "A better name"
         row.save()
         model.objects.filter(pk=row.pk).delete()
@@ -265,7 +271,7 @@ def record_entry(allocation, user, kind, amount, memo="Award") -> LedgerEntry:
 
 def test_a_new_line_and_its_award_entry_are_recorded(alice):
     fund = FundFactory()
-    with transaction.atomic(), audit.context(user=alice, reason="New line"):
+    with transaction.atomic(), audit_context(user=alice, reason="New line"):
         allocation = make_line(fund, alice, amount="250.00")
     [line] = events(Allocation, allocation.pk)
     assert (line.action, line.fund_id, line.allocation_id) == ("insert", fund.pk, allocation.pk)
@@ -281,9 +287,9 @@ def test_a_new_line_and_its_award_entry_are_recorded(alice):
 def test_allocation_update_and_a_variation_are_recorded_with_the_memo(alice):
     allocation = make_line(FundFactory(), alice, service="Helpline")
     allocation.service = "Helpline and outreach"
-    with transaction.atomic(), audit.context(user=alice, reason="Service renamed by the provider"):
+    with transaction.atomic(), audit_context(user=alice, reason="Service renamed by the provider"):
         services.allocation_update(allocation=allocation, acting_user=alice)
-    with transaction.atomic(), audit.context(user=alice, reason="Extra quarter agreed"):
+    with transaction.atomic(), audit_context(user=alice, reason="Extra quarter agreed"):
         variation = record_entry(allocation, alice, "variation", "75.25", memo="Extra quarter agreed")
 
     update = last_event(Allocation, allocation.pk)
@@ -297,7 +303,7 @@ def test_allocation_update_and_a_variation_are_recorded_with_the_memo(alice):
 
 def test_a_return_to_the_funder_is_recorded_against_the_fund_alone(alice):
     fund = FundFactory()
-    with transaction.atomic(), audit.context(user=alice, reason="Unspent balance"):
+    with transaction.atomic(), audit_context(user=alice, reason="Unspent balance"):
         entry = LedgerEntry.objects.create(
             fund=fund,
             kind="returned_to_funder",
@@ -320,7 +326,7 @@ def test_allocation_deletion_is_recorded(alice):
         thematic_area=ThematicAreaFactory(),
         funding_category=FundingCategoryFactory(),
     )
-    with transaction.atomic(), audit.context(user=alice, reason="Never awarded"):
+    with transaction.atomic(), audit_context(user=alice, reason="Never awarded"):
         Allocation.objects.filter(pk=allocation.pk).delete()
     event = last_event(Allocation, allocation.pk)
     assert (event.action, event.before["line_number"], event.after) == ("delete", 7, None)
@@ -330,7 +336,7 @@ def test_allocation_deletion_is_recorded(alice):
 def test_ledger_entry_approval_is_recorded_as_an_update(alice, bob):
     entry = LedgerEntry.objects.get(allocation=make_line(FundFactory(), alice))
     approved_at = timezone.now()
-    with transaction.atomic(), audit.context(user=bob, reason="Checked against the award letter"):
+    with transaction.atomic(), audit_context(user=bob, reason="Checked against the award letter"):
         # The one change an entry takes; the append-only manager refuses update(), as it should.
         models.QuerySet(LedgerEntry).filter(pk=entry.pk).update(approved_by=bob, approved_at=approved_at)
     event = last_event(LedgerEntry, entry.pk)
@@ -342,7 +348,7 @@ def test_ledger_entry_approval_is_recorded_as_an_update(alice, bob):
 
 def test_return_submission_and_its_reopening_are_recorded_without_the_workbook_bytes(alice, bob):
     fund = FundFactory()
-    with transaction.atomic(), audit.context(user=alice, reason="Sent to the MoJ"):
+    with transaction.atomic(), audit_context(user=alice, reason="Sent to the MoJ"):
         submission = ReturnSubmission.objects.create(
             fund=fund,
             version=1,
@@ -353,7 +359,7 @@ def test_return_submission_and_its_reopening_are_recorded_without_the_workbook_b
         )
     submission.reopened_by, submission.reopened_at = bob, timezone.now()
     submission.reopen_reason = "Line 4 was wrong"
-    with transaction.atomic(), audit.context(user=bob, reason="Line 4 was wrong"):
+    with transaction.atomic(), audit_context(user=bob, reason="Line 4 was wrong"):
         submission.save()
 
     inserted, reopened = events(ReturnSubmission, submission.pk)
@@ -369,7 +375,7 @@ def test_return_submission_and_its_reopening_are_recorded_without_the_workbook_b
 
 
 def test_a_rolled_back_change_leaves_no_event(alice):
-    with pytest.raises(RuntimeError), transaction.atomic(), audit.context(user=alice, reason="Oops"):
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_context(user=alice, reason="Oops"):
         Organisation.objects.create(name="Never saved")
         # Positive control: inside the transaction the trigger has written the event.
         assert AuditEvent.objects.filter(table_name="grants_organisation", after__name="Never saved").exists()
@@ -378,11 +384,11 @@ def test_a_rolled_back_change_leaves_no_event(alice):
 
 
 def test_nested_context_overrides_the_reason_and_restores_it_on_exit(alice, bob):
-    with transaction.atomic(), audit.context(user=alice, reason="Outer"):
+    with transaction.atomic(), audit_context(user=alice, reason="Outer"):
         first = OrganisationFactory()
-        with audit.context(reason="Inner"):
+        with audit_context(reason="Inner"):
             second = OrganisationFactory()
-            with audit.context(user=bob):
+            with audit_context(user=bob):
                 third = OrganisationFactory()
         fourth = OrganisationFactory()
     recorded = [last_event(Organisation, org.pk) for org in (first, second, third, fourth)]
@@ -402,20 +408,20 @@ def test_changes_outside_any_context_have_no_actor(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_context_must_be_used_inside_a_transaction():
-    with pytest.raises(TransactionManagementError, match="inside transaction.atomic"), audit.context():
+    with pytest.raises(TransactionManagementError, match="inside transaction.atomic"), audit_context():
         pass
 
 
 def test_middleware_makes_the_signed_in_user_the_actor_and_services_add_their_reason(alice):
     def view(request):
         OrganisationFactory(name="From a form")
-        with transaction.atomic(), audit.context(user=request.user, reason="Memo from the form"):
+        with transaction.atomic(), audit_context(user=request.user, reason="Memo from the form"):
             OrganisationFactory(name="From a service")
         return HttpResponse("ok")
 
     request = RequestFactory().post("/")
     request.user = alice
-    audit.AuditUserMiddleware(view)(request)
+    AuditUserMiddleware(view)(request)
 
     by_name = {
         event.after["name"]: event
@@ -426,7 +432,7 @@ def test_middleware_makes_the_signed_in_user_the_actor_and_services_add_their_re
         "alice",
         "Memo from the form",
     )
-    assert audit.current() == audit.Actor()
+    assert current() == Actor()
     if connection.vendor == "postgresql":
         # The connection outlives the request: the next request must not inherit alice.
         with connection.cursor() as cursor:
@@ -594,7 +600,7 @@ def test_install_audit_triggers_can_be_rerun_after_a_schema_change():
     alice = UserFactory(username="alice")
     """What a later migration does after changing an audited table's columns."""
     with connection.schema_editor(atomic=False) as editor:
-        audit.install_audit_triggers(editor, {"grants_funder": AUDITED_TABLES["grants_funder"]})
-    with transaction.atomic(), audit.context(user=alice):
+        audit_triggers.install_audit_triggers(editor, {"grants_funder": AUDITED_TABLES["grants_funder"]})
+    with transaction.atomic(), audit_context(user=alice):
         funder = FunderFactory(code="again")
     assert events(Funder, funder.pk)[-1].actor_username == "alice"

@@ -1,6 +1,6 @@
 """History pages: what changed in a fund or an allocation, when, by whom and why.
 
-The rows come from the audit trail (`grants.audit`), which the database writes. A page shows each
+The rows come from the audit trail (`audit.models`), which the database writes. A page shows each
 event as a finance officer would say it: "Ledger entry added", "Allocation changed: service from
 Helpline to Helpline and outreach", with amounts as £1,234.56 and linked rows by name.
 """
@@ -24,8 +24,9 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 from djmoney.models.fields import CurrencyField, MoneyField
 
+from audit.models import AuditEvent
+from audit.tables import AUDITED_TABLES
 from grants import money
-from grants.audit import AUDITED_TABLES, AuditEvent
 from grants.models import Allocation, Fund
 
 PER_PAGE = 50
@@ -203,7 +204,7 @@ def history_rows(events: list[AuditEvent], *, link_allocations: bool) -> list[Hi
 class HistoryView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """A paginated list of audit events, newest first. Subclasses say whose."""
 
-    template_name = "grants/history.html"
+    template_name = "audit/history.html"
     link_allocations = False
 
     def events(self):

@@ -14,9 +14,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from grants import audit
-from grants.audit import AuditEvent
-from grants.history_views import history_rows
+from audit.context import context as audit_context
+from audit.models import AuditEvent
+from audit.views import history_rows
 from grants.models import Fund
 from tests.factories import FundFactory, StaffUserFactory, UserFactory
 
@@ -79,7 +79,7 @@ def test_set_role_changes_the_database_user_but_not_the_recorded_login(db):
 @postgres_only
 def test_audit_events_written_through_the_app_carry_the_login_too(db):
     alice = UserFactory(username="alice")
-    with transaction.atomic(), audit.context(user=alice, reason="New fund"):
+    with transaction.atomic(), audit_context(user=alice, reason="New fund"):
         fund = FundFactory()
     [event] = events("grants_fund", fund.pk)
     assert (event.actor_username, event.db_session_user) == ("alice", "postgres")
@@ -130,12 +130,12 @@ def test_the_history_page_shows_the_login_and_address_where_the_database_has_the
 
 def test_the_admin_lists_the_login_and_address_of_each_event(staff_client):
     fund = FundFactory()
-    response = staff_client.get(reverse("admin:grants_auditevent_changelist"), {"table_name": "grants_fund"})
+    response = staff_client.get(reverse("admin:audit_auditevent_changelist"), {"table_name": "grants_fund"})
     assert response.status_code == 200
     assert "Database login" in response.text
     assert "Client address" in response.text
     event = events("grants_fund", fund.pk)[-1]
-    detail = staff_client.get(reverse("admin:grants_auditevent_change", args=[event.pk]))
+    detail = staff_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert detail.status_code == 200
     assert f"{event.db_session_user}" in detail.text
 
@@ -165,7 +165,7 @@ def test_a_password_change_is_recorded_as_such_and_never_its_hash(db):
     user = UserFactory(username="carol")
     old_hash = user.password
     user.set_password("a completely new passphrase")
-    with transaction.atomic(), audit.context(user=user, reason="Changed own password"):
+    with transaction.atomic(), audit_context(user=user, reason="Changed own password"):
         user.save()
     *_, event = events("auth_user", user.pk)
     assert event.action == "update"
@@ -182,7 +182,7 @@ def test_making_someone_a_superuser_is_recorded_with_who_did_it(db):
     user = UserFactory(username="carol")
     user.is_superuser = user.is_staff = True
     user.is_active = False
-    with transaction.atomic(), audit.context(user=admin_user):
+    with transaction.atomic(), audit_context(user=admin_user):
         user.save()
     *_, event = events("auth_user", user.pk)
     assert event.actor_username == "root-admin"
