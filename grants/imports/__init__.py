@@ -55,7 +55,11 @@ class ImportRefused(Exception):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
+IMPORT_MEMO_PREFIX = "Imported from "
+
+
 def import_memo(file_name: str, sha256: str) -> str:
     """The memo of every entry an import records: which file, by name and SHA-256. The approvals
-    page finds an import's entries by it (`selectors.imports_awaiting_approval`)."""
-    return f"Imported from {file_name} (SHA-256 {sha256})"
+    page finds an import's entries by it (`selectors.imports_awaiting_approval`), so no one but an
+    import may write a memo that begins so (`services._base._audited`)."""
+    return f"{IMPORT_MEMO_PREFIX}{file_name} (SHA-256 {sha256})"

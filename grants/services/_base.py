@@ -17,7 +17,7 @@ from djmoney.money import Money
 
 from audit.context import context as audit_context
 from grants import money
-from grants.imports import ImportRefused
+from grants.imports import IMPORT_MEMO_PREFIX, ImportRefused
 from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
 from grants.selectors.funds import submission_in_force
 
@@ -48,6 +48,14 @@ def _user_or_none(acting_user: OptionalUser):
     return acting_user if acting_user is not None and acting_user.is_authenticated else None
 
 
+# Set while an import applies its file: only then may a memo name an import (IMPORT_MEMO_PREFIX), as the
+# Approvals page finds an import's entries by their memo.
+importing: ContextVar[bool] = ContextVar("ledger_importing", default=False)
+IMPORT_MEMO_RESERVED = (
+    f"A memo beginning “{IMPORT_MEMO_PREFIX.strip()}” is kept for the entries an import records; "
+    "say what this entry is in other words."
+)
+
 # Services running in this context: only the outermost records a refusal, once.
 _service_depth: ContextVar[int] = ContextVar("ledger_service_depth", default=0)
 
@@ -65,6 +73,8 @@ def _audited(*, reason_from: str | None = None, reason: str = ""):
         @functools.wraps(function)
         def atomic(*args, **kwargs):
             why = str(kwargs.get(reason_from) or "").strip() if reason_from else reason
+            if reason_from == "memo" and why.startswith(IMPORT_MEMO_PREFIX) and not importing.get():
+                raise ValidationError({"memo": IMPORT_MEMO_RESERVED})
             acting_user = _user_or_none(kwargs.get("acting_user"))
             with transaction.atomic(), audit_context(user=acting_user, reason=why):
                 return function(*args, **kwargs)

@@ -17,7 +17,7 @@ from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import read_workbook
 from grants.imports.snapshot import import_snapshot
 from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
-from grants.services._base import OptionalUser, _lock_open_fund, _refusals_recorded, _user_or_none
+from grants.services._base import OptionalUser, _lock_open_fund, _refusals_recorded, _user_or_none, importing
 from grants.services._batch import RowsRefused
 from grants.services.allocations import AmountChange, NewLine, allocation_amounts_set, allocations_create
 from grants.services.organisations import organisations_create
@@ -79,7 +79,11 @@ def allocations_import(
         previous = ImportRecord.objects.filter(fund=locked, sha256=sheet.sha256).first()
         if plan.changes_nothing:
             return ImportResult(plan=plan, record=None, previous=previous)
-        record = _apply_plan(locked, plan, acting_user)
+        token = importing.set(True)
+        try:
+            record = _apply_plan(locked, plan, acting_user)
+        finally:
+            importing.reset(token)
     return ImportResult(plan=plan, record=record, previous=previous)
 
 

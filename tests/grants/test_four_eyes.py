@@ -111,3 +111,29 @@ def test_a_return_to_the_funder_is_limited_to_what_the_office_holds(line, office
     services.funder_return_record(
         fund=line.fund, amount=Decimal("3735.00"), effective_date=DAY, reference="R", acting_user=officer
     )
+
+
+def test_no_one_but_an_import_writes_a_memo_that_names_an_import(line, officer):
+    # The Approvals page approves "all entries of this import" by their memo: an entry slipped in
+    # under an import's memo would be approved with it, unseen.
+    with pytest.raises(ValidationError) as refused:
+        services.payment_record(
+            allocation=line,
+            amount=Decimal("10.00"),
+            effective_date=DAY,
+            reference="BACS-9",
+            memo="Imported from ECF allocations.xlsx (SHA-256 abc)",
+            acting_user=officer,
+        )
+    assert list(refused.value.message_dict) == ["memo"]
+    assert "kept for the entries an import records" in refused.value.message_dict["memo"][0]
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
+    with pytest.raises(ValidationError, match="kept for the entries an import records"):
+        services.allocation_set_amount(
+            allocation=line,
+            amount=Decimal("2000.00"),
+            effective_date=DAY,
+            memo="Imported from x.xlsx (SHA-256 0)",
+            expected_current=Decimal("1265.00"),
+            acting_user=officer,
+        )

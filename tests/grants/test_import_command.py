@@ -40,14 +40,14 @@ def test_the_command_imports_and_a_second_run_changes_nothing(seed_fund, seed_fi
     assert f"Imported ECF allocations.xlsx (SHA-256 {record.sha256})." in first
     before = ledger_state()
 
-    call_command("import_allocations", copy.code, str(seed_file))
+    call_command("import_allocations", copy.code, str(seed_file), "--user", "officer")
     again = capsys.readouterr().out
     assert ledger_state() == before
     assert "Nothing to change: every line in the file already matches the ledger." in again
     assert "This file was imported on" in again and "by officer." in again
 
 
-def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path):
+def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path, officer):
     path = tmp_path / "bad.xlsx"
     path.write_bytes(
         table(
@@ -57,7 +57,7 @@ def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path):
     )
     before = ledger_state()
     with pytest.raises(CommandError) as error:
-        call_command("import_allocations", seed_fund.code, str(path))
+        call_command("import_allocations", seed_fund.code, str(path), "--user", "officer")
     assert error.value.returncode == 2
     assert str(error.value).splitlines() == [
         "bad.xlsx was not imported (2 problems):",
@@ -74,7 +74,7 @@ def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path):
     [
         (["no-such-fund", "x.xlsx"], "No fund has the code 'no-such-fund'."),
         (
-            ["moj-ecf-2020", "/nonexistent/x.xlsx"],
+            ["moj-ecf-2020", "/nonexistent/x.xlsx", "--dry-run"],
             "Cannot read /nonexistent/x.xlsx: No such file or directory.",
         ),
         (["moj-ecf-2020", "x.xlsx", "--user", "nobody"], "No user is called 'nobody'."),
@@ -84,3 +84,12 @@ def test_bad_arguments_exit_2(seed_fund, arguments, message):
     with pytest.raises(CommandError, match=message) as error:
         call_command("import_allocations", *arguments)
     assert error.value.returncode == 2
+
+
+def test_an_import_that_writes_must_say_who_imports(seed_fund, seed_file):
+    copy = empty_fund_like(seed_fund)
+    before = ledger_state()
+    with pytest.raises(CommandError, match="Say who is importing with --user") as refused:
+        call_command("import_allocations", copy.code, str(seed_file))
+    assert refused.value.returncode == 2
+    assert ledger_state() == before

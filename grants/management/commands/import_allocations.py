@@ -26,11 +26,21 @@ class Command(BaseCommand):
         parser.add_argument("fund_code", help="The fund's code, e.g. moj-ecf-2020.")
         parser.add_argument("file", type=Path, help="The .xlsx file.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would happen; write nothing.")
-        parser.add_argument("--user", help="Username to record as the importer (default: none).")
+        parser.add_argument(
+            "--user",
+            help="Username to record as the importer; needed unless --dry-run, so that whoever approves "
+            "the import's entries can be told apart from who recorded them.",
+        )
 
     def handle(self, *args, fund_code, file, dry_run, user, **options):
         fund = fund_from_code(fund_code)
         importer = None
+        if not user and not dry_run:
+            raise CommandError(
+                "Say who is importing with --user USERNAME: an entry recorded by no one could be "
+                "approved by anyone, its importer included.",
+                returncode=EXIT_BAD_INPUT,
+            )
         if user:
             importer = get_user_model().objects.filter(username=user).first()
             if importer is None:
