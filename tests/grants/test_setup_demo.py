@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from grants import services
 from grants.models import Allocation, Fund
@@ -12,7 +12,8 @@ from tests.factories import approve_pending
 
 
 @pytest.fixture
-def password_file(tmp_path):
+def password_file(tmp_path, settings):
+    settings.DEBUG = True  # as `make run` sets it; the command refuses otherwise
     return tmp_path / ".demo-login"
 
 
@@ -65,3 +66,12 @@ def test_an_approver_login_comes_with_the_demo_one(db, password_file, capsys, mo
     assert approver.has_perm("grants.approve_ledgerentry") and not approver.is_superuser
     run(password_file, capsys)
     assert get_user_model().objects.filter(username="demo-approver").count() == 1
+
+
+def test_it_refuses_to_run_without_debug_and_changes_nothing(db, tmp_path, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DJANGO_DEBUG=1"):
+        call_command("setup_demo", "--password-file", str(tmp_path / ".demo-login"))
+    assert not Fund.objects.exists()
+    assert not get_user_model().objects.exists()
+    assert not (tmp_path / ".demo-login").exists()

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from grants import roles
@@ -41,6 +41,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, password_file, **options):
+        if not settings.DEBUG:
+            # A demo superuser, and an approver sharing its password, have no place on a real ledger.
+            raise CommandError(
+                "setup_demo makes a demo superuser and approver for local use, so it runs only with "
+                "DJANGO_DEBUG=1 (as `make run` sets it). Nothing was changed."
+            )
         if Fund.objects.filter(code=SEED_FUND_CODE).exists():
             self.stdout.write(f"Seed fund {SEED_FUND_CODE} is already loaded; left as it is.")
         else:
