@@ -1,6 +1,6 @@
 """The audit trail: a trigger on each audited table records every change in grants_auditevent.
 
-See grants/audit.py for how the triggers work on each database. The SQLite triggers name each
+See docs/triggers.md for how the triggers work on each database. The SQLite triggers name each
 column as the table had it then.
 
 What it installs is frozen beside it (0008_audit_trail.sqlite.sql and .postgresql.sql, and
@@ -8,14 +8,23 @@ What it installs is frozen beside it (0008_audit_trail.sqlite.sql and .postgresq
 code (docs/triggers.md). Migration 0014 replaces every trigger with the frozen set of its day.
 """
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import migrations, models
 
-import grants.audit
-
 HERE = Path(__file__).resolve().parent
 NAME = "0008_audit_trail"
+
+
+class DecimalJSONDecoder(json.JSONDecoder):
+    """A frozen copy of the events' decoder (now audit.models.DecimalJSONDecoder): numbers with a
+    decimal point read as `Decimal`. Only the historical model uses it; the schema does not."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parse_float", Decimal)
+        super().__init__(*args, **kwargs)
 
 
 def frozen(name, vendor):
@@ -82,11 +91,11 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "before",
-                    models.JSONField(decoder=grants.audit.DecimalJSONDecoder, editable=False, null=True),
+                    models.JSONField(decoder=DecimalJSONDecoder, editable=False, null=True),
                 ),
                 (
                     "after",
-                    models.JSONField(decoder=grants.audit.DecimalJSONDecoder, editable=False, null=True),
+                    models.JSONField(decoder=DecimalJSONDecoder, editable=False, null=True),
                 ),
                 ("fund_id", models.BigIntegerField(editable=False, null=True)),
                 ("allocation_id", models.BigIntegerField(editable=False, null=True)),

@@ -17,8 +17,6 @@ MIGRATIONS = [
 # What Django's migration writer itself references: field classes and their arguments.
 FIELD_CLASSES = {
     "grants.models.GBPMoneyField",
-    # 0008's decoder, from before the audit trail had its app (grants/audit.py re-exports it).
-    "grants.audit.DecimalJSONDecoder",
     "audit.models.DecimalJSONDecoder",
     "grants.models.not_a_formula",
 }
