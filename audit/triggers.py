@@ -228,7 +228,7 @@ def install_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> No
     """(Re)create the audit triggers of `tables` from their columns as they are now.
 
     From the live schema, not the models. No migration calls it any more (they install frozen
-    files, docs/triggers.md); it and the install/drop helpers below remain for code outside them.
+    files, docs/triggers.md).
     """
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
@@ -243,36 +243,3 @@ def install_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> No
                 schema_editor.execute(sql, params=None)
     else:
         raise NotImplementedError(f"No audit triggers written for {connection.vendor}.")
-
-
-def drop_audit_triggers(schema_editor, tables: dict[str, AuditedTable]) -> None:
-    connection = schema_editor.connection
-    for table in tables:
-        if connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_audit ON {table}")
-        else:
-            for action in ("insert", "update", "delete"):
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_audit_{action}")
-
-
-def install_append_only_guard(schema_editor) -> None:
-    """Refuse changes to audit events: UPDATE on both databases, and on PostgreSQL DELETE and any
-    INSERT not made by an audit trigger (SQLite's test runner empties tables with DELETE;
-    PostgreSQL's uses TRUNCATE, which row triggers miss; SQLite cannot tell who inserts)."""
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTIONS, params=None)
-        for statement in _postgres_guard_sql():
-            schema_editor.execute(statement)
-    else:
-        schema_editor.execute(SQLITE_GUARD)
-
-
-def drop_append_only_guard(schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_refuse_change ON {AUDIT_TABLE}")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_refuse_forgery ON {AUDIT_TABLE}")
-        schema_editor.execute("DROP FUNCTION IF EXISTS grants_refuse_change_to_audit_trail()")
-        schema_editor.execute("DROP FUNCTION IF EXISTS grants_audit_row()")
-    else:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_refuse_change")
