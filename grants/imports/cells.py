@@ -13,6 +13,10 @@ from grants.models import FORMULA_STARTS_IN_WORDS, starts_like_a_formula
 NUMBER_AS_TEXT = re.compile(r"[-+]?\s*£?\s*[-+]?\d[\d,]*(\.\d*)?\s*")
 
 
+# An amount as a person prints one: £1,234.56, 1234, -£12.50 (commas every three digits only).
+AMOUNT_AS_PRINTED = re.compile(r"[-+]?\s*£?\s*[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?")
+
+
 DATE_AS_TEXT = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}\s+[A-Za-z]+\s+\d{2,4}")
 
 
@@ -79,6 +83,30 @@ def read_optional_name(value) -> str:
     return _not_a_formula(_optional_text(value))
 
 
+NOTES_MAX_LENGTH = 2000
+
+
+def read_notes(value) -> str:
+    """A cell kept in a line's notes: text as it is (spacing tidied), a number or date as printed."""
+    if _is_empty(value):
+        return ""
+    if isinstance(value, datetime.datetime):
+        text = value.date().isoformat() if value.time() == datetime.time() else value.isoformat(" ")
+    elif isinstance(value, datetime.date):
+        text = value.isoformat()
+    else:
+        text = " ".join(str(value).split())
+    if len(text) > NOTES_MAX_LENGTH:
+        raise CellProblem(
+            f"the note is {len(text):,} characters long; notes are {NOTES_MAX_LENGTH:,} at most."
+        )
+    return text
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def read_amount(value) -> Decimal:
     if isinstance(value, bool):
         raise CellProblem(f"{str(value).upper()} is not an amount.")
@@ -87,6 +115,11 @@ def read_amount(value) -> Decimal:
     if isinstance(value, str):
         if not value.strip():
             raise CellProblem("the amount is empty.")
+        if NUMBER_AS_TEXT.fullmatch(value) and not AMOUNT_AS_PRINTED.fullmatch(value.strip()):
+            raise CellProblem(
+                f"{_describe(value)} is not an amount: its commas do not separate thousands, so it "
+                "could mean more than one figure. Type the amount as a number."
+            )
         if NUMBER_AS_TEXT.fullmatch(value):
             raise CellProblem(
                 f"the amount {_describe(value)} is a number stored as text; enter it as a number "

@@ -24,7 +24,7 @@ from djmoney.money import Money
 
 from grants import money
 from grants.imports import NewOrganisation, Problem
-from grants.imports.reading import ParsedSheet, SheetLine, normalise
+from grants.imports.reading import Mapping, ParsedSheet, SheetLine, normalise
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import FundReconciliation, Subtotal
 
@@ -55,6 +55,11 @@ class LedgerSnapshot:
     funding_categories: list[FundingCategory]
     lines: list[ExistingLine]
     reconciliation: FundReconciliation
+    # What this fund's earlier imports were told a text means: its normalised text -> (thematic
+    # area or None, funding category or None, the text as first printed).
+    value_mappings: dict[str, tuple[ThematicArea | None, FundingCategory | None, str]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,40 @@ class OrganisationMatch:
     cell: str
     organisation: Organisation
     how: str  # "name", "short name", "name and short name"
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """A text of the file (in a thematic area or category column, or a section row) and what it was
+    read as: `how` is "chosen" (the officer mapped it now), "remembered" (an earlier import of this
+    fund was told) or "name" (it is the ledger's name or code)."""
+
+    text: str
+    first_row: int
+    thematic_area: ThematicArea | None
+    funding_category: FundingCategory | None
+    how: str
+
+    @property
+    def meaning(self) -> str:
+        parts = []
+        if self.thematic_area is not None:
+            parts.append(f"thematic area {self.thematic_area.name}")
+        if self.funding_category is not None:
+            parts.append(f"funding category {self.funding_category.name}")
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class UnmappedText:
+    """A text the file uses for a thematic area or funding category that matches nothing in the
+    ledger: the officer says once what it is. `fields` are those it may set."""
+
+    text: str
+    first_row: int
+    column: str
+    fields: tuple[str, ...]
+    section: bool
 
 
 @dataclass
@@ -78,6 +117,8 @@ class PlanLine:
     effective_date: object = None
     current: Decimal | None = None
     allocation_id: int | None = None
+    notes: str = ""
+    numbered_by_ledger: bool = False  # the file has no line numbers: the ledger chose this one
 
     @property
     def change(self) -> Money | None:
@@ -100,7 +141,10 @@ class PlanLine:
 class ImportPlan:
     fund: Fund
     sheet: ParsedSheet
+    mapping: Mapping = field(default_factory=Mapping)
     lines: list[PlanLine] = field(default_factory=list)
+    texts: list[TextReading] = field(default_factory=list)
+    unmapped: list[UnmappedText] = field(default_factory=list)
     new_organisations: list[NewOrganisation] = field(default_factory=list)
     matched_organisations: list[OrganisationMatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -129,9 +173,25 @@ class ImportPlan:
         return money.total(money.gbp(line.amount) for line in self.lines)
 
     @property
-    def stated_total_differs(self) -> bool:
+    def stated_total(self) -> Money | None:
         stated = self.sheet.stated_total
-        return stated is not None and not self.problems and money.gbp(stated) != self.sheet_total
+        return None if stated is None else money.gbp(stated)
+
+    @property
+    def stated_total_difference(self) -> Money | None:
+        """The lines' sum minus the total the file states (the seed's lines are 29p over theirs)."""
+        stated = self.stated_total
+        return None if stated is None else money.difference(self.sheet_total, stated)
+
+    @property
+    def stated_total_differs(self) -> bool:
+        stated = self.stated_total
+        return stated is not None and not self.problems and stated != self.sheet_total
+
+    @property
+    def chosen_texts(self) -> list[TextReading]:
+        """The texts the officer mapped for this import: confirming remembers them for the fund."""
+        return [text for text in self.texts if text.how == "chosen"]
 
     @property
     def digest(self) -> str:
@@ -139,6 +199,7 @@ class ImportPlan:
         record = {
             "file": self.sheet.sha256,
             "fund": self.fund.code,
+            "mapping": self.mapping.as_record(),
             "new_organisations": [[org.name, org.short_name] for org in self.new_organisations],
             # The preview shows the reconciliation after the import: lines entered meanwhile change it.
             "ledger_before": [
@@ -155,6 +216,7 @@ class ImportPlan:
                     line.funding_category.code,
                     money.as_string(money.gbp(line.amount)),
                     None if line.current is None else money.as_string(money.gbp(line.current)),
+                    line.notes,
                 ]
                 for line in self.lines
             ],
@@ -215,41 +277,185 @@ def _reference(items) -> dict[str, object]:
     return by_key
 
 
-def build_plan(fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot) -> ImportPlan:
-    plan = ImportPlan(fund=fund, sheet=sheet, problems=list(sheet.problems), before=snapshot.reconciliation)
+class _Texts:
+    """What the file's texts for thematic areas and funding categories mean: the officer's mapping
+    first, then what this fund's earlier imports were told, then the ledger's own names and codes."""
+
+    FIELDS = ("thematic_area", "funding_category")
+
+    def __init__(self, snapshot: LedgerSnapshot, mapping: Mapping, plan: ImportPlan):
+        self.plan = plan
+        self.reference = {
+            "thematic_area": _reference(snapshot.thematic_areas),
+            "funding_category": _reference(snapshot.funding_categories),
+        }
+        self.items = {
+            "thematic_area": snapshot.thematic_areas,
+            "funding_category": snapshot.funding_categories,
+        }
+        self.remembered = snapshot.value_mappings
+        self.chosen: dict[str, tuple[str, str]] = {}
+        for text, name in mapping.values:
+            key = normalise(text)
+            if not key:
+                continue
+            targets = self._by_name(name)
+            if not any(targets.values()):
+                plan.problems.append(
+                    Problem(
+                        f"{text!r} is mapped to {name!r}, which is neither a thematic area nor a funding "
+                        f"category; the ledger has {self.names()}."
+                    )
+                )
+                continue
+            self.chosen[key] = (text, name)
+        self.readings: dict[tuple[str, tuple[str, ...]], TextReading] = {}
+        self.unmapped: dict[str, UnmappedText] = {}
+
+    def _by_name(self, name: str) -> dict[str, object]:
+        return {field_key: self.reference[field_key].get(normalise(name)) for field_key in self.FIELDS}
+
+    def names(self) -> str:
+        return (
+            f"the thematic areas {self.known('thematic_area')} and the funding categories "
+            f"{self.known('funding_category')}"
+        )
+
+    def known(self, field_key: str) -> str:
+        return ", ".join(item.name for item in self.items[field_key])
+
+    def default(self, field_key: str, name: str):
+        if not name:
+            return None
+        found = self.reference[field_key].get(normalise(name))
+        if found is None:
+            kind = "thematic area" if field_key == "thematic_area" else "funding category"
+            known = self.known(field_key)
+            self.plan.problems.append(
+                Problem(
+                    f"{name!r} is not a {kind} the ledger knows, so it cannot be the whole file's; it "
+                    f"has {known}."
+                )
+            )
+        return found
+
+    def read(self, text: str, row: int, fields: tuple[str, ...], column: str, section: bool) -> dict:
+        """{field: item} that `text` sets among `fields`; {} (and the text listed as unmapped) when
+        nothing says what it is."""
+        key = normalise(text)
+        cached = self.readings.get((key, fields))
+        if cached is not None:
+            return self._of(cached, fields)
+        reading = None
+        if key in self.chosen:
+            targets = self._by_name(self.chosen[key][1])
+            reading = TextReading(text, row, targets["thematic_area"], targets["funding_category"], "chosen")
+        elif key in self.remembered:
+            area, category, _ = self.remembered[key]
+            reading = TextReading(text, row, area, category, "remembered")
+        else:
+            targets = {field_key: self.reference[field_key].get(key) for field_key in fields}
+            if any(targets.values()):
+                reading = TextReading(
+                    text, row, targets.get("thematic_area"), targets.get("funding_category"), "name"
+                )
+        if reading is None or not self._of(reading, fields):
+            if key not in self.unmapped:
+                self.unmapped[key] = UnmappedText(text, row, column, fields, section)
+            return {}
+        self.readings[(key, fields)] = reading
+        return self._of(reading, fields)
+
+    @staticmethod
+    def _of(reading: TextReading, fields: tuple[str, ...]) -> dict:
+        found = {"thematic_area": reading.thematic_area, "funding_category": reading.funding_category}
+        return {field_key: found[field_key] for field_key in fields if found[field_key] is not None}
+
+    def finish(self) -> None:
+        seen = set()
+        for reading in self.readings.values():
+            if normalise(reading.text) not in seen and reading.how != "name":
+                seen.add(normalise(reading.text))
+                self.plan.texts.append(reading)
+        for unmapped in self.unmapped.values():
+            self.plan.unmapped.append(unmapped)
+            if unmapped.section:
+                message = (
+                    f"the section row {unmapped.text!r} names no thematic area or funding category the "
+                    f"ledger knows; say what it is (the ledger has {self.names()})."
+                )
+            else:
+                kind = "thematic area" if unmapped.fields == ("thematic_area",) else "funding category"
+                message = (
+                    f"unknown {kind} {unmapped.text!r}; the ledger has {self.known(unmapped.fields[0])}."
+                )
+            self.plan.problems.append(
+                Problem(message, self.plan.sheet.sheet_name, unmapped.first_row, unmapped.column)
+            )
+
+
+UNSAID = object()  # a section row above the line that nothing says the meaning of
+
+
+def build_plan(
+    fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot, mapping: Mapping | None = None
+) -> ImportPlan:
+    mapping = mapping or Mapping()
+    plan = ImportPlan(
+        fund=fund, sheet=sheet, mapping=mapping, problems=list(sheet.problems), before=snapshot.reconciliation
+    )
     organisations = _Organisations(snapshot.organisations)
-    themes = _reference(snapshot.thematic_areas)
-    categories = _reference(snapshot.funding_categories)
+    texts = _Texts(snapshot, mapping, plan)
+    defaults = {
+        "thematic_area": texts.default("thematic_area", mapping.thematic_area),
+        "funding_category": texts.default("funding_category", mapping.funding_category),
+    }
+    section_fields = tuple(key for key in _Texts.FIELDS if not sheet.has_column(key))
     existing_by_number = {line.line_number: line for line in snapshot.lines}
-    existing_by_key = {(line.organisation_id, normalise(line.service)): line for line in snapshot.lines}
+    existing_by_key = {
+        (line.organisation_id, normalise(line.service), line.thematic_area_id, line.funding_category_id): line
+        for line in snapshot.lines
+    }
     organisations_by_id = {organisation.pk: organisation for organisation in snapshot.organisations}
     first_row_of_number: dict[int, int] = {}
     first_row_of_key: dict[tuple, int] = {}
     matched: dict[int, OrganisationMatch] = {}
+    missing: dict[str, list[int]] = {"thematic_area": [], "funding_category": []}
 
     def problem(line: SheetLine, column: str, message: str) -> None:
         plan.problems.append(Problem(message, sheet.sheet_name, line.row, sheet.column(column)))
 
+    in_force: dict[str, object] = {}
+    sections = iter(sheet.sections)
+    section = next(sections, None)
     for line in sheet.lines:
+        while section is not None and section.row < line.row:
+            found = texts.read(section.text, section.row, section_fields, section.column, section=True)
+            for key in section_fields:
+                if found:
+                    if key in found:
+                        in_force[key] = found[key]
+                else:
+                    in_force[key] = UNSAID
+            section = next(sections, None)
         count_before = len(plan.problems)
-        theme = themes.get(normalise(line.thematic_area))
-        if theme is None:
-            known = ", ".join(item.name for item in snapshot.thematic_areas)
-            problem(
-                line,
-                "thematic_area",
-                f"unknown thematic area {line.thematic_area!r}; the ledger has {known}.",
-            )
-        category = categories.get(normalise(line.funding_category))
-        if category is None:
-            known = ", ".join(item.name for item in snapshot.funding_categories)
-            problem(
-                line,
-                "funding_category",
-                f"unknown funding category {line.funding_category!r}; the ledger has {known}.",
-            )
+        chosen = {}
+        for key in _Texts.FIELDS:
+            if sheet.has_column(key):
+                text = getattr(line, key)
+                chosen[key] = texts.read(text, line.row, (key,), sheet.column(key), section=False).get(key)
+            elif in_force.get(key) is UNSAID:
+                chosen[key] = None
+            elif key in in_force:
+                chosen[key] = in_force[key]
+            elif defaults[key] is not None:
+                chosen[key] = defaults[key]
+            else:
+                chosen[key] = None
+                missing[key].append(line.row)
+        theme, category = chosen["thematic_area"], chosen["funding_category"]
         resolved = _resolve_organisation(line, organisations, plan, problem)
-        if resolved is None or len(plan.problems) > count_before:
+        if resolved is None or theme is None or category is None or len(plan.problems) > count_before:
             continue
         organisation, service = resolved
         if not isinstance(organisation, NewOrganisation) and organisation.pk not in matched:
@@ -257,24 +463,26 @@ def build_plan(fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot) -> Impo
                 line.organisation, organisation, _how(line.organisation, organisation)
             )
 
-        if line.line_number in first_row_of_number:
-            problem(
-                line,
-                "line_number",
-                f"line {line.line_number} appears twice in the file (first in row "
-                f"{first_row_of_number[line.line_number]}).",
-            )
-            continue
-        first_row_of_number[line.line_number] = line.row
+        if line.line_number is not None:
+            if line.line_number in first_row_of_number:
+                problem(
+                    line,
+                    "number",
+                    f"line {line.line_number} appears twice in the file (first in row "
+                    f"{first_row_of_number[line.line_number]}).",
+                )
+                continue
+            first_row_of_number[line.line_number] = line.row
         identity = organisation.name if isinstance(organisation, NewOrganisation) else organisation.pk
-        key = (type(organisation).__name__, identity, normalise(service))
+        key = (type(organisation).__name__, identity, normalise(service), theme.pk, category.pk)
         if key in first_row_of_key:
             described = f"{organisation.name}, {service}" if service else organisation.name
             problem(
                 line,
                 "organisation",
-                f"{described} appears twice in the file (first in row {first_row_of_key[key]}); a fund has "
-                "one line per organisation and service.",
+                f"{described} appears twice in the file (first in row {first_row_of_key[key]}) with the same "
+                "thematic area and funding category; a fund has one line per organisation and service in "
+                "each.",
             )
             continue
         first_row_of_key[key] = line.row
@@ -290,8 +498,15 @@ def build_plan(fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot) -> Impo
             amount=line.amount,
             source_text=line.organisation,
             effective_date=line.effective_date,
+            notes=line.notes,
         )
-        existing = existing_by_number.get(line.line_number)
+        by_key = existing_by_key.get(key[1:]) if not isinstance(organisation, NewOrganisation) else None
+        if line.line_number is None:
+            existing = by_key
+            if existing is not None:
+                planned.line_number = existing.line_number
+        else:
+            existing = existing_by_number.get(line.line_number)
         if existing is not None:
             same_line = (
                 not isinstance(organisation, NewOrganisation)
@@ -303,7 +518,7 @@ def build_plan(fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot) -> Impo
                 recorded += f", {existing.service}" if existing.service else ""
                 problem(
                     line,
-                    "line_number",
+                    "number",
                     f"line {line.line_number} of this fund is {recorded} in the ledger, not {planned.label}; "
                     "an import does not renumber or replace lines.",
                 )
@@ -319,22 +534,61 @@ def build_plan(fund: Fund, sheet: ParsedSheet, snapshot: LedgerSnapshot) -> Impo
             planned.allocation_id = existing.allocation_id
             planned.current = existing.awarded
             planned.action = UNCHANGED if existing.awarded == line.amount else CHANGED
-        elif (other := existing_by_key.get(key[1:])) is not None:
+        elif by_key is not None:
             problem(
                 line,
-                "line_number",
-                f"{planned.label} is already line {other.line_number} of this fund, not line "
+                "number",
+                f"{planned.label} is already line {by_key.line_number} of this fund, not line "
                 f"{line.line_number}.",
             )
             continue
         plan.lines.append(planned)
 
+    texts.finish()
+    _report_missing(plan, missing, sheet)
+    _number_new_lines(plan, snapshot)
     plan.matched_organisations = sorted(matched.values(), key=lambda match: match.organisation.name)
     file_numbers = {line.line_number for line in plan.lines}
     plan.kept_line_count = sum(1 for line in snapshot.lines if line.line_number not in file_numbers)
     plan.problems.sort(key=lambda problem: (problem.row or 0, problem.column))
     plan.after = _projected(plan)
     return plan
+
+
+def _report_missing(plan: ImportPlan, missing: dict[str, list[int]], sheet: ParsedSheet) -> None:
+    """One problem for each of thematic area and funding category that some lines lack."""
+    for key, rows in missing.items():
+        if not rows:
+            continue
+        kind = "thematic area" if key == "thematic_area" else "funding category"
+        shown = ", ".join(str(row) for row in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        lines = (
+            f"{len(rows)} line{'s' if len(rows) != 1 else ''} (row{'s' if len(rows) != 1 else ''} {shown})"
+        )
+        why = f"the file has no {kind} column"
+        if sheet.sections:
+            why += ", and no section row above them names one"
+        plan.problems.append(
+            Problem(
+                f"{lines} {'have' if len(rows) != 1 else 'has'} no {kind}: {why}. Choose a {kind} for the "
+                "whole file.",
+                sheet.sheet_name,
+                rows[0],
+            )
+        )
+
+
+def _number_new_lines(plan: ImportPlan, snapshot: LedgerSnapshot) -> None:
+    """A file without line numbers: its new lines follow the fund's last line, in file order."""
+    taken = [line.line_number for line in snapshot.lines] + [
+        line.line_number for line in plan.lines if line.line_number is not None
+    ]
+    following = max(taken, default=0)
+    for line in plan.lines:
+        if line.line_number is None:
+            following += 1
+            line.line_number = following
+            line.numbered_by_ledger = True
 
 
 def _resolve_organisation(line: SheetLine, organisations: _Organisations, plan: ImportPlan, problem):

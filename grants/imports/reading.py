@@ -4,16 +4,26 @@ An upload is untrusted. Before openpyxl sees it, the bytes are checked: the size
 zip archive at all (an encrypted workbook or an old .xls is an OLE file, said so in words), that its
 members do not unpack to more than a limit or at a ratio only a zip bomb has, and that no XML part
 declares a DTD or entities (an XML bomb; openpyxl also parses through defusedxml, which the
-`grants.E001` system check insists on). Then the table is found below any title rows, its columns are
-recognised by their headings, and each row becomes a `SheetLine` or a `Problem` naming the sheet, row
-and column. Amounts are converted exactly: a number cell's value goes through `Decimal(str(value))`
-(the shortest repr of the double Excel stored, so a cell showing £80,528.42 gives 80528.42), text
-that looks like a number is refused as "stored as text" rather than guessed at.
+`grants.E001` system check insists on).
+
+Then the table is found as an office publishes it. Its header row is the first with an amount heading
+("Amount", "Award", "Grant", "£", ...); each column is read by its heading's common synonyms
+("Organisation", "Provider", "Recipient", "Service provider", ...), by a heading close to one of them
+("Provided"), or as the officer's `Mapping` says; a column with no heading over text is the names.
+Below the header, each row is a line, a **section row** (one cell of text and no amount, such as
+"Sexual Violence Support", whose meaning `planning` resolves), a Total row, or a note. A Total row is
+recognised by its label only where no line follows it, so "Total Insight Theatre" in the middle of a
+table is a line. A total stated in a title or a sentence instead is read when it is the only one.
+
+Amounts are converted exactly: a number cell's value goes through `Decimal(str(value))` (the shortest
+repr of the double Excel stored, so a cell showing £80,528.42 gives 80528.42); text is refused with
+its cell named ("£22,10" is not an amount), never guessed at.
 """
 
 from __future__ import annotations
 
 import datetime
+import difflib
 import io
 import re
 import unicodedata
@@ -24,7 +34,7 @@ from decimal import Decimal
 import openpyxl
 from defusedxml import DefusedXmlException
 from django.conf import settings
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from grants.imports import ImportRefused, Problem
 from grants.imports.archive import check_archive, sha256_of
@@ -33,6 +43,7 @@ from grants.imports.cells import (
     read_amount,
     read_date,
     read_line_number,
+    read_notes,
     read_optional_name,
     read_required_name,
 )
@@ -53,36 +64,159 @@ def normalise(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Column:
+class Field:
+    """What a column of an allocation table can be: its key (as `--column` names it), the ledger's
+    title for it, and the headings that mean it, normalised."""
+
     key: str
     title: str
     headings: frozenset[str]
-    required: bool = True
 
 
-COLUMNS = [
-    Column("line_number", "No.", frozenset({"no", "number", "lineno", "linenumber", "line"})),
-    Column("organisation", "Organisation", frozenset({"organisation", "organization", "provider"})),
-    Column("service", "Service", frozenset({"service"}), required=False),
-    Column("thematic_area", "Thematic area", frozenset({"thematicarea", "theme"})),
-    Column("amount", "Amount", frozenset({"amount", "amountgbp", "allocation", "award"})),
-    Column(
+FIELDS = [
+    Field("number", "No.", frozenset({"no", "number", "lineno", "linenumber", "line", "ref", "reference"})),
+    Field(
+        "organisation",
+        "Organisation",
+        frozenset(
+            {
+                "organisation",
+                "organization",
+                "organisationname",
+                "provider",
+                "providername",
+                "serviceprovider",
+                "recipient",
+                "recipientorganisation",
+                "grantee",
+            }
+        ),
+    ),
+    Field("service", "Service", frozenset({"service", "servicename", "project", "projectname"})),
+    Field("thematic_area", "Thematic area", frozenset({"thematicarea", "theme", "area"})),
+    Field(
+        "amount",
+        "Amount",
+        frozenset(
+            {
+                "amount",
+                "amountgbp",
+                "amountawarded",
+                "allocation",
+                "allocated",
+                "award",
+                "awarded",
+                "grant",
+                "grantamount",
+                "grantawarded",
+            }
+        ),
+    ),
+    Field(
         "funding_category",
         "Extraordinary funding category",
-        frozenset({"extraordinaryfundingcategory", "fundingcategory", "category"}),
+        frozenset({"extraordinaryfundingcategory", "fundingcategory", "category", "fundingstream", "stream"}),
     ),
-    Column("effective_date", "Award date", frozenset({"date", "awarddate", "effectivedate"}), required=False),
+    Field("award_date", "Award date", frozenset({"date", "awarddate", "effectivedate", "dateawarded"})),
+    Field(
+        "notes",
+        "Notes",
+        frozenset({"notes", "note", "furtherdetail", "furtherdetails", "detail", "details", "comments"}),
+    ),
 ]
 
 
-COLUMN_BY_HEADING = {heading: column for column in COLUMNS for heading in column.headings}
+FIELD_BY_KEY = {item.key: item for item in FIELDS}
 
 
-def column_for_heading(value) -> Column | None:
-    """The column a heading names; what is in brackets ("Amount (£)") is a note and ignored."""
-    if not isinstance(value, str):
-        return None
-    return COLUMN_BY_HEADING.get(normalise(re.sub(r"\(.*?\)", "", value)))
+FIELD_BY_HEADING = {heading: item for item in FIELDS for heading in item.headings}
+
+
+IGNORE = "ignore"
+
+
+IGNORE_FIELD = Field(IGNORE, "ignored", frozenset())
+
+
+# What a column can be mapped to, in the order the preview offers them.
+FIELD_CHOICES = [(item.key, item.title) for item in FIELDS] + [(IGNORE, "Ignore this column")]
+
+
+# The fields of which a table has one column at most; notes can come from several.
+SINGLE_FIELDS = {item.key for item in FIELDS} - {"notes"}
+
+
+CURRENCY_HEADINGS = {"£", "(£)", "£s", "gbp", "£gbp"}
+
+
+def field_for_heading(value) -> tuple[Field | None, str]:
+    """The field a heading names and how it was read: what is in brackets ("Amount (£)") is a note
+    and ignored; a heading one letter or two from a synonym ("Provided") is read as it, and says so."""
+    if not isinstance(value, str) or not value.strip():
+        return None, ""
+    if value.strip().casefold().replace(" ", "") in CURRENCY_HEADINGS:
+        return FIELD_BY_KEY["amount"], "heading"
+    key = normalise(re.sub(r"\(.*?\)", "", value))
+    if key in FIELD_BY_HEADING:
+        return FIELD_BY_HEADING[key], "heading"
+    if 5 <= len(key) <= 30:
+        close = difflib.get_close_matches(key, FIELD_BY_HEADING, n=1, cutoff=0.85)
+        if close:
+            return FIELD_BY_HEADING[close[0]], f"heading close to {close[0]!r}"
+    return None, ""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What the officer says about a file where its headings do not: which sheet to read, which
+    column is which (`columns`: field key or IGNORE, and the column's heading as printed or its
+    letter), a thematic area and funding category for lines that name none, and what a text in a
+    category column or a section row means (`values`: the text, and a funding category's or
+    thematic area's name or code). The empty mapping reads a file by its headings alone."""
+
+    sheet: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+    thematic_area: str = ""
+    funding_category: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    def as_record(self) -> dict:
+        """The mapping in plain JSON types, for the preview's digest."""
+        return {
+            "sheet": self.sheet,
+            "columns": [list(pair) for pair in self.columns],
+            "thematic_area": self.thematic_area,
+            "funding_category": self.funding_category,
+            "values": [list(pair) for pair in self.values],
+        }
+
+
+@dataclass(frozen=True)
+class ColumnReading:
+    """One column of the header row and what it was read as (`key` is a field key, or "" when the
+    column is ignored), for the preview to show and let the officer change."""
+
+    index: int
+    heading: str
+    key: str
+    how: str
+
+    @property
+    def letter(self) -> str:
+        return get_column_letter(self.index + 1)
+
+    @property
+    def title(self) -> str:
+        return FIELD_BY_KEY[self.key].title if self.key else "ignored"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A row of text with no amount between lines: it says what the lines below it are."""
+
+    row: int
+    text: str
+    column: str  # its cell's letter
 
 
 @dataclass(frozen=True)
@@ -90,13 +224,14 @@ class SheetLine:
     """One row of the table, as the sheet has it (names not yet matched to the ledger)."""
 
     row: int
-    line_number: int
+    line_number: int | None  # None when the table has no number column
     organisation: str
     service: str  # "" when the sheet has no Service column or the cell is empty
-    thematic_area: str
+    thematic_area: str  # "" when the table has no such column (a section row or the mapping says)
     funding_category: str
     amount: Decimal
     effective_date: datetime.date | None
+    notes: str = ""
 
 
 @dataclass
@@ -105,33 +240,46 @@ class ParsedSheet:
     sha256: str
     sheet_name: str
     is_moj_return: bool
+    sheet_names: list[str] = field(default_factory=list)
     lines: list[SheetLine] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    stated_total: Decimal | None = None  # what the sheet's Total row says, if it says a figure
+    stated_total: Decimal | None = None  # the table's own total, where it states one unambiguously
+    stated_total_source: str = ""  # where it says so: "the Total row (row 20)", "the title (row 1)"
+    stated_totals_ignored: list[tuple[int, Decimal]] = field(default_factory=list)  # ambiguous ones
     header_row: int = 0
     total_row: int = 0
-    column_letters: dict[str, str] = field(default_factory=dict)  # column key -> its letter, e.g. "B"
+    columns: list[ColumnReading] = field(default_factory=list)
+    column_letters: dict[str, str] = field(default_factory=dict)  # field key -> its letter, e.g. "B"
 
     def column(self, key: str) -> str:
         """How a problem names a column: its letter and the ledger's title, e.g. "B (Organisation)"."""
-        title = next(column.title for column in COLUMNS if column.key == key)
+        title = FIELD_BY_KEY[key].title
         letter = self.column_letters.get(key)
         return f"{letter} ({title})" if letter else title
+
+    def has_column(self, key: str) -> bool:
+        return key in self.column_letters
 
     @property
     def layout(self) -> str:
         return "the ledger's MoJ return" if self.is_moj_return else "an allocation table"
 
+    @property
+    def other_sheet_names(self) -> list[str]:
+        return [name for name in self.sheet_names if name != self.sheet_name]
 
-def read_workbook(content: bytes, file_name: str) -> ParsedSheet:
-    """The allocation table in `content`, or ImportRefused listing why the file cannot be read.
+
+def read_workbook(content: bytes, file_name: str, mapping: Mapping | None = None) -> ParsedSheet:
+    """The allocation table in `content`, read as `mapping` says where it says anything, or
+    ImportRefused listing why the file cannot be read.
 
     Row-level problems (a bad amount, say) are collected in `ParsedSheet.problems`, all of them.
     """
     check_archive(content)
     workbook = _open(content, data_only=True)
     try:
-        parsed = _read_table(workbook, content, file_name)
+        parsed = _read_table(workbook, content, file_name, mapping or Mapping())
     finally:
         workbook.close()
     return parsed
@@ -158,191 +306,424 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _is_blank(values) -> bool:
-    return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
-
-
-def _read_table(workbook, content: bytes, file_name: str) -> ParsedSheet:
-    if not workbook.worksheets:
-        raise ImportRefused([Problem("The workbook has no worksheet.")])
-    is_moj_return = MOJ_RETURN_SHEET in workbook.sheetnames and "About" in workbook.sheetnames
-    sheet = workbook[MOJ_RETURN_SHEET] if MOJ_RETURN_SHEET in workbook.sheetnames else workbook.worksheets[0]
-    parsed = ParsedSheet(
-        file_name=file_name, sha256=sha256_of(content), sheet_name=sheet.title, is_moj_return=is_moj_return
-    )
-    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-    columns = _find_header(rows, parsed)
-    max_rows = settings.LEDGER_IMPORT_MAX_ROWS
-    formula_candidates: list[tuple[int, int]] = []
-    row_number = parsed.header_row
-    for values in rows:
-        row_number += 1
-        if row_number - parsed.header_row > max_rows:
-            raise ImportRefused(
-                [
-                    Problem(
-                        f"The table has more than {max_rows:,} rows; split it into smaller files.",
-                        sheet.title,
-                    )
-                ]
-            )
-        if _is_blank(values):
-            continue
-        if parsed.total_row:
-            if _is_number(_cell(values, columns["line_number"])):
-                parsed.problems.append(
-                    Problem(
-                        f"a line below the Total row (row {parsed.total_row}); move it above the Total row.",
-                        parsed.sheet_name,
-                        row_number,
-                        parsed.column("line_number"),
-                    )
-                )
-            continue  # notes under the table are not lines
-        if _is_total_row(values, columns):
-            parsed.total_row = row_number
-            parsed.stated_total = _stated_total(values)
-            continue
-        line = _read_line(values, row_number, columns, parsed, formula_candidates)
-        if line is not None:
-            parsed.lines.append(line)
-    if formula_candidates:
-        _report_formulas(content, parsed, formula_candidates)
-    if not parsed.lines and not parsed.problems:
-        parsed.problems.append(Problem("The table has no lines below its header row.", sheet.title))
-    return parsed
-
-
-def _find_header(rows, parsed: ParsedSheet) -> dict[str, int]:
-    """Read rows until the header (the first with Organisation and Amount headings); map its columns."""
-    for row_number, values in enumerate(rows, start=1):
-        if row_number > HEADER_SEARCH_ROWS:
-            break
-        found = {index: column_for_heading(value) for index, value in enumerate(values)}
-        keys = {column.key for column in found.values() if column is not None}
-        if not {"organisation", "amount"} <= keys:
-            continue
-        parsed.header_row = row_number
-        return _map_header(values, found, row_number, parsed)
-    titles = ", ".join(column.title for column in COLUMNS if column.required)
-    raise ImportRefused(
-        [
-            Problem(
-                f"No header row found in the first {HEADER_SEARCH_ROWS} rows: the table needs the columns "
-                f"{titles} (and optionally Service).",
-                parsed.sheet_name,
-            )
-        ]
-    )
-
-
-def _map_header(values, found, row_number: int, parsed: ParsedSheet) -> dict[str, int]:
-    problems = []
-    columns: dict[str, int] = {}
-    for index, value in enumerate(values):
-        letter = get_column_letter(index + 1)
-        column = found[index]
-        if column is None:
-            if _text(value):
-                known = ", ".join(column.title for column in COLUMNS)
-                problems.append(
-                    Problem(
-                        f"the heading {value.strip()!r} is not a column the ledger knows ({known}).",
-                        parsed.sheet_name,
-                        row_number,
-                        letter,
-                    )
-                )
-            elif value is not None and not isinstance(value, str):
-                problems.append(
-                    Problem(
-                        f"the heading {value!r} is not a column name.", parsed.sheet_name, row_number, letter
-                    )
-                )
-            continue
-        if column.key in columns:
-            first = get_column_letter(columns[column.key] + 1)
-            problems.append(
-                Problem(
-                    f"a second {column.title} column (the first is column {first}).",
-                    parsed.sheet_name,
-                    row_number,
-                    letter,
-                )
-            )
-            continue
-        columns[column.key] = index
-    for column in COLUMNS:
-        if column.required and column.key not in columns:
-            problems.append(Problem(f"the {column.title} column is missing.", parsed.sheet_name, row_number))
-    if problems:
-        raise ImportRefused(problems)
-    parsed.column_letters = {key: get_column_letter(index + 1) for key, index in columns.items()}
-    return columns
-
-
-TOTAL_LABEL = re.compile(r"\s*(grand\s+)?totals?\b", re.IGNORECASE)
-
-
-def _cell(values, index: int):
-    return values[index] if index < len(values) else None
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _is_number(value) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def _is_total_row(values, columns: dict[str, int]) -> bool:
-    """A row whose first filled cell says Total ("Total", "Total = £738,810.53") and that has no line
-    number: an organisation called "Total Support" on a numbered line is still a line."""
-    first = next((value for value in values if value is not None and _text(value) != ""), None)
+def _cell(values, index: int | None):
+    return values[index] if index is not None and index < len(values) else None
+
+
+def _choose_sheet(workbook, mapping: Mapping):
+    if not workbook.worksheets:
+        raise ImportRefused([Problem("The workbook has no worksheet.")])
+    if mapping.sheet:
+        if mapping.sheet in workbook.sheetnames:
+            return workbook[mapping.sheet]
+        names = ", ".join(repr(name) for name in workbook.sheetnames)
+        raise ImportRefused(
+            [Problem(f"The workbook has no sheet called {mapping.sheet!r}; its sheets are {names}.")]
+        )
+    if MOJ_RETURN_SHEET in workbook.sheetnames:
+        return workbook[MOJ_RETURN_SHEET]
+    return workbook.worksheets[0]
+
+
+def _read_table(workbook, content: bytes, file_name: str, mapping: Mapping) -> ParsedSheet:
+    sheet = _choose_sheet(workbook, mapping)
+    parsed = ParsedSheet(
+        file_name=file_name,
+        sha256=sha256_of(content),
+        sheet_name=sheet.title,
+        is_moj_return=MOJ_RETURN_SHEET in workbook.sheetnames and "About" in workbook.sheetnames,
+        sheet_names=list(workbook.sheetnames),
+    )
+    rows = _rows(sheet, parsed)
+    columns = _find_header(rows, parsed, mapping)
+    if len(rows) - parsed.header_row > settings.LEDGER_IMPORT_MAX_ROWS:
+        raise _too_many_rows(parsed)
+    body = [(number, values) for number, values in enumerate(rows, start=1) if number > parsed.header_row]
+    _read_body(body, columns, parsed, content)
+    _find_stated_total(rows, parsed)
+    if not parsed.lines and not parsed.problems:
+        parsed.problems.append(Problem("The table has no lines below its header row.", sheet.title))
+    return parsed
+
+
+def _rows(sheet, parsed: ParsedSheet) -> list[tuple]:
+    """The sheet's rows (trailing blank rows dropped), refused past the row limit."""
+    limit = HEADER_SEARCH_ROWS + settings.LEDGER_IMPORT_MAX_ROWS
+    rows = []
+    for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        rows.append(values)
+        if len(rows) > limit:
+            raise _too_many_rows(parsed)
+    while rows and all(_is_blank(value) for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _too_many_rows(parsed: ParsedSheet) -> ImportRefused:
+    return ImportRefused(
+        [
+            Problem(
+                f"The table has more than {settings.LEDGER_IMPORT_MAX_ROWS:,} rows; split it into "
+                "smaller files.",
+                parsed.sheet_name,
+            )
+        ]
+    )
+
+
+def _mapped_index(reference: str, header: tuple) -> int | None:
+    """The column a mapping names, by its heading as printed (capitals and punctuation aside) or by
+    its letter; None when the header row has neither."""
+    wanted, printed = normalise(reference), reference.strip()
+    for index, value in enumerate(header):
+        if value is None:
+            continue
+        text = str(value).strip()
+        if (wanted and normalise(text) == wanted) or (printed and text == printed):
+            return index
+    if re.fullmatch(r"[A-Za-z]{1,3}", printed):
+        index = column_index_from_string(printed.upper()) - 1
+        if index < MAX_COLUMNS:
+            return index
+    return None
+
+
+def _header_keys(values, mapping: Mapping) -> dict[int, tuple[str, str]]:
+    """Each column of a candidate header row and (field key, how it was read), as the headings and
+    then the mapping say."""
+    keys = {}
+    for index, value in enumerate(values):
+        found, how = field_for_heading(value)
+        if found is not None:
+            keys[index] = (found.key, how)
+    for key, reference in mapping.columns:
+        index = _mapped_index(reference, values)
+        if index is not None:
+            for other, (other_key, _) in list(keys.items()):
+                if other_key == key and key in SINGLE_FIELDS and other != index:
+                    del keys[other]  # the officer's choice replaces the heading's reading
+            keys[index] = (key if key != IGNORE else "", "chosen")
+    return keys
+
+
+def _find_header(rows: list[tuple], parsed: ParsedSheet, mapping: Mapping) -> dict[str, int | list[int]]:
+    """Find the header (the first row with an amount column, by heading or mapping) and map its columns."""
+    for row_number, values in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
+        keys = _header_keys(values, mapping)
+        amount = next((index for index, (key, _) in keys.items() if key == "amount"), None)
+        # The amount column's heading is in this row: a column chosen by letter does not make any
+        # row the header row.
+        if amount is None or not _text(_cell(values, amount)) and not _is_number(_cell(values, amount)):
+            continue
+        parsed.header_row = row_number
+        return _map_header(rows, values, keys, row_number, parsed, mapping)
+    headings = ", ".join(sorted({f'"{heading}"' for heading in ("Amount", "Award", "Grant", "£")}))
+    raise ImportRefused(
+        [
+            Problem(
+                f"No header row found in the first {HEADER_SEARCH_ROWS} rows: the table needs a heading row "
+                f"with an amount column (headed, for example, {headings}) and the organisations' names.",
+                parsed.sheet_name,
+            )
+        ]
+    )
+
+
+def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mapping: Mapping) -> dict:
+    problems = []
+    for key, reference in mapping.columns:
+        if _mapped_index(reference, values) is None:
+            headings = ", ".join(repr(str(value).strip()) for value in values if not _is_blank(value))
+            problems.append(
+                Problem(
+                    f"no column is headed {reference!r} (to read as "
+                    f"{FIELD_BY_KEY.get(key, IGNORE_FIELD).title}); the headings are {headings}.",
+                    parsed.sheet_name,
+                    row_number,
+                )
+            )
+    columns: dict[str, int | list[int]] = {"notes": []}
+    readings = []
+    width = max(len(values), max(keys, default=-1) + 1)
+    for index in range(width):
+        value = _cell(values, index)
+        heading = str(value).strip() if value is not None else ""
+        key, how = keys.get(index, ("", ""))
+        if not key and heading and how != "chosen":
+            key, how = "notes", "heading not recognised: kept in the line's notes"
+        if key in SINGLE_FIELDS and key in columns:
+            first = get_column_letter(columns[key] + 1)
+            problems.append(
+                Problem(
+                    f"a second {FIELD_BY_KEY[key].title} column (the first is column {first}); say which "
+                    "column to read, and ignore the other.",
+                    parsed.sheet_name,
+                    row_number,
+                    get_column_letter(index + 1),
+                )
+            )
+            continue
+        if key == "notes":
+            columns["notes"].append(index)
+        elif key:
+            columns[key] = index
+        readings.append([index, heading, key, how])
+    if "organisation" not in columns and "service" in columns:
+        # A list of services and no organisation column: the services name the lines.
+        columns["organisation"] = columns.pop("service")
+        for reading in readings:
+            if reading[0] == columns["organisation"]:
+                reading[2], reading[3] = "organisation", f"{reading[3]}; the table has no organisation column"
+    if "organisation" not in columns:
+        unheaded = _unheaded_text_column(rows[row_number : row_number + 50], readings)
+        if unheaded is not None:
+            columns["organisation"] = unheaded
+            for reading in readings:
+                if reading[0] == unheaded:
+                    reading[2], reading[3] = "organisation", "no heading; its cells are names"
+    if "organisation" not in columns:
+        problems.append(
+            Problem(
+                "the Organisation column is missing: no heading reads as one (Organisation, Provider, "
+                "Recipient, Grantee, Service provider, Service); say which column it is.",
+                parsed.sheet_name,
+                row_number,
+            )
+        )
+    below = rows[row_number : row_number + 50]
+    parsed.columns = [
+        ColumnReading(*reading)
+        if reading[1] or reading[2] or reading[3]
+        else ColumnReading(reading[0], "", "", "no heading: ignored")
+        for reading in readings
+        if reading[1] or reading[2] or reading[3] or any(not _is_blank(_cell(v, reading[0])) for v in below)
+    ]
+    parsed.column_letters = {
+        key: get_column_letter(index + 1) for key, index in columns.items() if isinstance(index, int)
+    }
+    if problems:
+        raise ImportRefused(problems)
+    return columns
+
+
+def _unheaded_text_column(rows, readings) -> int | None:
+    """The column with no heading whose cells below are text in the most rows, if any are."""
+    counts = {}
+    for index, heading, key, _ in readings:
+        if heading or key:
+            continue
+        counts[index] = sum(1 for values in rows if _text(_cell(values, index)))
+    best = max(counts, key=lambda index: (counts[index], -index), default=None)
+    return best if best is not None and counts[best] else None
+
+
+TOTAL_LABEL = re.compile(r"\s*(grand\s+)?totals?\b", re.IGNORECASE)
+
+
+def _first_filled(values):
+    return next((value for value in values if not _is_blank(value)), None)
+
+
+def _is_total_label(values, columns) -> bool:
+    """A row whose first filled cell says Total ("Total", "Total = £738,810.53", "Total funding to be
+    approved") and that has no line number."""
+    first = _first_filled(values)
     if not isinstance(first, str) or not TOTAL_LABEL.match(first):
         return False
-    return not _is_number(_cell(values, columns["line_number"]))
+    return not _is_number(_cell(values, columns.get("number")))
+
+
+def _is_section(values, columns) -> bool:
+    """One cell of text and nothing else: no amount, no number."""
+    filled = [value for value in values if not _is_blank(value)]
+    return len(filled) == 1 and isinstance(filled[0], str) and _is_blank(_cell(values, columns["amount"]))
+
+
+def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
+    """Sort the rows below the header into lines, section rows, a Total row and notes, and read the lines."""
+    sections_apply = not (parsed.has_column("thematic_area") and parsed.has_column("funding_category"))
+    numbered = parsed.has_column("number")
+    kinds = []  # (row, values, kind) where kind is "line", "total", "section" or "note"
+    for row_number, values in body:
+        if all(_is_blank(value) for value in values):
+            continue
+        if _is_total_label(values, columns):
+            kinds.append((row_number, values, "total"))
+        elif _is_section(values, columns):
+            kinds.append((row_number, values, _section_or_note(values, columns, numbered, sections_apply)))
+        else:
+            kinds.append((row_number, values, "line"))
+    total_at = _total_row(kinds, numbered)
+    # A row labelled Total that a line follows is not the total: "Total Insight Theatre" is a recipient.
+    kinds = [
+        (
+            row,
+            values,
+            _section_or_note(values, columns, numbered, sections_apply)
+            if _is_section(values, columns)
+            else "line",
+        )
+        if kind == "total" and row != total_at and not (total_at and row > total_at)
+        else (row, values, kind)
+        for row, values, kind in kinds
+    ]
+    formula_candidates: list[tuple[int, int]] = []
+    section_rows: dict[int, tuple[str, str]] = {}
+    for row_number, values, kind in kinds:
+        if total_at and row_number > total_at:
+            if kind == "line" and _is_number(_cell(values, columns.get("number"))):
+                parsed.problems.append(
+                    Problem(
+                        f"a line below the Total row (row {total_at}); move it above the Total row.",
+                        parsed.sheet_name,
+                        row_number,
+                        parsed.column("number"),
+                    )
+                )
+            continue  # notes under the table are not lines
+        if row_number == total_at:
+            parsed.total_row = row_number
+            parsed.stated_total = _stated_total(values)
+            if parsed.stated_total is not None:
+                parsed.stated_total_source = f"the Total row (row {row_number})"
+            continue
+        if kind == "section":
+            section_rows[row_number] = _section_text(values)
+            continue
+        if kind == "note":
+            continue
+        line = _read_line(values, row_number, columns, parsed, formula_candidates)
+        if line is not None:
+            parsed.lines.append(line)
+    if section_rows:
+        # A section row's amount may be a formula Excel saved no result for: then it is a line.
+        formula_candidates += [(row, columns["amount"]) for row in section_rows]
+    if formula_candidates:
+        _report_formulas(content, parsed, formula_candidates, section_rows)
+    last_line = max((line.row for line in parsed.lines), default=0)
+    parsed.sections = [Section(row, text) for row, text in sorted(section_rows.items()) if row < last_line]
+
+
+def _section_or_note(values, columns, numbered: bool, sections_apply: bool) -> str:
+    """A row of one text: a section row where the table leaves a thematic area or funding category to
+    be said; else, in the names column of a table without numbers, a line missing its amount (so it
+    is reported); elsewhere a note."""
+    if sections_apply:
+        return "section"
+    if numbered or not _is_blank(_cell(values, columns["organisation"])):
+        return "line"
+    return "note"
+
+
+def _section_text(values) -> tuple[str, str]:
+    index = next(index for index, value in enumerate(values) if not _is_blank(value))
+    return " ".join(values[index].split()), get_column_letter(index + 1)
+
+
+def _total_row(kinds, numbered: bool) -> int:
+    """The Total row: the first row labelled Total that no line follows. In a numbered table, any row
+    labelled Total without a number is one (a numbered line below it is reported)."""
+    candidates = [row for row, _, kind in kinds if kind == "total"]
+    if numbered:
+        return candidates[0] if candidates else 0
+    last_line = max((row for row, _, kind in kinds if kind == "line"), default=0)
+    after = [row for row in candidates if row > last_line]
+    return after[0] if after else 0
 
 
 def _stated_total(values) -> Decimal | None:
     for value in values:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if _is_number(value):
             return Decimal(str(value))
     for value in values:
-        match = re.search(r"£?\s*(\d[\d,]*\.\d{2})\b", _text(value))
-        if match:
-            return Decimal(match.group(1).replace(",", ""))
+        amounts = _amounts_in(_text(value))
+        if len(amounts) == 1:
+            return amounts[0]
     return None
+
+
+AMOUNT_IN_TEXT = re.compile(r"£\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?(?![\d,])")
+
+
+def _amounts_in(text: str) -> list[Decimal]:
+    """The pound amounts a sentence states ("Total funding of £1,234,567.89 via ..."), in order."""
+    found = []
+    for match in AMOUNT_IN_TEXT.finditer(text):
+        found.append(Decimal(match.group(1).replace(",", "") + (match.group(2) or "")))
+    # Written without a £ after the word total: "Total = 738,810.53".
+    if not found and TOTAL_LABEL.match(text):
+        match = re.search(r"(\d{1,3}(?:,\d{3})+|\d+)\.(\d{2})\b", text)
+        if match:
+            found.append(Decimal(f"{match.group(1).replace(',', '')}.{match.group(2)}"))
+    return found
+
+
+def _find_stated_total(rows: list[tuple], parsed: ParsedSheet) -> None:
+    """Without a Total row, a total stated in a title above the table or a sentence below it, when
+    the file states exactly one amount there; several different ones are shown, none taken."""
+    if parsed.stated_total is not None:
+        return
+    last_line = max((line.row for line in parsed.lines), default=parsed.header_row)
+    found: list[tuple[int, Decimal, str]] = []
+    for row_number, values in enumerate(rows, start=1):
+        if parsed.header_row <= row_number <= last_line:
+            continue
+        for value in values:
+            for amount in _amounts_in(_text(value)):
+                where = "the title" if row_number < parsed.header_row else "a sentence below the table"
+                found.append((row_number, amount, where))
+    distinct = {amount for _, amount, _ in found}
+    if len(distinct) == 1:
+        row_number, amount, where = found[0]
+        parsed.stated_total = amount
+        parsed.stated_total_source = f"{where} (row {row_number})"
+    elif found:
+        parsed.stated_totals_ignored = [(row_number, amount) for row_number, amount, _ in found]
 
 
 def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candidates) -> SheetLine | None:
     problems_before = len(parsed.problems)
 
-    def cell(key):
+    def read(key, convert):
         index = columns.get(key)
-        if index is None or index >= len(values):
+        if index is None:
             return None
-        return values[index]
-
-    def read(key, title, convert):
         try:
-            return convert(cell(key))
+            return convert(_cell(values, index))
         except CellProblem as problem:
-            letter = get_column_letter(columns[key] + 1)
-            parsed.problems.append(
-                Problem(str(problem), parsed.sheet_name, row_number, f"{letter} ({title})")
-            )
+            parsed.problems.append(Problem(str(problem), parsed.sheet_name, row_number, parsed.column(key)))
             return None
 
-    line_number = read("line_number", "No.", read_line_number)
-    organisation = read("organisation", "Organisation", read_required_name)
-    service = read("service", "Service", read_optional_name) if "service" in columns else ""
-    thematic_area = read("thematic_area", "Thematic area", read_required_name)
-    funding_category = read("funding_category", "Funding category", read_required_name)
-    amount_value = cell("amount")
-    if amount_value is None:
+    line_number = read("number", read_line_number)
+    organisation = read("organisation", read_required_name)
+    service = read("service", read_optional_name)
+    thematic_area = read("thematic_area", read_required_name)
+    funding_category = read("funding_category", read_required_name)
+    if _cell(values, columns["amount"]) is None:
         formula_candidates.append((row_number, columns["amount"]))
         amount = None
     else:
-        amount = read("amount", "Amount", read_amount)
-    effective_date = read("effective_date", "Award date", read_date) if "effective_date" in columns else None
+        amount = read("amount", read_amount)
+    effective_date = read("award_date", read_date)
+    notes = []
+    for index in columns["notes"]:
+        try:
+            text = read_notes(_cell(values, index))
+        except CellProblem as problem:
+            letter = get_column_letter(index + 1)
+            parsed.problems.append(Problem(str(problem), parsed.sheet_name, row_number, f"{letter} (Notes)"))
+            continue
+        if text:
+            heading = next((column.heading for column in parsed.columns if column.index == index), "")
+            notes.append(f"{heading}: {text}" if heading and len(columns["notes"]) > 1 else text)
     if len(parsed.problems) > problems_before or amount is None:
         return None
     return SheetLine(
@@ -350,15 +731,22 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
         line_number=line_number,
         organisation=organisation,
         service=service or "",
-        thematic_area=thematic_area,
-        funding_category=funding_category,
+        thematic_area=thematic_area or "",
+        funding_category=funding_category or "",
         amount=amount,
         effective_date=effective_date,
+        notes="\n".join(notes),
     )
 
 
-def _report_formulas(content: bytes, parsed: ParsedSheet, candidates: list[tuple[int, int]]) -> None:
-    """Empty amounts: a formula whose result Excel never saved, or a cell left blank. Say which."""
+def _report_formulas(
+    content: bytes,
+    parsed: ParsedSheet,
+    candidates: list[tuple[int, int]],
+    section_rows: dict[int, tuple[str, str]],
+) -> None:
+    """Empty amounts: a formula whose result Excel never saved, or a cell left blank. Say which. A
+    section row whose amount is such a formula is a line after all, and reported so."""
     # Only now is the workbook read a second time, with formulas instead of their saved results.
     formulas = _open(content, data_only=False)
     wanted = dict(candidates)
@@ -374,10 +762,13 @@ def _report_formulas(content: bytes, parsed: ParsedSheet, candidates: list[tuple
             value = values[index] if index < len(values) else None
             letter = get_column_letter(index + 1)
             if isinstance(value, str) and value.startswith("="):
+                section_rows.pop(row_number, None)
                 message = (
                     f"the amount is a formula ({value}) with no saved result; open the file in Excel, "
                     "save it, and upload it again (or type the amount)."
                 )
+            elif row_number in section_rows:
+                continue
             else:
                 message = "the amount is empty."
             parsed.problems.append(Problem(message, parsed.sheet_name, row_number, f"{letter} (Amount)"))

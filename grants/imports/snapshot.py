@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grants import money
 from grants.imports.planning import ExistingLine, ImportPlan, LedgerSnapshot, build_plan
-from grants.imports.reading import read_workbook
+from grants.imports.reading import Mapping, read_workbook
 from grants.models import (
     Allocation,
     Approval,
@@ -50,8 +50,10 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
     )
 
 
-def import_preview(fund: Fund, *, file_name: str, content: bytes) -> ImportPlan:
-    """What importing `content` into `fund` would do, written nowhere. Raises ImportRefused when the
-    file cannot be read at all; otherwise problems are on the plan."""
-    sheet = read_workbook(content, file_name)
-    return build_plan(fund, sheet, import_snapshot(fund))
+def import_preview(
+    fund: Fund, *, file_name: str, content: bytes, mapping: Mapping | None = None
+) -> ImportPlan:
+    """What importing `content` into `fund`, read as `mapping` says, would do, written nowhere.
+    Raises ImportRefused when the file cannot be read at all; otherwise problems are on the plan."""
+    sheet = read_workbook(content, file_name, mapping)
+    return build_plan(fund, sheet, import_snapshot(fund), mapping)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.context import context as audit_context
 from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
-from grants.imports.reading import read_workbook
+from grants.imports.reading import Mapping, read_workbook
 from grants.imports.snapshot import import_snapshot
 from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
 from grants.services._base import OptionalUser, _lock_open_fund, _refusals_recorded, _user_or_none, importing
@@ -42,6 +42,7 @@ def allocations_import(
     content: bytes,
     acting_user: OptionalUser,
     expected_digest: str | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportResult:
     """Apply a spreadsheet to a fund: all of it in one transaction, or nothing.
 
@@ -54,7 +55,7 @@ def allocations_import(
     SHA-256; an `ImportRecord` says who imported what. A file that would change nothing writes nothing.
     """
     file_name = file_name.strip()[:255] or "upload.xlsx"
-    sheet = read_workbook(content, file_name)
+    sheet = read_workbook(content, file_name, mapping)
     with (
         transaction.atomic(),
         audit_context(user=_user_or_none(acting_user), reason=import_memo(file_name, sheet.sha256)),
@@ -63,7 +64,7 @@ def allocations_import(
             locked = _lock_open_fund(fund.pk)
         except ValidationError as error:
             raise ImportRefused([Problem(message) for message in error.messages]) from error
-        plan = build_plan(locked, sheet, import_snapshot(locked))
+        plan = build_plan(locked, sheet, import_snapshot(locked), mapping)
         if plan.problems:
             raise ImportRefused(plan.problems)
         if expected_digest is not None and plan.digest != expected_digest:
@@ -129,6 +130,7 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
                         funding_category=line.funding_category,
                         amount=line.amount,
                         source_text=line.source_text[:400],
+                        notes=line.notes,
                         effective_date=line.effective_date,
                     )
                     for line in new_lines

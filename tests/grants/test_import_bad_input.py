@@ -118,15 +118,16 @@ def test_the_system_check_fails_when_openpyxl_is_not_defused(monkeypatch):
     assert error.id == "grants.E001"
 
 
-def test_missing_and_unknown_columns_are_all_named(seed_fund):
+def test_an_unknown_heading_is_kept_in_notes_and_a_missing_thematic_area_is_asked_for(seed_fund):
     content = xlsx(
         [("No.", "Organisation", "Amount", "Notes", "Category"), (1, "Roshni", Decimal("1.00"), "x", "DA")]
     )
     problems = refused(seed_fund, content)
     assert [str(problem) for problem in problems] == [
-        "sheet 'Sheet1', row 1, column D: the heading 'Notes' is not a column the ledger knows (No., "
-        "Organisation, Service, Thematic area, Amount, Extraordinary funding category, Award date).",
-        "sheet 'Sheet1', row 1: the Thematic area column is missing.",
+        "sheet 'Sheet1', row 2: 1 line (row 2) has no thematic area: the file has no thematic area column. "
+        "Choose a thematic area for the whole file.",
+        "sheet 'Sheet1', row 2, column E (Extraordinary funding category): unknown funding category 'DA'; "
+        "the ledger has Sexual Violence, DA PCC commissioned, DA PCC non-commissioned.",
     ]
 
 
@@ -218,8 +219,8 @@ def test_the_same_organisation_and_service_twice_is_a_problem(seed_fund):
     problem = only(refused(seed_fund, content))
     assert (problem.row, problem.column) == (3, "B (Organisation)")
     assert problem.message == (
-        "New Provider appears twice in the file (first in row 2); a fund has one line per organisation "
-        "and service."
+        "New Provider appears twice in the file (first in row 2) with the same thematic area and funding "
+        "category; a fund has one line per organisation and service in each."
     )
 
 
