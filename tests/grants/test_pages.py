@@ -234,13 +234,30 @@ def test_bad_allocation_input_is_shown_beside_its_field_and_saves_nothing(
     assert Allocation.objects.filter(fund=seed_fund).count() == 16
 
 
-def test_the_same_organisation_and_service_twice_is_refused_in_words(signed_in, seed_fund):
+def test_a_line_typed_twice_is_refused_in_words(signed_in, seed_fund):
     bcwa = Organisation.objects.get(short_name="BCWA")
     data = add_form(seed_fund, organisation=bcwa.pk, service="Domestic Abuse Service")
     response = signed_in.post(reverse("grants:allocation_add", args=["moj-ecf-2020"]), data)
     assert response.context["form"].non_field_errors() == [
-        "This fund already has a line for that organisation and service."
+        "This fund already has a line for that organisation and service in that thematic area and "
+        "funding category."
     ]
+    assert Allocation.objects.filter(fund=seed_fund, organisation=bcwa).count() == 2
+
+
+def test_the_same_organisation_and_service_in_another_funding_category_is_added(signed_in, seed_fund):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    other_category = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    data = add_form(
+        seed_fund, organisation=bcwa.pk, service="Domestic Abuse Service", funding_category=other_category.pk
+    )
+    response = signed_in.post(reverse("grants:allocation_add", args=["moj-ecf-2020"]), data)
+    assert response.status_code == 302
+    assert list(
+        Allocation.objects.filter(fund=seed_fund, organisation=bcwa, service="Domestic Abuse Service")
+        .order_by("line_number")
+        .values_list("line_number", "funding_category__code")
+    ) == [(4, "da-pcc-commissioned"), (17, "da-pcc-non-commissioned")]
 
 
 def test_a_user_without_permission_cannot_add_or_change(client, seed_fund):
