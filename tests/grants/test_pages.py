@@ -260,6 +260,63 @@ def test_the_same_organisation_and_service_in_another_funding_category_is_added(
     ) == [(4, "da-pcc-commissioned"), (17, "da-pcc-non-commissioned")]
 
 
+def edit_form(line, **changes):
+    data = {
+        "organisation": line.organisation_id,
+        "service": line.service,
+        "thematic_area": line.thematic_area_id,
+        "funding_category": line.funding_category_id,
+        "notes": line.notes,
+        "version": line.version,
+        "reason": "Provider's letter of 3 May",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize("approved", [False, True], ids=["corrected-directly", "proposed"])
+def test_the_edit_form_refuses_to_make_a_line_a_copy_of_another(signed_in, seed_fund, approved):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    non_commissioned = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    line = AllocationFactory(
+        fund=seed_fund,
+        line_number=17,
+        organisation=bcwa,
+        service="Domestic Abuse Service",
+        thematic_area=ThematicArea.objects.get(code="domestic-abuse"),
+        funding_category=non_commissioned,
+        approved=approved,
+    )
+    commissioned = FundingCategory.objects.get(code="da-pcc-commissioned")
+
+    response = signed_in.post(
+        reverse("grants:allocation_edit", args=[line.pk]), edit_form(line, funding_category=commissioned.pk)
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "This fund already has a line for that organisation and service in that thematic area and "
+        "funding category."
+    ]
+    line.refresh_from_db()
+    assert (line.funding_category, line.changes.count()) == (non_commissioned, 0)
+
+
+def test_the_edit_form_moves_a_line_to_a_category_the_organisation_holds_no_line_in(signed_in, seed_fund):
+    bcwa_domestic_abuse = Allocation.objects.get(fund=seed_fund, line_number=4)
+    non_commissioned = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    url = reverse("grants:allocation_edit", args=[bcwa_domestic_abuse.pk])
+
+    response = signed_in.post(url, edit_form(bcwa_domestic_abuse, funding_category=non_commissioned.pk))
+
+    assert response.status_code == 302
+    # Line 4 has approved money: the move awaits someone else's approval, the line as it was till then.
+    (change,) = bcwa_domestic_abuse.changes.all()
+    assert (change.was_funding_category.code, change.funding_category) == (
+        "da-pcc-commissioned",
+        non_commissioned,
+    )
+
+
 def test_a_user_without_permission_cannot_add_or_change(client, seed_fund):
     client.force_login(UserFactory(username="viewer"))
     line = Allocation.objects.get(fund=seed_fund, line_number=1)
