@@ -45,6 +45,7 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
         "Return submission", fund_column="fund_id", lengths_only=("workbook",)
     ),
     "grants_importrecord": AuditedTable("Import", fund_column="fund_id"),
+    "grants_importvaluemapping": AuditedTable("Import value mapping", fund_column="fund_id"),
     "grants_linechange": AuditedTable(
         "Proposed change to a line", fund_column="fund_id", allocation_column="allocation_id"
     ),

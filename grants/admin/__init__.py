@@ -6,7 +6,7 @@ Importing the modules registers their admins; the audit trail's "History" is lin
 from django.contrib import admin
 
 from audit.admin import link_history_to_audit_trail
-from grants.admin import allocations, entries, funds, organisations
+from grants.admin import allocations, entries, funds, imports, organisations
 from grants.admin._base import (
     OpenedVersionField,
     ReadOnlyAdmin,
@@ -39,6 +39,7 @@ from grants.admin.funds import (
     FunderAdmin,
     FundForm,
 )
+from grants.admin.imports import ImportValueMappingAdmin
 from grants.admin.organisations import OrganisationAdmin, ReferenceDataAdmin
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "FundForm",
     "FunderAdmin",
     "ImportRecordAdmin",
+    "ImportValueMappingAdmin",
     "KnownLabelAutocompleteSelect",
     "LedgerEntryAdmin",
     "LedgerEntryInline",
@@ -69,6 +71,7 @@ __all__ = [
     "entries",
     "funds",
     "gbp_column",
+    "imports",
     "locked_fund_message",
     "organisations",
     "with_recorded_amount",

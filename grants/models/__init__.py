@@ -29,8 +29,10 @@ safe to open in Excel.
 Where things live: `_base` (the money field, the formula rule, append-only and versioned rows,
 constraint helpers), `reference` (areas, categories, funders, organisations), `funds` (funds, their
 control-total revisions, category budgets and submitted returns), `entries` (ledger entries and the
-sums over them), `allocations` (lines and proposed changes to them), `imports`, `refusals`. Each
-module imports only those listed before it; every public name is importable from `grants.models`.
+sums over them), `allocations` (lines and proposed changes to them), `imports` (import records,
+uploads awaiting confirmation, and each fund's mappings of an office's table text to categories and
+areas), `refusals`. Each module imports only those listed before it; every public name is importable
+from `grants.models`.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from grants.models.funds import (
     ReturnSubmission,
     ReturnSubmissionQuerySet,
 )
-from grants.models.imports import ImportRecord, PendingImport
+from grants.models.imports import ImportRecord, ImportValueMapping, PendingImport, value_key
 from grants.models.reference import (
     CHARITY_NUMBER,
     COMPANY_NUMBER,
@@ -135,6 +137,8 @@ __all__ = [
     "LineChange",
     "ImportRecord",
     "PendingImport",
+    "ImportValueMapping",
+    "value_key",
     "RefusedAttempt",
     "FundFigures",
     "GroupFigures",

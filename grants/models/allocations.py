@@ -113,10 +113,16 @@ class Allocation(Versioned):
                 name="allocation_line_number_is_unique_within_its_fund",
                 violation_error_message="This fund already has a line with that number.",
             ),
+            # One organisation may hold several lines in a fund (published tables list a provider
+            # once under sexual violence and again under domestic abuse, naming no service), but a
+            # line typed twice is refused.
             models.UniqueConstraint(
-                fields=["fund", "organisation", "service"],
-                name="allocation_organisation_service_is_unique_within_its_fund",
-                violation_error_message=("This fund already has a line for that organisation and service."),
+                fields=["fund", "organisation", "service", "thematic_area", "funding_category"],
+                name="allocation_organisation_service_area_category_is_unique_in_fund",
+                violation_error_message=(
+                    "This fund already has a line for that organisation and service in that thematic "
+                    "area and funding category."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(line_number__gt=0),

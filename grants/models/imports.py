@@ -1,17 +1,21 @@
-"""Spreadsheet imports: the record of one applied, and an uploaded file awaiting its confirmation."""
+"""Spreadsheet imports: the record of one applied, an uploaded file awaiting its confirmation, and
+what an office's table text was mapped to for a fund."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from grants.models._base import AppendOnlyModel, AppendOnlyQuerySet
 from grants.models.funds import Fund
+from grants.models.reference import FundingCategory, ThematicArea
 
 
 class ImportRecord(AppendOnlyModel):
@@ -75,3 +79,69 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return f"{self.file_name} for {self.fund_id}, waiting"
+
+
+def value_key(text: str) -> str:
+    """The text as imports compare it, ignoring case, spacing and punctuation: a copy of
+    `grants.imports.reading.normalise`, which the models do not import (a test keeps them in step)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(character for character in folded if character.isalnum())
+
+
+class ImportValueMapping(models.Model):
+    """A text an office's allocation table uses for a funding category or thematic area (in a category
+    column or a section row such as "Sexual Violence Support"), mapped once per fund by whoever imported
+    the table, so the next import of that office's table needs no mapping.
+
+    Written by the import that asked for the mapping; deleted in the admin (unless the fund's return
+    is submitted) when it was wrong, so that the next import asks again.
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="import_value_mappings")
+    text = models.CharField(max_length=300, help_text="As the file printed it, the first time.")
+    text_key = models.CharField(
+        max_length=300, help_text="The text ignoring case, spacing and punctuation (`value_key`)."
+    )
+    funding_category = models.ForeignKey(
+        FundingCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    thematic_area = models.ForeignKey(
+        ThematicArea, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    mapped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for an import run from the command line without --user.",
+    )
+    mapped_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["fund", "text"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "text_key"],
+                name="import_value_mapping_text_is_mapped_once_per_fund",
+                violation_error_message="This fund already has a mapping for that text.",
+            ),
+            models.CheckConstraint(
+                condition=Q(funding_category__isnull=False, thematic_area__isnull=True)
+                | Q(funding_category__isnull=True, thematic_area__isnull=False),
+                name="import_value_mapping_names_a_category_or_an_area",
+                violation_error_message=(
+                    "A mapping names either a funding category or a thematic area, not both or neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(text_key=""),
+                name="import_value_mapping_text_has_a_letter_or_digit",
+                violation_error_message="The text to map must hold a letter or a digit.",
+            ),
+        ]
+
+    def __str__(self):
+        if self.funding_category_id is not None:
+            return f'"{self.text}" is funding category {self.funding_category}'
+        return f'"{self.text}" is thematic area {self.thematic_area}'

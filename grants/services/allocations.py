@@ -193,8 +193,9 @@ def allocations_create(
     """Add lines to a fund, each with its award entry, which waits for approval: all of them or, if
     any row has a problem, none (`RowsRefused` lists every refused row with all its problems).
 
-    The fund is locked and checked open once; line numbers and (organisation, service) pairs are
-    checked against the fund's lines with one query and against each other in memory.
+    The fund is locked and checked open once; line numbers and each line's identity (organisation,
+    service, thematic area and funding category) are checked against the fund's lines with one query
+    and against each other in memory.
     """
     fund = _lock_open_fund(fund.pk)
     problems = _Problems()
@@ -247,14 +248,19 @@ def allocations_create(
 
 
 def _check_line_identity(fund: Fund, allocations: list[Allocation], problems: _Problems) -> None:
-    """The fund's two uniqueness rules for new lines: one query for the fund's lines, then memory."""
-    numbers, pairs = {}, {}
-    for number, organisation_id, service in Allocation.objects.filter(fund=fund).values_list(
-        "line_number", "organisation_id", "service"
+    """The fund's two uniqueness rules for new lines: one query for the fund's lines, then memory.
+
+    One organisation may hold several lines in a fund that differ in service, thematic area or
+    funding category; the same four again is a line typed twice."""
+    numbers, identities = {}, {}
+    for number, *identity in Allocation.objects.filter(fund=fund).values_list(
+        "line_number", "organisation_id", "service", "thematic_area_id", "funding_category_id"
     ):
-        numbers[number], pairs[(organisation_id, service)] = None, None
+        numbers[number], identities[tuple(identity)] = None, None
     number_taken = _constraint_message(Allocation, "allocation_line_number_is_unique_within_its_fund")
-    pair_taken = _constraint_message(Allocation, "allocation_organisation_service_is_unique_within_its_fund")
+    line_taken = _constraint_message(
+        Allocation, "allocation_organisation_service_area_category_is_unique_in_fund"
+    )
     for index, allocation in enumerate(allocations):
         number = allocation.line_number
         if isinstance(number, int) and number <= 0:
@@ -266,17 +272,23 @@ def _check_line_identity(fund: Fund, allocations: list[Allocation], problems: _P
             )
         elif number is not None:
             numbers[number] = index
-        pair = (allocation.organisation_id, allocation.service)
-        if pair in pairs:
-            first = pairs[pair]
+        identity = (
+            allocation.organisation_id,
+            allocation.service,
+            allocation.thematic_area_id,
+            allocation.funding_category_id,
+        )
+        if identity in identities:
+            first = identities[identity]
             problems.add(
                 index,
-                pair_taken
+                line_taken
                 if first is None
-                else "This batch has two lines for that organisation and service.",
+                else "This batch has two lines for that organisation and service in the same thematic "
+                "area and funding category.",
             )
-        elif allocation.organisation_id is not None:
-            pairs[pair] = index
+        elif None not in identity:
+            identities[identity] = index
 
 
 @dataclass(frozen=True)

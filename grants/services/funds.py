@@ -1,5 +1,6 @@
 """Funds and what hangs off them: their facts and control-total revisions, category budgets, the MoJ
-return's submission and reopening, funders and reference data, and the admin's deletes."""
+return's submission and reopening, funders and reference data, and the admin's deletes (import value
+mappings among them; an import writes those, in `imports`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from grants.models import (
     Fund,
     Funder,
     FundingCategory,
+    ImportValueMapping,
     Organisation,
     ReturnSubmission,
     ThematicArea,
@@ -143,6 +145,18 @@ def unused_rows_delete(
                 type(row).objects.filter(pk=row.pk).delete()
         except models.ProtectedError as error:
             raise _refuse_protected(row, error) from None
+
+
+@_audited(reason="Deleted in the admin")
+def import_value_mappings_delete(*, mappings: list[ImportValueMapping], acting_user: OptionalUser) -> None:
+    """Forget how funds' table texts map to categories or areas, so that the next import of the
+    table asks again: all of them, or none while any of their funds' submitted return is in force
+    (the return reports what those mappings put where)."""
+    ids = [mapping.pk for mapping in mappings]
+    rows = ImportValueMapping.objects.filter(pk__in=ids)
+    for fund_id in sorted(set(rows.values_list("fund_id", flat=True))):
+        _lock_open_fund(fund_id)
+    rows.delete()
 
 
 @_audited()

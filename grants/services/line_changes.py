@@ -68,7 +68,8 @@ def _line_change_propose(
 
 def _line_change_apply(change: LineChange) -> None:
     """Make the line what the approved change says, as a saved correction would (version bumped),
-    if the fund's lines still allow it (one line per organisation and service)."""
+    if the fund's lines still allow it (no two lines with the same organisation, service, thematic
+    area and funding category)."""
     allocation = Allocation.objects.get(pk=change.allocation_id)
     for name in LineChange.CONTROLLED_FIELDS:
         setattr(allocation, _attname(name), _field_value(change, name))

@@ -768,6 +768,76 @@ def test_allocation_add_form_refuses_a_line_number_the_fund_already_has(staff_cl
     assert LedgerEntry.objects.count() == SEED_ENTRY_COUNT
 
 
+LINE_TWICE = (
+    "This fund already has a line for that organisation and service in that thematic area "
+    "and funding category."
+)
+
+
+def bcwa_domestic_abuse_line(staff_client, seed_fund, funding_category_code):
+    """The add form for a second BCWA "Domestic Abuse Service" line (line 4 is one, commissioned)."""
+    data = changeform_data(staff_client.get(add_url("allocation")))
+    data.update(
+        fund=str(seed_fund.pk),
+        line_number="17",
+        organisation=organisation_pk("Black Country Women's Aid"),
+        service="Domestic Abuse Service",
+        thematic_area=thematic_area_pk("domestic-abuse"),
+        funding_category=funding_category_pk(funding_category_code),
+        amount="10.00",
+        memo="Second line",
+    )
+    return data
+
+
+def test_allocation_add_form_refuses_a_line_the_fund_already_has(staff_client, seed_fund):
+    data = bcwa_domestic_abuse_line(staff_client, seed_fund, "da-pcc-commissioned")
+
+    response = staff_client.post(add_url("allocation"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"__all__": [LINE_TWICE]}
+    assert not Allocation.objects.filter(fund=seed_fund, line_number=17).exists()
+    assert LedgerEntry.objects.count() == SEED_ENTRY_COUNT
+
+
+def test_allocation_add_form_adds_a_line_for_the_organisation_in_another_category(staff_client, seed_fund):
+    data = bcwa_domestic_abuse_line(staff_client, seed_fund, "da-pcc-non-commissioned")
+
+    response = staff_client.post(add_url("allocation"), data)
+
+    assert (response.status_code, response.url) == (302, changelist_url("allocation"))
+    added = Allocation.objects.get(fund=seed_fund, line_number=17)
+    assert (added.organisation.short_name, added.service, added.funding_category.code) == (
+        "BCWA",
+        "Domestic Abuse Service",
+        "da-pcc-non-commissioned",
+    )
+
+
+def test_allocation_change_form_refuses_a_category_that_makes_the_line_a_second_copy(staff_client, seed_fund):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    other = AllocationFactory(
+        fund=seed_fund,
+        line_number=17,
+        organisation=bcwa,
+        service="Domestic Abuse Service",
+        thematic_area=ThematicArea.objects.get(code="domestic-abuse"),
+        funding_category=FundingCategory.objects.get(code="da-pcc-non-commissioned"),
+    )
+    data = changeform_data(staff_client.get(change_url(other)))
+    data.update(funding_category=funding_category_pk("da-pcc-commissioned"), memo="Wrong category")
+
+    response = staff_client.post(change_url(other), data, follow=True)
+
+    # The form leaves the fund out (it cannot change), so the service's check is the one that refuses.
+    assert response.redirect_chain == [(change_url(other), 302)]
+    assert [str(message) for message in response.context["messages"]] == [f"Nothing was saved. {LINE_TWICE}"]
+    other.refresh_from_db()
+    assert other.funding_category.code == "da-pcc-non-commissioned"
+    assert not other.changes.exists()
+
+
 # Allocations edited inline under their fund.
 
 

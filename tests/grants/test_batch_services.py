@@ -112,9 +112,18 @@ def test_the_same_line_number_twice_in_a_batch_is_refused(fund, theme, category,
     assert nothing_written()
 
 
-def test_the_same_organisation_and_service_twice_in_a_batch_is_refused(fund, theme, category, officer):
+def test_the_same_organisation_service_area_and_category_twice_in_a_batch_is_refused(
+    fund, theme, category, officer
+):
     provider = OrganisationFactory()
-    AllocationFactory(fund=fund, line_number=1, organisation=provider, service="Helpline")
+    AllocationFactory(
+        fund=fund,
+        line_number=1,
+        organisation=provider,
+        service="Helpline",
+        thematic_area=theme,
+        funding_category=category,
+    )
     lines = [
         new_line(theme, category, 2, organisation=provider, service="Outreach"),
         new_line(theme, category, 3, organisation=provider, service="Outreach "),
@@ -125,10 +134,65 @@ def test_the_same_organisation_and_service_twice_in_a_batch_is_refused(fund, the
         services.allocations_create(fund=fund, lines=lines, memo="", acting_user=officer)
 
     assert {index: error.messages for index, error in refused.value.rows.items()} == {
-        1: ["This batch has two lines for that organisation and service."],
-        2: ["This fund already has a line for that organisation and service."],
+        1: [
+            "This batch has two lines for that organisation and service in the same thematic area and "
+            "funding category."
+        ],
+        2: [
+            "This fund already has a line for that organisation and service in that thematic area and "
+            "funding category."
+        ],
     }
     assert Allocation.objects.count() == 1
+
+
+def test_one_organisation_may_have_lines_in_several_categories_and_areas_in_one_batch(
+    fund, theme, category, officer
+):
+    provider = OrganisationFactory()
+    AllocationFactory(
+        fund=fund, line_number=1, organisation=provider, thematic_area=theme, funding_category=category
+    )
+    other_category, other_theme = FundingCategoryFactory(), ThematicAreaFactory()
+    lines = [
+        new_line(theme, other_category, 2, organisation=provider),
+        new_line(other_theme, category, 3, organisation=provider),
+        new_line(other_theme, other_category, 4, organisation=provider),
+    ]
+
+    created = services.allocations_create(fund=fund, lines=lines, memo="", acting_user=officer)
+
+    assert [line.line_number for line in created] == [2, 3, 4]
+    assert list(
+        Allocation.objects.filter(organisation=provider)
+        .order_by("line_number")
+        .values_list("line_number", "service", "thematic_area", "funding_category")
+    ) == [
+        (1, "", theme.pk, category.pk),
+        (2, "", theme.pk, other_category.pk),
+        (3, "", other_theme.pk, category.pk),
+        (4, "", other_theme.pk, other_category.pk),
+    ]
+
+
+def test_a_batch_line_typed_twice_in_another_category_is_still_refused(fund, theme, category, officer):
+    provider, other_category = OrganisationFactory(), FundingCategoryFactory()
+    lines = [
+        new_line(theme, other_category, 1, organisation=provider),
+        new_line(theme, category, 2, organisation=provider),
+        new_line(theme, other_category, 3, organisation=provider),
+    ]
+
+    with pytest.raises(services.RowsRefused) as refused:
+        services.allocations_create(fund=fund, lines=lines, memo="", acting_user=officer)
+
+    assert {index: error.messages for index, error in refused.value.rows.items()} == {
+        2: [
+            "This batch has two lines for that organisation and service in the same thematic area and "
+            "funding category."
+        ]
+    }
+    assert nothing_written()
 
 
 def test_a_submitted_fund_refuses_the_whole_batch(fund, theme, category, officer, approver):

@@ -525,27 +525,100 @@ def test_the_same_line_number_is_allowed_in_another_fund(allocation, funder):
     ).full_clean()
 
 
-def test_full_clean_refuses_the_same_organisation_and_service_twice_in_a_fund(allocation):
+LINE_TWICE = (
+    "This fund already has a line for that organisation and service in that thematic area "
+    "and funding category."
+)
+LINE_TWICE_CONSTRAINT = "allocation_organisation_service_area_category_is_unique_in_fund"
+
+
+def test_full_clean_refuses_a_line_typed_twice_in_a_fund(allocation):
     line = allocation_line(allocation, organisation=allocation.organisation, service=allocation.service)
 
-    assert validation_messages(line) == {
-        "__all__": ["This fund already has a line for that organisation and service."]
-    }
+    assert validation_messages(line) == {"__all__": [LINE_TWICE]}
 
 
-def test_database_refuses_the_same_organisation_and_service_twice_in_a_fund(allocation):
+def test_database_refuses_a_line_typed_twice_in_a_fund(allocation):
     line = allocation_line(allocation, organisation=allocation.organisation, service=allocation.service)
 
-    with refused_by(Allocation, "allocation_organisation_service_is_unique_within_its_fund"):
+    with refused_by(Allocation, LINE_TWICE_CONSTRAINT):
         Allocation.objects.bulk_create([line])
 
     assert Allocation.objects.filter(fund=allocation.fund).count() == 1
 
 
-def test_an_organisation_may_hold_a_second_line_for_another_service(allocation):
-    allocation_line(
-        allocation, organisation=allocation.organisation, service="Domestic Abuse Service"
-    ).full_clean()
+def test_database_refuses_a_line_typed_twice_inserted_with_sql(allocation):
+    line = allocation_line(allocation, organisation=allocation.organisation, service=allocation.service)
+
+    with refused_by(Allocation, LINE_TWICE_CONSTRAINT):
+        insert_with_sql(line)
+
+    assert Allocation.objects.filter(fund=allocation.fund).count() == 1
+
+
+def test_database_takes_with_sql_a_second_line_for_the_organisation_in_another_category(allocation):
+    line = allocation_line(
+        allocation,
+        organisation=allocation.organisation,
+        service=allocation.service,
+        funding_category=FundingCategoryFactory(),
+    )
+
+    insert_with_sql(line)
+
+    assert Allocation.objects.filter(fund=allocation.fund, organisation=allocation.organisation).count() == 2
+
+
+def test_database_refuses_an_update_with_sql_that_makes_a_line_typed_twice(allocation):
+    other_area = ThematicAreaFactory()
+    line = allocation_line(
+        allocation, organisation=allocation.organisation, service=allocation.service, thematic_area=other_area
+    )
+    line.save()
+    update = "UPDATE {} SET {} = %s WHERE {} = %s".format(
+        quote(Allocation._meta.db_table), quote("thematic_area_id"), quote("id")
+    )
+
+    with refused_by(Allocation, LINE_TWICE_CONSTRAINT), connection.cursor() as cursor:
+        cursor.execute(update, [allocation.thematic_area_id, line.pk])
+
+    line.refresh_from_db()
+    assert line.thematic_area == other_area
+
+
+@pytest.mark.parametrize(
+    "difference",
+    [
+        {"service": "Domestic Abuse Service"},
+        {"funding_category": "another"},
+        {"thematic_area": "another"},
+    ],
+    ids=["service", "funding_category", "thematic_area"],
+)
+def test_an_organisation_may_hold_a_second_line_that_differs_in_one_of_them(allocation, difference):
+    others = {"funding_category": FundingCategoryFactory, "thematic_area": ThematicAreaFactory}
+    same = {"organisation": allocation.organisation, "service": allocation.service}
+    changes = {name: others[name]() if value == "another" else value for name, value in difference.items()}
+    line = allocation_line(allocation, **(same | changes))
+
+    line.full_clean()
+    line.save()
+
+    assert Allocation.objects.filter(fund=allocation.fund, organisation=allocation.organisation).count() == 2
+
+
+def test_the_same_line_is_allowed_in_another_fund(allocation, funder):
+    line = allocation_line(
+        allocation,
+        fund=FundFactory(funder=funder),
+        organisation=allocation.organisation,
+        service=allocation.service,
+    )
+
+    line.full_clean()
+    line.save()
+
+    assert Allocation.objects.filter(organisation=allocation.organisation).count() == 2
 
 
 def test_full_clean_refuses_line_number_zero(allocation):

@@ -234,13 +234,87 @@ def test_bad_allocation_input_is_shown_beside_its_field_and_saves_nothing(
     assert Allocation.objects.filter(fund=seed_fund).count() == 16
 
 
-def test_the_same_organisation_and_service_twice_is_refused_in_words(signed_in, seed_fund):
+def test_a_line_typed_twice_is_refused_in_words(signed_in, seed_fund):
     bcwa = Organisation.objects.get(short_name="BCWA")
     data = add_form(seed_fund, organisation=bcwa.pk, service="Domestic Abuse Service")
     response = signed_in.post(reverse("grants:allocation_add", args=["moj-ecf-2020"]), data)
     assert response.context["form"].non_field_errors() == [
-        "This fund already has a line for that organisation and service."
+        "This fund already has a line for that organisation and service in that thematic area and "
+        "funding category."
     ]
+    assert Allocation.objects.filter(fund=seed_fund, organisation=bcwa).count() == 2
+
+
+def test_the_same_organisation_and_service_in_another_funding_category_is_added(signed_in, seed_fund):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    other_category = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    data = add_form(
+        seed_fund, organisation=bcwa.pk, service="Domestic Abuse Service", funding_category=other_category.pk
+    )
+    response = signed_in.post(reverse("grants:allocation_add", args=["moj-ecf-2020"]), data)
+    assert response.status_code == 302
+    assert list(
+        Allocation.objects.filter(fund=seed_fund, organisation=bcwa, service="Domestic Abuse Service")
+        .order_by("line_number")
+        .values_list("line_number", "funding_category__code")
+    ) == [(4, "da-pcc-commissioned"), (17, "da-pcc-non-commissioned")]
+
+
+def edit_form(line, **changes):
+    data = {
+        "organisation": line.organisation_id,
+        "service": line.service,
+        "thematic_area": line.thematic_area_id,
+        "funding_category": line.funding_category_id,
+        "notes": line.notes,
+        "version": line.version,
+        "reason": "Provider's letter of 3 May",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize("approved", [False, True], ids=["corrected-directly", "proposed"])
+def test_the_edit_form_refuses_to_make_a_line_a_copy_of_another(signed_in, seed_fund, approved):
+    bcwa = Organisation.objects.get(short_name="BCWA")
+    non_commissioned = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    line = AllocationFactory(
+        fund=seed_fund,
+        line_number=17,
+        organisation=bcwa,
+        service="Domestic Abuse Service",
+        thematic_area=ThematicArea.objects.get(code="domestic-abuse"),
+        funding_category=non_commissioned,
+        approved=approved,
+    )
+    commissioned = FundingCategory.objects.get(code="da-pcc-commissioned")
+
+    response = signed_in.post(
+        reverse("grants:allocation_edit", args=[line.pk]), edit_form(line, funding_category=commissioned.pk)
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "This fund already has a line for that organisation and service in that thematic area and "
+        "funding category."
+    ]
+    line.refresh_from_db()
+    assert (line.funding_category, line.changes.count()) == (non_commissioned, 0)
+
+
+def test_the_edit_form_moves_a_line_to_a_category_the_organisation_holds_no_line_in(signed_in, seed_fund):
+    bcwa_domestic_abuse = Allocation.objects.get(fund=seed_fund, line_number=4)
+    non_commissioned = FundingCategory.objects.get(code="da-pcc-non-commissioned")
+    url = reverse("grants:allocation_edit", args=[bcwa_domestic_abuse.pk])
+
+    response = signed_in.post(url, edit_form(bcwa_domestic_abuse, funding_category=non_commissioned.pk))
+
+    assert response.status_code == 302
+    # Line 4 has approved money: the move awaits someone else's approval, the line as it was till then.
+    (change,) = bcwa_domestic_abuse.changes.all()
+    assert (change.was_funding_category.code, change.funding_category) == (
+        "da-pcc-commissioned",
+        non_commissioned,
+    )
 
 
 def test_a_user_without_permission_cannot_add_or_change(client, seed_fund):

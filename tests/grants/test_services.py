@@ -9,7 +9,7 @@ from djmoney.money import Money
 
 from grants import services
 from grants.models import Allocation, ControlTotalRevision, LedgerEntry
-from tests.factories import AllocationFactory, FundFactory, approve_pending
+from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, approve_pending
 
 
 def awarded(allocation):
@@ -97,6 +97,48 @@ def test_allocation_create_refuses_a_second_line_with_the_same_number(db):
     with pytest.raises(ValidationError) as error:
         AllocationFactory(fund=line.fund, line_number=1)
     assert error.value.messages == ["This fund already has a line with that number."]
+    assert LedgerEntry.objects.count() == 1
+
+
+LINE_TWICE = (
+    "This fund already has a line for that organisation and service in that thematic area "
+    "and funding category."
+)
+
+
+def test_allocation_create_takes_lines_for_one_organisation_in_two_categories(db, officer):
+    sexual_violence = AllocationFactory(line_number=1)
+    domestic_abuse = AllocationFactory(
+        fund=sexual_violence.fund,
+        line_number=2,
+        organisation=sexual_violence.organisation,
+        thematic_area=sexual_violence.thematic_area,
+        funding_category=FundingCategoryFactory(),
+        acting_user=officer,
+    )
+    assert list(
+        Allocation.objects.filter(organisation=sexual_violence.organisation)
+        .order_by("line_number")
+        .values_list("line_number", "service", "funding_category")
+    ) == [(1, "", sexual_violence.funding_category_id), (2, "", domestic_abuse.funding_category_id)]
+
+
+def test_allocation_create_refuses_a_line_typed_twice_and_writes_nothing(db, officer):
+    line = AllocationFactory(line_number=1, service="Helpline")
+    with pytest.raises(ValidationError) as error:
+        services.allocation_create(
+            fund=line.fund,
+            line_number=2,
+            organisation=line.organisation,
+            service=" Helpline ",
+            thematic_area=line.thematic_area,
+            funding_category=line.funding_category,
+            amount="10.00",
+            memo="Award",
+            acting_user=officer,
+        )
+    assert error.value.messages == [LINE_TWICE]
+    assert list(Allocation.objects.values_list("line_number", flat=True)) == [1]
     assert LedgerEntry.objects.count() == 1
 
 
