@@ -10,6 +10,7 @@ from grants.models import (
     Approval,
     Fund,
     FundingCategory,
+    ImportValueMapping,
     Organisation,
     ThematicArea,
 )
@@ -20,7 +21,8 @@ from grants.reconciliation import (
 
 def import_snapshot(fund: Fund) -> LedgerSnapshot:
     """What an import of a file into `fund` is checked against: every organisation, the reference data,
-    the fund's lines with their amounts and its reconciliation, in a fixed number of queries.
+    the fund's lines with their amounts and its reconciliation, and what its earlier imports were told
+    the texts of an office's table mean, in a fixed number of queries.
 
     Amounts are as recorded, approved or awaiting approval: an import's variations, like a form's,
     bring a line's recorded amount to the figure in the file, and its entries await approval too.
@@ -47,6 +49,12 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
             ExistingLine(*values[:-1], awarded=money.from_aggregate(values[-1]).amount) for values in lines
         ],
         reconciliation=reconcile(fund, Approval.APPROVED_OR_PENDING),
+        value_mappings={
+            remembered.text_key: (remembered.thematic_area, remembered.funding_category, remembered.text)
+            for remembered in ImportValueMapping.objects.filter(fund=fund).select_related(
+                "thematic_area", "funding_category"
+            )
+        },
     )
 
 

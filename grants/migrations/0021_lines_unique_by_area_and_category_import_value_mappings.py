@@ -161,12 +161,13 @@ class Migration(migrations.Migration):
             model_name="importvaluemapping",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    models.Q(("funding_category__isnull", False), ("thematic_area__isnull", True)),
-                    models.Q(("funding_category__isnull", True), ("thematic_area__isnull", False)),
-                    _connector="OR",
+                    ("funding_category__isnull", False), ("thematic_area__isnull", False), _connector="OR"
                 ),
                 name="import_value_mapping_names_a_category_or_an_area",
-                violation_error_message="A mapping names either a funding category or a thematic area, not both or neither.",
+                violation_error_message=(
+                    'A mapping names a funding category, a thematic area or both (as "Sexual Violence" '
+                    "names each), never neither."
+                ),
             ),
         ),
         migrations.AddConstraint(

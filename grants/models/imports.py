@@ -127,11 +127,11 @@ class ImportValueMapping(models.Model):
                 violation_error_message="This fund already has a mapping for that text.",
             ),
             models.CheckConstraint(
-                condition=Q(funding_category__isnull=False, thematic_area__isnull=True)
-                | Q(funding_category__isnull=True, thematic_area__isnull=False),
+                condition=Q(funding_category__isnull=False) | Q(thematic_area__isnull=False),
                 name="import_value_mapping_names_a_category_or_an_area",
                 violation_error_message=(
-                    "A mapping names either a funding category or a thematic area, not both or neither."
+                    'A mapping names a funding category, a thematic area or both (as "Sexual Violence" '
+                    "names each), never neither."
                 ),
             ),
             models.CheckConstraint(
@@ -142,6 +142,9 @@ class ImportValueMapping(models.Model):
         ]
 
     def __str__(self):
+        meanings = []
+        if self.thematic_area_id is not None:
+            meanings.append(f"thematic area {self.thematic_area}")
         if self.funding_category_id is not None:
-            return f'"{self.text}" is funding category {self.funding_category}'
-        return f'"{self.text}" is thematic area {self.thematic_area}'
+            meanings.append(f"funding category {self.funding_category}")
+        return f'"{self.text}" is {" and ".join(meanings)}'

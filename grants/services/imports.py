@@ -16,7 +16,8 @@ from grants.imports import ImportRefused, Problem, import_memo
 from grants.imports.planning import ImportPlan, build_plan
 from grants.imports.reading import Mapping, read_workbook
 from grants.imports.snapshot import import_snapshot
-from grants.models import Allocation, Fund, ImportRecord, Organisation, PendingImport
+from grants.models import Allocation, Fund, ImportRecord, ImportValueMapping, Organisation, PendingImport
+from grants.models.imports import value_key
 from grants.services._base import OptionalUser, _lock_open_fund, _refusals_recorded, _user_or_none, importing
 from grants.services._batch import RowsRefused
 from grants.services.allocations import AmountChange, NewLine, allocation_amounts_set, allocations_create
@@ -160,6 +161,7 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
         except ValidationError as error:
             refuse(error, [line.row for line in changed_lines])
 
+    _remember_texts(fund, plan, acting_user)
     record = ImportRecord(
         fund=fund,
         file_name=sheet.file_name,
@@ -173,6 +175,26 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
     record.full_clean()
     record.save()
     return record
+
+
+def _remember_texts(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> None:
+    """What the officer said the file's texts mean is kept for the fund, so that the next import of
+    the same office's table reads them without asking (a new choice replaces the one kept)."""
+    user = _user_or_none(acting_user)
+    for reading in plan.chosen_texts:
+        key = value_key(reading.text)
+        if len(reading.text) > ImportValueMapping._meta.get_field("text").max_length:
+            continue  # a paragraph, not a label: used for this import, not kept
+        remembered = ImportValueMapping.objects.filter(fund=fund, text_key=key).first() or ImportValueMapping(
+            fund=fund, text_key=key
+        )
+        remembered.text = reading.text
+        remembered.thematic_area = reading.thematic_area
+        remembered.funding_category = reading.funding_category
+        remembered.mapped_by = user
+        remembered.mapped_at = timezone.now()
+        remembered.full_clean()
+        remembered.save()
 
 
 PENDING_IMPORT_LIFETIME = datetime.timedelta(days=1)

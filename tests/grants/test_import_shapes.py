@@ -463,3 +463,73 @@ def test_a_mapping_to_an_unknown_name_is_a_problem(fund):
         "sheet 'Sheet1', row 2: 1 line (row 2) has no thematic area: the file has no thematic area column. "
         "Choose a thematic area for the whole file.",
     ]
+
+
+def sectioned_table(*lines) -> bytes:
+    return xlsx(
+        [
+            ("Provider", "Amount"),
+            ("Sexual Violence Support",),
+            ("Riverside ISVA Service", Decimal("14000")),
+            ("Domestic abuse services",),
+            ("Harbour Women's Refuge", Decimal("30000")),
+            *lines,
+        ]
+    )
+
+
+SECTIONS = (("Sexual Violence Support", SV), ("Domestic abuse services", DA))
+
+
+def test_what_the_officer_said_a_text_means_is_kept_for_the_fund_and_read_next_time(fund, officer):
+    from audit.models import AuditEvent
+    from grants.models import ImportValueMapping
+
+    first = imported(fund, sectioned_table(), officer, values=SECTIONS, funding_category=NON_COMMISSIONED)
+    assert first.record.lines_added == 2
+    kept = {
+        row.text: (
+            row.thematic_area and row.thematic_area.name,
+            row.funding_category and row.funding_category.name,
+        )
+        for row in ImportValueMapping.objects.filter(fund=fund)
+    }
+    assert kept == {"Sexual Violence Support": (SV, SV), "Domestic abuse services": (DA, None)}
+    assert ImportValueMapping.objects.get(text="Domestic abuse services").mapped_by == officer
+    assert (
+        AuditEvent.objects.filter(table_name=ImportValueMapping._meta.db_table, action="insert").count() == 2
+    )
+
+    # The same office's next table: no mapping needed for the texts, and the readings say why.
+    revised = sectioned_table(("New Horizons Project", Decimal("500")))
+    plan = clean(fund, revised, funding_category=NON_COMMISSIONED)
+    assert [(text.text, text.how) for text in plan.texts] == [
+        ("Sexual Violence Support", "remembered"),
+        ("Domestic abuse services", "remembered"),
+    ]
+    assert described(plan)[-1] == (6, 3, "New Horizons Project", "", DA, NON_COMMISSIONED, Decimal("500.00"))
+    # Another fund remembers nothing of it.
+    other = FundFactory(code="synthetic-other")
+    assert [unmapped.text for unmapped in preview(other, revised).unmapped] == [
+        "Sexual Violence Support",
+        "Domestic abuse services",
+    ]
+
+
+def test_a_new_choice_replaces_the_one_kept_and_a_refused_import_keeps_nothing(fund, officer):
+    from grants.models import ImportValueMapping
+
+    imported(fund, sectioned_table(), officer, values=SECTIONS, funding_category=NON_COMMISSIONED)
+    misprinted = sectioned_table(("New Horizons Project", "£22,10"))
+    with pytest.raises(ImportRefused):
+        imported(fund, misprinted, officer, values=(("Domestic abuse services", COMMISSIONED),))
+    assert ImportValueMapping.objects.get(text="Domestic abuse services").funding_category is None
+
+    revised = sectioned_table(("New Horizons Project", Decimal("500")))
+    imported(fund, revised, officer, values=(("domestic abuse services", COMMISSIONED),), funding_category=SV)
+    kept = ImportValueMapping.objects.get(fund=fund, text_key="domesticabuseservices")
+    assert (kept.text, kept.thematic_area, kept.funding_category.name) == (
+        "Domestic abuse services",
+        None,
+        COMMISSIONED,
+    )

@@ -29,7 +29,10 @@ from tests.grants.test_constraints import (
 )
 
 TABLE = ImportValueMapping._meta.db_table
-NOT_BOTH = "A mapping names either a funding category or a thematic area, not both or neither."
+NEITHER = (
+    'A mapping names a funding category, a thematic area or both (as "Sexual Violence" names each), never '
+    "neither."
+)
 
 
 @pytest.fixture
@@ -78,6 +81,9 @@ def test_a_mapping_says_what_the_text_is(fund, category, area):
         '"Sexual Violence Support" is funding category Sexual violence'
     )
     assert str(mapping(fund, "DA", thematic_area=area)) == '"DA" is thematic area Domestic abuse'
+    assert str(mapping(fund, "SV", thematic_area=area, funding_category=category)) == (
+        '"SV" is thematic area Domestic abuse and funding category Sexual violence'
+    )
 
 
 def test_mappings_are_listed_by_fund_then_text(fund, category, area):
@@ -88,34 +94,30 @@ def test_mappings_are_listed_by_fund_then_text(fund, category, area):
     assert [row.text for row in ImportValueMapping.objects.filter(fund=fund)] == ["DA services", "Outreach"]
 
 
-@pytest.mark.parametrize("both", [True, False], ids=["both", "neither"])
-def test_full_clean_refuses_a_mapping_to_both_or_neither(fund, category, area, both):
-    row = mapping(fund, funding_category=category, thematic_area=area) if both else mapping(fund)
+def test_full_clean_refuses_a_mapping_to_neither_and_accepts_both(fund, category, area):
+    assert validation_messages(mapping(fund)) == {"__all__": [NEITHER]}
+    both = mapping(fund, funding_category=category, thematic_area=area)
+    both.full_clean()  # "Sexual Violence" is an area and a category: a section so named sets both
 
-    assert validation_messages(row) == {"__all__": [NOT_BOTH]}
 
-
-@pytest.mark.parametrize("both", [True, False], ids=["both", "neither"])
-def test_database_refuses_a_mapping_to_both_or_neither(fund, category, area, both):
-    row = mapping(fund, funding_category=category, thematic_area=area) if both else mapping(fund)
-
+def test_database_refuses_a_mapping_to_neither(fund):
     with refused_by(ImportValueMapping, "import_value_mapping_names_a_category_or_an_area"):
-        insert_with_sql(row)
+        insert_with_sql(mapping(fund))
 
     assert not ImportValueMapping.objects.exists()
 
 
-def test_database_refuses_an_update_that_maps_to_both(saved, area):
-    update = f"UPDATE {quote(TABLE)} SET {quote('thematic_area_id')} = %s WHERE {quote('id')} = %s"
+def test_database_refuses_an_update_that_maps_to_neither(saved):
+    update = f"UPDATE {quote(TABLE)} SET {quote('funding_category_id')} = NULL WHERE {quote('id')} = %s"
 
     with (
         refused_by(ImportValueMapping, "import_value_mapping_names_a_category_or_an_area"),
         connection.cursor() as cursor,
     ):
-        cursor.execute(update, [area.pk, saved.pk])
+        cursor.execute(update, [saved.pk])
 
     saved.refresh_from_db()
-    assert saved.thematic_area is None
+    assert saved.funding_category is not None
 
 
 def test_full_clean_and_the_database_refuse_a_text_with_no_letter_or_digit(fund, category):
