@@ -26,7 +26,10 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(seed_fund, seed_file, capsy
     assert "read as an allocation table, 16 lines" in out
     assert "line   1        new  £80,528.42  Black Country Women's Aid, Sexual Violence Service" in out
     assert "Organisation matched by name and short name: \"Black Country Women's Aid (BCWA) Sexual" in out
-    assert "The sheet's Total row says £738,810.53; its lines add up to £738,810.82." in out
+    assert (
+        "The file states £738,810.53 (the Total row (row 22)); its lines add up to £738,810.82: 29p more. "
+        "The lines are imported as they are."
+    ) in out
     assert "The allocations come to £0.29 more than the control total." in out
     assert out.rstrip().endswith("Dry run: nothing was written.")
 
@@ -64,6 +67,15 @@ def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path, officer):
         "  sheet 'Sheet1', row 2, column D (Amount): the amount 'lots' is text, not a number.",
         "  sheet 'Sheet1', row 3, column C (Thematic area): unknown thematic area 'Burglary'; the ledger has "
         "Sexual Violence, Domestic Abuse.",
+        "Columns read (header row 1):",
+        '   A  "No."                             No. (heading)',
+        '   B  "Organisation"                    Organisation (heading)',
+        '   C  "Thematic area"                   Thematic area (heading)',
+        '   D  "Amount"                          Amount (heading)',
+        '   E  "Extraordinary funding category"  Extraordinary funding category (heading)',
+        "To say what the file does not, add:",
+        '  --value "Burglary=NAME"   (row 3; NAME is one of the thematic areas Sexual Violence, '
+        "Domestic Abuse)",
         "Nothing was written.",
     ]
     assert ledger_state() == before
