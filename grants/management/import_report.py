@@ -21,6 +21,7 @@ from grants.models import Fund, FundingCategory, ThematicArea
 from grants.services.imports import ImportResult
 
 NUMBERED_BY_LEDGER = "*"
+NOT_PROJECTED = {"pending_total", "pending_line_count", "by_organisation"}
 
 
 def _amount(value: Money | None) -> str | None:
@@ -286,9 +287,10 @@ class ImportReport:
                 "imported_by": previous.imported_by.get_username() if previous.imported_by else None,
             }
         if plan is not None and plan.after is not None and not self.refused:
-            after = plan.after.as_dict()
-            del after["by_organisation"]  # the projection regroups categories and areas only
-            data["reconciliation_after"] = after
+            # The projection counts entries approved or awaiting approval, as the preview compares
+            # with, and regroups categories and areas only: it has no pending or per-organisation figures.
+            after = {key: value for key, value in plan.after.as_dict().items() if key not in NOT_PROJECTED}
+            data["reconciliation_after"] = {**after, "entries_counted": "approved or awaiting approval"}
         return data
 
 

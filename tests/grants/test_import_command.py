@@ -679,6 +679,9 @@ def test_the_json_of_an_import_says_what_was_read_and_written(empty_fund, tmp_pa
     }
     after = data["reconciliation_after"]
     assert (after["ledger_total"], after["control_total"], after["line_count"]) == ("300.30", "738810.53", 2)
+    assert (after["variance"], after["status"]) == ("-738510.23", "under-allocated")
+    assert after["entries_counted"] == "approved or awaiting approval"
+    assert "pending_total" not in after and "by_organisation" not in after
     assert after["by_category"] == [
         {"code": "da-pcc-commissioned", "name": COMMISSIONED, "amount": "300.30", "line_count": 2}
     ]
