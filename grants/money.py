@@ -116,6 +116,15 @@ def format_gbp(amount: Money | Decimal | None) -> str:
     return f"{sign}£{abs(value):,.2f}"
 
 
+def format_gbp_briefly(amount: Money) -> str:
+    """A difference as a person says it: `29p` under a pound, else as `format_gbp`; the sign dropped
+    (the sentence says more or less)."""
+    value = abs(quantize(amount.amount))
+    if value < 1:
+        return f"{int(value * 100)}p"
+    return format_gbp(value)
+
+
 def as_string(amount: Money) -> str:
     """An amount as plain text with exactly two decimal places, for JSON and CSV."""
     return f"{quantize(amount.amount):.2f}"

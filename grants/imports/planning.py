@@ -426,6 +426,10 @@ def build_plan(
         plan.problems.append(Problem(message, sheet.sheet_name, line.row, sheet.column(column)))
 
     in_force: dict[str, object] = {}
+    # For each field a section row set, the fields that row set: a later row setting any of them is
+    # its sibling ("Domestic Abuse" after "Sexual Violence"), so what the earlier row alone said ends
+    # there; a row setting none of them is nested under it ("Commissioned" under "Domestic Abuse").
+    set_with: dict[str, set[str]] = {}
     sections = iter(sheet.sections)
     section = next(sections, None)
     for line in sheet.lines:
@@ -434,9 +438,12 @@ def build_plan(
             for key in section_fields:
                 if found:
                     if key in found:
-                        in_force[key] = found[key]
+                        in_force[key], set_with[key] = found[key], set(found)
+                    elif set_with.get(key, set()) & set(found):
+                        del in_force[key], set_with[key]
                 else:
                     in_force[key] = UNSAID
+                    set_with.pop(key, None)
             section = next(sections, None)
         count_before = len(plan.problems)
         chosen = {}

@@ -65,5 +65,20 @@ def test_format_gbp(value, shown):
     assert money.format_gbp(value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("0.29", "29p"),
+        ("-0.29", "29p"),
+        ("0.01", "1p"),
+        ("0.99", "99p"),
+        ("1.00", "£1.00"),
+        ("-1234.5", "£1,234.50"),
+    ],
+)
+def test_format_gbp_briefly_says_pence_under_a_pound(value, shown):
+    assert money.format_gbp_briefly(money.gbp(value)) == shown
+
+
 def test_as_string_has_exactly_two_places():
     assert money.as_string(money.gbp("43216")) == "43216.00"
