@@ -526,7 +526,16 @@ def test_a_new_choice_replaces_the_one_kept_and_a_refused_import_keeps_nothing(f
     assert ImportValueMapping.objects.get(text="Domestic abuse services").funding_category is None
 
     revised = sectioned_table(("New Horizons Project", Decimal("500")))
-    imported(fund, revised, officer, values=(("domestic abuse services", COMMISSIONED),), funding_category=SV)
+    # Now said to be a category only: it ends the category of the section above it, and with it that
+    # section's area, so the whole file's area applies below it.
+    result = imported(
+        fund, revised, officer, values=(("domestic abuse services", COMMISSIONED),), thematic_area=DA
+    )
+    # Harbour Women's Refuge, imported before under DA PCC non-commissioned, is now a second line.
+    assert [
+        (line.organisation.name, line.thematic_area.name, line.funding_category.name)
+        for line in result.plan.new_lines
+    ] == [("Harbour Women's Refuge", DA, COMMISSIONED), ("New Horizons Project", DA, COMMISSIONED)]
     kept = ImportValueMapping.objects.get(fund=fund, text_key="domesticabuseservices")
     assert (kept.text, kept.thematic_area, kept.funding_category.name) == (
         "Domestic abuse services",
