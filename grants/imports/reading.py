@@ -614,7 +614,9 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
     if formula_candidates:
         _report_formulas(content, parsed, formula_candidates, section_rows)
     last_line = max((line.row for line in parsed.lines), default=0)
-    parsed.sections = [Section(row, text) for row, text in sorted(section_rows.items()) if row < last_line]
+    parsed.sections = [
+        Section(row, text, column) for row, (text, column) in sorted(section_rows.items()) if row < last_line
+    ]
 
 
 def _section_or_note(values, columns, numbered: bool, sections_apply: bool) -> str:
