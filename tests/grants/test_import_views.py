@@ -352,7 +352,7 @@ def test_an_unfamiliar_table_is_mapped_in_the_preview_then_imported(client, copy
         (2, True, "Newtown Refuge", "Domestic Abuse", "DA PCC commissioned", Decimal("800.00")),
         (3, True, "Rape Crisis Newtown", "Sexual Violence", "Sexual Violence", Decimal("2400.00")),
     ]
-    assert page.count("numbered by the ledger</span>") == 3
+    assert page.count("<td>New line, numbered by the ledger</td>") == 3
     assert (
         "The file states £4,400.00 in the title (row 1); its lines add up to £4,400.50; difference £0.50: "
         "the lines come to £0.50 more than the file states. The lines are imported as they are." in page
