@@ -615,7 +615,7 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
         _report_formulas(content, parsed, formula_candidates, section_rows)
     last_line = max((line.row for line in parsed.lines), default=0)
     parsed.sections = [
-        Section(row, text, column) for row, (text, column) in sorted(section_rows.items()) if row < last_line
+        Section(row, text, letter) for row, (text, letter) in sorted(section_rows.items()) if row < last_line
     ]
 
 
