@@ -527,3 +527,44 @@ def test_a_mapping_changed_between_preview_and_confirmation_is_refused_and_nothi
         "DA PCC commissioned",
         "Sexual Violence",
     ]
+
+
+def test_a_total_stated_below_the_lines_sum_is_shown_with_the_shortfall_and_the_lines_kept(
+    client, copy_fund, importer
+):
+    client.force_login(importer)
+    content = xlsx(
+        [
+            ("Awards for 2021, £40.00 in all",),
+            HEADER,
+            (1, "Safer Homes Trust", "Domestic Abuse", Decimal("10.01"), "DA PCC commissioned"),
+            (2, "Newtown Refuge", "Domestic Abuse", Decimal("20.02"), "DA PCC commissioned"),
+        ]
+    )
+    response = client.get(upload(client, content)["Location"])
+    assert response.context["stated_total"] == (
+        "The file states £40.00 in the title (row 1); its lines add up to £30.03; difference -£9.97: the "
+        "lines come to £9.97 less than the file states. The lines are imported as they are."
+    )
+    assert [line.amount for line in response.context["plan"].lines] == [Decimal("10.01"), Decimal("20.02")]
+    assert 'name="digest"' in response.content.decode()  # a disagreeing total is said, not a problem
+
+
+def test_several_totals_stated_outside_the_table_are_listed_and_none_is_taken(client, copy_fund, importer):
+    client.force_login(importer)
+    content = xlsx(
+        [
+            ("Budget for 2021: £5,000.00",),
+            HEADER,
+            (1, "Safer Homes Trust", "Domestic Abuse", Decimal("10.01"), "DA PCC commissioned"),
+            (),
+            ("Awarded by the March board: £2,500.00",),
+        ]
+    )
+    response = client.get(upload(client, content)["Location"])
+    assert response.context["plan"].stated_total is None
+    assert response.context["stated_total"] == ""
+    assert (
+        "The file states several amounts outside the table, none of them taken as its total: £5,000.00 "
+        "(row 1), £2,500.00 (row 5)." in response.content.decode()
+    )
