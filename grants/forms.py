@@ -1,13 +1,16 @@
 """Forms for finance staff. Each hands its cleaned data to one service; errors sit beside their field."""
 
+import re
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from openpyxl.utils import column_index_from_string
 
 from grants import money, services
+from grants.imports.reading import FIELD_CHOICES, IGNORE, MAX_COLUMNS, Mapping, normalise
 from grants.models import (
     CHARITY_NUMBER,
     COMPANY_NUMBER,
@@ -236,3 +239,167 @@ class ImportUploadForm(forms.Form):
                 f"{limit / (1024 * 1024):.1f} MB are not imported."
             )
         return upload
+
+
+COLUMN_PARAMETER = re.compile(r"column_([A-Z]{1,2})")
+MAX_MAPPED_TEXTS = 500
+
+
+class ImportMappingForm(forms.Form):
+    """What the officer says about an uploaded table where its headings do not, carried in the preview's
+    query string (and, to confirm, in hidden fields): `sheet`, `column_<LETTER>` (a field key or
+    "ignore"; blank keeps the column as read), `thematic_area` and `funding_category` (codes, for lines
+    that name none), and pairs `text_<n>` + `meaning_<n>` ("thematic_area:CODE" or
+    "funding_category:CODE") for a text of the file that names nothing the ledger knows.
+
+    Bound to a query string, its fields are those the data carries, so a stale or crafted value is a
+    form error beside its field, never a 500, and `mapping()` gives the `Mapping` the import reads the
+    file with. Unbound, `sheet` (a `ParsedSheet`), `unmapped` and `said` give the fields the preview
+    shows, `initial` what is chosen."""
+
+    sheet = forms.CharField(label="Sheet to read", required=False, max_length=31)
+    thematic_area = forms.ChoiceField(label="Thematic area for lines that name none", required=False)
+    funding_category = forms.ChoiceField(label="Funding category for lines that name none", required=False)
+
+    def __init__(self, data=None, *, sheet=None, unmapped=(), said=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.areas = list(ThematicArea.objects.all())
+        self.categories = list(FundingCategory.objects.all())
+        for name, items in (("thematic_area", self.areas), ("funding_category", self.categories)):
+            self.fields[name].choices = [
+                ("", "None: the file says"),
+                *((item.code, item.name) for item in items),
+            ]
+        self.meanings = {
+            **{f"thematic_area:{item.code}": item.name for item in self.areas},
+            **{f"funding_category:{item.code}": item.name for item in self.categories},
+        }
+        if sheet is not None and len(sheet.sheet_names) > 1:
+            self.fields["sheet"] = forms.ChoiceField(
+                label="Sheet to read", required=False, choices=[(name, name) for name in sheet.sheet_names]
+            )
+            self.initial.setdefault("sheet", sheet.sheet_name)
+        self.column_names: list[str] = []
+        self.column_readings = {}
+        shown = {column.letter: column for column in (sheet.columns if sheet is not None else ())}
+        letters = set(shown) | {
+            match.group(1) for key in data or {} if (match := COLUMN_PARAMETER.fullmatch(key))
+        }
+        for letter in sorted(letters, key=lambda letter: (len(letter), letter)):
+            self._add_column(letter, shown.get(letter))
+        self.text_names: list[tuple[str, str, str]] = []
+        if data is None:
+            # The page shows the texts already said (to change) and those still to say.
+            seen = {normalise(text) for text, _ in said}
+            pairs = [(text, meaning, ("thematic_area", "funding_category")) for text, meaning in said]
+            pairs += [(item.text, "", item.fields) for item in unmapped if normalise(item.text) not in seen]
+            for number, (text, meaning, fields) in enumerate(pairs, start=1):
+                self._add_text(number, text, fields)
+                self.initial[f"text_{number}"] = text
+                self.initial[f"meaning_{number}"] = meaning
+        else:
+            numbers = {
+                int(number)
+                for key in data
+                for prefix in ("text_", "meaning_")
+                if key.startswith(prefix)
+                and (number := key.removeprefix(prefix)).isdigit()
+                and len(number) < 5
+            }
+            for number in sorted(numbers)[:MAX_MAPPED_TEXTS]:
+                self._add_text(number, data.get(f"text_{number}", ""), ("thematic_area", "funding_category"))
+
+    def _add_column(self, letter: str, column) -> None:
+        name = f"column_{letter}"
+        chosen = column is not None and column.how == "chosen"
+        heading = f"“{column.heading}”" if column is not None and column.heading else "no heading"
+        self.fields[name] = forms.ChoiceField(
+            label=f"Column {letter} ({heading}) is",
+            required=False,
+            choices=[
+                ("", "As read" if column is None or chosen else f"As read: {column.title}"),
+                *FIELD_CHOICES,
+            ],
+        )
+        if chosen:
+            self.initial.setdefault(name, column.key or IGNORE)
+        self.column_names.append(name)
+        self.column_readings[name] = column
+
+    def _add_text(self, number: int, text: str, fields: tuple[str, ...]) -> None:
+        groups = []
+        if "thematic_area" in fields:
+            groups.append(
+                ("Thematic area", [(f"thematic_area:{item.code}", item.name) for item in self.areas])
+            )
+        if "funding_category" in fields:
+            groups.append(
+                (
+                    "Funding category",
+                    [(f"funding_category:{item.code}", item.name) for item in self.categories],
+                )
+            )
+        self.fields[f"text_{number}"] = forms.CharField(
+            required=False, max_length=400, widget=forms.HiddenInput
+        )
+        self.fields[f"meaning_{number}"] = forms.ChoiceField(
+            label=f"“{text}” means" if text else "This text means",
+            required=False,
+            choices=[("", "Not said yet"), *groups],
+        )
+        self.text_names.append((f"text_{number}", f"meaning_{number}", text))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.column_names:
+            if cleaned.get(name) and column_index_from_string(name.removeprefix("column_")) > MAX_COLUMNS:
+                self.add_error(name, f"Only the first {MAX_COLUMNS} columns of a sheet are read.")
+        for text_name, meaning_name, _ in self.text_names:
+            if cleaned.get(meaning_name) and not (cleaned.get(text_name) or "").strip():
+                self.add_error(meaning_name, "This meaning names no text of the file.")
+        return cleaned
+
+    def columns(self):
+        """(the column as read, its select) for the preview's table of columns."""
+        return [(self.column_readings[name], self[name]) for name in self.column_names]
+
+    def texts(self):
+        """(the hidden text, its meaning's select) for each text to say."""
+        return [(self[text_name], self[meaning_name]) for text_name, meaning_name, _ in self.text_names]
+
+    def said(self) -> list[tuple[str, str]]:
+        """The valid (text, meaning) pairs the data says, in order."""
+        data = self.cleaned_data
+        pairs = []
+        for text_name, meaning_name, _ in self.text_names:
+            text, meaning = (data.get(text_name) or "").strip(), data.get(meaning_name)
+            if text and meaning:
+                pairs.append((text, meaning))
+        return pairs
+
+    def chosen(self) -> dict[str, str]:
+        """The valid choices of sheet, columns and whole-file values, as a display form's `initial`."""
+        names = ["sheet", "thematic_area", "funding_category", *self.column_names]
+        return {name: self.cleaned_data[name] for name in names if self.cleaned_data.get(name)}
+
+    def as_hidden_pairs(self) -> list[tuple[str, str]]:
+        """The valid data again as (name, value) pairs: the confirmation's hidden fields."""
+        pairs = list(self.chosen().items())
+        for number, (text, meaning) in enumerate(self.said(), start=1):
+            pairs += [(f"text_{number}", text), (f"meaning_{number}", meaning)]
+        return pairs
+
+    def mapping(self) -> Mapping:
+        """The mapping the valid part of the data says (a field in error says nothing)."""
+        data = self.cleaned_data
+        areas = {item.code: item.name for item in self.areas}
+        categories = {item.code: item.name for item in self.categories}
+        return Mapping(
+            sheet=data.get("sheet") or "",
+            columns=tuple(
+                (data[name], name.removeprefix("column_")) for name in self.column_names if data.get(name)
+            ),
+            thematic_area=areas.get(data.get("thematic_area") or "", ""),
+            funding_category=categories.get(data.get("funding_category") or "", ""),
+            values=tuple((text, self.meanings[meaning]) for text, meaning in self.said()),
+        )

@@ -48,10 +48,13 @@ class Problem:
 
 
 class ImportRefused(Exception):
-    """The file cannot be imported; `problems` lists every reason found."""
+    """The file cannot be imported; `problems` lists every reason found. `sheet` is the sheet as far
+    as it was read when its header is what is wrong (its sheets, and the columns of a header row
+    found), so the preview can offer a mapping; None when the workbook could not be read at all."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], sheet=None):
         self.problems = list(problems)
+        self.sheet = sheet
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 

@@ -349,7 +349,12 @@ def _read_table(workbook, content: bytes, file_name: str, mapping: Mapping) -> P
         sheet_names=list(workbook.sheetnames),
     )
     rows = _rows(sheet, parsed)
-    columns = _find_header(rows, parsed, mapping)
+    try:
+        columns = _find_header(rows, parsed, mapping)
+    except ImportRefused as refused:
+        # A header the headings do not explain is for the officer's mapping to say: keep what was read.
+        refused.sheet = parsed
+        raise
     if len(rows) - parsed.header_row > settings.LEDGER_IMPORT_MAX_ROWS:
         raise _too_many_rows(parsed)
     body = [(number, values) for number, values in enumerate(rows, start=1) if number > parsed.header_row]
