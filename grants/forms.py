@@ -249,8 +249,9 @@ class ImportMappingForm(forms.Form):
     """What the officer says about an uploaded table where its headings do not, carried in the preview's
     query string (and, to confirm, in hidden fields): `sheet`, `column_<LETTER>` (a field key or
     "ignore"; blank keeps the column as read), `thematic_area` and `funding_category` (codes, for lines
-    that name none), and pairs `text_<n>` + `meaning_<n>` ("thematic_area:CODE" or
-    "funding_category:CODE") for a text of the file that names nothing the ledger knows.
+    that name none), and pairs `text_<n>` + `meaning_<n>` ("thematic_area:CODE", "funding_category:CODE",
+    or "both:CODE" where an area and a category share the code) for a text of the file that names
+    nothing the ledger knows.
 
     Bound to a query string, its fields are those the data carries, so a stale or crafted value is a
     form error beside its field, never a 500, and `mapping()` gives the `Mapping` the import reads the
@@ -270,9 +271,13 @@ class ImportMappingForm(forms.Form):
                 ("", "None: the file says"),
                 *((item.code, item.name) for item in items),
             ]
+        # A name that is both a thematic area and a funding category ("Sexual Violence") can mean both.
+        category_codes = {item.code for item in self.categories}
+        self.both = [item for item in self.areas if item.code in category_codes]
         self.meanings = {
             **{f"thematic_area:{item.code}": item.name for item in self.areas},
             **{f"funding_category:{item.code}": item.name for item in self.categories},
+            **{f"both:{item.code}": item.name for item in self.both},
         }
         if sheet is not None and len(sheet.sheet_names) > 1:
             self.fields["sheet"] = forms.ChoiceField(
@@ -339,6 +344,13 @@ class ImportMappingForm(forms.Form):
                     [(f"funding_category:{item.code}", item.name) for item in self.categories],
                 )
             )
+        if set(fields) == {"thematic_area", "funding_category"} and self.both:
+            groups.append(
+                (
+                    "Thematic area and funding category",
+                    [(f"both:{item.code}", f"{item.name} (both)") for item in self.both],
+                )
+            )
         self.fields[f"text_{number}"] = forms.CharField(
             required=False, max_length=400, widget=forms.HiddenInput
         )
@@ -401,5 +413,6 @@ class ImportMappingForm(forms.Form):
             ),
             thematic_area=areas.get(data.get("thematic_area") or "", ""),
             funding_category=categories.get(data.get("funding_category") or "", ""),
-            values=tuple((text, self.meanings[meaning]) for text, meaning in self.said()),
+            # "funding_category:CODE": the field chosen, not every field with that name.
+            values=tuple((text, meaning) for text, meaning in self.said() if meaning in self.meanings),
         )

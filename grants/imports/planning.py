@@ -313,6 +313,17 @@ class _Texts:
         self.unmapped: dict[str, UnmappedText] = {}
 
     def _by_name(self, name: str) -> dict[str, object]:
+        """What a mapping's target names: "funding_category:CODE" or "thematic_area:CODE" one field;
+        "both:CODE", or a plain name or code, every field that has it ("Sexual Violence" is an area
+        and a category)."""
+        field_key, _, code = name.partition(":")
+        if field_key == "both" and code:
+            return {key: self.reference[key].get(normalise(code)) for key in self.FIELDS}
+        if field_key in self.FIELDS and code:
+            return {
+                key: self.reference[key].get(normalise(code)) if key == field_key else None
+                for key in self.FIELDS
+            }
         return {field_key: self.reference[field_key].get(normalise(name)) for field_key in self.FIELDS}
 
     def names(self) -> str:

@@ -120,7 +120,7 @@ FIELDS = [
     ),
     Field(
         "funding_category",
-        "Extraordinary funding category",
+        "Funding category",
         frozenset({"extraordinaryfundingcategory", "fundingcategory", "category", "fundingstream", "stream"}),
     ),
     Field("award_date", "Award date", frozenset({"date", "awarddate", "effectivedate", "dateawarded"})),
@@ -178,7 +178,8 @@ class Mapping:
     column is which (`columns`: field key or IGNORE, and the column's heading as printed or its
     letter), a thematic area and funding category for lines that name none, and what a text in a
     category column or a section row means (`values`: the text, and a funding category's or
-    thematic area's name or code). The empty mapping reads a file by its headings alone."""
+    thematic area's name or code, or "funding_category:CODE" / "thematic_area:CODE" to set that field
+    only). The empty mapping reads a file by its headings alone."""
 
     sheet: str = ""
     columns: tuple[tuple[str, str], ...] = ()

@@ -126,7 +126,7 @@ def test_an_unknown_heading_is_kept_in_notes_and_a_missing_thematic_area_is_aske
     assert [str(problem) for problem in problems] == [
         "sheet 'Sheet1', row 2: 1 line (row 2) has no thematic area: the file has no thematic area column. "
         "Choose a thematic area for the whole file.",
-        "sheet 'Sheet1', row 2, column E (Extraordinary funding category): unknown funding category 'DA'; "
+        "sheet 'Sheet1', row 2, column E (Funding category): unknown funding category 'DA'; "
         "the ledger has Sexual Violence, DA PCC commissioned, DA PCC non-commissioned.",
     ]
 
@@ -177,7 +177,7 @@ def test_a_sheet_without_a_header_row_is_refused(seed_fund):
         ),
         (
             {"category": "Other"},
-            "E (Extraordinary funding category)",
+            "E (Funding category)",
             "unknown funding category 'Other'; the ledger has Sexual Violence, DA PCC commissioned, "
             "DA PCC non-commissioned.",
         ),

@@ -79,7 +79,7 @@ def test_a_bad_file_exits_2_listing_every_problem(seed_fund, tmp_path, officer):
         '   B  "Organisation"                    Organisation (heading)',
         '   C  "Thematic area"                   Thematic area (heading)',
         '   D  "Amount"                          Amount (heading)',
-        '   E  "Extraordinary funding category"  Extraordinary funding category (heading)',
+        '   E  "Extraordinary funding category"  Funding category (heading)',
         "To say what the file does not, add:",
         '  --value "Burglary=NAME"   (row 3; NAME is one of the thematic areas Sexual Violence, '
         "Domestic Abuse)",
@@ -278,7 +278,7 @@ CASES = {
             (3, 2, "Coventry Haven", "", DA, COMMISSIONED, "43216.00"),
         ],
         total="53096.00",
-        shown=['   B  "Stream"        Extraordinary funding category (heading)'],
+        shown=['   B  "Stream"        Funding category (heading)'],
     ),
     "a Total row that disagrees": Case(
         rows=[

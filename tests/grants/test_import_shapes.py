@@ -247,8 +247,8 @@ def test_a_stream_column_is_mapped_once_per_distinct_text(fund):
     )
     plan = preview(fund, content, thematic_area=DA)
     assert [(unmapped.text, unmapped.fields, unmapped.column) for unmapped in plan.unmapped] == [
-        ("domestic abuse services funding", ("funding_category",), "B (Extraordinary funding category)"),
-        ("sexual violence services funding", ("funding_category",), "B (Extraordinary funding category)"),
+        ("domestic abuse services funding", ("funding_category",), "B (Funding category)"),
+        ("sexual violence services funding", ("funding_category",), "B (Funding category)"),
     ]
     plan = clean(
         fund,

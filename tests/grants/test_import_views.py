@@ -142,9 +142,7 @@ def test_a_file_with_bad_rows_goes_to_the_preview_with_its_problems_and_no_butto
     assert re.search(
         r"<td>Sheet1</td><td class=\"num\">2</td><td>D \(Amount\)</td><td>the amount -3 is negative", page
     )
-    assert (
-        "<td>E (Extraordinary funding category)</td><td>unknown funding category &#x27;Unknown&#x27;" in page
-    )
+    assert "<td>E (Funding category)</td><td>unknown funding category &#x27;Unknown&#x27;" in page
     # The unknown category is a text the officer can say the meaning of, beside the problem.
     assert '<select name="meaning_1"' in page
     assert 'name="digest"' not in page
@@ -331,7 +329,7 @@ def test_an_unfamiliar_table_is_mapped_in_the_preview_then_imported(client, copy
         {
             "funding_category": "da-pcc-commissioned",
             "text_1": "Sexual Violence Support",
-            "meaning_1": "funding_category:sexual-violence",
+            "meaning_1": "both:sexual-violence",
         },
     )
     page = mapped.content.decode()
@@ -366,7 +364,7 @@ def test_an_unfamiliar_table_is_mapped_in_the_preview_then_imported(client, copy
     assert confirm == {
         "funding_category": "da-pcc-commissioned",
         "text_1": "Sexual Violence Support",
-        "meaning_1": "funding_category:sexual-violence",
+        "meaning_1": "both:sexual-violence",
     }
     for name, value in confirm.items():
         assert f'<input type="hidden" name="{name}" value="{value}">' in page
