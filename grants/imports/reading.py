@@ -544,11 +544,41 @@ def _first_filled(values):
     return next((value for value in values if not _is_blank(value)), None)
 
 
+# Words that follow "Total" in a total's label; a capitalised word that is not one of them begins a
+# name ("Total Insight Theatre").
+TOTAL_WORDS = frozenset(
+    {
+        "allocated",
+        "allocation",
+        "allocations",
+        "amount",
+        "approved",
+        "awarded",
+        "awards",
+        "budget",
+        "cost",
+        "costs",
+        "for",
+        "funding",
+        "grant",
+        "grants",
+        "in",
+        "of",
+        "spend",
+        "to",
+        "value",
+    }
+)
+
+
 def _is_total_label(values, columns) -> bool:
     """A row whose first filled cell says Total ("Total", "Total = £738,810.53", "Total funding to be
-    approved") and that has no line number."""
+    approved", "Grand Total") and that has no line number; "Total Insight Theatre", a name, is not."""
     first = _first_filled(values)
-    if not isinstance(first, str) or not TOTAL_LABEL.match(first):
+    if not isinstance(first, str) or not (match := TOTAL_LABEL.match(first)):
+        return False
+    following = first[match.end() :].split()
+    if following and following[0][:1].isupper() and following[0].casefold() not in TOTAL_WORDS:
         return False
     return not _is_number(_cell(values, columns.get("number")))
 
@@ -638,8 +668,9 @@ def _section_or_note(values, columns, numbered: bool, sections_apply: bool) -> s
 
 
 def _section_text(values) -> tuple[str, str]:
+    """A section row's text and how a problem names its cell: "A (section row)"."""
     index = next(index for index, value in enumerate(values) if not _is_blank(value))
-    return " ".join(values[index].split()), get_column_letter(index + 1)
+    return " ".join(values[index].split()), f"{get_column_letter(index + 1)} (section row)"
 
 
 def _total_row(kinds, numbered: bool) -> int:
@@ -683,17 +714,21 @@ def _amounts_in(text: str) -> list[Decimal]:
 def _find_stated_total(rows: list[tuple], parsed: ParsedSheet) -> None:
     """Without a Total row, a total stated in a title above the table or a sentence below it, when
     the file states exactly one amount there; several different ones are shown, none taken."""
-    if parsed.stated_total is not None:
-        return
     last_line = max((line.row for line in parsed.lines), default=parsed.header_row)
     found: list[tuple[int, Decimal, str]] = []
     for row_number, values in enumerate(rows, start=1):
-        if parsed.header_row <= row_number <= last_line:
+        if parsed.header_row <= row_number <= last_line or row_number == parsed.total_row:
             continue
         for value in values:
             for amount in _amounts_in(_text(value)):
                 where = "the title" if row_number < parsed.header_row else "a sentence below the table"
                 found.append((row_number, amount, where))
+    if parsed.stated_total is not None:
+        # The Total row says it; other amounts stated around the table that disagree are shown.
+        parsed.stated_totals_ignored = [
+            (row, amount) for row, amount, _ in found if amount != parsed.stated_total
+        ]
+        return
     distinct = {amount for _, amount, _ in found}
     if len(distinct) == 1:
         row_number, amount, where = found[0]

@@ -564,7 +564,7 @@ def test_an_unsaid_section_row_and_missing_category_are_refused_with_the_options
     )
     assert error.splitlines() == [
         "sections.xlsx was not imported (1 problem):",
-        f"  sheet 'Sheet1', row 2, column A: the section row \"Women's Services\" names no thematic area or "
+        f"  sheet 'Sheet1', row 2, column A (section row): the section row \"Women's Services\" names no thematic area or "
         f"funding category the ledger knows; say what it is (the ledger has {known}).",
         "Columns read (header row 1):",
         '   A  "Provider"  Organisation (heading)',
@@ -580,7 +580,7 @@ def test_an_unsaid_section_row_and_missing_category_are_refused_with_the_options
         {
             "text": "Women's Services",
             "row": 2,
-            "column": "A",
+            "column": "A (section row)",
             "fields": ["thematic_area", "funding_category"],
             "section_row": True,
             "hint": '--value "Women\'s Services=NAME"',

@@ -173,8 +173,8 @@ def test_section_rows_set_the_category_and_area_of_the_lines_below_them(fund, of
     )
     plan = preview(fund, content)
     assert [(unmapped.text, unmapped.first_row, unmapped.column) for unmapped in plan.unmapped] == [
-        ("Funding for domestic abuse services already commissioned by the PCC", 2, "A"),
-        ("Sexual Violence Support", 5, "A"),
+        ("Funding for domestic abuse services already commissioned by the PCC", 2, "A (section row)"),
+        ("Sexual Violence Support", 5, "A (section row)"),
     ]
     assert all(unmapped.section for unmapped in plan.unmapped)
     assert [problem.row for problem in plan.problems] == [2, 5]  # nothing said twice for the lines
@@ -542,3 +542,47 @@ def test_a_new_choice_replaces_the_one_kept_and_a_refused_import_keeps_nothing(f
         None,
         COMMISSIONED,
     )
+
+
+def test_a_recipient_named_total_on_the_last_row_is_still_a_line(fund):
+    content = xlsx(
+        [
+            ("Recipient", "Grant"),
+            ("Harbour Women's Refuge", Decimal("1000")),
+            ("Total Insight Theatre", Decimal("2500")),
+        ]
+    )
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV)
+    assert [line.organisation.name for line in plan.lines] == [
+        "Harbour Women's Refuge",
+        "Total Insight Theatre",
+    ]
+    assert plan.sheet.total_row == 0
+    assert plan.stated_total is None
+
+
+@pytest.mark.parametrize(
+    "label", ["TOTAL", "Grand Total", "Total Funding", "Total grants awarded", "Totals:"]
+)
+def test_a_total_row_is_known_by_its_label(fund, label):
+    content = xlsx(
+        [("Recipient", "Grant"), ("Harbour Women's Refuge", Decimal("1000")), (label, Decimal("1000"))]
+    )
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV)
+    assert [line.organisation.name for line in plan.lines] == ["Harbour Women's Refuge"]
+    assert (plan.sheet.total_row, plan.stated_total) == (3, money.gbp("1000.00"))
+
+
+def test_a_title_amount_that_disagrees_with_the_total_row_is_shown_beside_it(fund):
+    content = xlsx(
+        [
+            ("Recipients of funding from the PCC's Covid-19 Fund: (£52,655.56)",),
+            ("Recipient", "Grant"),
+            ("Harbour Women's Refuge", Decimal("50000")),
+            ("Total", Decimal("50000")),
+        ]
+    )
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV)
+    assert plan.stated_total == money.gbp("50000.00")
+    assert plan.sheet.stated_total_source == "the Total row (row 4)"
+    assert plan.sheet.stated_totals_ignored == [(1, Decimal("52655.56"))]
