@@ -72,9 +72,10 @@ def allocations_import(
             raise ImportPlanChanged(
                 [
                     Problem(
-                        "The ledger has changed since the preview (someone else entered or changed lines), "
-                        "so this import would no longer do what the preview showed. Nothing was imported; "
-                        "look at the new preview and confirm again."
+                        "The ledger or the choices have changed since the preview (someone else entered or "
+                        "changed lines, or the choices of how to read the file are not those previewed), so "
+                        "this import would no longer do what the preview showed. Nothing was imported; look "
+                        "at the new preview and confirm again."
                     )
                 ]
             )

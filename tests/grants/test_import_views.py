@@ -189,7 +189,7 @@ def test_confirming_after_the_ledger_changed_refuses_and_shows_the_new_preview(c
 
     response = client.post(preview_url, {"digest": digest})
 
-    assert "The ledger has changed since the preview" in response.content.decode()
+    assert "The ledger or the choices have changed since the preview" in response.content.decode()
     assert response.context["plan"].digest != digest
     assert ledger_state() == before
 
