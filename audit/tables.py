@@ -33,6 +33,7 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_funder": AuditedTable("Funder"),
     "grants_fund": AuditedTable("Fund", fund_column="id"),
     "grants_controltotalrevision": AuditedTable("Control total revision", fund_column="fund_id"),
+    "grants_fundyear": AuditedTable("Fund's financial year", fund_column="fund_id"),
     "grants_categorybudget": AuditedTable("Category budget", fund_column="fund_id"),
     "grants_organisation": AuditedTable("Organisation"),
     "grants_thematicarea": AuditedTable("Thematic area"),

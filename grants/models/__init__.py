@@ -4,7 +4,9 @@ Design overview
 ---------------
 An office (the OPCC) receives a **Fund** from a **Funder** (the MoJ's Extraordinary Covid Fund, say).
 The award paperwork states a *control total*; revisions of that figure are kept as
-**ControlTotalRevision** rows. A fund may ring-fence part of its money per **FundingCategory**
+**ControlTotalRevision** rows. A fund whose money comes by financial year (1 April to 31 March,
+`grants.years`) has a profile: a **FundYear** per year, whose figures add up to its control total. A
+fund may ring-fence part of its money per **FundingCategory**
 (**CategoryBudget**).
 
 The office shares the fund out in **Allocation** lines, one per provider service, numbered in the
@@ -68,6 +70,7 @@ from grants.models.funds import (
     ControlTotalRevision,
     Fund,
     FundQuerySet,
+    FundYear,
     ReturnSubmission,
     ReturnSubmissionQuerySet,
 )
@@ -120,6 +123,7 @@ __all__ = [
     "FundQuerySet",
     "Fund",
     "ControlTotalRevision",
+    "FundYear",
     "CategoryBudget",
     "ReturnSubmissionQuerySet",
     "ReturnSubmission",

@@ -9,7 +9,7 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from grants import money
+from grants import money, years
 from grants.models._base import (
     AppendOnlyModel,
     AppendOnlyQuerySet,
@@ -86,10 +86,60 @@ class Fund(Versioned):
         return (self.code,)
 
 
+class FundYear(Versioned):
+    """One financial year of a fund's spend period and the funder's control total for it: together,
+    the fund's profile. A fund with a profile has a control total equal to the sum of its years (the
+    profile's service keeps them so, and keeps each change as a `ControlTotalRevision` naming the
+    year); a fund without one has a single figure, as the seed fund does."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="years")
+    year = models.PositiveSmallIntegerField(
+        help_text="The calendar year the financial year starts in: 2023 is 2023-24 (1 April 2023 to 31 March "
+        "2024)."
+    )
+    control_total = GBPMoneyField(help_text="The funder's amount for this year, on its award paperwork.")
+
+    class Meta:
+        ordering = ["fund", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "year"],
+                name="fund_year_is_unique_within_its_fund",
+                violation_error_message="This fund already has a figure for that financial year.",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=years.FIRST_YEAR, year__lte=years.LAST_YEAR),
+                name="fund_year_is_a_year_the_ledger_holds",
+                violation_error_message=(
+                    f"A financial year starts between {years.FIRST_YEAR} and {years.LAST_YEAR}."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(control_total__gte=0),
+                name="fund_year_control_total_is_not_negative",
+                violation_error_message="A year's control total cannot be less than £0.00.",
+            ),
+            *money_constraints("fund_year", "control_total"),
+        ]
+
+    @property
+    def financial_year(self) -> years.FinancialYear:
+        return years.FinancialYear(self.year)
+
+    def __str__(self):
+        return f"{self.fund.code} {self.financial_year.label}: {money.format_gbp(self.control_total)}"
+
+
 class ControlTotalRevision(AppendOnlyModel):
-    """A change to a fund's control total, e.g. after a revised award letter."""
+    """A change to a fund's control total, e.g. after a revised award letter, or to one year's figure
+    of its profile (`year` says which; empty for the fund's total)."""
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="control_total_revisions")
+    year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The financial year whose figure changed (2023 is 2023-24); empty for the fund's total.",
+    )
     previous_amount = GBPMoneyField()
     new_amount = GBPMoneyField()
     memo = models.TextField(help_text="Why it changed, e.g. the revised award letter's date.")

@@ -850,6 +850,8 @@ def a_different_value(field: models.Field, value):
         changed = value + datetime.timedelta(days=1)
     elif isinstance(field, models.CharField | models.TextField):
         changed = f"{value} (changed)"
+    elif isinstance(field, models.PositiveSmallIntegerField):
+        changed = 2023 if value is None else value + 1
     else:
         raise AssertionError(f"Teach a_different_value() how to change {field!r}.")
     return field.get_db_prep_save(changed, connection)
