@@ -25,9 +25,12 @@ class ImportValueMappingAdmin(ServiceAdmin):
 
     @admin.display(description="Maps to")
     def maps_to(self, obj):
+        meanings = []
+        if obj.thematic_area_id is not None:
+            meanings.append(f"Thematic area: {obj.thematic_area}")
         if obj.funding_category_id is not None:
-            return f"Funding category: {obj.funding_category}"
-        return f"Thematic area: {obj.thematic_area}"
+            meanings.append(f"Funding category: {obj.funding_category}")
+        return "; ".join(meanings)
 
     def has_add_permission(self, request):
         return False

@@ -145,6 +145,7 @@ class ImportPlan:
     lines: list[PlanLine] = field(default_factory=list)
     texts: list[TextReading] = field(default_factory=list)
     unmapped: list[UnmappedText] = field(default_factory=list)
+    ledger_name_keys: frozenset[str] = frozenset()
     new_organisations: list[NewOrganisation] = field(default_factory=list)
     matched_organisations: list[OrganisationMatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -190,8 +191,14 @@ class ImportPlan:
 
     @property
     def chosen_texts(self) -> list[TextReading]:
-        """The texts the officer mapped for this import: confirming remembers them for the fund."""
+        """The texts the officer mapped for this import."""
         return [text for text in self.texts if text.how == "chosen"]
+
+    @property
+    def texts_to_remember(self) -> list[TextReading]:
+        """The chosen texts confirming keeps for the fund: not those that are a ledger name or code
+        already, which every import reads as the ledger has them."""
+        return [text for text in self.chosen_texts if normalise(text.text) not in self.ledger_name_keys]
 
     @property
     def digest(self) -> str:
@@ -361,15 +368,15 @@ class _Texts:
         if key in self.chosen:
             targets = self._by_name(self.chosen[key][1])
             reading = TextReading(text, row, targets["thematic_area"], targets["funding_category"], "chosen")
+        elif any(self.reference[field_key].get(key) for field_key in fields):
+            # The ledger's own names and codes come before anything remembered.
+            targets = {field_key: self.reference[field_key].get(key) for field_key in fields}
+            reading = TextReading(
+                text, row, targets.get("thematic_area"), targets.get("funding_category"), "name"
+            )
         elif key in self.remembered:
             area, category, _ = self.remembered[key]
             reading = TextReading(text, row, area, category, "remembered")
-        else:
-            targets = {field_key: self.reference[field_key].get(key) for field_key in fields}
-            if any(targets.values()):
-                reading = TextReading(
-                    text, row, targets.get("thematic_area"), targets.get("funding_category"), "name"
-                )
         if reading is None or not self._of(reading, fields):
             if key not in self.unmapped:
                 self.unmapped[key] = UnmappedText(text, row, column, fields, section)
@@ -383,6 +390,9 @@ class _Texts:
         return {field_key: found[field_key] for field_key in fields if found[field_key] is not None}
 
     def finish(self) -> None:
+        self.plan.ledger_name_keys = frozenset(
+            key for field_key in self.FIELDS for key in self.reference[field_key]
+        )
         seen = set()
         for reading in self.readings.values():
             if normalise(reading.text) not in seen and reading.how != "name":
@@ -393,7 +403,8 @@ class _Texts:
             if unmapped.section:
                 message = (
                     f"the section row {unmapped.text!r} names no thematic area or funding category the "
-                    f"ledger knows; say what it is (the ledger has {self.names()})."
+                    f"ledger knows; say what it is (the ledger has {self.names()}), or, if it is a line, "
+                    "give it its amount."
                 )
             else:
                 kind = "thematic area" if unmapped.fields == ("thematic_area",) else "funding category"
@@ -427,6 +438,12 @@ def build_plan(
         (line.organisation_id, normalise(line.service), line.thematic_area_id, line.funding_category_id): line
         for line in snapshot.lines
     }
+    existing_by_payee: dict[tuple, list[ExistingLine]] = {}
+    for existing_line in snapshot.lines:
+        payee = (existing_line.organisation_id, normalise(existing_line.service))
+        existing_by_payee.setdefault(payee, []).append(existing_line)
+    areas_by_id = {item.pk: item for item in snapshot.thematic_areas}
+    categories_by_id = {item.pk: item for item in snapshot.funding_categories}
     organisations_by_id = {organisation.pk: organisation for organisation in snapshot.organisations}
     first_row_of_number: dict[int, int] = {}
     first_row_of_key: dict[tuple, int] = {}
@@ -436,25 +453,23 @@ def build_plan(
     def problem(line: SheetLine, column: str, message: str) -> None:
         plan.problems.append(Problem(message, sheet.sheet_name, line.row, sheet.column(column)))
 
+    # The section rows above the line, outermost first, each with what it sets. A row setting a field
+    # that an open row set closes that row and every row opened under it ("Sexual Violence Support"
+    # after "Domestic Abuse" and its "Non-commissioned"); a row setting none of them opens under
+    # them ("Commissioned" under "Domestic Abuse").
+    open_sections: list[dict[str, object]] = []
     in_force: dict[str, object] = {}
-    # For each field a section row set, the fields that row set: a later row setting any of them is
-    # its sibling ("Domestic Abuse" after "Sexual Violence"), so what the earlier row alone said ends
-    # there; a row setting none of them is nested under it ("Commissioned" under "Domestic Abuse").
-    set_with: dict[str, set[str]] = {}
     sections = iter(sheet.sections)
     section = next(sections, None)
     for line in sheet.lines:
         while section is not None and section.row < line.row:
             found = texts.read(section.text, section.row, section_fields, section.column, section=True)
-            for key in section_fields:
-                if found:
-                    if key in found:
-                        in_force[key], set_with[key] = found[key], set(found)
-                    elif set_with.get(key, set()) & set(found):
-                        del in_force[key], set_with[key]
-                else:
-                    in_force[key] = UNSAID
-                    set_with.pop(key, None)
+            sets = found or dict.fromkeys(section_fields, UNSAID)
+            closing = [index for index, opened in enumerate(open_sections) if set(opened) & set(sets)]
+            if closing:
+                del open_sections[closing[0] :]
+            open_sections.append(sets)
+            in_force = {key: value for opened in open_sections for key, value in opened.items()}
             section = next(sections, None)
         count_before = len(plan.problems)
         chosen = {}
@@ -523,6 +538,24 @@ def build_plan(
             existing = by_key
             if existing is not None:
                 planned.line_number = existing.line_number
+            elif not isinstance(organisation, NewOrganisation) and (
+                others := existing_by_payee.get((organisation.pk, normalise(service)))
+            ):
+                # Without numbers, a second line for the same payee cannot be told from this file
+                # reading an existing line under another area or category: say so, never guess.
+                held = "; ".join(
+                    f"line {other.line_number} under {areas_by_id[other.thematic_area_id].name} / "
+                    f"{categories_by_id[other.funding_category_id].name}"
+                    for other in others
+                )
+                problem(
+                    line,
+                    "organisation",
+                    f"{planned.label} is already in this fund ({held}), and this file puts it under "
+                    f"{theme.name} / {category.name}. Correct the line in the ledger, or give the file's "
+                    "lines their numbers to add a second line.",
+                )
+                continue
         else:
             existing = existing_by_number.get(line.line_number)
         if existing is not None:

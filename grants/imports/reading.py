@@ -166,7 +166,10 @@ def field_for_heading(value) -> tuple[Field | None, str]:
     if key in FIELD_BY_HEADING:
         return FIELD_BY_HEADING[key], "heading"
     if 5 <= len(key) <= 30:
-        close = difflib.get_close_matches(key, FIELD_BY_HEADING, n=1, cutoff=0.85)
+        # A misprint, not another word: the same length give or take a letter, and all but a letter
+        # or two alike ("Provided" for Provider; not "Granted" for Grantee, nor "Awarded to").
+        candidates = [heading for heading in FIELD_BY_HEADING if abs(len(heading) - len(key)) <= 1]
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.87)
         if close:
             return FIELD_BY_HEADING[close[0]], f"heading close to {close[0]!r}"
     return None, ""
@@ -227,6 +230,21 @@ class Section:
 
 
 @dataclass(frozen=True)
+class SubtotalRow:
+    """A row adding up part of the table ("Subtotal", "Total Sexual Violence"): shown beside the sum of
+    the lines it covers, never imported."""
+
+    row: int
+    label: str
+    amount: Decimal | None
+    lines_sum: Decimal
+
+    @property
+    def differs(self) -> bool:
+        return self.amount is not None and self.amount != self.lines_sum
+
+
+@dataclass(frozen=True)
 class SheetLine:
     """One row of the table, as the sheet has it (names not yet matched to the ledger)."""
 
@@ -250,6 +268,7 @@ class ParsedSheet:
     sheet_names: list[str] = field(default_factory=list)
     lines: list[SheetLine] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    subtotals: list[SubtotalRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     stated_total: Decimal | None = None  # the table's own total, where it states one unambiguously
     stated_total_source: str = ""  # where it says so: "the Total row (row 20)", "the title (row 1)"
@@ -325,17 +344,23 @@ def _cell(values, index: int | None):
     return values[index] if index is not None and index < len(values) else None
 
 
+def _worksheet_names(workbook) -> list[str]:
+    """The sheets that hold cells (a chart sheet has none)."""
+    return [sheet.title for sheet in workbook.worksheets]
+
+
 def _choose_sheet(workbook, mapping: Mapping):
     if not workbook.worksheets:
         raise ImportRefused([Problem("The workbook has no worksheet.")])
+    names = _worksheet_names(workbook)
     if mapping.sheet:
-        if mapping.sheet in workbook.sheetnames:
+        if mapping.sheet in names:
             return workbook[mapping.sheet]
-        names = ", ".join(repr(name) for name in workbook.sheetnames)
+        listed = ", ".join(repr(name) for name in names)
         raise ImportRefused(
-            [Problem(f"The workbook has no sheet called {mapping.sheet!r}; its sheets are {names}.")]
+            [Problem(f"The workbook has no sheet called {mapping.sheet!r}; its sheets are {listed}.")]
         )
-    if MOJ_RETURN_SHEET in workbook.sheetnames:
+    if MOJ_RETURN_SHEET in names:
         return workbook[MOJ_RETURN_SHEET]
     return workbook.worksheets[0]
 
@@ -347,7 +372,7 @@ def _read_table(workbook, content: bytes, file_name: str, mapping: Mapping) -> P
         sha256=sha256_of(content),
         sheet_name=sheet.title,
         is_moj_return=MOJ_RETURN_SHEET in workbook.sheetnames and "About" in workbook.sheetnames,
-        sheet_names=list(workbook.sheetnames),
+        sheet_names=_worksheet_names(workbook),
     )
     rows = _rows(sheet, parsed)
     try:
@@ -434,6 +459,12 @@ def _find_header(rows: list[tuple], parsed: ParsedSheet, mapping: Mapping) -> di
         # The amount column's heading is in this row: a column chosen by letter does not make any
         # row the header row.
         if amount is None or not _text(_cell(values, amount)) and not _is_number(_cell(values, amount)):
+            continue
+        # A title of one word in column A ("Grants") is not a header; a lone "£" over the amounts,
+        # or an amount heading beside an unheaded column of names, is.
+        filled = [value for value in values if not _is_blank(value)]
+        currency = _text(_cell(values, amount)).casefold().replace(" ", "") in CURRENCY_HEADINGS
+        if len(filled) < 2 and amount == 0 and not currency:
             continue
         parsed.header_row = row_number
         return _map_header(rows, values, keys, row_number, parsed, mapping)
@@ -593,32 +624,35 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
     """Sort the rows below the header into lines, section rows, a Total row and notes, and read the lines."""
     sections_apply = not (parsed.has_column("thematic_area") and parsed.has_column("funding_category"))
     numbered = parsed.has_column("number")
-    kinds = []  # (row, values, kind) where kind is "line", "total", "section" or "note"
+    kinds = []  # (row, values, kind): kind is "line", "total", "subtotal", "section" or "note"
+    section_texts: set[str] = set()
     for row_number, values in body:
         if all(_is_blank(value) for value in values):
             continue
-        if _is_total_label(values, columns):
+        if _is_subtotal_label(values, columns, section_texts):
+            kinds.append((row_number, values, "subtotal"))
+        elif _is_total_label(values, columns):
             kinds.append((row_number, values, "total"))
         elif _is_section(values, columns):
-            kinds.append((row_number, values, _section_or_note(values, columns, numbered, sections_apply)))
+            kind = _section_or_note(values, columns, numbered, sections_apply)
+            if kind == "section":
+                section_texts.add(normalise(_section_text(values)[0]))
+            kinds.append((row_number, values, kind))
         else:
             kinds.append((row_number, values, "line"))
     total_at = _total_row(kinds, numbered)
-    # A row labelled Total that a line follows is not the total: "Total Insight Theatre" is a recipient.
+    # A row labelled Total that lines follow is not the table's total but a part's: a subtotal.
     kinds = [
         (
             row,
             values,
-            _section_or_note(values, columns, numbered, sections_apply)
-            if _is_section(values, columns)
-            else "line",
+            "subtotal" if kind == "total" and row != total_at and not (total_at and row > total_at) else kind,
         )
-        if kind == "total" and row != total_at and not (total_at and row > total_at)
-        else (row, values, kind)
         for row, values, kind in kinds
     ]
     formula_candidates: list[tuple[int, int]] = []
     section_rows: dict[int, tuple[str, str]] = {}
+    subtotal_rows: list[tuple[int, str, Decimal | None]] = []
     for row_number, values, kind in kinds:
         if total_at and row_number > total_at:
             if kind == "line" and _is_number(_cell(values, columns.get("number"))):
@@ -633,12 +667,15 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
             continue  # notes under the table are not lines
         if row_number == total_at:
             parsed.total_row = row_number
-            parsed.stated_total = _stated_total(values)
+            parsed.stated_total = _stated_total(values, columns)
             if parsed.stated_total is not None:
                 parsed.stated_total_source = f"the Total row (row {row_number})"
             continue
         if kind == "section":
             section_rows[row_number] = _section_text(values)
+            continue
+        if kind == "subtotal":
+            subtotal_rows.append((row_number, _text(_first_filled(values)), _stated_total(values, columns)))
             continue
         if kind == "note":
             continue
@@ -651,9 +688,41 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
     if formula_candidates:
         _report_formulas(content, parsed, formula_candidates, section_rows)
     last_line = max((line.row for line in parsed.lines), default=0)
+    parsed.subtotals = _subtotals(subtotal_rows, parsed.lines, section_rows, parsed.header_row)
     parsed.sections = [
         Section(row, text, letter) for row, (text, letter) in sorted(section_rows.items()) if row < last_line
     ]
+
+
+SUBTOTAL_LABEL = re.compile(r"\s*sub[\s-]?totals?\b", re.IGNORECASE)
+
+
+def _is_subtotal_label(values, columns, section_texts: set[str]) -> bool:
+    """A row that adds up part of the table: "Subtotal", "Sub-total", or "Total" and the text of a
+    section row above it ("Total Sexual Violence"); with no line number. Never a line."""
+    first = _first_filled(values)
+    if not isinstance(first, str) or _is_number(_cell(values, columns.get("number"))):
+        return False
+    if SUBTOTAL_LABEL.match(first):
+        return True
+    match = TOTAL_LABEL.match(first)
+    return bool(match) and normalise(first[match.end() :]) in section_texts
+
+
+def _subtotals(rows, lines, section_rows, header_row: int) -> list[SubtotalRow]:
+    """Each subtotal row with the sum of the lines it adds up: those since the previous subtotal or
+    section row."""
+    found = []
+    for row, label, amount in rows:
+        starts = [
+            header_row,
+            *(other for other, _, _ in rows if other < row),
+            *(r for r in section_rows if r < row),
+        ]
+        start = max(starts)
+        lines_sum = sum((line.amount for line in lines if start < line.row < row), Decimal("0.00"))
+        found.append(SubtotalRow(row, label, amount, lines_sum))
+    return found
 
 
 def _section_or_note(values, columns, numbered: bool, sections_apply: bool) -> str:
@@ -684,7 +753,11 @@ def _total_row(kinds, numbered: bool) -> int:
     return after[0] if after else 0
 
 
-def _stated_total(values) -> Decimal | None:
+def _stated_total(values, columns) -> Decimal | None:
+    """The Total row's figure: its amount column's first, else the one number or £ amount it holds."""
+    in_amount_column = _cell(values, columns["amount"])
+    if _is_number(in_amount_column):
+        return Decimal(str(in_amount_column))
     for value in values:
         if _is_number(value):
             return Decimal(str(value))

@@ -16,7 +16,7 @@ from djmoney.money import Money
 from grants import money
 from grants.imports import Problem
 from grants.imports.planning import CHANGED, NEW, ImportPlan, PlanLine, UnmappedText
-from grants.imports.reading import Mapping
+from grants.imports.reading import Mapping, SubtotalRow
 from grants.models import Fund, FundingCategory, ThematicArea
 from grants.services.imports import ImportResult
 
@@ -149,6 +149,7 @@ class ImportReport:
                 f"{plan.kept_line_count} line(s) of the fund are not in the file and stay as they are."
             )
         lines.append(self.total_text())
+        lines += [subtotal_text(subtotal) for subtotal in sheet.subtotals]
         after = plan.after
         when = "now" if done else "after the import"
         lines.append(
@@ -236,6 +237,17 @@ class ImportReport:
                 for row, amount in (sheet.stated_totals_ignored if sheet else [])
             ],
             "difference": _amount(plan.stated_total_difference) if complete else None,
+            "subtotals": [
+                {
+                    "row": subtotal.row,
+                    "label": subtotal.label,
+                    "amount": None
+                    if subtotal.amount is None
+                    else money.as_string(money.gbp(subtotal.amount)),
+                    "lines_sum": money.as_string(money.gbp(subtotal.lines_sum)),
+                }
+                for subtotal in (sheet.subtotals if sheet else [])
+            ],
             "problems": [
                 {
                     "sheet": problem.sheet or None,
@@ -295,6 +307,18 @@ class ImportReport:
 
 
 HEADING_SHOWN = 40
+
+
+def subtotal_text(subtotal: SubtotalRow) -> str:
+    """A subtotal row, never imported, beside the lines it adds up."""
+    summed = money.format_gbp(money.gbp(subtotal.lines_sum))
+    said = f'Row {subtotal.row}, "{subtotal.label}", is a subtotal, not a line'
+    if subtotal.amount is None:
+        return f"{said}; the lines above it add up to {summed}."
+    stated = money.format_gbp(money.gbp(subtotal.amount))
+    if not subtotal.differs:
+        return f"{said}: {stated}, as the lines above it add up to."
+    return f"{said}: it says {stated}; the lines above it add up to {summed}."
 
 
 def _lines(count: int) -> str:

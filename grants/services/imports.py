@@ -182,7 +182,7 @@ def _remember_texts(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> 
     """What the officer said the file's texts mean is kept for the fund, so that the next import of
     the same office's table reads them without asking (a new choice replaces the one kept)."""
     user = _user_or_none(acting_user)
-    for reading in plan.chosen_texts:
+    for reading in plan.texts_to_remember:
         key = value_key(reading.text)
         if len(reading.text) > ImportValueMapping._meta.get_field("text").max_length:
             continue  # a paragraph, not a label: used for this import, not kept

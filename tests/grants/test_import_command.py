@@ -565,7 +565,8 @@ def test_an_unsaid_section_row_and_missing_category_are_refused_with_the_options
     assert error.splitlines() == [
         "sections.xlsx was not imported (1 problem):",
         "  sheet 'Sheet1', row 2, column A (section row): the section row \"Women's Services\" names no "
-        f"thematic area or funding category the ledger knows; say what it is (the ledger has {known}).",
+        f"thematic area or funding category the ledger knows; say what it is (the ledger has {known}), or, "
+        "if it is a line, give it its amount.",
         "Columns read (header row 1):",
         '   A  "Provider"  Organisation (heading)',
         '   B  "£"         Amount (heading)',

@@ -18,7 +18,7 @@ from grants import money, services
 from grants.imports import ImportRefused
 from grants.imports.reading import Mapping
 from grants.imports.snapshot import import_preview
-from grants.models import Allocation, ImportRecord, LedgerEntry
+from grants.models import Allocation, FundingCategory, ImportRecord, LedgerEntry
 from tests.factories import FundFactory
 from tests.grants.workbooks import xlsx
 
@@ -526,16 +526,22 @@ def test_a_new_choice_replaces_the_one_kept_and_a_refused_import_keeps_nothing(f
     assert ImportValueMapping.objects.get(text="Domestic abuse services").funding_category is None
 
     revised = sectioned_table(("New Horizons Project", Decimal("500")))
-    # Now said to be a category only: it ends the category of the section above it, and with it that
-    # section's area, so the whole file's area applies below it.
-    result = imported(
-        fund, revised, officer, values=(("domestic abuse services", COMMISSIONED),), thematic_area=DA
+    choice = {"values": (("domestic abuse services", COMMISSIONED),), "thematic_area": DA}
+    # Now said to be a category only, the section puts Harbour Women's Refuge, line 2 under DA PCC
+    # non-commissioned, under DA PCC commissioned: without numbers that is refused, never a second line.
+    plan = preview(fund, revised, **choice)
+    assert [(problem.row, problem.column) for problem in plan.problems] == [(5, "A (Organisation)")]
+    assert plan.problems[0].message.startswith(
+        "Harbour Women's Refuge is already in this fund (line 2 under Domestic Abuse / DA PCC "
+        "non-commissioned), and this file puts it under Domestic Abuse / DA PCC commissioned."
     )
-    # Harbour Women's Refuge, imported before under DA PCC non-commissioned, is now a second line.
-    assert [
-        (line.organisation.name, line.thematic_area.name, line.funding_category.name)
-        for line in result.plan.new_lines
-    ] == [("Harbour Women's Refuge", DA, COMMISSIONED), ("New Horizons Project", DA, COMMISSIONED)]
+    next_year = xlsx(
+        [("Provider", "Amount"), ("Domestic abuse services",), ("New Horizons Project", Decimal("500"))]
+    )
+    result = imported(fund, next_year, officer, **choice)
+    assert [(line.thematic_area.name, line.funding_category.name) for line in result.plan.new_lines] == [
+        (DA, COMMISSIONED)
+    ]
     kept = ImportValueMapping.objects.get(fund=fund, text_key="domesticabuseservices")
     assert (kept.text, kept.thematic_area, kept.funding_category.name) == (
         "Domestic abuse services",
@@ -586,3 +592,157 @@ def test_a_title_amount_that_disagrees_with_the_total_row_is_shown_beside_it(fun
     assert plan.stated_total == money.gbp("50000.00")
     assert plan.sheet.stated_total_source == "the Total row (row 4)"
     assert plan.sheet.stated_totals_ignored == [(1, Decimal("52655.56"))]
+
+
+# What a hostile reading of the import found, each now held. ------------------------------------
+
+
+def test_subtotal_rows_are_never_lines_and_are_shown_beside_the_lines_they_add_up(fund):
+    content = xlsx(
+        [
+            ("Organisation", "Amount"),
+            ("Sexual Violence",),
+            ("Alpha Trust", Decimal("100")),
+            ("Beta Project", Decimal("200")),
+            ("Total Sexual Violence", Decimal("300")),
+            ("Domestic Abuse",),
+            ("Gamma House", Decimal("50")),
+            ("Subtotal", Decimal("60")),
+            ("Delta Refuge", Decimal("25")),
+            ("Total", Decimal("300")),  # a total that lines follow adds up part of the table
+            ("Epsilon Aid", Decimal("5")),
+            ("Total", Decimal("380")),
+        ]
+    )
+    plan = clean(fund, content, funding_category=SV)
+    assert [line.organisation.name for line in plan.lines] == [
+        "Alpha Trust",
+        "Beta Project",
+        "Gamma House",
+        "Delta Refuge",
+        "Epsilon Aid",
+    ]
+    assert [(row.row, row.label, row.amount, row.lines_sum, row.differs) for row in plan.sheet.subtotals] == [
+        (5, "Total Sexual Violence", Decimal("300"), Decimal("300.00"), False),
+        (8, "Subtotal", Decimal("60"), Decimal("50.00"), True),
+        (10, "Total", Decimal("300"), Decimal("25.00"), True),
+    ]
+    assert plan.stated_total == money.gbp("380.00")
+    assert plan.sheet_total == money.gbp("380.00")
+
+
+def test_a_section_closes_the_sections_opened_under_the_one_it_replaces(fund):
+    content = xlsx(
+        [
+            ("Organisation", "Amount"),
+            ("Domestic Abuse",),
+            ("Non-commissioned services",),
+            ("Alpha Trust", Decimal("100")),
+            ("Sexual Violence Support",),
+            ("Beta Rape Crisis", Decimal("50")),
+        ]
+    )
+    plan = clean(
+        fund,
+        content,
+        funding_category=SV,
+        values=(
+            ("Non-commissioned services", "funding_category:da-pcc-non-commissioned"),
+            ("Sexual Violence Support", "thematic_area:sexual-violence"),
+        ),
+    )
+    assert [(line.thematic_area.name, line.funding_category.name) for line in plan.lines] == [
+        (DA, NON_COMMISSIONED),
+        (SV, SV),  # the whole file's category, not the closed section's
+    ]
+
+
+def test_a_ledger_name_is_read_as_the_ledger_has_it_and_a_mapping_of_one_is_not_kept(fund, officer):
+    from grants.models import ImportValueMapping
+
+    content = xlsx(
+        [("Organisation", "Category", "Amount"), ("Alpha Trust", "Sexual Violence", Decimal("100"))]
+    )
+    shadow = {"values": (("Sexual Violence", "funding_category:da-pcc-commissioned"),), "thematic_area": SV}
+    plan = clean(fund, content, **shadow)
+    assert plan.lines[0].funding_category.name == COMMISSIONED  # the officer's choice, shown, for this file
+    assert plan.texts_to_remember == []
+    imported(fund, content, officer, **shadow)
+    assert not ImportValueMapping.objects.exists()
+
+    # Even a mapping kept before (by the admin or an older import) does not outrank the ledger's names.
+    ImportValueMapping.objects.create(
+        fund=fund,
+        text="Sexual Violence",
+        text_key="sexualviolence",
+        funding_category=FundingCategory.objects.get(code="da-pcc-commissioned"),
+    )
+    second = xlsx([("Organisation", "Category", "Amount"), ("Beta Project", "Sexual Violence", Decimal("5"))])
+    plan = clean(fund, second, thematic_area=SV)
+    assert plan.lines[0].funding_category.name == SV
+    assert plan.texts == []
+
+
+def test_an_unsaid_section_row_says_it_may_be_a_line_missing_its_amount(fund):
+    content = xlsx(
+        [("Organisation", "Amount"), ("Alpha Trust", Decimal("100")), ("Victim Support",), ("Beta", 5)]
+    )
+    plan = preview(fund, content, thematic_area=SV, funding_category=SV)
+    assert [problem.message for problem in plan.problems] == [
+        "the section row 'Victim Support' names no thematic area or funding category the ledger knows; say "
+        "what it is (the ledger has the thematic areas Sexual Violence, Domestic Abuse and the funding "
+        "categories Sexual Violence, DA PCC commissioned, DA PCC non-commissioned), or, if it is a line, "
+        "give it its amount."
+    ]
+
+
+def test_a_chart_sheet_is_not_offered_or_read(fund):
+    import io
+
+    from openpyxl.chart import BarChart, Reference
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [("Provider", "Amount"), ("Alpha Trust", 100)]:
+        sheet.append(row)
+    chart = BarChart()
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=2), titles_from_data=True)
+    workbook.create_chartsheet("Chart").add_chart(chart)
+    output = io.BytesIO()
+    workbook.save(output)
+    content = output.getvalue()
+
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV)
+    assert plan.sheet.sheet_names == ["Sheet"]
+    with pytest.raises(ImportRefused) as refused:
+        preview(fund, content, sheet="Chart")
+    assert str(refused.value) == "The workbook has no sheet called 'Chart'; its sheets are 'Sheet'."
+
+
+def test_the_total_rows_figure_is_read_from_its_amount_column(fund):
+    content = xlsx(
+        [
+            ("Organisation", "Service users", "Amount"),
+            ("Alpha Trust", 540, Decimal("1000")),
+            ("Total", 540, Decimal("1000")),
+        ]
+    )
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV, columns=(("notes", "Service users"),))
+    assert plan.stated_total == money.gbp("1000.00")
+    assert plan.stated_total_difference == money.gbp("0.00")
+
+
+@pytest.mark.parametrize(
+    "heading", ["Awarded to", "Allocated to", "Organisation type", "Provider ID", "Granted"]
+)
+def test_a_heading_with_another_word_is_not_read_as_a_near_miss(heading):
+    from grants.imports.reading import field_for_heading
+
+    assert field_for_heading(heading) == (None, "")
+
+
+def test_a_one_word_title_above_the_table_is_not_its_header(fund):
+    content = xlsx([("Grants",), (), ("Provider", "Amount"), ("Alpha Trust", Decimal("100"))])
+    plan = clean(fund, content, thematic_area=SV, funding_category=SV)
+    assert plan.sheet.header_row == 3
+    assert [line.organisation.name for line in plan.lines] == ["Alpha Trust"]

@@ -318,7 +318,7 @@ def test_an_unfamiliar_table_is_mapped_in_the_preview_then_imported(client, copy
         "sheet 'Sheet1', row 7, column A (section row): the section row 'Sexual Violence Support' names no "
         "thematic area or funding category the ledger knows; say what it is (the ledger has the thematic "
         "areas Sexual Violence, Domestic Abuse and the funding categories Sexual Violence, DA PCC "
-        "commissioned, DA PCC non-commissioned).",
+        "commissioned, DA PCC non-commissioned), or, if it is a line, give it its amount.",
     ]
     assert '<input type="hidden" name="text_1" value="Sexual Violence Support"' in page
     assert '<label for="id_meaning_1">“Sexual Violence Support” means</label>' in page
