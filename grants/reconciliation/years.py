@@ -82,6 +82,11 @@ class YearReconciliation:
         return NO_CONTROL_TOTAL if self.variance is None else status_for(self.variance)
 
     @property
+    def status_class(self) -> str:
+        """The status as one word for a page's badge class: "none" without a control total."""
+        return "none" if self.control_total is None else str(self.status)
+
+    @property
     def has_control_total(self) -> bool:
         return self.control_total is not None
 

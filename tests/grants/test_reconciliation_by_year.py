@@ -9,7 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from djmoney.money import Money
 
 from grants import money, services
@@ -30,6 +32,7 @@ from tests.factories import (
     ThematicAreaFactory,
     approve_pending,
 )
+from tests.grants.test_tables import elements, text, the
 
 Kind = LedgerEntry.Kind
 
@@ -494,3 +497,134 @@ def test_the_json_of_one_year_and_of_a_year_without_a_control_total(seed_fund, c
         "by_category": [],
         "by_thematic_area": [],
     }
+
+
+# The fund page ------------------------------------------------------------------------------------
+
+
+def fund_url(code):
+    return reverse("grants:fund_detail", args=[code])
+
+
+def by_year_rows(response) -> list[list[str]]:
+    section = the(parse_html(response.content.decode()), "section", id="by-year")
+    return [
+        [text(cell) for cell in elements(row, "th") + elements(row, "td")]
+        for row in elements(the(section, "tbody"), "tr")
+    ]
+
+
+def reconciliation_panel(response):
+    return the(
+        parse_html(response.content.decode()), "section", **{"aria-labelledby": "reconciliation-heading"}
+    )
+
+
+def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_unchanged(
+    client, officer, seed_fund
+):
+    client.force_login(officer)
+    response = client.get(fund_url("moj-ecf-2020"))
+    assert by_year_rows(response) == [
+        [
+            "2019-20 1 Apr 2019 to 31 Mar 2020",
+            "—",
+            "£0.00 (0 lines)",
+            "—",
+            "no control total for this year",
+            "£0.00",
+        ],
+        [
+            "2020-21 1 Apr 2020 to 31 Mar 2021",
+            "—",
+            "£738,810.82 (16 lines)",
+            "—",
+            "no control total for this year",
+            "£0.00",
+        ],
+    ]
+    panel = text(reconciliation_panel(response))
+    assert panel.startswith(
+        "Reconciliation: over-allocated The allocations come to £0.29 more than the control total."
+    )
+    assert (
+        "Control total £738,810.53 Ledger total (16 lines) £738,810.82 Variance (ledger minus control) £0.29"
+        in panel
+    )
+    assert "Showing" not in panel
+    assert 'href="?year=2020-21#reconciliation-heading"' in response.content.decode()
+
+
+def test_the_fund_page_shows_one_years_reconciliation_when_asked(client, officer, three_year_fund):
+    client.force_login(officer)
+    response = client.get(fund_url("synthetic-3y"), {"year": "2024-25"})
+    assert response.status_code == 200
+    panel = reconciliation_panel(response)
+    assert text(the(panel, "h2")) == "Reconciliation for 2024-25: under-allocated"
+    shown = the(panel, "p", id="year-shown")
+    assert text(shown) == "Showing 2024-25 (1 April 2024 to 31 March 2025) · Show the whole fund"
+    assert dict(the(shown, "a").attributes)["href"] == fund_url("synthetic-3y")
+    figures = [
+        [text(cell) for cell in elements(row, "th") + elements(row, "td")] for row in elements(panel, "tr")
+    ]
+    assert figures[:8] == [
+        ["Control total for 2024-25", "£120,000.00"],
+        ["Allocated in 2024-25 (2 lines)", "£79,999.99"],
+        ["Variance (allocated minus control)", "-£40,000.01"],
+        ["Awaiting approval (1 line), not counted above", "£1,234.56"],
+        ["Paid to providers", "£20,000.50"],
+        ["Underspend returned by providers", "£999.99"],
+        ["Returned to the funder", "£0.00"],
+        ["Category", "Lines", "Allocated"],
+    ]
+    assert figures[8:10] == [["ISVA", "1", "£37,999.99"], ["Refuge", "1", "£42,000.00"]]
+    assert figures[11:] == [["Domestic Abuse", "1", "£42,000.00"], ["Sexual Violence", "1", "£37,999.99"]]
+    rows = by_year_rows(response)
+    assert [row[1:] for row in rows] == [
+        ["£100,000.00", "£99,999.99 (2 lines)", "-£0.01", "under-allocated", "£69,999.99"],
+        ["£120,000.00", "£79,999.99 (2 lines)", "-£40,000.01", "under-allocated", "£20,000.50"],
+        ["£50,000.00", "£30,000.01 (1 line)", "-£19,999.99", "under-allocated", "£7,500.25"],
+    ]
+    assert 'id="year-2024-25" aria-current="true"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [
+        (
+            "2024-26",
+            "'2024-26' is not a financial year: the second year must follow the first, as in 2023-24. "
+            "Showing the whole fund instead.",
+        ),
+        (
+            "<b>24</b>",
+            "'<b>24</b>' is not a financial year; write it as 2023-24. Showing the whole fund instead.",
+        ),
+        (
+            "2031-32",
+            "2031-32 is not a year of synthetic-3y: it has nothing dated in it and it is outside the spend "
+            "period; its years are 2023-24, 2024-25 and 2025-26. Showing the whole fund instead.",
+        ),
+    ],
+)
+def test_a_bad_year_on_the_fund_page_is_said_and_the_whole_fund_shown(
+    client, officer, three_year_fund, year, message
+):
+    client.force_login(officer)
+    response = client.get(fund_url("synthetic-3y"), {"year": year})
+    assert response.status_code == 200
+    document = parse_html(response.content.decode())
+    assert text(the(document, "p", id="year-problem")) == message
+    assert "<b>24</b>" not in response.content.decode()
+    assert text(the(reconciliation_panel(response), "h2")) == "Reconciliation: under-allocated"
+
+
+def test_the_fund_page_with_a_year_takes_the_same_queries_as_without(client, officer, three_year_fund):
+    client.force_login(officer)
+    url = fund_url("synthetic-3y")
+    client.get(url)  # the session's first save is not the page's
+    with CaptureQueriesContext(connection) as whole:
+        client.get(url)
+    with CaptureQueriesContext(connection) as one_year:
+        client.get(url, {"year": "2023-24"})
+    assert len(one_year.captured_queries) == len(whole.captured_queries)
