@@ -12,6 +12,9 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import ExtractYear
+
 # The financial year starts on this day and month.
 START_MONTH, START_DAY = 4, 1
 
@@ -64,6 +67,16 @@ def financial_year(day: datetime.date) -> FinancialYear:
         day = day.date()
     starts_this_calendar_year = (day.month, day.day) >= (START_MONTH, START_DAY)
     return FinancialYear(day.year if starts_this_calendar_year else day.year - 1)
+
+
+def start_year_of(date_field: str):
+    """A database expression for the start year of the financial year the `date_field` falls in
+    (2023 for 31 March 2024), the same as `financial_year(day).start_year`, so the database can group
+    rows by year: a day before 1 April belongs to the year that started the calendar year before."""
+    before_the_start = Q(**{f"{date_field}__month__lt": START_MONTH}) | Q(
+        **{f"{date_field}__month": START_MONTH, f"{date_field}__day__lt": START_DAY}
+    )
+    return ExtractYear(date_field) - Case(When(before_the_start, then=Value(1)), default=Value(0))
 
 
 def years_between(first_day: datetime.date, last_day: datetime.date) -> list[FinancialYear]:

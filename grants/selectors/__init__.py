@@ -1,6 +1,7 @@
 """Reads: what each page shows, in a number of queries that does not grow with the rows, one module
 per page: `funds` (fund pages, fund list, dashboard), `approvals` (the Approvals page, a line's entries),
-`organisations`. The exports' data builders are in `grants.exports`, the import's in `grants.imports`."""
+`organisations`, `years` (a fund's financial years). The exports' data builders are in
+`grants.exports`, the import's in `grants.imports`."""
 
 from grants.selectors.approvals import (
     LINE_CHANGE_RELATIONS,
@@ -43,12 +44,14 @@ from grants.selectors.organisations import (
     organisation_page,
     organisation_summaries,
 )
+from grants.selectors.years import FundYears, fund_years
 
 __all__ = [
     "Dashboard",
     "FundMoney",
     "FundPage",
     "FundSummary",
+    "FundYears",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
     "NameChange",
@@ -63,6 +66,7 @@ __all__ = [
     "fund_page",
     "fund_submissions",
     "fund_summaries",
+    "fund_years",
     "group_totals",
     "import_entries",
     "import_records",

@@ -73,7 +73,11 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
     def get_context_data(self, **kwargs):
         filterset, table = self.allocation_table(show_fund=False)
         return super().get_context_data(
-            page=selectors.fund_page(self.fund), filter=filterset, table=table, **kwargs
+            page=selectors.fund_page(self.fund),
+            years=selectors.fund_years(self.fund, self.request.GET.get("year")),
+            filter=filterset,
+            table=table,
+            **kwargs,
         )
 
 

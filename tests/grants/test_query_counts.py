@@ -13,6 +13,8 @@ from django.urls import reverse
 from benchmark.generate import BENCH_USERNAME, fund_code, generate, shape_for
 from grants.models import Fund
 from grants.reconciliation import reconcile, reconcile_all
+from grants.reconciliation.years import reconcile_by_year
+from grants.years import financial_year
 
 SIZES = [40, 400]
 
@@ -20,11 +22,13 @@ SIZES = [40, 400]
 # footer total together (the stored figures of the category's groups), the reconciliation (the
 # fund's stored group figures, and its budgets), the money held on no line (the groups are the
 # reconciliation's), its submissions, its unregistered recipients, the filter form's areas and
-# categories (2), the changes to lines awaiting approval, and the page of lines; then the session
-# saved again (a savepoint, its UPDATE and the release: the idle timeout restarts on every request,
-# ledger/settings.py).
+# categories (2), the changes to lines awaiting approval, the page of lines, and the reconciliation by
+# financial year (the fund's entries summed by year, category and area; its profile; the names of
+# those categories and areas: 4, from the entries, not the stored figures, which have no years); then
+# the session saved again (a savepoint, its UPDATE and the release: the idle timeout restarts on every
+# request, ledger/settings.py).
 SESSION_SAVE = 3
-FUND_PAGE_QUERIES = 16 + SESSION_SAVE
+FUND_PAGE_QUERIES = 20 + SESSION_SAVE
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
 # and their budgets (all from the stored figures but the budgets); then the session saved again.
 DASHBOARD_QUERIES = 7 + SESSION_SAVE
@@ -47,6 +51,16 @@ def test_reconciliation_takes_five_queries_whatever_the_fund_size(db, django_ass
     assert result.by_organisation
     with django_assert_num_queries(4):
         assert reconcile(fund, by_organisation=False).by_organisation == []
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_a_fund_reconciles_by_year_in_four_queries_whatever_its_size(db, django_assert_num_queries, lines):
+    generate(lines)
+    fund = Fund.objects.get(code=fund_code(0))
+    # The entries by year, category and area, the fund's profile, and the names of both (2).
+    with django_assert_num_queries(4):
+        years = reconcile_by_year(fund)
+    assert sum(year.line_count for year in years) == shape_for(lines).largest_fund_lines
 
 
 @pytest.mark.parametrize("lines", SIZES)
@@ -74,6 +88,19 @@ def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num
         response = signed_in.get(url, {"funding_category": "category-1", "sort": "-awarded"})
     assert response.status_code == 200
     assert "No allocations match." not in response.content.decode()
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_fund_page_showing_one_year_takes_the_same_queries(db, client, django_assert_num_queries, lines):
+    generate(lines)
+    signed_in = signed_in_officer(client)
+    url = reverse("grants:fund_detail", args=[fund_code(0)])
+    fund = Fund.objects.get(code=fund_code(0))
+    year = financial_year(fund.spend_start).label
+    with django_assert_num_queries(FUND_PAGE_QUERIES + audit_user_queries()):
+        response = signed_in.get(url, {"funding_category": "category-1", "sort": "-awarded", "year": year})
+    assert response.status_code == 200
+    assert f"Showing {year} (" in response.content.decode()
 
 
 @pytest.mark.parametrize("lines", SIZES)

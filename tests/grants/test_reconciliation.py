@@ -271,7 +271,10 @@ def test_reconcile_command_json_output_parses(seed_fund, capsys):
     code, output = run_reconcile(capsys, "moj-ecf-2020", "--format", "json")
     assert code == 1
     data = json.loads(output.out)
+    # The keys of the whole fund's reconciliation, as before, and its years beside them.
+    by_year = data.pop("by_year")
     assert data == reconcile(seed_fund).as_dict()
+    assert [year["year"] for year in by_year] == ["2019-20", "2020-21"]
 
 
 def test_reconcile_command_exits_2_for_an_unknown_fund(seed_fund, capsys):

@@ -9,7 +9,8 @@ three breakdowns are added up from those rows, so the lines are read once), one 
 of those categories, areas and organisations, and one for the category budgets. `reconcile_all()`
 does every fund at once in five queries. The figures are grouped on ids and the names read apart:
 joined onto every entry they cost a third of the query (docs/performance.md). All figures are
-`Money`, quantized to the penny by `grants.money`.
+`Money`, quantized to the penny by `grants.money`. The same by financial year is in
+`grants.reconciliation.years`.
 """
 
 from __future__ import annotations

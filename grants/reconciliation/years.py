@@ -1,0 +1,265 @@
+"""A fund's reconciliation by financial year: each year's lines against that year's control total.
+
+A line's amount for a year is the sum of its award and variation entries dated in that year; its
+payments, the underspend its provider returned and the money the office returned to the funder fall
+in the year of their dates too (`grants.years`). A year's control total is the fund's `FundYear`
+figure for it. A fund without a profile (like the seed fund) has one figure for its whole spend
+period: its years have no control total and are reconciled only in total, by `reconcile(fund)`. A
+fund with a profile has nothing from its funder for a year the profile leaves out, so money
+allocated in such a year shows as over-allocated against £0.00 rather than going unremarked.
+
+`reconcile_by_year(fund)` answers in four queries whatever the number of lines, entries or years:
+the fund's entries summed by (year, funding category, thematic area) with the year worked out by
+the database from each entry's date, the fund's profile, and the names of the categories and areas.
+Category budgets are for the whole fund, so the years' category subtotals carry none.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+from djmoney.money import Money
+
+from grants import money
+from grants.models import Approval, Fund, FundYear, LedgerEntry, approval_condition
+from grants.reconciliation import (
+    CATEGORY,
+    THEME,
+    Status,
+    Subtotal,
+    _Group,
+    _named,
+    _sorted_groups,
+    describe_variance,
+    status_for,
+)
+from grants.years import FinancialYear, start_year_of, years_between
+
+# A year's status when there is nothing to reconcile it against.
+NO_CONTROL_TOTAL = "no control total for this year"
+
+Kind = LedgerEntry.Kind
+
+
+@dataclass(frozen=True)
+class YearReconciliation:
+    """One financial year of a fund: the amounts of its lines dated in the year against the year's
+    control total, and the money that moved in it."""
+
+    year: FinancialYear
+    control_total: Money | None
+    allocated: Money
+    line_count: int
+    paid: Money = field(default_factory=money.zero)
+    underspend_returned: Money = field(default_factory=money.zero)
+    returned_to_funder: Money = field(default_factory=money.zero)
+    pending_total: Money = field(default_factory=money.zero)
+    pending_line_count: int = 0
+    by_category: list[Subtotal] = field(default_factory=list)
+    by_thematic_area: list[Subtotal] = field(default_factory=list)
+    # Whether the fund has a profile at all: says why a year has no control total.
+    fund_has_profile: bool = False
+
+    @property
+    def start(self) -> datetime.date:
+        return self.year.start
+
+    @property
+    def end(self) -> datetime.date:
+        return self.year.end
+
+    @property
+    def variance(self) -> Money | None:
+        """Allocated minus the year's control total (positive when over-allocated); None without one."""
+        if self.control_total is None:
+            return None
+        return money.difference(self.allocated, self.control_total)
+
+    @property
+    def status(self) -> Status | str:
+        return NO_CONTROL_TOTAL if self.variance is None else status_for(self.variance)
+
+    @property
+    def status_class(self) -> str:
+        """The status as one word for a page's badge class: "none" without a control total."""
+        return "none" if self.control_total is None else str(self.status)
+
+    @property
+    def has_control_total(self) -> bool:
+        return self.control_total is not None
+
+    @property
+    def is_reconciled(self) -> bool:
+        return self.status is Status.RECONCILED
+
+    @property
+    def variance_in_words(self) -> str:
+        if self.variance is not None:
+            return describe_variance(self.variance).replace(
+                "the control total", f"the control total for {self.year.label}"
+            )
+        if self.fund_has_profile:
+            return f"The fund's profile has no control total for {self.year.label}."
+        return (
+            f"The fund has one control total for its whole spend period, none for {self.year.label}: "
+            "it is reconciled in total."
+        )
+
+    def as_dict(self) -> dict:
+        def optional(amount: Money | None) -> str | None:
+            return None if amount is None else money.as_string(amount)
+
+        return {
+            "year": self.year.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "control_total": optional(self.control_total),
+            "allocated": money.as_string(self.allocated),
+            "paid": money.as_string(self.paid),
+            "underspend_returned": money.as_string(self.underspend_returned),
+            "returned_to_funder": money.as_string(self.returned_to_funder),
+            "variance": optional(self.variance),
+            "status": str(self.status),
+            "line_count": self.line_count,
+            "by_category": [subtotal.as_dict() for subtotal in self.by_category],
+            "by_thematic_area": [subtotal.as_dict() for subtotal in self.by_thematic_area],
+        }
+
+
+YEAR = "financial_year"
+GROUPS = (YEAR, "allocation__funding_category_id", "allocation__thematic_area_id")
+
+
+def _year_figures(approval: Approval) -> dict:
+    """Per (year, category, area): the award and variation entries counted and the lines they are
+    on, those awaiting approval, and the money moved. Each line sits in one category and area, so
+    line counts add up across the rows of a year."""
+    counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
+    awarded = Q(kind__in=Kind.awarded_kinds())
+
+    def summed(condition: Q) -> Sum:
+        return Sum("amount", filter=condition)
+
+    return {
+        "total": summed(awarded & counted),
+        "awarded_line_count": Count("allocation_id", distinct=True, filter=awarded & counted),
+        "pending": summed(awarded & pending),
+        "pending_line_count": Count("allocation_id", distinct=True, filter=awarded & pending),
+        "paid": summed(Q(kind=Kind.PAYMENT) & counted),
+        "underspend_returned": summed(Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
+        "returned_to_funder": summed(Q(kind=Kind.RETURNED_TO_FUNDER) & counted),
+    }
+
+
+class _Year:
+    """A year's figures, added up from its rows by category and area."""
+
+    MOVEMENTS = ("paid", "underspend_returned", "returned_to_funder")
+
+    def __init__(self):
+        self.overall = _Group("", "", 0)
+        self.movements = {name: money.Tally() for name in self.MOVEMENTS}
+        self.categories: dict[str, _Group] = {}
+        self.themes: dict[str, _Group] = {}
+
+    def add(self, row: dict) -> None:
+        self.overall.add(row)
+        for name in self.MOVEMENTS:
+            if row[name] is not None:
+                self.movements[name].add(money.amount_from_aggregate(row[name]))
+        # Money returned to the funder is on no line, so in no category or area; a line's payments
+        # alone give it no amount for the year, so no subtotal.
+        if CATEGORY[0] in row and row["total"] is not None:
+            self.categories.setdefault(row[CATEGORY[0]], _Group(*(row[key] for key in CATEGORY))).add(row)
+            self.themes.setdefault(row[THEME[0]], _Group(*(row[key] for key in THEME))).add(row)
+
+    def reconciliation(self, year: FinancialYear, control_total: Money | None, has_profile: bool):
+        return YearReconciliation(
+            year=year,
+            control_total=control_total,
+            allocated=self.overall.total.total,
+            line_count=self.overall.awarded_line_count,
+            paid=self.movements["paid"].total,
+            underspend_returned=self.movements["underspend_returned"].total,
+            returned_to_funder=self.movements["returned_to_funder"].total,
+            pending_total=self.overall.pending.total,
+            pending_line_count=self.overall.pending_line_count,
+            by_category=_sorted_groups(self.categories),
+            by_thematic_area=_sorted_groups(self.themes),
+            fund_has_profile=has_profile,
+        )
+
+
+def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> list[YearReconciliation]:
+    """The fund's reconciliation for each financial year of its spend period and its profile, and
+    any other year one of its entries is dated in, in order; in four queries whatever its size. It
+    counts approved entries; with `approval=Approval.APPROVED_OR_PENDING`, every recorded entry, as
+    `reconcile()` does. The years' allocated amounts add up to `reconcile(fund, approval)`'s ledger
+    total."""
+    rows = (
+        LedgerEntry.objects.filter(fund=fund)
+        .order_by()
+        .annotate(**{YEAR: start_year_of("effective_date")})
+        .values(*GROUPS)
+        .annotate(**_year_figures(approval))
+    )
+    rows = [
+        {
+            **row,
+            "funding_category_id": row.pop("allocation__funding_category_id"),
+            "thematic_area_id": row.pop("allocation__thematic_area_id"),
+        }
+        for row in rows
+    ]
+    on_lines = _named([row for row in rows if row["funding_category_id"] is not None])
+    rows = on_lines + [row for row in rows if row["funding_category_id"] is None]
+    profile = {
+        year: money.from_aggregate(amount)
+        for year, amount in FundYear.objects.filter(fund=fund).values_list("year", "control_total")
+    }
+    years: dict[int, _Year] = {
+        year.start_year: _Year() for year in years_between(fund.spend_start, fund.spend_end)
+    }
+    for start_year in profile:
+        years.setdefault(start_year, _Year())
+    for row in rows:
+        years.setdefault(int(row[YEAR]), _Year()).add(row)
+    has_profile = bool(profile)
+    return [
+        years[start_year].reconciliation(
+            FinancialYear(start_year),
+            profile.get(start_year, money.zero()) if has_profile else None,
+            has_profile,
+        )
+        for start_year in sorted(years)
+    ]
+
+
+class NotAYearOfTheFund(ValueError):
+    pass
+
+
+def year_reconciliation(
+    by_year: list[YearReconciliation], year: FinancialYear, fund: Fund
+) -> YearReconciliation:
+    """The year's reconciliation among the fund's `by_year`; a year that is neither in its spend
+    period or profile nor has any of its entries is refused in words."""
+    for reconciliation in by_year:
+        if reconciliation.year == year:
+            return reconciliation
+    labels = [reconciliation.year.label for reconciliation in by_year]
+    listed = ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else labels[0]
+    raise NotAYearOfTheFund(
+        f"{year.label} is not a year of {fund.code}: it has nothing dated in it and it is outside the "
+        f"spend period; its years are {listed}"
+    )
+
+
+def reconcile_year(
+    fund: Fund, year: FinancialYear, approval: Approval = Approval.APPROVED
+) -> YearReconciliation:
+    """One financial year's reconciliation of the fund (`reconcile_by_year()`'s, in its four
+    queries); raises `NotAYearOfTheFund` for a year outside the fund's."""
+    return year_reconciliation(reconcile_by_year(fund, approval), year, fund)

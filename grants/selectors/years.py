@@ -1,0 +1,37 @@
+"""Reads for a fund's financial years: its reconciliation by year, and the year a page was asked
+to show (`?year=2023-24`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grants.models import Fund
+from grants.reconciliation.years import (
+    NotAYearOfTheFund,
+    YearReconciliation,
+    reconcile_by_year,
+    year_reconciliation,
+)
+from grants.years import parse_year
+
+
+@dataclass(frozen=True)
+class FundYears:
+    by_year: list[YearReconciliation]
+    chosen: YearReconciliation | None = None
+    # Why the year asked for is not shown, in words; empty when it is, or when none was asked for.
+    problem: str = ""
+
+
+def fund_years(fund: Fund, year_text: str | None = None) -> FundYears:
+    """The fund's reconciliation for each of its financial years (four queries whatever its size),
+    and the one `year_text` names; a text that is not a year, or not one of the fund's, is said in
+    `problem` and the whole fund shown instead."""
+    by_year = reconcile_by_year(fund)
+    if not year_text:
+        return FundYears(by_year)
+    try:
+        chosen = year_reconciliation(by_year, parse_year(year_text), fund)
+    except (ValueError, NotAYearOfTheFund) as error:
+        return FundYears(by_year, problem=f"{error}. Showing the whole fund instead.")
+    return FundYears(by_year, chosen)
