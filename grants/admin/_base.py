@@ -162,6 +162,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):

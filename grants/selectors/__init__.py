@@ -1,6 +1,7 @@
 """Reads: what each page shows, in a number of queries that does not grow with the rows, one module
-per page: `funds` (fund pages, fund list, dashboard), `approvals` (the Approvals page, a line's entries),
-`organisations`. The exports' data builders are in `grants.exports`, the import's in `grants.imports`."""
+per page: `funds` (fund pages, fund list, dashboard), `profiles` (a fund's profile by financial year),
+`approvals` (the Approvals page, a line's entries), `organisations`. The exports' data builders are in
+`grants.exports`, the import's in `grants.imports`."""
 
 from grants.selectors.approvals import (
     LINE_CHANGE_RELATIONS,
@@ -43,21 +44,25 @@ from grants.selectors.organisations import (
     organisation_page,
     organisation_summaries,
 )
+from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
 
 __all__ = [
     "Dashboard",
     "FundMoney",
     "FundPage",
+    "FundProfile",
     "FundSummary",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
     "NameChange",
     "OrganisationPage",
     "PendingImport",
+    "ProfileYear",
     "allocation_entries",
     "allocation_rows",
     "allocations_total",
     "dashboard",
+    "fund_profile",
     "fund_groups",
     "fund_money",
     "fund_page",
