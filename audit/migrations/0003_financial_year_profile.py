@@ -4,15 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_audit_event_names_import_value_mappings'),
+        ("audit", "0002_audit_event_names_import_value_mappings"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='table_name',
-            field=models.CharField(choices=[('grants_funder', 'Funder'), ('grants_fund', 'Fund'), ('grants_controltotalrevision', 'Control total revision'), ('grants_fundyear', "Fund's financial year"), ('grants_categorybudget', 'Category budget'), ('grants_organisation', 'Organisation'), ('grants_thematicarea', 'Thematic area'), ('grants_fundingcategory', 'Funding category'), ('grants_allocation', 'Allocation'), ('grants_ledgerentry', 'Ledger entry'), ('grants_returnsubmission', 'Return submission'), ('grants_importrecord', 'Import'), ('grants_importvaluemapping', 'Import value mapping'), ('grants_linechange', 'Proposed change to a line'), ('grants_refusedattempt', 'Refused attempt'), ('auth_user', 'User'), ('auth_user_groups', "User's group"), ('auth_user_user_permissions', "User's permission"), ('auth_group', 'Group'), ('auth_group_permissions', "Group's permission")], editable=False, max_length=63),
+            model_name="auditevent",
+            name="table_name",
+            field=models.CharField(
+                choices=[
+                    ("grants_funder", "Funder"),
+                    ("grants_fund", "Fund"),
+                    ("grants_controltotalrevision", "Control total revision"),
+                    ("grants_fundyear", "Fund's financial year"),
+                    ("grants_categorybudget", "Category budget"),
+                    ("grants_organisation", "Organisation"),
+                    ("grants_thematicarea", "Thematic area"),
+                    ("grants_fundingcategory", "Funding category"),
+                    ("grants_allocation", "Allocation"),
+                    ("grants_ledgerentry", "Ledger entry"),
+                    ("grants_returnsubmission", "Return submission"),
+                    ("grants_importrecord", "Import"),
+                    ("grants_importvaluemapping", "Import value mapping"),
+                    ("grants_linechange", "Proposed change to a line"),
+                    ("grants_refusedattempt", "Refused attempt"),
+                    ("auth_user", "User"),
+                    ("auth_user_groups", "User's group"),
+                    ("auth_user_user_permissions", "User's permission"),
+                    ("auth_group", "Group"),
+                    ("auth_group_permissions", "Group's permission"),
+                ],
+                editable=False,
+                max_length=63,
+            ),
         ),
     ]
