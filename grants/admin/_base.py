@@ -13,7 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from grants import money, services
+from grants import money, services, years
 
 
 def locked_fund_message(fund_id: int | None) -> str | None:
@@ -148,6 +148,16 @@ def gbp_column(field: str, description: str):
     @admin.display(description=description, ordering=field)
     def column(self, obj):
         return money.format_gbp(getattr(obj, field))
+
+    return column
+
+
+def revision_of_column():
+    """A control-total revision's column saying which figure changed: a year (2023-24) or the total."""
+
+    @admin.display(description="Of", ordering="year")
+    def column(self, obj):
+        return "the fund's total" if obj.year is None else years.FinancialYear(obj.year).label
 
     return column
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from grants import money, services, years
+from grants import money, services
 from grants.admin._base import (
     ReadOnlyInline,
     ServiceAdmin,
@@ -14,6 +14,7 @@ from grants.admin._base import (
     VersionedInlineFormSet,
     gbp_column,
     locked_fund_message,
+    revision_of_column,
 )
 from grants.admin.allocations import AllocationInline
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
@@ -54,10 +55,7 @@ class ControlTotalRevisionInline(ReadOnlyInline):
     readonly_fields = fields
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
-
-    @admin.display(description="Of")
-    def year_display(self, obj):
-        return "the fund's total" if obj.year is None else years.FinancialYear(obj.year).label
+    year_display = revision_of_column()
 
     def get_queryset(self, request):
         # Each row's title names its fund.

@@ -578,3 +578,20 @@ def test_the_database_refuses_a_year_before_2000(fund):
         insert_with_sql(FundYear(fund=fund, year=1999, control_total=gbp("1.00")))
 
     assert profile_of(fund) == []
+
+
+def test_the_admins_control_total_history_says_which_figure_changed(admin_client, fund):
+    profiled(fund)
+
+    history = admin_client.get(change_url(fund)).context["inline_admin_formsets"]
+    revisions = next(formset for formset in history if formset.formset.model is ControlTotalRevision)
+    changelist = admin_client.get("/admin/grants/controltotalrevision/")
+
+    assert [revisions.opts.year_display(form.instance) for form in revisions.formset.forms] == [
+        "2023-24",
+        "2024-25",
+        "2025-26",
+        "the fund's total",
+    ]
+    assertContains(changelist, "2025-26")
+    assertContains(changelist, "the fund&#x27;s total")
