@@ -4,9 +4,11 @@ the reason. Through the service, `fund_save`, the profile page, the fund page, t
 database; and the seed fund, which has one figure, unchanged."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 from djmoney.money import Money
 from pytest_django.asserts import assertContains, assertNotContains
@@ -19,6 +21,7 @@ from grants.years import FinancialYear
 from tests.factories import AllocationFactory, FundFactory, StaffUserFactory, user_in_role
 from tests.grants.test_admin import change_url, changeform_data
 from tests.grants.test_constraints import insert_with_sql, refused_by
+from tests.grants.test_roles_and_concurrency import hold_then, in_thread
 
 Y2023, Y2024, Y2025 = FinancialYear(2023), FinancialYear(2024), FinancialYear(2025)
 MEMO = "MoJ grant agreement of 14 March 2023"
@@ -595,3 +598,42 @@ def test_the_admins_control_total_history_says_which_figure_changed(admin_client
     ]
     assertContains(changelist, "2025-26")
     assertContains(changelist, "the fund&#x27;s total")
+
+
+# ---- Two real connections (PostgreSQL) ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_profiles_of_one_version_on_two_connections_only_the_first_lands():
+    """The second waits for the first's lock on the fund, then finds the version moved on: refused,
+    and the first's figures and revisions are all there are."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two real concurrent connections with row locks (PostgreSQL)")
+    fund = FundFactory(
+        spend_start=datetime.date(2023, 4, 1),
+        spend_end=datetime.date(2026, 3, 31),
+        control_total=gbp("10.00"),
+    )
+
+    def profile(amount, memo):
+        return lambda: services.fund_profile_set(
+            fund=fund, figures={Y2023: amount}, memo=memo, acting_user=None, expected_version=1
+        )
+
+    holding, release = threading.Event(), threading.Event()
+    first, first_box = in_thread(hold_then(profile("40000.00", "First"), holding, release))
+    assert holding.wait(10)
+    second, second_box = in_thread(profile("50000.00", "Second"))
+    second.join(1)
+    assert second.is_alive(), "the second should wait for the first one's lock on the fund"
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert [row.control_total for row in first_box["result"]] == [gbp("40000.00")]
+    assert "Someone else saved a change to this fund" in str(second_box.get("error"))
+    assert profile_of(fund) == [(2023, Decimal("40000.00"))]
+    assert [row[:4] for row in revisions_of(fund)] == [
+        (2023, Decimal("0.00"), Decimal("40000.00"), "First"),
+        (None, Decimal("10.00"), Decimal("40000.00"), "First"),
+    ]
