@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl.utils import column_index_from_string
 
-from grants import money, services
+from grants import money, services, years
 from grants.imports.reading import FIELD_CHOICES, IGNORE, MAX_COLUMNS, Mapping, normalise
 from grants.models import (
     CHARITY_NUMBER,
@@ -218,6 +218,46 @@ class ReopenForm(forms.Form):
     def save(self, acting_user):
         return services.fund_reopen(
             fund=self.fund, reason=self.cleaned_data["reason"], acting_user=acting_user
+        )
+
+
+class FundProfileForm(forms.Form):
+    """One figure per financial year of the fund's spend period (`year_2023` for 2023-24), the reason,
+    and the fund's version when the form was opened: a save after a colleague's is refused, and the
+    form comes back with what this user typed."""
+
+    memo = forms.CharField(
+        label="Why are the figures changing?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with each year's revision, e.g. the award letter's reference and date.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, fund, profile, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+        held = {row.year: row.control_total.amount for row in profile}
+        self.years = years.years_between(fund.spend_start, fund.spend_end)
+        figures = {}
+        for year in self.years:
+            name = services.profile_field(year)
+            figures[name] = forms.DecimalField(
+                label=f"{year.described} (£)", min_value=Decimal("0.00"), **AMOUNT
+            )
+            self.initial.setdefault(name, held.get(year, Decimal("0.00")))
+        # The years first, in order, then the reason.
+        self.fields = {**figures, **self.fields}
+        self.initial.setdefault("version", fund.version)
+
+    def save(self, acting_user):
+        data = self.cleaned_data
+        return services.fund_profile_set(
+            fund=self.fund,
+            figures={year: data[services.profile_field(year)] for year in self.years},
+            memo=data["memo"],
+            acting_user=acting_user,
+            expected_version=data["version"],
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 MODELS = [
     "funder",
     "fund",
+    "fundyear",
     "controltotalrevision",
     "categorybudget",
     "organisation",

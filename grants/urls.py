@@ -81,6 +81,7 @@ urlpatterns += [
     path("approvals/", entries.ApprovalListView.as_view(), name="approval_list"),
     path("funds/<slug:code>/submit/", funds.FundSubmitView.as_view(), name="fund_submit"),
     path("funds/<slug:code>/reopen/", funds.FundReopenView.as_view(), name="fund_reopen"),
+    path("funds/<slug:code>/profile/", funds.FundProfileView.as_view(), name="fund_profile"),
     path(
         "funds/<slug:code>/submissions/<int:version>.xlsx",
         funds.SubmissionDownloadView.as_view(),

@@ -51,6 +51,11 @@ class FinancialYear:
         """The last day of the year, 31 March."""
         return datetime.date(self.start_year + 1, START_MONTH, START_DAY) - datetime.timedelta(days=1)
 
+    @property
+    def described(self) -> str:
+        """The label with its days, as a form names the year: "2023-24 (1 April 2023 to 31 March 2024)"."""
+        return f"{self.label} ({in_words(self.start)} to {in_words(self.end)})"
+
     def __contains__(self, day: datetime.date) -> bool:
         return self.start <= day <= self.end
 
@@ -59,6 +64,11 @@ class FinancialYear:
 
     def __str__(self) -> str:
         return self.label
+
+
+def in_words(day: datetime.date) -> str:
+    """1 April 2023, as the pages write a day (strftime's %-d is not portable)."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def financial_year(day: datetime.date) -> FinancialYear:

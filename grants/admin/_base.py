@@ -13,7 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from grants import money, services
+from grants import money, services, years
 
 
 def locked_fund_message(fund_id: int | None) -> str | None:
@@ -152,6 +152,16 @@ def gbp_column(field: str, description: str):
     return column
 
 
+def revision_of_column():
+    """A control-total revision's column saying which figure changed: a year (2023-24) or the total."""
+
+    @admin.display(description="Of", ordering="year")
+    def column(self, obj):
+        return "the fund's total" if obj.year is None else years.FinancialYear(obj.year).label
+
+    return column
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -160,6 +170,9 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from grants import services
-from grants.admin._base import ReadOnlyAdmin, gbp_column
+from grants.admin._base import ReadOnlyAdmin, gbp_column, revision_of_column
 from grants.models import (
     ControlTotalRevision,
     ImportRecord,
@@ -100,10 +100,19 @@ class ReturnSubmissionAdmin(ReadOnlyAdmin):
 
 @admin.register(ControlTotalRevision)
 class ControlTotalRevisionAdmin(ReadOnlyAdmin):
-    list_display = ["recorded_at", "fund", "previous_display", "new_display", "recorded_by", "memo"]
+    list_display = [
+        "recorded_at",
+        "fund",
+        "year_display",
+        "previous_display",
+        "new_display",
+        "recorded_by",
+        "memo",
+    ]
     list_filter = ["fund"]
     search_fields = ["memo", "fund__code", "fund__name"]
     list_select_related = ["fund", "recorded_by"]
+    year_display = revision_of_column()
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
 

@@ -1,4 +1,5 @@
-"""Funds in the admin, with their category budgets, lines and control-total history; and funders."""
+"""Funds in the admin, with their category budgets, lines, profile by financial year (read-only: the
+profile page is its one way in) and control-total history; and funders."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from grants.admin._base import (
     VersionedInlineFormSet,
     gbp_column,
     locked_fund_message,
+    revision_of_column,
 )
 from grants.admin.allocations import AllocationInline
 from grants.exports.downloads import moj_return_response, moj_returns_zip_response
@@ -22,17 +24,38 @@ from grants.models import (
     ControlTotalRevision,
     Fund,
     Funder,
+    FundYear,
 )
 from grants.selectors import FundSummary
+
+
+class FundYearInline(ReadOnlyInline):
+    """The fund's profile, to read: it is set on the fund's profile page (`services.fund_profile_set`),
+    which keeps the years' sum and the fund's control total together."""
+
+    model = FundYear
+    verbose_name_plural = "control total by financial year (change it on the fund's profile page)"
+    fields = ["year_display", "control_total_display"]
+    readonly_fields = fields
+    control_total_display = gbp_column("control_total", "Control total")
+
+    @admin.display(description="Financial year")
+    def year_display(self, obj):
+        return obj.financial_year.label
+
+    def get_queryset(self, request):
+        # Each row's title names its fund.
+        return super().get_queryset(request).select_related("fund")
 
 
 class ControlTotalRevisionInline(ReadOnlyInline):
     model = ControlTotalRevision
     verbose_name_plural = "control total history"
-    fields = ["previous_display", "new_display", "memo", "recorded_by", "recorded_at"]
+    fields = ["year_display", "previous_display", "new_display", "memo", "recorded_by", "recorded_at"]
     readonly_fields = fields
     previous_display = gbp_column("previous_amount", "From")
     new_display = gbp_column("new_amount", "To")
+    year_display = revision_of_column()
 
     def get_queryset(self, request):
         # Each row's title names its fund.
@@ -92,11 +115,29 @@ class FundForm(VersionedForm):
                 "control_total_memo",
                 "Say why the control total changed; the reason is kept in the fund's history.",
             )
+        self._say_what_the_profile_decides(cleaned)
         facts = [name for name in services.FUND_FACTS if name in self.changed_data]
         locked = locked_fund_message(self.instance.pk) if facts and self.instance.pk else None
         for name in facts if locked else []:
             self.add_error(name, locked)
         return cleaned
+
+    def _say_what_the_profile_decides(self, cleaned):
+        """What `fund_save` refuses of a profiled fund, said beside the field; it checks again."""
+        if self.instance.pk is None:
+            return
+        profile = list(FundYear.objects.filter(fund=self.instance.pk))
+        if not profile:
+            return
+        if "control_total" in self.changed_data:
+            self.add_error("control_total", services.CONTROL_TOTAL_IS_THE_PROFILES)
+        period = [name for name in ("spend_start", "spend_end") if name in self.changed_data]
+        start, end = cleaned.get("spend_start"), cleaned.get("spend_end")
+        if not period or start is None or end is None or end < start:
+            return
+        message = services.stranded_years_message(profile, start, end)
+        for name in period if message else []:
+            self.add_error(name, message)
 
 
 @admin.register(Fund)
@@ -117,7 +158,7 @@ class FundAdmin(ServiceAdmin):
     list_filter = ["funder"]
     search_fields = ["code", "name", "funder__name", "funder__short_name"]
     list_select_related = ["funder"]
-    inlines = [CategoryBudgetInline, AllocationInline, ControlTotalRevisionInline]
+    inlines = [CategoryBudgetInline, AllocationInline, FundYearInline, ControlTotalRevisionInline]
     actions = ["delete_selected", "download_moj_return"]
 
     control_total_display = gbp_column("control_total", "Control total")
@@ -171,7 +212,7 @@ class FundAdmin(ServiceAdmin):
             self._save_budgets(request, form, formset)
             return
         if formset.model is not Allocation:
-            return  # the control total's history is read-only here
+            return  # the profile and the control total's history are read-only here
         for line_form in formset.forms:
             if not line_form.has_changed():
                 continue

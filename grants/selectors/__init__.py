@@ -1,6 +1,7 @@
 """Reads: what each page shows, in a number of queries that does not grow with the rows, one module
-per page: `funds` (fund pages, fund list, dashboard), `approvals` (the Approvals page, a line's entries),
-`organisations`, `years` (a fund's financial years). The exports' data builders are in
+per page: `funds` (fund pages, fund list, dashboard), `profiles` (a fund's profile by financial year),
+`years` (a fund's financial years on its page), `approvals` (the Approvals page, a line's entries),
+`organisations`. The exports' data builders are in
 `grants.exports`, the import's in `grants.imports`."""
 
 from grants.selectors.approvals import (
@@ -44,12 +45,14 @@ from grants.selectors.organisations import (
     organisation_page,
     organisation_summaries,
 )
+from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
 from grants.selectors.years import FundYears, fund_years
 
 __all__ = [
     "Dashboard",
     "FundMoney",
     "FundPage",
+    "FundProfile",
     "FundSummary",
     "FundYears",
     "GROUP_NAMES",
@@ -57,10 +60,12 @@ __all__ = [
     "NameChange",
     "OrganisationPage",
     "PendingImport",
+    "ProfileYear",
     "allocation_entries",
     "allocation_rows",
     "allocations_total",
     "dashboard",
+    "fund_profile",
     "fund_groups",
     "fund_money",
     "fund_page",

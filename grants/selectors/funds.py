@@ -33,6 +33,7 @@ from grants.reconciliation import (
     stored_category_subtotals,
 )
 from grants.selectors.approvals import pending_line_changes
+from grants.selectors.profiles import FundProfile, fund_profile
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,10 @@ class FundPage:
     @property
     def submission_in_force(self) -> ReturnSubmission | None:
         return next((submission for submission in self.submissions if submission.in_force), None)
+
+    @cached_property  # one query, asked by the page's profile table
+    def profile(self) -> FundProfile:
+        return fund_profile(self.fund)
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,29 @@
-"""Funds and what hangs off them: their facts and control-total revisions, category budgets, the MoJ
-return's submission and reopening, funders and reference data, and the admin's deletes (import value
-mappings among them; an import writes those, in `imports`)."""
+"""Funds and what hangs off them: their facts and control-total revisions, their profile by financial
+year, category budgets, the MoJ return's submission and reopening, funders and reference data, and the
+admin's deletes (import value mappings among them; an import writes those, in `imports`)."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from djmoney.money import Money
 
+from grants import money, years
 from grants.models import (
     CategoryBudget,
     ControlTotalRevision,
     Fund,
     Funder,
     FundingCategory,
+    FundYear,
     ImportValueMapping,
     Organisation,
     ReturnSubmission,
@@ -26,17 +31,23 @@ from grants.models import (
 )
 from grants.services._base import (
     OptionalUser,
+    _as_money,
     _audited,
     _field_value,
     _lock_open_fund,
     _refuse_if_submitted,
     _save_versioned,
     _user_or_none,
+    changed_since_opened_message,
     check_and_bump_version,
     submission_in_force,
 )
 
 FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_total")
+
+CONTROL_TOTAL_IS_THE_PROFILES = (
+    "This fund's control total is the sum of its financial years; change a year's figure on its profile page."
+)
 
 
 @_audited(reason_from="memo")
@@ -57,6 +68,7 @@ def fund_save(
     if any(_field_value(fund, name, Fund) != _field_value(previous, name, Fund) for name in FUND_FACTS):
         _refuse_if_submitted(fund.pk)
     changed = previous.control_total != fund.control_total
+    _refuse_what_the_profile_decides(fund, previous, control_total_changed=changed)
     if changed and not memo.strip():
         raise ValidationError(
             {"control_total": "Say why the control total changed (for example, the award letter's date)."}
@@ -73,6 +85,151 @@ def fund_save(
         revision.full_clean()
         revision.save()
     return fund
+
+
+def _refuse_what_the_profile_decides(fund: Fund, previous: Fund, *, control_total_changed: bool) -> None:
+    """A profiled fund's total is its years' sum, so it changes only through `fund_profile_set`; and
+    its spend period may not leave out a year that still has money (set the year to £0.00 first)."""
+    profile = list(FundYear.objects.filter(fund=fund.pk))
+    if not profile:
+        return
+    if control_total_changed:
+        raise ValidationError({"control_total": CONTROL_TOTAL_IS_THE_PROFILES})
+    period = [name for name in ("spend_start", "spend_end") if getattr(fund, name) != getattr(previous, name)]
+    if not period:
+        return
+    message = stranded_years_message(profile, fund.spend_start, fund.spend_end)
+    if message:
+        raise ValidationError(dict.fromkeys(period, message))
+
+
+def stranded_years_message(profile: list[FundYear], start: datetime.date, end: datetime.date) -> str:
+    """Why a spend period of `start` to `end` is refused for a fund with this profile: the years with
+    money it would leave out; or "" when it leaves none."""
+    within = set(years.years_between(start, end))
+    stranded = [row for row in profile if row.financial_year not in within and row.control_total.amount]
+    if not stranded:
+        return ""
+    named = ", ".join(
+        f"{row.financial_year.label} ({money.format_gbp(row.control_total)})" for row in stranded
+    )
+    return (
+        f"A spend period of {years.in_words(start)} to {years.in_words(end)} would leave {named} "
+        "outside it; set that year's figure to £0.00 on the fund's profile page first."
+    )
+
+
+def profile_field(year: years.FinancialYear) -> str:
+    """The name of a year's figure in a form, and the key of its errors: `year_2023` for 2023-24."""
+    return f"year_{year.start_year}"
+
+
+@_audited(reason_from="memo")
+def fund_profile_set(
+    *,
+    fund: Fund,
+    figures: dict[years.FinancialYear, Money | Decimal | str],
+    memo: str,
+    acting_user: OptionalUser,
+    expected_version: int | None = None,
+) -> list[FundYear]:
+    """Set the funder's control total for some financial years of the fund's spend period; the fund's
+    control total becomes the sum of its years. Returns the fund's profile, year by year.
+
+    A year left out of `figures` keeps its figure; a year is taken out by setting it to 0.00. Each
+    changed year is kept as a `ControlTotalRevision` naming it (from 0.00 for a new year), and a
+    changed total as one naming none, all with the memo, which any change needs (the first profile
+    too: the award letter). The fund's version goes up, so a form opened before is refused. Refused
+    while the fund's submitted return is in force; a refusal names the year and writes nothing.
+    """
+    fund = _lock_open_fund(fund.pk)
+    if expected_version is not None and fund.version != expected_version:
+        raise ValidationError(changed_since_opened_message(fund))
+    period = years.years_between(fund.spend_start, fund.spend_end)
+    errors: dict[str, list[str]] = {}
+    asked: dict[years.FinancialYear, Money] = {}
+    for year, amount in figures.items():
+        if not isinstance(year, years.FinancialYear):
+            raise TypeError(f"figures are keyed by FinancialYear, not {year!r}")
+        field = profile_field(year)
+        if year not in period:
+            errors[field] = [
+                f"{year.label} is not a financial year of the fund's spend period "
+                f"({years.in_words(fund.spend_start)} to {years.in_words(fund.spend_end)}: "
+                f"{', '.join(each.label for each in period)})."
+            ]
+            continue
+        try:
+            figure = _as_money(amount, field)
+        except ValidationError as error:
+            errors[field] = [f"{year.label}: {message}" for message in error.messages]
+            continue
+        if figure.amount < 0:
+            errors[field] = [f"{year.label}: a year's control total cannot be less than £0.00."]
+            continue
+        asked[year] = figure
+    rows = {row.financial_year: row for row in FundYear.objects.filter(fund=fund)}
+    changed = {
+        year: figure
+        for year, figure in asked.items()
+        if figure != (rows[year].control_total if year in rows else money.zero())
+    }
+    if changed and not memo.strip():
+        errors["memo"] = [
+            "Say why the figures changed (for example, the award letter's date); the reason is kept with "
+            "each year's revision."
+        ]
+    figures_after = {year: row.control_total for year, row in rows.items()} | changed
+    total = money.total(figures_after.values())
+    if not errors and total.amount <= 0:
+        errors["__all__"] = [
+            "The years' figures add up to £0.00; a fund's control total must be more than £0.00."
+        ]
+    if not errors and abs(total.amount) >= money.LIMIT:
+        errors["__all__"] = [
+            f"The years' figures add up to {money.format_gbp(total)}, more than a fund can hold."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if not changed:
+        return [rows[year] for year in sorted(rows)]
+
+    recorded_by = _user_or_none(acting_user)
+    revisions = []
+    for year in sorted(changed):
+        row = rows.get(year) or FundYear(fund=fund, year=year.start_year, control_total=money.zero())
+        revisions.append(
+            ControlTotalRevision(
+                fund=fund,
+                year=year.start_year,
+                previous_amount=row.control_total,
+                new_amount=changed[year],
+                memo=memo.strip(),
+                recorded_by=recorded_by,
+            )
+        )
+        row.control_total = changed[year]
+        row.full_clean()
+        if row.pk is None:
+            row.save()
+        else:
+            _save_versioned(row, None)
+        rows[year] = row
+    if total != fund.control_total:
+        revisions.append(
+            ControlTotalRevision(
+                fund=fund,
+                previous_amount=fund.control_total,
+                new_amount=total,
+                memo=memo.strip(),
+                recorded_by=recorded_by,
+            )
+        )
+    for revision in revisions:
+        revision.full_clean()
+        revision.save()
+    check_and_bump_version(Fund, fund.pk, fund.version, control_total=total)
+    return [rows[year] for year in sorted(rows)]
 
 
 def _refuse_protected(row: models.Model, error: models.ProtectedError) -> ValidationError:

@@ -1,5 +1,5 @@
-"""The fund pages: the dashboard, the fund list and page, submitting and reopening its return, and
-its downloads (the MoJ return, 360Giving, a submitted workbook)."""
+"""The fund pages: the dashboard, the fund list and page, its profile by financial year, submitting
+and reopening its return, and its downloads (the MoJ return, 360Giving, a submitted workbook)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -12,13 +12,13 @@ from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import TemplateView
 
-from grants import charts, selectors, services
+from grants import charts, money, selectors, services
 from grants.exports.downloads import moj_return_response, three_sixty_giving_response
 from grants.exports.files import InvalidOpenData
 from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.exports.three_sixty_giving import FORMATS
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
-from grants.forms import ReopenForm
+from grants.forms import FundProfileForm, ReopenForm
 from grants.models import Allocation, Fund, ReturnSubmission
 from grants.tables import fund_summary_rows
 from grants.views._base import AllocationTableMixin, ReadView, ServiceFormView
@@ -152,6 +152,38 @@ class FundReopenView(ServiceFormView):
             f"Reopened: version {self.saved.version} stays on record; the next submission will be "
             f"version {self.saved.version + 1}."
         )
+
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+class FundProfileView(ServiceFormView):
+    """The funder's control total for each financial year of the fund's spend period; the fund's
+    control total becomes their sum (`services.fund_profile_set`)."""
+
+    permission_required = "grants.change_fund"
+    form_class = FundProfileForm
+    template_name = "grants/fund_profile.html"
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "fund": self.fund,
+            "profile": selectors.fund_profile(self.fund).years,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            fund=self.fund, submission=selectors.submission_in_force(self.fund), **kwargs
+        )
+
+    def get_success_message(self):
+        total = money.total(row.control_total for row in self.saved)
+        return f"Saved the fund's profile: its control total is now {money.format_gbp(total)}."
 
     def get_success_url(self):
         return reverse("grants:fund_detail", args=[self.fund.code])

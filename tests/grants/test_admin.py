@@ -213,8 +213,9 @@ def test_fund_change_form_shows_every_line_inline(staff_client, seed_fund):
     response = staff_client.get(change_url(seed_fund))
 
     formsets = {inline.formset.prefix: inline.formset for inline in response.context["inline_admin_formsets"]}
-    assert list(formsets) == ["category_budgets", "allocations", "control_total_revisions"]
+    assert list(formsets) == ["category_budgets", "allocations", "years", "control_total_revisions"]
     assert [form.instance.line_number for form in formsets["allocations"].initial_forms] == list(range(1, 17))
+    assert formsets["years"].forms == []  # one figure, no profile
     assert len(formsets["allocations"].extra_forms) == 1
 
 

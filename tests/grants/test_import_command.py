@@ -652,8 +652,8 @@ def test_the_json_of_an_import_says_what_was_read_and_written(empty_fund, tmp_pa
     assert set(data) == {
         "fund", "file", "sha256", "dry_run", "mapping", "sheet", "sheet_names", "layout", "header_row",
         "columns", "line_count", "total", "stated_total", "stated_total_source", "stated_totals_ignored",
-        "difference", "subtotals", "problems", "unmapped", "texts", "lines", "new_organisations", "matched_organisations",
-        "kept_line_count", "written", "previous_import", "reconciliation_after",
+        "difference", "subtotals", "problems", "unmapped", "texts", "lines", "new_organisations",
+        "matched_organisations", "kept_line_count", "written", "previous_import", "reconciliation_after",
     }  # fmt: skip
     assert (data["fund"], data["file"], data["sheet"], data["written"]) == (
         empty_fund.code, "allocations.xlsx", "Sheet1", True

@@ -21,14 +21,15 @@ SIZES = [40, 400]
 # Session and user (2), the user's permissions (2), the fund, the filter's category, the count and
 # footer total together (the stored figures of the category's groups), the reconciliation (the
 # fund's stored group figures, and its budgets), the money held on no line (the groups are the
-# reconciliation's), its submissions, its unregistered recipients, the filter form's areas and
-# categories (2), the changes to lines awaiting approval, the page of lines, and the reconciliation by
-# financial year (the fund's entries summed by year, category and area; its profile; the names of
-# those categories and areas: 4, from the entries, not the stored figures, which have no years); then
-# the session saved again (a savepoint, its UPDATE and the release: the idle timeout restarts on every
-# request, ledger/settings.py).
+# reconciliation's), its submissions, its unregistered recipients, its profile by financial year
+# (the years with their revisions counted), the filter form's areas and categories (2), the changes
+# to lines awaiting approval, the page of lines, and the reconciliation by financial year (the fund's
+# entries summed by year, category and area; its profile's figures; the names of those categories
+# and areas: 4, from the entries, not the stored figures, which have no years); then the session
+# saved again (a savepoint, its UPDATE and the release: the idle timeout restarts on every request,
+# ledger/settings.py).
 SESSION_SAVE = 3
-FUND_PAGE_QUERIES = 20 + SESSION_SAVE
+FUND_PAGE_QUERIES = 21 + SESSION_SAVE
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
 # and their budgets (all from the stored figures but the budgets); then the session saved again.
 DASHBOARD_QUERIES = 7 + SESSION_SAVE

@@ -114,6 +114,14 @@ ACTIONS = [
     ("withdraw a proposed change", "post", "/line-changes/{change2}/withdraw/", {"reason": "x"}, "enter"),
     ("approve many at once", "post", "/approvals/", {"decision": "approve", "entry": "{entry2}"}, "approve"),
     ("submit return", "post", "/funds/{fund}/submit/", {}, "approve"),
+    ("fund profile form", "get", "/funds/{fund}/profile/", None, "enter"),
+    (
+        "fund profile",
+        "post",
+        "/funds/{fund}/profile/",
+        {"year_2020": "5000.00", "year_2019": "0.00", "memo": "Award letter", "version": "1"},
+        "enter",
+    ),
     ("reopen form", "get", "/funds/locked-fund/reopen/", None, "approve"),
     ("reopen", "post", "/funds/locked-fund/reopen/", {"reason": "MoJ query"}, "approve"),
 ]
