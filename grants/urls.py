@@ -11,6 +11,7 @@ urlpatterns = [
     path("", funds.DashboardView.as_view(), name="dashboard"),
     path("funds/", funds.FundListView.as_view(), name="fund_list"),
     path("funds/<slug:code>/", funds.FundDetailView.as_view(), name="fund_detail"),
+    path("funds/<slug:code>/years/", funds.FundYearsView.as_view(), name="fund_years"),
     path(
         "funds/<slug:code>/allocations/add/",
         allocations.AllocationCreateView.as_view(),

@@ -74,10 +74,25 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         filterset, table = self.allocation_table(show_fund=False)
         return super().get_context_data(
             page=selectors.fund_page(self.fund),
-            years=selectors.fund_years(self.fund, self.request.GET.get("year")),
             filter=filterset,
             table=table,
             **kwargs,
+        )
+
+
+class FundYearsView(ReadView, TemplateView):
+    """The fund's reconciliation for each financial year, and one year's in full (`?year=2023-24`).
+
+    Its own page, not the fund page's: the years are summed from the fund's entries (the stored
+    figures have no years yet), which takes time in proportion to the fund's size, and the fund page
+    stays flat (docs/performance.md)."""
+
+    template_name = "grants/fund_years.html"
+
+    def get_context_data(self, **kwargs):
+        fund = get_object_or_404(Fund, code=self.kwargs["code"])
+        return super().get_context_data(
+            fund=fund, years=selectors.fund_years(fund, self.request.GET.get("year")), **kwargs
         )
 
 

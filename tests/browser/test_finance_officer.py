@@ -241,24 +241,28 @@ def test_after_logging_out_the_fund_page_asks_for_a_login(officer_page):
     expect(page.get_by_text(FUND_NAME)).to_have_count(0)
 
 
-def test_the_fund_page_shows_a_financial_year_and_back_to_the_whole_fund(officer_page, screenshot):
+def test_the_fund_page_leads_to_its_financial_years_and_one_year_in_full(officer_page, screenshot):
     from tests.browser.test_import import serious_accessibility_violations
 
     page = officer_page
     page.goto(FUND_URL)
+    page.get_by_role("link", name="The reconciliation by financial year").click()
+    arrive(page, r"/funds/moj-ecf-2020/years/$")
     years = page.get_by_role("region", name="By financial year").get_by_role("table")
     expect(years.locator("tbody tr")).to_have_count(2)
     expect(years.locator("tbody tr").nth(0)).to_contain_text("no control total for this year")
     years.get_by_role("link", name="2020-21").click()
 
-    arrive(page, r"/funds/moj-ecf-2020/\?year=2020-21")
+    arrive(page, r"/funds/moj-ecf-2020/years/\?year=2020-21")
     panel = page.get_by_role("region", name=re.compile(r"^Reconciliation for 2020-21"))
-    expect(panel).to_contain_text("Showing 2020-21 (1 April 2020 to 31 March 2021) · Show the whole fund")
+    expect(panel).to_contain_text("Showing 2020-21 (1 April 2020 to 31 March 2021) · Show every year")
     assert reconciliation_figure(page, "Allocated in 2020-21 (16 lines)") == "£738,810.82"
     assert serious_accessibility_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     screenshot(page, "fund-year")
 
-    panel.get_by_role("link", name="Show the whole fund").click()
+    panel.get_by_role("link", name="Show every year").click()
+    arrive(page, r"/funds/moj-ecf-2020/years/$")
+    page.get_by_role("link", name=re.compile(r"^Back to ")).click()
     arrive(page, r"/funds/moj-ecf-2020/$")
     expect(page.get_by_role("region", name=re.compile(r"^Reconciliation: over-allocated"))).to_be_visible()

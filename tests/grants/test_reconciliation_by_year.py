@@ -499,11 +499,15 @@ def test_the_json_of_one_year_and_of_a_year_without_a_control_total(seed_fund, c
     }
 
 
-# The fund page ------------------------------------------------------------------------------------
+# The fund's years page ----------------------------------------------------------------------------
 
 
 def fund_url(code):
     return reverse("grants:fund_detail", args=[code])
+
+
+def years_url(code):
+    return reverse("grants:fund_years", args=[code])
 
 
 def by_year_rows(response) -> list[list[str]]:
@@ -524,7 +528,8 @@ def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_un
     client, officer, seed_fund
 ):
     client.force_login(officer)
-    response = client.get(fund_url("moj-ecf-2020"))
+    fund_page = client.get(fund_url("moj-ecf-2020"))
+    response = client.get(years_url("moj-ecf-2020"))
     assert by_year_rows(response) == [
         [
             "2019-20 1 Apr 2019 to 31 Mar 2020",
@@ -543,7 +548,8 @@ def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_un
             "£0.00",
         ],
     ]
-    panel = text(reconciliation_panel(response))
+    assert f'href="{years_url("moj-ecf-2020")}"' in fund_page.content.decode()
+    panel = text(reconciliation_panel(fund_page))
     assert panel.startswith(
         "Reconciliation: over-allocated The allocations come to £0.29 more than the control total."
     )
@@ -555,15 +561,15 @@ def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_un
     assert 'href="?year=2020-21#reconciliation-heading"' in response.content.decode()
 
 
-def test_the_fund_page_shows_one_years_reconciliation_when_asked(client, officer, three_year_fund):
+def test_the_years_page_shows_one_years_reconciliation_when_asked(client, officer, three_year_fund):
     client.force_login(officer)
-    response = client.get(fund_url("synthetic-3y"), {"year": "2024-25"})
+    response = client.get(years_url("synthetic-3y"), {"year": "2024-25"})
     assert response.status_code == 200
     panel = reconciliation_panel(response)
     assert text(the(panel, "h2")) == "Reconciliation for 2024-25: under-allocated"
     shown = the(panel, "p", id="year-shown")
-    assert text(shown) == "Showing 2024-25 (1 April 2024 to 31 March 2025) · Show the whole fund"
-    assert dict(the(shown, "a").attributes)["href"] == fund_url("synthetic-3y")
+    assert text(shown) == "Showing 2024-25 (1 April 2024 to 31 March 2025) · Show every year"
+    assert dict(the(shown, "a").attributes)["href"] == years_url("synthetic-3y")
     figures = [
         [text(cell) for cell in elements(row, "th") + elements(row, "td")] for row in elements(panel, "tr")
     ]
@@ -607,24 +613,34 @@ def test_the_fund_page_shows_one_years_reconciliation_when_asked(client, officer
         ),
     ],
 )
-def test_a_bad_year_on_the_fund_page_is_said_and_the_whole_fund_shown(
+def test_a_bad_year_on_the_years_page_is_said_and_every_year_shown(
     client, officer, three_year_fund, year, message
 ):
     client.force_login(officer)
-    response = client.get(fund_url("synthetic-3y"), {"year": year})
+    response = client.get(years_url("synthetic-3y"), {"year": year})
     assert response.status_code == 200
     document = parse_html(response.content.decode())
     assert text(the(document, "p", id="year-problem")) == message
     assert "<b>24</b>" not in response.content.decode()
-    assert text(the(reconciliation_panel(response), "h2")) == "Reconciliation: under-allocated"
+    assert 'id="reconciliation-heading"' not in response.content.decode()
+    assert len(by_year_rows(response)) == 3
 
 
-def test_the_fund_page_with_a_year_takes_the_same_queries_as_without(client, officer, three_year_fund):
+def test_the_years_page_takes_the_same_queries_for_a_year_and_for_any_size(client, officer, three_year_fund):
     client.force_login(officer)
-    url = fund_url("synthetic-3y")
+    url = years_url("synthetic-3y")
     client.get(url)  # the session's first save is not the page's
-    with CaptureQueriesContext(connection) as whole:
+    with CaptureQueriesContext(connection) as every_year:
         client.get(url)
     with CaptureQueriesContext(connection) as one_year:
         client.get(url, {"year": "2023-24"})
-    assert len(one_year.captured_queries) == len(whole.captured_queries)
+    assert len(one_year.captured_queries) == len(every_year.captured_queries)
+    AllocationFactory.create_batch(20, fund=three_year_fund)
+    with CaptureQueriesContext(connection) as more_lines:
+        client.get(url)
+    assert len(more_lines.captured_queries) == len(every_year.captured_queries)
+
+
+def test_the_years_page_needs_a_login_and_a_role(client, three_year_fund):
+    response = client.get(years_url("synthetic-3y"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
