@@ -29,6 +29,7 @@ from grants import money
 from grants.exports.files import build_moj_return_into
 from grants.models import Allocation, Fund, FundingCategory, LedgerEntry, Organisation, ThematicArea
 from grants.reconciliation import reconcile, reconcile_all
+from grants.reconciliation.years import reconcile_by_year
 
 IMPORT_LINES = 10_000
 
@@ -229,6 +230,49 @@ register(
         floor=reconcile_all_floor,
         target=1.5,
         scaling=True,
+    )
+)
+
+
+# The financial year an entry falls in, as each database's own date arithmetic says it.
+YEAR_OF_ENTRY = {
+    "sqlite": "CAST(strftime('%%Y', e.effective_date, '-3 months') AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(YEAR FROM e.effective_date - INTERVAL '3 months') AS INTEGER)",
+}
+
+
+BY_YEAR_FLOOR_SQL = """
+SELECT {year} AS year, e.kind, a.funding_category_id, a.thematic_area_id,
+       SUM(CASE WHEN e.approved_at IS NOT NULL THEN e.amount END),
+       COUNT(DISTINCT CASE WHEN e.approved_at IS NOT NULL THEN e.allocation_id END)
+FROM grants_ledgerentry e
+JOIN grants_allocation a ON a.id = e.allocation_id
+WHERE e.fund_id = %s
+GROUP BY 1, e.kind, a.funding_category_id, a.thematic_area_id
+"""
+
+
+def reconcile_by_year_floor(context: Context) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BY_YEAR_FLOOR_SQL.format(year=YEAR_OF_ENTRY[connection.vendor]), [context.largest_fund.pk]
+        )
+        rows = cursor.fetchall()
+    by_year: dict = {}
+    for year, kind, category, theme, amount, lines in rows:
+        figures = by_year.setdefault(year, {})
+        figures[(kind, category, theme)] = (_exact(amount), lines)
+    return by_year
+
+
+register(
+    Operation(
+        key="reconcile-by-year",
+        title="Reconcile the largest fund by financial year (`reconcile_by_year(fund)`)",
+        floor_title="one GROUP BY (year, kind, category, theme) over the fund's entries through a raw cursor",
+        ours=lambda context: reconcile_by_year(context.largest_fund),
+        floor=reconcile_by_year_floor,
+        target=1.5,
     )
 )
 

@@ -12,8 +12,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, Q, Value, When
-from django.db.models.functions import ExtractYear
+from django.db.models import F, Func, IntegerField
 
 # The financial year starts on this day and month.
 START_MONTH, START_DAY = 4, 1
@@ -79,14 +78,39 @@ def financial_year(day: datetime.date) -> FinancialYear:
     return FinancialYear(day.year if starts_this_calendar_year else day.year - 1)
 
 
-def start_year_of(date_field: str):
+class StartYearOf(Func):
+    """The start year of the financial year a date falls in, in the database: the calendar year of the
+    date three months earlier (1 April 2024 less three months is 1 January 2024; 31 March 2024 less
+    three months is 31 December 2023), in each database's own date arithmetic, one function call a
+    row. The same as `financial_year(day).start_year`, which a test checks across the year's ends."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"CAST(strftime('%%%%Y', %(expressions)s, '-{START_MONTH - 1} months') AS INTEGER)",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                f"CAST(EXTRACT(YEAR FROM %(expressions)s - INTERVAL '{START_MONTH - 1} months') AS INTEGER)"
+            ),
+            **extra_context,
+        )
+
+
+def start_year_of(date_field: str) -> StartYearOf:
     """A database expression for the start year of the financial year the `date_field` falls in
-    (2023 for 31 March 2024), the same as `financial_year(day).start_year`, so the database can group
-    rows by year: a day before 1 April belongs to the year that started the calendar year before."""
-    before_the_start = Q(**{f"{date_field}__month__lt": START_MONTH}) | Q(
-        **{f"{date_field}__month": START_MONTH, f"{date_field}__day__lt": START_DAY}
-    )
-    return ExtractYear(date_field) - Case(When(before_the_start, then=Value(1)), default=Value(0))
+    (2023 for 31 March 2024), so the database can group rows by year. (The rule of `StartYearOf`
+    holds because the year starts on the first of a month.)"""
+    return StartYearOf(F(date_field))
 
 
 def years_between(first_day: datetime.date, last_day: datetime.date) -> list[FinancialYear]:

@@ -78,3 +78,31 @@ def test_a_year_is_named_by_an_int_in_range():
         FinancialYear(True)
     with pytest.raises(ValueError, match="2000-01 to 2099-00"):
         FinancialYear(1999)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.date(2024, 3, 31),
+        datetime.date(2024, 4, 1),
+        datetime.date(2024, 2, 29),
+        datetime.date(2023, 12, 31),
+        datetime.date(2024, 1, 1),
+        datetime.date(2020, 3, 23),
+        datetime.date(2020, 10, 31),
+    ],
+)
+def test_the_database_places_a_date_in_the_same_year_as_python(db, day):
+    from grants.models import ControlTotalRevision
+    from grants.years import start_year_of
+    from tests.factories import FundFactory
+
+    fund = FundFactory(spend_start=day, spend_end=day)
+    found = (
+        type(fund)
+        .objects.filter(pk=fund.pk)
+        .annotate(year=start_year_of("spend_start"))
+        .values_list("year", flat=True)
+    )
+    assert list(found) == [financial_year(day).start_year]
+    assert ControlTotalRevision.objects.count() == 0
