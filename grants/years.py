@@ -30,11 +30,10 @@ class FinancialYear:
     def __post_init__(self):
         if not isinstance(self.start_year, int) or isinstance(self.start_year, bool):
             raise TypeError("a financial year is named by the calendar year it starts in, an int")
-        if not FIRST_YEAR <= self.start_year <= LAST_YEAR:
-            raise ValueError(
-                f"{self.start_year} is not a year the ledger holds ({FIRST_YEAR}-{str(FIRST_YEAR + 1)[-2:]} "
-                f"to {LAST_YEAR}-{str(LAST_YEAR + 1)[-2:]})"
-            )
+        # Any date's year, so a mistyped date still has a year to be shown in; what a person types
+        # as a year (`parse_year`) and a fund's profile keep to the years the ledger holds.
+        if not 1 <= self.start_year <= datetime.MAXYEAR - 1:
+            raise ValueError(f"{self.start_year} is not a year")
 
     @property
     def label(self) -> str:
@@ -106,11 +105,11 @@ class StartYearOf(Func):
         )
 
 
-def start_year_of(date_field: str) -> StartYearOf:
+def start_year_of(date_field) -> StartYearOf:
     """A database expression for the start year of the financial year the `date_field` falls in
     (2023 for 31 March 2024), so the database can group rows by year. (The rule of `StartYearOf`
     holds because the year starts on the first of a month.)"""
-    return StartYearOf(F(date_field))
+    return StartYearOf(F(date_field) if isinstance(date_field, str) else date_field)
 
 
 def years_between(first_day: datetime.date, last_day: datetime.date) -> list[FinancialYear]:
@@ -132,6 +131,11 @@ def parse_year(text: str) -> FinancialYear:
     if not match:
         raise ValueError(f"{text!r} is not a financial year; write it as 2023-24")
     start, end = int(match.group(1)), match.group(2)
+    if not FIRST_YEAR <= start <= LAST_YEAR:
+        raise ValueError(
+            f"{start} is not a year the ledger holds ({FIRST_YEAR}-{str(FIRST_YEAR + 1)[-2:]} to "
+            f"{LAST_YEAR}-{str(LAST_YEAR + 1)[-2:]})"
+        )
     following = start + 1
     if (len(end) == 2 and end != str(following)[-2:]) or (len(end) == 4 and int(end) != following):
         raise ValueError(

@@ -20,6 +20,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
 from grants import money
@@ -201,7 +202,9 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     rows = (
         LedgerEntry.objects.filter(fund=fund)
         .order_by()
-        .annotate(**{YEAR: start_year_of("effective_date")})
+        # A reversal counts in the year of the entry it cancels: a mistaken 2023-24 award reversed
+        # in 2025 takes the money out of 2023-24, not 2025-26.
+        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
         .values(*GROUPS)
         .annotate(**_year_figures(approval))
     )

@@ -15,7 +15,7 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from grants import money, services
-from grants.models import Approval, FundYear, LedgerEntry
+from grants.models import Allocation, Approval, FundYear, LedgerEntry
 from grants.reconciliation import Status, reconcile
 from grants.reconciliation.years import (
     NO_CONTROL_TOTAL,
@@ -578,7 +578,7 @@ def test_the_years_page_shows_one_years_reconciliation_when_asked(client, office
         ["Allocated in 2024-25 (2 lines)", "£79,999.99"],
         ["Variance (allocated minus control)", "-£40,000.01"],
         ["Awaiting approval (1 line), not counted above", "£1,234.56"],
-        ["Paid to providers", "£20,000.50"],
+        ["Paid to providers (approved)", "£20,000.50"],
         ["Underspend returned by providers", "£999.99"],
         ["Returned to the funder", "£0.00"],
         ["Category", "Lines", "Allocated"],
@@ -644,3 +644,54 @@ def test_the_years_page_takes_the_same_queries_for_a_year_and_for_any_size(clien
 def test_the_years_page_needs_a_login_and_a_role(client, three_year_fund):
     response = client.get(years_url("synthetic-3y"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# What a hostile reading of the years found, each now held. ---------------------------------------
+
+
+def test_the_whole_fund_exits_1_when_it_reconciles_in_total_but_not_in_each_year(db, capsys):
+    fund = FundFactory(spend_start=day("2023-04-01"), spend_end=day("2025-03-31"), control_total=gbp("2.02"))
+    FundYear.objects.create(fund=fund, year=2023, control_total=gbp("1.01"))
+    FundYear.objects.create(fund=fund, year=2024, control_total=gbp("1.01"))
+    for _ in range(2):
+        AllocationFactory(fund=fund, amount=Decimal("1.01"), effective_date=day("2023-06-01"))
+    code, output = run_reconcile(capsys, fund.code, "--format", "json")
+    data = json.loads(output.out)
+    assert data["status"] == "reconciled"
+    assert [year["status"] for year in data["by_year"]] == ["over-allocated", "under-allocated"]
+    assert code == 1
+
+
+def test_an_entry_dated_outside_the_ledgers_years_is_shown_in_its_year_not_a_crash(db, capsys, officer):
+    fund = fund_with_lines(1)
+    allocation = Allocation.objects.get(fund=fund)
+    approve_pending(allocation=allocation)
+    services.payment_record(
+        allocation=allocation,
+        amount=Decimal("1.00"),
+        effective_date=day("2100-06-01"),
+        reference="BACS-TYPO",
+        acting_user=officer,
+    )
+    approve_pending(allocation=allocation)
+    code, output = run_reconcile(capsys, fund.code, "--format", "json")
+    assert code == 1
+    assert [(year["year"], year["paid"]) for year in json.loads(output.out)["by_year"]][-1] == (
+        "2100-01",
+        "1.00",
+    )
+
+
+def test_a_reversal_counts_in_the_year_of_the_entry_it_cancels(db, officer, approver):
+    fund = fund_with_lines(0)
+    allocation = AllocationFactory(fund=fund, amount=Decimal("90000.00"), effective_date=day("2023-06-01"))
+    award = LedgerEntry.objects.get(allocation=allocation, kind=Kind.AWARD)
+    approve_pending(allocation=allocation)
+    services.entry_reverse(
+        entry=LedgerEntry.objects.get(pk=award.pk), memo="Typed in error", acting_user=officer
+    )
+    approve_pending(allocation=allocation)
+    reversal = LedgerEntry.objects.get(reverses=award)
+    assert reversal.effective_date != award.effective_date  # recorded later, in another year
+    allocated = {year.year.label: year.allocated for year in reconcile_by_year(fund)}
+    assert allocated == {"2023-24": gbp("0.00"), "2024-25": gbp("0.00")}

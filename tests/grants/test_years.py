@@ -76,8 +76,14 @@ def test_a_year_is_named_by_an_int_in_range():
         FinancialYear("2023")
     with pytest.raises(TypeError):
         FinancialYear(True)
+    # A mistyped date still falls in a year, shown as any other; a year typed as a year is held to
+    # the ledger's range.
+    assert FinancialYear(1999).label == "1999-00"
+    assert FinancialYear(2100).label == "2100-01"
     with pytest.raises(ValueError, match="2000-01 to 2099-00"):
-        FinancialYear(1999)
+        parse_year("1999-00")
+    with pytest.raises(ValueError, match="is not a year"):
+        FinancialYear(0)
 
 
 @pytest.mark.parametrize(

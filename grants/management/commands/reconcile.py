@@ -1,7 +1,8 @@
 """`manage.py reconcile FUND_CODE [--year 2023-24] [--format text|json]`: does the fund's ledger agree
 with its control total, in total and in each financial year?
 
-Exit status: 0 reconciled, 1 a variance (with --year: a variance, or no control total for the year),
+Exit status: 0 reconciled, 1 a variance (in total, or in any year with a control total of its own;
+with --year: a variance, or no control total for the year),
 2 bad input (an unknown fund code lists the known ones; a year that is not one, or not the fund's,
 is refused in words).
 """
@@ -57,7 +58,12 @@ class Command(BaseCommand):
             data = {**result.as_dict(), "by_year": [year.as_dict() for year in by_year]}
             text = render_text(result, by_year)
         self.stdout.write(json.dumps(data, indent=2) if format == "json" else text)
-        if not result.is_reconciled:
+        # A fund with a profile reconciles only when each year with a control total does too.
+        years_out = chosen is None and any(
+            year.control_total is not None and year.variance is not None and year.variance.amount != 0
+            for year in by_year
+        )
+        if not result.is_reconciled or years_out:
             sys.exit(EXIT_VARIANCE)
 
 
