@@ -7,6 +7,9 @@ so that later runs can print it again.
 
 A second login, `<username>-approver`, holds the Approver role with the same password: nobody may
 approve an entry they recorded themselves, the demo superuser included (four-eyes rule).
+
+Besides the seed, a clearly synthetic three-year fund (`grants.demo_fund`) is written through the
+services once, when it is not in the database yet: the demo login records, the approver approves.
 """
 
 import os
@@ -21,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from grants import roles
+from grants.demo_fund import DEMO_FUND_CODE, demo_fund_create
 from grants.models import Fund
 
 SEED_FIXTURE = "moj_extraordinary_covid_fund_2020"
@@ -29,7 +33,10 @@ UNCHANGED = "(unchanged)"
 
 
 class Command(BaseCommand):
-    help = "Load the 2020 MoJ fund if absent and make sure the local demo login exists."
+    help = (
+        "Load the 2020 MoJ fund and a synthetic three-year demo fund if absent, and make sure the local "
+        "demo logins exist."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default=os.environ.get("LEDGER_DEMO_USERNAME", "demo"))
@@ -57,13 +64,35 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo login: username {username!r}, password {password!r} ({note}).")
         )
         approver = f"{username}-approver"
-        if self._ensure_approver(approver, password):
+        has_approver = self._ensure_approver(approver, password)
+        if has_approver:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Approver login: username {approver!r}, the same password. It approves what "
                     f"{username!r} records (nobody approves their own entries)."
                 )
             )
+        self._ensure_demo_fund(username, approver if has_approver else None)
+
+    def _ensure_demo_fund(self, username: str, approver: str | None) -> None:
+        if Fund.objects.filter(code=DEMO_FUND_CODE).exists():
+            self.stdout.write(f"Synthetic demo fund {DEMO_FUND_CODE} is already there; left as it is.")
+            return
+        if approver is None:
+            # Its entries are approved by a second person, as the four-eyes rule asks.
+            self.stdout.write(
+                f"Synthetic demo fund {DEMO_FUND_CODE} not made: it needs the approver login, which is "
+                "made once the demo login's password is known (set LEDGER_DEMO_PASSWORD)."
+            )
+            return
+        User = get_user_model()
+        demo_fund_create(
+            recorder=User.objects.get(username=username), approver=User.objects.get(username=approver)
+        )
+        self.stdout.write(
+            f"Made synthetic demo fund {DEMO_FUND_CODE} (2023-24 to 2025-26; not real data), recorded by "
+            f"{username!r} and partly approved by {approver!r}."
+        )
 
     @transaction.atomic
     def _ensure_approver(self, username: str, password: str) -> bool:
