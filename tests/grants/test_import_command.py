@@ -105,6 +105,28 @@ def test_bad_arguments_exit_2(seed_fund, arguments, message):
     assert error.value.returncode == 2
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["no-such-fund", "x.xlsx", "--dry-run"], "No fund has the code 'no-such-fund'"),
+        (["moj-ecf-2020", "/nonexistent/x.xlsx", "--dry-run"], "Cannot read /nonexistent/x.xlsx"),
+        (["moj-ecf-2020", "x.xlsx", "--dry-run", "--column", "salary=B"], "'salary' is not a field"),
+        (["moj-ecf-2020", "x.xlsx", "--dry-run", "--value", "no equals sign"], 'write "TEXT=NAME"'),
+        (["moj-ecf-2020", "x.xlsx", "--user", "nobody"], "No user is called 'nobody'."),
+    ],
+)
+def test_with_json_a_refusal_before_the_file_is_read_is_json_too(seed_fund, arguments, message):
+    out = io.StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import_allocations", *arguments, "--format", "json", stdout=out)
+    assert error.value.returncode == 2
+    data = json.loads(out.getvalue())
+    assert data["written"] is False
+    [problem] = data["problems"]
+    assert (problem["sheet"], problem["row"], problem["column"]) == (None, None, None)
+    assert message in problem["message"]
+
+
 def test_an_import_that_writes_must_say_who_imports(seed_fund, seed_file):
     copy = empty_fund_like(seed_fund)
     before = ledger_state()

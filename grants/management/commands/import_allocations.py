@@ -7,7 +7,8 @@ do (`grants.imports.reading.Mapping`). Prints what the import does line by line 
 would do, writing nothing), the columns read, the file's stated total beside its lines' sum, then
 the fund's reconciliation after it. Every problem in the file is listed, with the option that would
 settle it where there is one, and then nothing is written. With --format json the same is one JSON
-object on stdout, for refused files too (`import_report`).
+object on stdout, for refused files too (`import_report`), and a refusal before the file is
+read is `{"problems": [...], "written": false}`.
 
 Exit status: 0 imported (or nothing to change, or a clean dry run), 2 bad input (an unknown fund or
 user, a malformed option, a file that cannot be read, or any problem in it).
@@ -96,7 +97,18 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def handle(self, *args, fund_code, file, dry_run, user, format, **options):
+    def handle(self, *args, format, **options):
+        try:
+            return self._import(format=format, **options)
+        except CommandError as error:
+            if format == "json" and not getattr(error, "reported", False):
+                # Refused before the file was read (a malformed option, an unknown fund or user, a
+                # file that cannot be opened): JSON still says so, in the report's shape.
+                problem = {"sheet": None, "row": None, "column": None, "message": str(error)}
+                self.stdout.write(json.dumps({"problems": [problem], "written": False}, indent=2))
+            raise
+
+    def _import(self, *, fund_code, file, dry_run, user, format, **options):
         mapping = Mapping(
             sheet=options["sheet"].strip(),
             columns=tuple(column_option(text) for text in options["column"]),
@@ -147,7 +159,9 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
             if report.refused:
-                raise CommandError(report.refusal_summary(), returncode=EXIT_BAD_INPUT)
+                error = CommandError(report.refusal_summary(), returncode=EXIT_BAD_INPUT)
+                error.reported = True  # the JSON above says it already
+                raise error
             return
         if report.refused:
             raise CommandError("\n".join(report.refusal_lines()), returncode=EXIT_BAD_INPUT)
