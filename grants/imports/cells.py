@@ -88,7 +88,7 @@ NOTES_MAX_LENGTH = 2000
 
 def read_notes(value) -> str:
     """A cell kept in a line's notes: text as it is (spacing tidied), a number or date as printed."""
-    if _is_empty(value):
+    if is_blank(value):
         return ""
     if isinstance(value, datetime.datetime):
         text = value.date().isoformat() if value.time() == datetime.time() else value.isoformat(" ")
@@ -103,7 +103,8 @@ def read_notes(value) -> str:
     return text
 
 
-def _is_empty(value) -> bool:
+def is_blank(value) -> bool:
+    """An empty cell, or one of spaces only."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 

@@ -24,7 +24,7 @@ from djmoney.money import Money
 
 from grants import money
 from grants.imports import NewOrganisation, Problem
-from grants.imports.reading import Mapping, ParsedSheet, SheetLine, normalise
+from grants.imports.reading import FIELD_BY_KEY, Mapping, ParsedSheet, SheetLine, normalise
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import FundReconciliation, Subtotal
 
@@ -275,6 +275,11 @@ def _split_new(cell: str) -> tuple[str, str, str]:
     return cell, "", ""
 
 
+def _kind(field_key: str) -> str:
+    """How a message names a field: "thematic area", "funding category"."""
+    return FIELD_BY_KEY[field_key].title.lower()
+
+
 def _reference(items) -> dict[str, object]:
     by_key = {}
     for item in items:
@@ -286,7 +291,7 @@ def _reference(items) -> dict[str, object]:
 
 class _Texts:
     """What the file's texts for thematic areas and funding categories mean: the officer's mapping
-    first, then what this fund's earlier imports were told, then the ledger's own names and codes."""
+    first, then the ledger's own names and codes, then what this fund's earlier imports were told."""
 
     FIELDS = ("thematic_area", "funding_category")
 
@@ -347,7 +352,7 @@ class _Texts:
             return None
         found = self.reference[field_key].get(normalise(name))
         if found is None:
-            kind = "thematic area" if field_key == "thematic_area" else "funding category"
+            kind = _kind(field_key)
             known = self.known(field_key)
             self.plan.problems.append(
                 Problem(
@@ -365,14 +370,14 @@ class _Texts:
         if cached is not None:
             return self._of(cached, fields)
         reading = None
+        named = {field_key: self.reference[field_key].get(key) for field_key in fields}
         if key in self.chosen:
             targets = self._by_name(self.chosen[key][1])
             reading = TextReading(text, row, targets["thematic_area"], targets["funding_category"], "chosen")
-        elif any(self.reference[field_key].get(key) for field_key in fields):
+        elif any(named.values()):
             # The ledger's own names and codes come before anything remembered.
-            targets = {field_key: self.reference[field_key].get(key) for field_key in fields}
             reading = TextReading(
-                text, row, targets.get("thematic_area"), targets.get("funding_category"), "name"
+                text, row, named.get("thematic_area"), named.get("funding_category"), "name"
             )
         elif key in self.remembered:
             area, category, _ = self.remembered[key]
@@ -407,7 +412,7 @@ class _Texts:
                     "give it its amount."
                 )
             else:
-                kind = "thematic area" if unmapped.fields == ("thematic_area",) else "funding category"
+                kind = _kind(unmapped.fields[0])
                 message = (
                     f"unknown {kind} {unmapped.text!r}; the ledger has {self.known(unmapped.fields[0])}."
                 )
@@ -611,7 +616,7 @@ def _report_missing(plan: ImportPlan, missing: dict[str, list[int]], sheet: Pars
     for key, rows in missing.items():
         if not rows:
             continue
-        kind = "thematic area" if key == "thematic_area" else "funding category"
+        kind = _kind(key)
         shown = ", ".join(str(row) for row in rows[:5]) + (", ..." if len(rows) > 5 else "")
         lines = (
             f"{len(rows)} line{'s' if len(rows) != 1 else ''} (row{'s' if len(rows) != 1 else ''} {shown})"

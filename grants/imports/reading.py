@@ -40,6 +40,7 @@ from grants.imports import ImportRefused, Problem
 from grants.imports.archive import check_archive, sha256_of
 from grants.imports.cells import (
     CellProblem,
+    is_blank,
     read_amount,
     read_date,
     read_line_number,
@@ -155,12 +156,17 @@ SINGLE_FIELDS = {item.key for item in FIELDS} - {"notes"}
 CURRENCY_HEADINGS = {"£", "(£)", "£s", "gbp", "£gbp"}
 
 
+def is_currency_heading(value) -> bool:
+    """A heading that is only a currency sign ("£", "(£)", "GBP"), over a column of amounts."""
+    return isinstance(value, str) and value.strip().casefold().replace(" ", "") in CURRENCY_HEADINGS
+
+
 def field_for_heading(value) -> tuple[Field | None, str]:
     """The field a heading names and how it was read: what is in brackets ("Amount (£)") is a note
-    and ignored; a heading one letter or two from a synonym ("Provided") is read as it, and says so."""
+    and ignored; a heading a letter from a synonym ("Provided") is read as it, and says so."""
     if not isinstance(value, str) or not value.strip():
         return None, ""
-    if value.strip().casefold().replace(" ", "") in CURRENCY_HEADINGS:
+    if is_currency_heading(value):
         return FIELD_BY_KEY["amount"], "heading"
     key = normalise(re.sub(r"\(.*?\)", "", value))
     if key in FIELD_BY_HEADING:
@@ -332,10 +338,6 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _is_number(value) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -399,7 +401,7 @@ def _rows(sheet, parsed: ParsedSheet) -> list[tuple]:
         rows.append(values)
         if len(rows) > limit:
             raise _too_many_rows(parsed)
-    while rows and all(_is_blank(value) for value in rows[-1]):
+    while rows and all(is_blank(value) for value in rows[-1]):
         rows.pop()
     return rows
 
@@ -462,13 +464,12 @@ def _find_header(rows: list[tuple], parsed: ParsedSheet, mapping: Mapping) -> di
             continue
         # A title of one word in column A ("Grants") is not a header; a lone "£" over the amounts,
         # or an amount heading beside an unheaded column of names, is.
-        filled = [value for value in values if not _is_blank(value)]
-        currency = _text(_cell(values, amount)).casefold().replace(" ", "") in CURRENCY_HEADINGS
-        if len(filled) < 2 and amount == 0 and not currency:
+        filled = [value for value in values if not is_blank(value)]
+        if len(filled) < 2 and amount == 0 and not is_currency_heading(_cell(values, amount)):
             continue
         parsed.header_row = row_number
         return _map_header(rows, values, keys, row_number, parsed, mapping)
-    headings = ", ".join(sorted({f'"{heading}"' for heading in ("Amount", "Award", "Grant", "£")}))
+    headings = '"Amount", "Award", "Grant", "£"'
     raise ImportRefused(
         [
             Problem(
@@ -484,7 +485,7 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
     problems = []
     for key, reference in mapping.columns:
         if _mapped_index(reference, values) is None:
-            headings = ", ".join(repr(str(value).strip()) for value in values if not _is_blank(value))
+            headings = ", ".join(repr(str(value).strip()) for value in values if not is_blank(value))
             problems.append(
                 Problem(
                     f"no column is headed {reference!r} (to read as "
@@ -525,8 +526,9 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
         for reading in readings:
             if reading[0] == columns["organisation"]:
                 reading[2], reading[3] = "organisation", f"{reading[3]}; the table has no organisation column"
+    below = rows[row_number : row_number + 50]
     if "organisation" not in columns:
-        unheaded = _unheaded_text_column(rows[row_number : row_number + 50], readings)
+        unheaded = _unheaded_text_column(below, readings)
         if unheaded is not None:
             columns["organisation"] = unheaded
             for reading in readings:
@@ -541,13 +543,12 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
                 row_number,
             )
         )
-    below = rows[row_number : row_number + 50]
     parsed.columns = [
         ColumnReading(*reading)
         if reading[1] or reading[2] or reading[3]
         else ColumnReading(reading[0], "", "", "no heading: ignored")
         for reading in readings
-        if reading[1] or reading[2] or reading[3] or any(not _is_blank(_cell(v, reading[0])) for v in below)
+        if reading[1] or reading[2] or reading[3] or any(not is_blank(_cell(v, reading[0])) for v in below)
     ]
     parsed.column_letters = {
         key: get_column_letter(index + 1) for key, index in columns.items() if isinstance(index, int)
@@ -572,7 +573,7 @@ TOTAL_LABEL = re.compile(r"\s*(grand\s+)?totals?\b", re.IGNORECASE)
 
 
 def _first_filled(values):
-    return next((value for value in values if not _is_blank(value)), None)
+    return next((value for value in values if not is_blank(value)), None)
 
 
 # Words that follow "Total" in a total's label; a capitalised word that is not one of them begins a
@@ -616,8 +617,8 @@ def _is_total_label(values, columns) -> bool:
 
 def _is_section(values, columns) -> bool:
     """One cell of text and nothing else: no amount, no number."""
-    filled = [value for value in values if not _is_blank(value)]
-    return len(filled) == 1 and isinstance(filled[0], str) and _is_blank(_cell(values, columns["amount"]))
+    filled = [value for value in values if not is_blank(value)]
+    return len(filled) == 1 and isinstance(filled[0], str) and is_blank(_cell(values, columns["amount"]))
 
 
 def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
@@ -627,7 +628,7 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
     kinds = []  # (row, values, kind): kind is "line", "total", "subtotal", "section" or "note"
     section_texts: set[str] = set()
     for row_number, values in body:
-        if all(_is_blank(value) for value in values):
+        if all(is_blank(value) for value in values):
             continue
         if _is_subtotal_label(values, columns, section_texts):
             kinds.append((row_number, values, "subtotal"))
@@ -646,7 +647,7 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
         (
             row,
             values,
-            "subtotal" if kind == "total" and row != total_at and not (total_at and row > total_at) else kind,
+            "subtotal" if kind == "total" and (not total_at or row < total_at) else kind,
         )
         for row, values, kind in kinds
     ]
@@ -731,14 +732,14 @@ def _section_or_note(values, columns, numbered: bool, sections_apply: bool) -> s
     is reported); elsewhere a note."""
     if sections_apply:
         return "section"
-    if numbered or not _is_blank(_cell(values, columns["organisation"])):
+    if numbered or not is_blank(_cell(values, columns["organisation"])):
         return "line"
     return "note"
 
 
 def _section_text(values) -> tuple[str, str]:
     """A section row's text and how a problem names its cell: "A (section row)"."""
-    index = next(index for index, value in enumerate(values) if not _is_blank(value))
+    index = next(index for index, value in enumerate(values) if not is_blank(value))
     return " ".join(values[index].split()), f"{get_column_letter(index + 1)} (section row)"
 
 
