@@ -146,6 +146,10 @@ class ImportPlan:
     texts: list[TextReading] = field(default_factory=list)
     unmapped: list[UnmappedText] = field(default_factory=list)
     ledger_name_keys: frozenset[str] = frozenset()
+    # The rows of lines that name no thematic area or funding category (and nothing said one), by field.
+    lacking: dict[str, list[int]] = field(default_factory=dict)
+    # The ledger's thematic areas' and funding categories' names, by field, as messages list them.
+    known_names: dict[str, str] = field(default_factory=dict)
     new_organisations: list[NewOrganisation] = field(default_factory=list)
     matched_organisations: list[OrganisationMatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -395,6 +399,7 @@ class _Texts:
         return {field_key: found[field_key] for field_key in fields if found[field_key] is not None}
 
     def finish(self) -> None:
+        self.plan.known_names = {field_key: self.known(field_key) for field_key in self.FIELDS}
         self.plan.ledger_name_keys = frozenset(
             key for field_key in self.FIELDS for key in self.reference[field_key]
         )
@@ -613,9 +618,8 @@ def build_plan(
 
 def _report_missing(plan: ImportPlan, missing: dict[str, list[int]], sheet: ParsedSheet) -> None:
     """One problem for each of thematic area and funding category that some lines lack."""
-    for key, rows in missing.items():
-        if not rows:
-            continue
+    plan.lacking = {key: rows for key, rows in missing.items() if rows}
+    for key, rows in plan.lacking.items():
         kind = _kind(key)
         shown = ", ".join(str(row) for row in rows[:5]) + (", ..." if len(rows) > 5 else "")
         lines = (

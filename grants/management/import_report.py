@@ -17,7 +17,7 @@ from grants import money
 from grants.imports import Problem
 from grants.imports.planning import CHANGED, NEW, ImportPlan, PlanLine, UnmappedText
 from grants.imports.reading import Mapping, SubtotalRow
-from grants.models import Fund, FundingCategory, ThematicArea
+from grants.models import Fund
 from grants.services.imports import ImportResult
 
 NUMBERED_BY_LEDGER = "*"
@@ -61,8 +61,7 @@ class ImportReport:
         return " or ".join(parts)
 
     def _names(self, key: str) -> str:
-        model = ThematicArea if key == "thematic_area" else FundingCategory
-        return ", ".join(model.objects.values_list("name", flat=True))
+        return self.plan.known_names[key]
 
     @staticmethod
     def value_hint(unmapped: UnmappedText) -> str:
@@ -78,9 +77,7 @@ class ImportReport:
         ]
         sheet = self.plan.sheet
         for key, option in (("thematic_area", "--thematic-area"), ("funding_category", "--funding-category")):
-            kind = key.replace("_", " ")
-            lacking = any(f"no {kind}: " in problem.message for problem in self.refused)
-            if lacking and not sheet.has_column(key) and not getattr(self.mapping, key):
+            if self.plan.lacking.get(key) and not sheet.has_column(key) and not getattr(self.mapping, key):
                 hints.append(
                     f"  {option} NAME   (for the lines that name none; NAME is one of {self._names(key)})"
                 )
