@@ -123,6 +123,167 @@ def _outside_approval_statements(vendor: str) -> list[str]:
     ]
 
 
+# --- A submitted fund, frozen in the database ------------------------------------------------------
+# While a fund's submitted return is in force the services refuse every write to its figures
+# (`grants.services._base._lock_open_fund`); these triggers refuse the same writes from anywhere
+# else: the admin's raw forms, a script, a psql session.
+
+SUBMITTED_REFUSED = (
+    "refused: the submitted MoJ return of this fund is in force; an approver reopens the fund first"
+)
+# The tables whose rows carry a fund_id and change the fund's figures, and the events refused. An
+# entry's only update is its decision (approval, rejection), refused as a new entry is. DELETE is
+# guarded on PostgreSQL only: Django's test runner empties SQLite tables with DELETE.
+FROZEN_WHILE_SUBMITTED = (
+    ("grants_ledgerentry", ("INSERT", "UPDATE")),
+    ("grants_allocation", ("INSERT", "UPDATE", "DELETE")),
+    ("grants_fundyear", ("INSERT", "UPDATE", "DELETE")),
+    ("grants_categorybudget", ("INSERT", "UPDATE", "DELETE")),
+)
+# The fund's own columns a submitted return reports (grants.services.funds.FUND_FACTS); its notes
+# may change.
+FUND_FACT_COLUMNS = (
+    "code",
+    "name",
+    "funder_id",
+    "spend_start",
+    "spend_end",
+    "control_total",
+    "control_total_currency",
+)
+# No apostrophes: the messages are quoted in SQL.
+PROFILE_REFUSED = "refused: the control total of a fund with financial years is the sum of their figures"
+
+
+def _in_force(fund_id: str) -> str:
+    return f"EXISTS (SELECT 1 FROM grants_returnsubmission WHERE fund_id = {fund_id} AND reopened_at IS NULL)"
+
+
+def _profile_disagrees(fund_id: str, total: str, vendor: str) -> str:
+    """The fund has financial years and `total` is not their sum (to the penny)."""
+    years = f"(SELECT SUM(control_total) FROM grants_fundyear WHERE fund_id = {fund_id})"
+    difference = f"{total} - {years}" if vendor == "postgresql" else f"ROUND({total} - {years}, 2)"
+    return f"EXISTS (SELECT 1 FROM grants_fundyear WHERE fund_id = {fund_id}) AND {difference} <> 0"
+
+
+def _submitted_fund_statements(vendor: str) -> list[str]:
+    decision_changed = {
+        "postgresql": "OLD.approved_at IS DISTINCT FROM NEW.approved_at "
+        "OR OLD.rejected_at IS DISTINCT FROM NEW.rejected_at",
+        "sqlite": "OLD.approved_at IS NOT NEW.approved_at OR OLD.rejected_at IS NOT NEW.rejected_at",
+    }[vendor]
+    facts_changed = " OR ".join(
+        f"OLD.{column} IS DISTINCT FROM NEW.{column}"
+        if vendor == "postgresql"
+        else f"OLD.{column} IS NOT NEW.{column}"
+        for column in FUND_FACT_COLUMNS
+    )
+    if vendor == "postgresql":
+        refuse_submitted = (
+            f"RAISE EXCEPTION '% {SUBMITTED_REFUSED}', TG_TABLE_NAME USING ERRCODE = 'restrict_violation'"
+        )
+        refuse_profile = (
+            f"RAISE EXCEPTION '% {PROFILE_REFUSED}', TG_TABLE_NAME USING ERRCODE = 'check_violation'"
+        )
+        statements = [
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_while_submitted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND {_in_force("OLD.fund_id")} THEN
+        {refuse_submitted};
+    END IF;
+    IF TG_OP <> 'DELETE' AND {_in_force("NEW.fund_id")} THEN
+        {refuse_submitted};
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_fund_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_in_force("NEW.id")} THEN
+        {refuse_submitted};
+    END IF;
+    IF {_profile_disagrees("NEW.id", "NEW.control_total", vendor)} THEN
+        {refuse_profile};
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            # A change to the years is checked when its transaction commits: a profile's service
+            # writes the years first and the fund's total after them.
+            f"""CREATE OR REPLACE FUNCTION grants_check_profile_total() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    changed_fund integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        changed_fund := OLD.fund_id;
+    ELSE
+        changed_fund := NEW.fund_id;
+    END IF;
+    IF EXISTS (
+        SELECT 1 FROM grants_fund f
+        WHERE f.id = changed_fund AND {_profile_disagrees("f.id", "f.control_total", vendor)}
+    ) THEN
+        {refuse_profile};
+    END IF;
+    RETURN NULL;
+END;
+$$""",
+        ]
+        for table, events in FROZEN_WHILE_SUBMITTED:
+            for event in events:
+                when = (
+                    f" WHEN ({decision_changed})"
+                    if (table, event) == ("grants_ledgerentry", "UPDATE")
+                    else ""
+                )
+                statements.append(
+                    f"CREATE TRIGGER {table}_refuse_{event.lower()}_while_submitted "
+                    f"BEFORE {event} ON {table} FOR EACH ROW{when} "
+                    "EXECUTE FUNCTION grants_refuse_while_submitted()"
+                )
+        statements += [
+            "CREATE TRIGGER grants_fund_refuse_facts_while_submitted_or_off_profile "
+            "BEFORE UPDATE ON grants_fund "
+            f"FOR EACH ROW WHEN ({facts_changed}) EXECUTE FUNCTION grants_refuse_fund_change()",
+            "CREATE CONSTRAINT TRIGGER grants_fundyear_profile_adds_up AFTER INSERT OR UPDATE OR DELETE "
+            "ON grants_fundyear DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION grants_check_profile_total()",
+        ]
+        return statements
+    statements = []
+    for table, events in FROZEN_WHILE_SUBMITTED:
+        for event in events:
+            if event == "DELETE":
+                continue
+            refused = _in_force("NEW.fund_id")
+            if event == "UPDATE":
+                refused = f"({_in_force('OLD.fund_id')} OR {refused})"
+            if (table, event) == ("grants_ledgerentry", "UPDATE"):
+                refused = f"({decision_changed}) AND {refused}"
+            statements.append(
+                f"CREATE TRIGGER {table}_refuse_{event.lower()}_while_submitted BEFORE {event} ON {table} "
+                f"FOR EACH ROW WHEN {refused} BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END"
+            )
+    statements += [
+        "CREATE TRIGGER grants_fund_refuse_facts_while_submitted BEFORE UPDATE ON grants_fund FOR EACH ROW "
+        f"WHEN ({facts_changed}) AND {_in_force('NEW.id')} "
+        f"BEGIN SELECT RAISE(ABORT, 'grants_fund {SUBMITTED_REFUSED}'); END",
+        # SQLite cannot wait for the commit, so it checks the fund's side only: a total set by hand on
+        # a fund with years must be their sum (the profile's service writes the years first).
+        "CREATE TRIGGER grants_fund_control_total_is_its_profile BEFORE UPDATE ON grants_fund FOR EACH ROW "
+        "WHEN OLD.control_total IS NOT NEW.control_total AND "
+        f"{_profile_disagrees('NEW.id', 'NEW.control_total', vendor)} "
+        f"BEGIN SELECT RAISE(ABORT, 'grants_fund {PROFILE_REFUSED}'); END",
+    ]
+    return statements
+
+
 def install_statements(vendor: str) -> list[str]:
     """CREATE statements for every trigger (and, on PostgreSQL, trigger function) of the app, for a
     database whose tables are as the models are now and which holds no trigger yet."""
@@ -131,6 +292,7 @@ def install_statements(vendor: str) -> list[str]:
     return [
         *_guard_statements(vendor),
         *_outside_approval_statements(vendor),
+        *_submitted_fund_statements(vendor),
         *audit_trigger_statements(vendor, AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),
     ]

@@ -572,8 +572,9 @@ def test_the_database_refuses_a_negative_figure(fund):
     with refused_by(FundYear, "fund_year_control_total_is_not_negative"):
         insert_with_sql(FundYear(fund=fund, year=2023, control_total=gbp("-0.01")))
 
-    insert_with_sql(FundYear(fund=fund, year=2023, control_total=gbp("0.00")))  # the positive control
-    assert profile_of(fund) == [(2023, Decimal("0.00"))]
+    # The positive control: the fund's one year, its whole control total (which PostgreSQL checks).
+    insert_with_sql(FundYear(fund=fund, year=2023, control_total=gbp("100000.00")))
+    assert profile_of(fund) == [(2023, Decimal("100000.00"))]
 
 
 def test_the_database_refuses_a_year_before_2000(fund):

@@ -20,7 +20,7 @@ def created_triggers(statements: list[str]) -> dict[str, str]:
     """Each CREATE TRIGGER statement by the trigger's name."""
     found = {}
     for statement in statements:
-        match = re.match(r"CREATE TRIGGER (\w+)", statement)
+        match = re.match(r"CREATE (?:CONSTRAINT )?TRIGGER (\w+)", statement)
         if match:
             found[match.group(1)] = statement
     return found
