@@ -11,12 +11,16 @@ import datetime
 import io
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grants import money, services
+from grants.imports import ImportRefused
 from grants.imports.reading import Mapping
 from grants.imports.snapshot import import_preview
 from grants.models import Allocation, Approval, LedgerEntry
@@ -29,6 +33,8 @@ D = Decimal
 DA, COMMISSIONED = "Domestic Abuse", "DA PCC commissioned"
 FY23, FY24, FY25 = FinancialYear(2023), FinancialYear(2024), FinancialYear(2025)
 SPEND_START = datetime.date(2023, 6, 1)  # later than 2023-24's start: the first year's awards are dated so
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 BY_YEAR_HEADER = ("Organisation", "Thematic area", "Category", "2023/24", "2024-25", "FY 2025/26", "Total")
 
@@ -210,7 +216,7 @@ def test_the_stated_total_counts_every_year(fund):
 def test_an_amount_column_beside_year_columns_is_a_problem(fund):
     rows = by_year_rows()
     rows[1] = ("Organisation", "Thematic area", "Category", "2023/24", "2024-25", "FY 2025/26", "Amount")
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ImportRefused) as refused:
         preview(fund, xlsx(rows))
     assert [str(problem) for problem in refused.value.problems] == [
         "sheet 'Sheet1', row 2, column G: the table has an Amount column (column G) and columns of each "
@@ -245,7 +251,7 @@ def test_a_fund_with_a_profile_refuses_a_year_it_leaves_out(fund, officer):
         "sheet 'Sheet1', row 2, column E (2025-26 amount): the fund's profile has no control total for "
         "2025-26 (it has 2023-24, 2024-25); add the year to the fund's profile first, or correct the file."
     ]
-    with pytest.raises(Exception, match="profile has no control total for 2025-26"):
+    with pytest.raises(ImportRefused, match="profile has no control total for 2025-26"):
         imported(fund, content, officer)
     assert entries(fund) == []
 
@@ -357,3 +363,89 @@ def test_the_command_reports_amounts_by_year(tmp_path, fund):
     with pytest.raises(CommandError):
         call_command("import_allocations", fund.code, str(path), stdout=io.StringIO())
     assert not Allocation.objects.filter(fund=fund).exists()
+
+
+def test_a_year_cell_holding_a_formula_excel_never_saved_is_a_problem_not_an_empty_year(fund):
+    rows = by_year_rows()
+    rows[2] = ("Harbour Refuge", DA, COMMISSIONED, D("1000.10"), "=D3*2", None, None)
+    plan = preview(fund, xlsx(rows))
+    assert problems(plan) == [
+        "sheet 'Sheet1', row 3, column E (2024-25 amount): the amount is a formula (=D3*2) with no saved "
+        "result; open the file in Excel, save it, and upload it again (or type the amount)."
+    ]
+
+
+def test_a_heading_written_as_a_year_that_is_not_one_is_a_problem(fund):
+    rows = by_year_rows()
+    rows[1] = ("Organisation", "Thematic area", "Category", "2023/24", "2024/26", "FY 2025/26", "Total")
+    with pytest.raises(ImportRefused) as refused:
+        preview(fund, xlsx(rows))
+    assert [str(problem) for problem in refused.value.problems] == [
+        "sheet 'Sheet1', row 2, column E: the heading '2024/26' is written as a financial year but is not "
+        "one: '2024/26' is not a financial year: the second year must follow the first, as in 2023-24."
+    ]
+
+
+def test_a_total_column_without_year_columns_is_only_a_note(fund):
+    content = xlsx(
+        [
+            ("Organisation", "Thematic area", "Category", "Amount", "Total"),
+            ("Harbour Refuge", DA, COMMISSIONED, D("5"), 7),
+        ]
+    )
+    plan = preview(fund, content)
+    assert problems(plan) == []
+    assert [(column.letter, column.key) for column in plan.sheet.columns][3:] == [
+        ("D", "amount"),
+        ("E", "notes"),
+    ]
+    assert (plan.years, plan.lines[0].years, plan.lines[0].notes) == ([], {}, "7")
+
+
+def test_a_table_by_year_is_planned_in_the_same_number_of_queries_whatever_its_rows(fund, officer):
+    imported(fund, xlsx(by_year_rows()), officer)
+    approve_pending(fund=fund)
+    header, *lines = by_year_rows()[1:]
+    more = [
+        (f"Provider {number}", DA, COMMISSIONED, D("10"), D("20"), D("30"), D("60")) for number in range(12)
+    ]
+    counts = []
+    for rows in ([header, *lines], [header, *lines, *more]):
+        with CaptureQueriesContext(connection) as queries:
+            plan = preview(fund, xlsx(rows))
+        assert problems(plan) == []
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert [line.action for line in plan.lines[:3]] == ["unchanged"] * 3
+
+
+def readme_table_by_year() -> list[tuple]:
+    """The README's table by year, as a workbook's rows: columns split on two or more spaces."""
+    text = README.read_text()
+    block = text[text.index("<!-- import example: by year -->") :].split("```")[1]
+    rows = []
+    for number, printed in enumerate(block.strip().splitlines()[1:]):
+        cells = [cell.strip() for cell in printed.split("  ") if cell.strip()]
+        if number == 0:
+            rows.append(tuple(cells))
+            continue
+        name, area, category, *amounts = cells
+        amounts = [D(amount.replace(",", "")) for amount in amounts]
+        first, second, total = amounts if len(amounts) == 3 else (amounts[0], None, amounts[1])
+        rows.append((name, area, category, first, second, total))
+    return rows
+
+
+def test_the_readmes_table_by_year_imports_as_it_says(fund, officer):
+    rows = readme_table_by_year()
+    assert rows[0] == ("Organisation", "Thematic area", "Funding category", "2023/24", "2024/25", "Total")
+    imported(fund, xlsx(rows), officer)
+    assert list(
+        LedgerEntry.objects.filter(fund=fund)
+        .order_by("allocation__line_number", "effective_date")
+        .values_list("allocation__organisation__name", "kind", "amount", "effective_date")
+    ) == [
+        ("Harbour Refuge", AWARD, D("1000.10"), SPEND_START),
+        ("Harbour Refuge", VARIATION, D("2000.20"), datetime.date(2024, 4, 1)),
+        ("Valley Counselling", AWARD, D("300.00"), SPEND_START),
+    ]
