@@ -106,7 +106,6 @@ def allocated_by_year(fund) -> dict[str, Decimal]:
 AWARD, VARIATION = LedgerEntry.Kind.AWARD, LedgerEntry.Kind.VARIATION
 
 
-@pytest.mark.django_db(transaction=True)
 def test_year_columns_become_an_award_and_a_variation_for_each_later_year(profiled, officer):
     fund = profiled
     content = xlsx(by_year_rows())
@@ -259,7 +258,6 @@ def test_a_fund_with_a_profile_refuses_a_year_it_leaves_out(fund, officer):
 YEAR_HEADER = ("Year", "Organisation", "Thematic area", "Category", "Amount", "Award date")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_year_column_makes_rows_of_the_same_line_one_line(profiled, officer):
     fund = profiled
     rows = [
