@@ -121,7 +121,7 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
         created = {id(new): made for new, made in zip(plan.new_organisations, organisations, strict=True)}
 
     # A table by year: each line's entries after the first, as variations (see `_record_later_years`).
-    later: list[tuple[PlanLine, Allocation | None]] = []
+    later: list[tuple[PlanLine, Allocation]] = []
     if new_lines := plan.new_lines:
         try:
             new_allocations = allocations_create(
@@ -190,40 +190,39 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
 
 
 def _record_later_years(later: list[tuple[PlanLine, Allocation]], memo: str, acting_user, refuse) -> None:
-    """Each line's entries by year after its award (a new line) or all of them (a changed one), as
-    variations of their years' sizes dated in their years, through `allocation_amounts_set`: it sets
-    a line's amount to a new total, one variation a line per call, so the k-th entries of every line
-    go in the k-th call (as many calls as the file has years, whatever its number of rows). The first
-    call for a changed line expects the amount the plan was made against."""
-    queue = []
-    for line, allocation in later:
-        is_new = line.current is None
-        entries = line.entries[1:] if is_new else line.entries
-        base = money.gbp(line.entries[0][1]) if is_new else money.gbp(line.current)
-        queue.append([line, allocation, entries, base, None if is_new else line.current])
-    round_number = 0
-    while True:
-        batch = [item for item in queue if round_number < len(item[2])]
-        if not batch:
-            return
+    """Each line's entries by year after its award (a new line), or all of them (a changed one), as
+    variations of their years' sizes dated in their years, through `allocation_amounts_set`. That
+    service sets a line's amount to a new total with one variation a line per call, so the k-th
+    entries of every line go in the k-th call: as many calls as the file has years, whatever its
+    number of rows. A changed line's first call expects the amount the plan was made against."""
+    queued = [
+        (line, allocation, line.entries[1:] if line.current is None else line.entries)
+        for line, allocation in later
+    ]
+    totals = {
+        id(line): money.gbp(line.entries[0][1] if line.current is None else line.current) for line, _ in later
+    }
+    for number in range(max(len(entries) for _, _, entries in queued)):
+        batch = [
+            (line, allocation, entries[number])
+            for line, allocation, entries in queued
+            if number < len(entries)
+        ]
         changes = []
-        for item in batch:
-            line, allocation, entries, base, expected = item
-            _, amount, date = entries[round_number]
-            item[3] = money.total([base, money.gbp(amount)])
+        for line, allocation, (_, amount, date) in batch:
+            totals[id(line)] = money.total([totals[id(line)], money.gbp(amount)])
             changes.append(
                 AmountChange(
                     allocation=allocation,
-                    amount=item[3],
+                    amount=totals[id(line)],
                     effective_date=date,
-                    expected_current=expected if round_number == 0 else None,
+                    expected_current=line.current if number == 0 else None,
                 )
             )
         try:
             allocation_amounts_set(changes=changes, memo=memo, acting_user=acting_user)
         except ValidationError as error:
-            refuse(error, [item[0].row for item in batch])
-        round_number += 1
+            refuse(error, [line.row for line, _, _ in batch])
 
 
 def _remember_texts(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> None:

@@ -23,7 +23,7 @@ from grants import money, services
 from grants.imports import ImportRefused
 from grants.imports.reading import Mapping
 from grants.imports.snapshot import import_preview
-from grants.models import Allocation, Approval, LedgerEntry
+from grants.models import Allocation, Approval, ImportRecord, LedgerEntry
 from grants.reconciliation.years import reconcile_by_year
 from grants.years import FinancialYear
 from tests.factories import FundFactory, approve_pending
@@ -447,3 +447,20 @@ def test_the_readmes_table_by_year_imports_as_it_says(fund, officer):
         ("Harbour Refuge", VARIATION, D("2000.20"), datetime.date(2024, 4, 1)),
         ("Valley Counselling", AWARD, D("300.00"), SPEND_START),
     ]
+
+
+def test_a_refused_later_year_writes_nothing_of_the_import(fund, officer):
+    imported(fund, xlsx(by_year_rows()), officer)
+    before = entries(fund)
+    # Valley Counselling's 2025-26 reduction is refused while its award awaits approval (a reduction
+    # needs approved money to reduce), and with it the whole file: Harbour Refuge's increase too.
+    changed = xlsx(by_year_rows(harbour_2024=D("2100.30"), valley_2025=0))
+    with pytest.raises(ImportRefused) as refused:
+        imported(fund, changed, officer)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "sheet 'Sheet1', row 5: -£500.01 is less than the £0.00 paid or awaiting approval on this line: "
+        "payments cannot exceed the award. Reverse a payment first (the reduction can follow once it is "
+        "approved)."
+    ]
+    assert entries(fund) == before
+    assert ImportRecord.objects.filter(fund=fund).count() == 1
