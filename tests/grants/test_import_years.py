@@ -336,6 +336,17 @@ def test_the_preview_shows_the_years_as_read(client, fund, officer):
     assert '<td class="num">£2,000.20</td>' in page
     assert "The lines add up to" in page and "£4,700.86" in page
 
+    # Confirming records what the preview showed: each year's entry, dated in its year.
+    url = reverse("grants:fund_import_preview", args=[fund.code, pending.token])
+    done = client.post(url, {"digest": response.context["plan"].digest})
+    assert done.status_code == 302
+    assert allocated_by_year(fund) == {
+        "2023-24": D("1300.10"),
+        "2024-25": D("2900.75"),
+        "2025-26": D("500.01"),
+    }
+    assert LedgerEntry.objects.pending().filter(fund=fund, recorded_by=officer).count() == 6
+
 
 def test_the_command_reports_amounts_by_year(tmp_path, fund):
     path = tmp_path / "by-year.xlsx"
