@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from grants import money
 from grants.models import FORMULA_STARTS_IN_WORDS, starts_like_a_formula
+from grants.years import FinancialYear, parse_year
 
 NUMBER_AS_TEXT = re.compile(r"[-+]?\s*£?\s*[-+]?\d[\d,]*(\.\d*)?\s*")
 
@@ -146,6 +147,38 @@ def read_amount(value) -> Decimal:
     except ValueError as error:  # money.gbp refuses more than two places
         problem = f"the amount {amount} has more than 2 decimal places (whole pence only)."
         raise CellProblem(problem) from error
+
+
+def read_year_amount(value) -> Decimal | None:
+    """A cell of a year's amount column: None where the line has nothing that year (an empty cell or
+    zero), else the amount as `read_amount` reads it."""
+    if is_blank(value):
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and value == 0:
+        return None
+    return read_amount(value)
+
+
+def read_stated_line_total(value) -> Decimal | None:
+    """A line's Total cell beside its year columns: None when empty, else a figure to check (zero
+    allowed: a line with nothing in any year is said to be a problem elsewhere)."""
+    if is_blank(value):
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and value == 0:
+        return Decimal("0.00")
+    return read_amount(value)
+
+
+def read_year(value) -> FinancialYear:
+    """A Year cell: a financial year written as text ("2023-24", "2023/24", "FY 2023/24")."""
+    if is_blank(value):
+        raise CellProblem("the financial year is empty.")
+    if not isinstance(value, str):
+        raise CellProblem(f"{_describe(value)} is not a financial year; write it as text, as in 2023-24.")
+    try:
+        return parse_year(value)
+    except ValueError as error:
+        raise CellProblem(f"{error}.") from error
 
 
 def read_date(value) -> datetime.date | None:

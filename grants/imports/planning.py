@@ -14,6 +14,7 @@ a cell is read as those three parts, so the seed report's table imports as the s
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -27,6 +28,7 @@ from grants.imports import NewOrganisation, Problem
 from grants.imports.reading import FIELD_BY_KEY, Mapping, ParsedSheet, SheetLine, normalise
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import FundReconciliation, Subtotal
+from grants.years import FinancialYear, in_words, years_between
 
 NAME_WITH_BRACKETS = re.compile(r"(?P<before>[^()]+?)\s*\((?P<inside>[^()]+)\)\s*(?P<after>.*)")
 # A short name as offices write them: BCWA, WE:ARE, MWNUK.
@@ -60,6 +62,10 @@ class LedgerSnapshot:
     value_mappings: dict[str, tuple[ThematicArea | None, FundingCategory | None, str]] = field(
         default_factory=dict
     )
+    # Read only for a table by year: the years of the fund's profile (start years), and each line's
+    # amount (approved or awaiting approval) in each year it has entries dated in.
+    profile_years: frozenset[int] = frozenset()
+    years_by_line: dict[int, dict[int, Decimal]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,12 +125,25 @@ class PlanLine:
     allocation_id: int | None = None
     notes: str = ""
     numbered_by_ledger: bool = False  # the file has no line numbers: the ledger chose this one
+    # A table by year: the file's amount for each year that has one, the row each came from, and a
+    # date a row gives for its year's entry.
+    years: dict[FinancialYear, Decimal] = field(default_factory=dict)
+    year_rows: dict[FinancialYear, int] = field(default_factory=dict)
+    year_dates: dict[FinancialYear, datetime.date] = field(default_factory=dict)
+    # The ledger's amount for each year the line has entries in (approved or awaiting approval).
+    current_years: dict[FinancialYear, Decimal] = field(default_factory=dict)
+    # What the import records, in order, as (year, amount, date): for a new line its award (its first
+    # year) and a variation for each later year; for a changed one a variation for each changed year.
+    entries: list[tuple[FinancialYear, Decimal, datetime.date]] = field(default_factory=list)
+    by_year: list[Decimal | None] = field(default_factory=list)  # the file's amounts, in `plan.years` order
 
     @property
     def change(self) -> Money | None:
-        """The variation an amount change records: new amount minus current."""
+        """The variation an amount change records: new amount minus current (by year, their sum)."""
         if self.current is None:
             return None
+        if self.years:
+            return money.total(money.gbp(amount) for _, amount, _ in self.entries)
         return money.difference(money.gbp(self.amount), money.gbp(self.current))
 
     @property
@@ -156,6 +175,15 @@ class ImportPlan:
     kept_line_count: int = 0
     before: FundReconciliation | None = None
     after: FundReconciliation | None = None
+    years: list[FinancialYear] = field(default_factory=list)  # a table by year: the years it covers
+
+    @property
+    def year_totals(self) -> list[tuple[FinancialYear, Money]]:
+        """A table by year: the lines' sum for each year it covers."""
+        return [
+            (year, money.total(money.gbp(line.years.get(year, Decimal("0.00"))) for line in self.lines))
+            for year in self.years
+        ]
 
     @property
     def new_lines(self) -> list[PlanLine]:
@@ -228,6 +256,10 @@ class ImportPlan:
                     money.as_string(money.gbp(line.amount)),
                     None if line.current is None else money.as_string(money.gbp(line.current)),
                     line.notes,
+                    [
+                        [year.label, money.as_string(money.gbp(amount)), date.isoformat()]
+                        for year, amount, date in line.entries
+                    ],
                 ]
                 for line in self.lines
             ],
@@ -457,6 +489,8 @@ def build_plan(
     organisations_by_id = {organisation.pk: organisation for organisation in snapshot.organisations}
     first_row_of_number: dict[int, int] = {}
     first_row_of_key: dict[tuple, int] = {}
+    planned_by_key: dict[tuple, PlanLine] = {}
+    spend_years = years_between(fund.spend_start, fund.spend_end)
     matched: dict[int, OrganisationMatch] = {}
     missing: dict[str, list[int]] = {"thematic_area": [], "funding_category": []}
 
@@ -497,6 +531,8 @@ def build_plan(
                 chosen[key] = None
                 missing[key].append(line.row)
         theme, category = chosen["thematic_area"], chosen["funding_category"]
+        if line.years:
+            _check_years(line, fund, spend_years, snapshot.profile_years, plan, problem)
         resolved = _resolve_organisation(line, organisations, plan, problem)
         if resolved is None or theme is None or category is None or len(plan.problems) > count_before:
             continue
@@ -506,6 +542,13 @@ def build_plan(
                 line.organisation, organisation, _how(line.organisation, organisation)
             )
 
+        identity = organisation.name if isinstance(organisation, NewOrganisation) else organisation.pk
+        key = (type(organisation).__name__, identity, normalise(service), theme.pk, category.pk)
+        if sheet.has_column("year") and key in first_row_of_key:
+            # A table with a Year column gives a line's years in rows of their own.
+            if key in planned_by_key:
+                _merge_year_row(planned_by_key[key], line, problem)
+            continue
         if line.line_number is not None:
             if line.line_number in first_row_of_number:
                 problem(
@@ -516,8 +559,6 @@ def build_plan(
                 )
                 continue
             first_row_of_number[line.line_number] = line.row
-        identity = organisation.name if isinstance(organisation, NewOrganisation) else organisation.pk
-        key = (type(organisation).__name__, identity, normalise(service), theme.pk, category.pk)
         if key in first_row_of_key:
             described = f"{organisation.name}, {service}" if service else organisation.name
             problem(
@@ -542,6 +583,9 @@ def build_plan(
             source_text=line.organisation,
             effective_date=line.effective_date,
             notes=line.notes,
+            years=dict(line.years),
+            year_rows={year: line.row for year, _ in line.years},
+            year_dates={line.years[0][0]: line.effective_date} if line.years and line.effective_date else {},
         )
         by_key = existing_by_key.get(key[1:]) if not isinstance(organisation, NewOrganisation) else None
         if line.line_number is None:
@@ -604,8 +648,10 @@ def build_plan(
             )
             continue
         plan.lines.append(planned)
+        planned_by_key[key] = planned
 
     texts.finish()
+    _plan_years(plan, fund, snapshot)
     _report_missing(plan, missing, sheet)
     _number_new_lines(plan, snapshot)
     plan.matched_organisations = sorted(matched.values(), key=lambda match: match.organisation.name)
@@ -614,6 +660,94 @@ def build_plan(
     plan.problems.sort(key=lambda problem: (problem.row or 0, problem.column))
     plan.after = _projected(plan)
     return plan
+
+
+def _check_years(line: SheetLine, fund: Fund, spend_years, profile_years, plan: ImportPlan, problem) -> None:
+    """Each year the line has an amount for must be one of the fund's: in its spend period and, for a
+    fund with a profile, in the profile; a date the row gives must be in the year it is for."""
+    sheet = plan.sheet
+    for year, _ in line.years:
+        if year not in spend_years:
+            labels = ", ".join(item.label for item in spend_years)
+            message = (
+                f"{year.label} is outside the fund's spend period ({in_words(fund.spend_start)} to "
+                f"{in_words(fund.spend_end)}: {labels}); the line cannot have an amount for it."
+            )
+        elif profile_years and year.start_year not in profile_years:
+            labels = ", ".join(FinancialYear(start).label for start in sorted(profile_years))
+            message = (
+                f"the fund's profile has no control total for {year.label} (it has {labels}); add the year "
+                "to the fund's profile first, or correct the file."
+            )
+        else:
+            continue
+        plan.problems.append(Problem(message, sheet.sheet_name, line.row, sheet.year_column(year)))
+    first_year = line.years[0][0]
+    if line.effective_date is not None and line.effective_date not in first_year:
+        what = "the year of its amount" if sheet.has_column("year") else "the first year it has an amount in"
+        problem(
+            line,
+            "award_date",
+            f"the award date {in_words(line.effective_date)} is not in {first_year.label}, {what}; its "
+            f"entry is dated in that year ({in_words(first_year.start)} to {in_words(first_year.end)}).",
+        )
+
+
+def _merge_year_row(planned: PlanLine, line: SheetLine, problem) -> None:
+    """A further row of a table with a Year column for a line already planned: its year's amount."""
+    ((year, amount),) = line.years
+    if year in planned.years:
+        problem(
+            line,
+            "year",
+            f"{planned.label} appears twice for {year.label}, in rows {planned.year_rows[year]} and "
+            f"{line.row}; a line has one amount a year.",
+        )
+        return
+    if line.line_number is not None and line.line_number != planned.line_number:
+        problem(
+            line,
+            "number",
+            f"{planned.label} is line {planned.line_number} in row {planned.row}, and line "
+            f"{line.line_number} here; a line keeps its number in every year.",
+        )
+        return
+    planned.years[year] = amount
+    planned.year_rows[year] = line.row
+    if line.effective_date is not None:
+        planned.year_dates[year] = line.effective_date
+
+
+def _plan_years(plan: ImportPlan, fund: Fund, snapshot: LedgerSnapshot) -> None:
+    """A table by year: each line's entries. A new line's first year with an amount is its award and
+    each later year a variation of that year's size; a line in the ledger gets a variation for each
+    year the file covers whose amount differs from the ledger's (an empty year in the file is £0.00
+    that year), and years the file does not cover stay as they are. Each entry is dated at the later
+    of its year's start and the fund's spend start, or on the date its row gives."""
+    if not plan.sheet.by_year:
+        return
+    plan.years = list(plan.sheet.years)
+    nothing = money.zero()
+    for line in plan.lines:
+        line.amount = money.total(money.gbp(amount) for amount in line.years.values()).amount
+        dates = {year: line.year_dates.get(year) or max(year.start, fund.spend_start) for year in plan.years}
+        line.by_year = [line.years.get(year) for year in plan.years]
+        if line.allocation_id is None:
+            line.entries = [(year, amount, dates[year]) for year, amount in sorted(line.years.items())]
+            continue
+        line.current_years = {
+            FinancialYear(start): amount
+            for start, amount in sorted(snapshot.years_by_line.get(line.allocation_id, {}).items())
+        }
+        changes = []
+        for year in plan.years:
+            in_file = money.gbp(line.years[year]) if year in line.years else nothing
+            in_ledger = money.gbp(line.current_years[year]) if year in line.current_years else nothing
+            change = money.difference(in_file, in_ledger)
+            if change.amount:
+                changes.append((year, change.amount, dates[year]))
+        line.entries = changes
+        line.action = CHANGED if changes else UNCHANGED
 
 
 def _report_missing(plan: ImportPlan, missing: dict[str, list[int]], sheet: ParsedSheet) -> None:

@@ -36,6 +36,7 @@ from defusedxml import DefusedXmlException
 from django.conf import settings
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from grants import money
 from grants.imports import ImportRefused, Problem
 from grants.imports.archive import check_archive, sha256_of
 from grants.imports.cells import (
@@ -47,7 +48,11 @@ from grants.imports.cells import (
     read_notes,
     read_optional_name,
     read_required_name,
+    read_stated_line_total,
+    read_year,
+    read_year_amount,
 )
+from grants.years import YEAR_TEXT, FinancialYear, parse_year
 
 HEADER_SEARCH_ROWS = 30
 
@@ -130,6 +135,10 @@ FIELDS = [
         "Notes",
         frozenset({"notes", "note", "furtherdetail", "furtherdetails", "detail", "details", "comments"}),
     ),
+    # A table by year: a Year column beside one amount column, each row a line's amount for that year.
+    Field("year", "Financial year", frozenset({"year", "financialyear", "fy"})),
+    # Beside year amount columns, a line's total: checked against its years, never imported.
+    Field("total", "Total", frozenset({"total", "totals", "linetotal", "grandtotal"})),
 ]
 
 
@@ -159,6 +168,26 @@ CURRENCY_HEADINGS = {"£", "(£)", "£s", "gbp", "£gbp"}
 def is_currency_heading(value) -> bool:
     """A heading that is only a currency sign ("£", "(£)", "GBP"), over a column of amounts."""
     return isinstance(value, str) and value.strip().casefold().replace(" ", "") in CURRENCY_HEADINGS
+
+
+# The key of a column of one year's amounts ("2023/24", "FY 2023-24", "2023/2024") is this prefix and
+# the year it starts in; a heading written as a year that is not one is YEAR_HEADING_PROBLEM's.
+YEAR_AMOUNT = "year_amount:"
+YEAR_HEADING_PROBLEM = "year_heading_problem"
+
+
+def year_of_heading(value) -> FinancialYear | str | None:
+    """The financial year a heading names ("2023/24 (£)"), a message when it is written as a year but
+    is not one ("2023/25"), or None when it is not written as a year."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"\(.*?\)", "", value).strip()
+    if not YEAR_TEXT.fullmatch(text):
+        return None
+    try:
+        return parse_year(text)
+    except ValueError as error:
+        return f"the heading {value.strip()!r} is written as a financial year but is not one: {error}."
 
 
 def field_for_heading(value) -> tuple[Field | None, str]:
@@ -216,6 +245,7 @@ class ColumnReading:
     heading: str
     key: str
     how: str
+    year: FinancialYear | None = None  # a column of one year's amounts (key "year_amount")
 
     @property
     def letter(self) -> str:
@@ -223,6 +253,8 @@ class ColumnReading:
 
     @property
     def title(self) -> str:
+        if self.year is not None:
+            return f"{self.year.label} amount"
         return FIELD_BY_KEY[self.key].title if self.key else "ignored"
 
 
@@ -260,9 +292,11 @@ class SheetLine:
     service: str  # "" when the sheet has no Service column or the cell is empty
     thematic_area: str  # "" when the table has no such column (a section row or the mapping says)
     funding_category: str
-    amount: Decimal
+    amount: Decimal  # in a table by year, the sum of the line's years
     effective_date: datetime.date | None
     notes: str = ""
+    # In a table by year, the line's amount for each year that has one, in order.
+    years: tuple[tuple[FinancialYear, Decimal], ...] = ()
 
 
 @dataclass
@@ -283,6 +317,20 @@ class ParsedSheet:
     total_row: int = 0
     columns: list[ColumnReading] = field(default_factory=list)
     column_letters: dict[str, str] = field(default_factory=dict)  # field key -> its letter, e.g. "B"
+    # A table by year: the letter of each year's amount column, by the year it starts in.
+    year_columns: dict[int, str] = field(default_factory=dict)
+    # The years the file gives amounts for: its year columns', or those its Year column names.
+    years: list[FinancialYear] = field(default_factory=list)
+
+    @property
+    def by_year(self) -> bool:
+        """The table gives amounts by financial year: a column for each year, or a Year column."""
+        return bool(self.year_columns) or self.has_column("year")
+
+    def year_column(self, year: FinancialYear) -> str:
+        """How a problem names the column a year's amount is in: "C (2023-24 amount)", or the Year column."""
+        letter = self.year_columns.get(year.start_year)
+        return f"{letter} ({year.label} amount)" if letter else self.column("year")
 
     def column(self, key: str) -> str:
         """How a problem names a column: its letter and the ledger's title, e.g. "B (Organisation)"."""
@@ -387,6 +435,8 @@ def _read_table(workbook, content: bytes, file_name: str, mapping: Mapping) -> P
         raise _too_many_rows(parsed)
     body = [(number, values) for number, values in enumerate(rows, start=1) if number > parsed.header_row]
     _read_body(body, columns, parsed, content)
+    if parsed.has_column("year"):
+        parsed.years = sorted({year for line in parsed.lines for year, _ in line.years})
     _find_stated_total(rows, parsed)
     if not parsed.lines and not parsed.problems:
         parsed.problems.append(Problem("The table has no lines below its header row.", sheet.title))
@@ -440,6 +490,13 @@ def _header_keys(values, mapping: Mapping) -> dict[int, tuple[str, str]]:
     then the mapping say."""
     keys = {}
     for index, value in enumerate(values):
+        year = year_of_heading(value)
+        if isinstance(year, FinancialYear):
+            keys[index] = (f"{YEAR_AMOUNT}{year.start_year}", "heading: a financial year's amounts")
+            continue
+        if isinstance(year, str):
+            keys[index] = (YEAR_HEADING_PROBLEM, year)
+            continue
         found, how = field_for_heading(value)
         if found is not None:
             keys[index] = (found.key, how)
@@ -457,7 +514,10 @@ def _find_header(rows: list[tuple], parsed: ParsedSheet, mapping: Mapping) -> di
     """Find the header (the first row with an amount column, by heading or mapping) and map its columns."""
     for row_number, values in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
         keys = _header_keys(values, mapping)
-        amount = next((index for index, (key, _) in keys.items() if key == "amount"), None)
+        amount = next(
+            (index for index, (key, _) in keys.items() if key == "amount" or key.startswith(YEAR_AMOUNT)),
+            None,
+        )
         # The amount column's heading is in this row: a column chosen by letter does not make any
         # row the header row.
         if amount is None or not _text(_cell(values, amount)) and not _is_number(_cell(values, amount)):
@@ -469,7 +529,7 @@ def _find_header(rows: list[tuple], parsed: ParsedSheet, mapping: Mapping) -> di
             continue
         parsed.header_row = row_number
         return _map_header(rows, values, keys, row_number, parsed, mapping)
-    headings = '"Amount", "Award", "Grant", "£"'
+    headings = '"Amount", "Award", "Grant", "£", "2023/24"'
     raise ImportRefused(
         [
             Problem(
@@ -494,13 +554,34 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
                     row_number,
                 )
             )
-    columns: dict[str, int | list[int]] = {"notes": []}
+    columns: dict[str, int | list] = {"notes": [], "years": []}
     readings = []
     width = max(len(values), max(keys, default=-1) + 1)
     for index in range(width):
         value = _cell(values, index)
         heading = str(value).strip() if value is not None else ""
         key, how = keys.get(index, ("", ""))
+        letter = get_column_letter(index + 1)
+        if key == YEAR_HEADING_PROBLEM:
+            problems.append(Problem(how, parsed.sheet_name, row_number, letter))
+            continue
+        if key.startswith(YEAR_AMOUNT):
+            year = FinancialYear(int(key.removeprefix(YEAR_AMOUNT)))
+            first = next((other for other, seen in columns["years"] if seen == year), None)
+            if first is not None:
+                problems.append(
+                    Problem(
+                        f"a second column of {year.label} amounts (the first is column "
+                        f"{get_column_letter(first + 1)}); say which column to read, and ignore the other.",
+                        parsed.sheet_name,
+                        row_number,
+                        letter,
+                    )
+                )
+                continue
+            columns["years"].append((index, year))
+            readings.append([index, heading, "year_amount", how, year])
+            continue
         if not key and heading and how != "chosen":
             key, how = "notes", "heading not recognised: kept in the line's notes"
         if key in SINGLE_FIELDS and key in columns:
@@ -519,7 +600,8 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
             columns["notes"].append(index)
         elif key:
             columns[key] = index
-        readings.append([index, heading, key, how])
+        readings.append([index, heading, key, how, None])
+    _check_year_shape(columns, readings, problems, parsed, row_number)
     if "organisation" not in columns and "service" in columns:
         # A list of services and no organisation column: the services name the lines.
         columns["organisation"] = columns.pop("service")
@@ -553,15 +635,50 @@ def _map_header(rows, values, keys, row_number: int, parsed: ParsedSheet, mappin
     parsed.column_letters = {
         key: get_column_letter(index + 1) for key, index in columns.items() if isinstance(index, int)
     }
+    parsed.year_columns = {year.start_year: get_column_letter(index + 1) for index, year in columns["years"]}
+    parsed.years = sorted(year for _, year in columns["years"])
     if problems:
         raise ImportRefused(problems)
     return columns
 
 
+def _check_year_shape(
+    columns, readings, problems: list[Problem], parsed: ParsedSheet, row_number: int
+) -> None:
+    """A table gives each line one amount, or one for each year in columns headed by year, or one
+    for the year its Year column names; never two of these at once. A Total column is checked
+    against the year columns beside it; without them it is only a note."""
+    year_letters = ", ".join(get_column_letter(index + 1) for index, _ in columns["years"])
+    for key, what in (("amount", "an Amount column"), ("year", "a Year column")):
+        if columns["years"] and key in columns:
+            problems.append(
+                Problem(
+                    f"the table has {what} (column {get_column_letter(columns[key] + 1)}) and columns of "
+                    f"each year's amounts ({year_letters}), so a line's amount could be read two ways; "
+                    "ignore one or the other.",
+                    parsed.sheet_name,
+                    row_number,
+                    get_column_letter(columns[key] + 1),
+                )
+            )
+    if "total" in columns and not columns["years"]:
+        index = columns.pop("total")
+        columns["notes"].append(index)
+        for reading in readings:
+            if reading[0] == index:
+                reading[2] = "notes"
+                reading[3] = "a Total column is checked only beside columns of years' amounts: kept in notes"
+
+
+def _amount_indexes(columns) -> list[int]:
+    """The column of the lines' amounts, or the columns of their years' amounts."""
+    return [columns["amount"]] if "amount" in columns else [index for index, _ in columns["years"]]
+
+
 def _unheaded_text_column(rows, readings) -> int | None:
     """The column with no heading whose cells below are text in the most rows, if any are."""
     counts = {}
-    for index, heading, key, _ in readings:
+    for index, heading, key, *_ in readings:
         if heading or key:
             continue
         counts[index] = sum(1 for values in rows if _text(_cell(values, index)))
@@ -618,7 +735,11 @@ def _is_total_label(values, columns) -> bool:
 def _is_section(values, columns) -> bool:
     """One cell of text and nothing else: no amount, no number."""
     filled = [value for value in values if not is_blank(value)]
-    return len(filled) == 1 and isinstance(filled[0], str) and is_blank(_cell(values, columns["amount"]))
+    return (
+        len(filled) == 1
+        and isinstance(filled[0], str)
+        and all(is_blank(_cell(values, index)) for index in _amount_indexes(columns))
+    )
 
 
 def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
@@ -651,7 +772,7 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
         )
         for row, values, kind in kinds
     ]
-    formula_candidates: list[tuple[int, int]] = []
+    formula_candidates: list[tuple[int, int, str, bool]] = []
     section_rows: dict[int, tuple[str, str]] = {}
     subtotal_rows: list[tuple[int, str, Decimal | None]] = []
     for row_number, values, kind in kinds:
@@ -685,7 +806,14 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
             parsed.lines.append(line)
     if section_rows:
         # A section row's amount may be a formula Excel saved no result for: then it is a line.
-        formula_candidates += [(row, columns["amount"]) for row in section_rows]
+        labels = (
+            {index: parsed.year_column(year) for index, year in columns["years"]}
+            if columns["years"]
+            else {columns["amount"]: f"{get_column_letter(columns['amount'] + 1)} (Amount)"}
+        )
+        formula_candidates += [
+            (row, index, label, False) for row in section_rows for index, label in labels.items()
+        ]
     if formula_candidates:
         _report_formulas(content, parsed, formula_candidates, section_rows)
     last_line = max((line.row for line in parsed.lines), default=0)
@@ -755,10 +883,18 @@ def _total_row(kinds, numbered: bool) -> int:
 
 
 def _stated_total(values, columns) -> Decimal | None:
-    """The Total row's figure: its amount column's first, else the one number or £ amount it holds."""
-    in_amount_column = _cell(values, columns["amount"])
+    """The Total row's figure: its amount column's first (in a table by year, its Total column's, else
+    the sum of its year columns'), else the one number or £ amount it holds."""
+    in_amount_column = _cell(values, columns.get("amount", columns.get("total")))
     if _is_number(in_amount_column):
         return Decimal(str(in_amount_column))
+    by_year = [_cell(values, index) for index, _ in columns["years"]]
+    if any(_is_number(value) for value in by_year):
+        summed = money.Tally()
+        for value in by_year:
+            if _is_number(value):
+                summed.add(Decimal(str(value)))
+        return summed.total.amount
     for value in values:
         if _is_number(value):
             return Decimal(str(value))
@@ -830,11 +966,18 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
     service = read("service", read_optional_name)
     thematic_area = read("thematic_area", read_required_name)
     funding_category = read("funding_category", read_required_name)
-    if _cell(values, columns["amount"]) is None:
-        formula_candidates.append((row_number, columns["amount"]))
+    by_year: tuple[tuple[FinancialYear, Decimal], ...] = ()
+    if columns["years"]:
+        amount, by_year = _read_years(values, row_number, columns, parsed, formula_candidates)
+    elif _cell(values, columns["amount"]) is None:
+        letter = get_column_letter(columns["amount"] + 1)
+        formula_candidates.append((row_number, columns["amount"], f"{letter} (Amount)", True))
         amount = None
     else:
         amount = read("amount", read_amount)
+        if "year" in columns:
+            year = read("year", read_year)
+            by_year = () if year is None or amount is None else ((year, amount),)
     effective_date = read("award_date", read_date)
     notes = []
     for index in columns["notes"]:
@@ -859,42 +1002,106 @@ def _read_line(values, row_number, columns, parsed: ParsedSheet, formula_candida
         amount=amount,
         effective_date=effective_date,
         notes="\n".join(notes),
+        years=by_year,
     )
+
+
+def _read_years(values, row_number: int, columns, parsed: ParsedSheet, formula_candidates):
+    """(the line's total, its amount for each year that has one) from its year columns, checked
+    against its Total cell where it has one; (None, ()) after reporting a problem."""
+    problems_before = len(parsed.problems)
+    found = []
+    for index, year in columns["years"]:
+        value = _cell(values, index)
+        if value is None:
+            # Nothing that year, or a formula whose result Excel never saved: the formulas say which.
+            formula_candidates.append((row_number, index, parsed.year_column(year), False))
+        try:
+            amount = read_year_amount(value)
+        except CellProblem as problem:
+            parsed.problems.append(
+                Problem(str(problem), parsed.sheet_name, row_number, parsed.year_column(year))
+            )
+            continue
+        if amount is not None:
+            found.append((year, amount))
+    stated = None
+    if "total" in columns:
+        value = _cell(values, columns["total"])
+        if value is None:
+            formula_candidates.append((row_number, columns["total"], parsed.column("total"), False))
+        try:
+            stated = read_stated_line_total(value)
+        except CellProblem as problem:
+            parsed.problems.append(
+                Problem(str(problem), parsed.sheet_name, row_number, parsed.column("total"))
+            )
+    if len(parsed.problems) > problems_before:
+        return None, ()
+    if not found:
+        letters = ", ".join(parsed.year_columns[year.start_year] for year in parsed.years)
+        parsed.problems.append(
+            Problem(
+                f"the line has no amount in any year's column ({letters}); give it its amount in the "
+                "year or years it is for.",
+                parsed.sheet_name,
+                row_number,
+                parsed.year_column(parsed.years[0]),
+            )
+        )
+        return None, ()
+    total = money.total(money.gbp(amount) for _, amount in found)
+    if stated is not None and money.gbp(stated) != total:
+        years_said = " + ".join(f"{year.label} {money.format_gbp(amount)}" for year, amount in found)
+        parsed.problems.append(
+            Problem(
+                f"the Total {money.format_gbp(stated)} is not the sum of the line's years, "
+                f"{money.format_gbp(total)} ({years_said}); the difference is "
+                f"{money.format_gbp(money.difference(money.gbp(stated), total))}. Correct the file "
+                "(nothing has been imported).",
+                parsed.sheet_name,
+                row_number,
+                parsed.column("total"),
+            )
+        )
+        return None, ()
+    return total.amount, tuple(found)
 
 
 def _report_formulas(
     content: bytes,
     parsed: ParsedSheet,
-    candidates: list[tuple[int, int]],
+    candidates: list[tuple[int, int, str, bool]],
     section_rows: dict[int, tuple[str, str]],
 ) -> None:
     """Empty amounts: a formula whose result Excel never saved, or a cell left blank. Say which. A
-    section row whose amount is such a formula is a line after all, and reported so."""
+    section row whose amount is such a formula is a line after all, and reported so. Each candidate
+    is (row, column index, how a problem names the column, whether an empty cell is a problem): a
+    year's empty cell is not, the line has nothing that year."""
     # Only now is the workbook read a second time, with formulas instead of their saved results.
     formulas = _open(content, data_only=False)
-    wanted = dict(candidates)
+    wanted: dict[int, list[tuple[int, str, bool]]] = {}
+    for row_number, index, column, empty_is_a_problem in candidates:
+        wanted.setdefault(row_number, []).append((index, column, empty_is_a_problem))
     try:
         sheet = formulas[parsed.sheet_name]
         last = max(wanted)
         for row_number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             if row_number > last:
                 break
-            if row_number not in wanted:
-                continue
-            index = wanted[row_number]
-            value = values[index] if index < len(values) else None
-            letter = get_column_letter(index + 1)
-            if isinstance(value, str) and value.startswith("="):
-                section_rows.pop(row_number, None)
-                message = (
-                    f"the amount is a formula ({value}) with no saved result; open the file in Excel, "
-                    "save it, and upload it again (or type the amount)."
-                )
-            elif row_number in section_rows:
-                continue
-            else:
-                message = "the amount is empty."
-            parsed.problems.append(Problem(message, parsed.sheet_name, row_number, f"{letter} (Amount)"))
+            for index, column, empty_is_a_problem in wanted.get(row_number, ()):
+                value = values[index] if index < len(values) else None
+                if isinstance(value, str) and value.startswith("="):
+                    section_rows.pop(row_number, None)
+                    message = (
+                        f"the amount is a formula ({value}) with no saved result; open the file in Excel, "
+                        "save it, and upload it again (or type the amount)."
+                    )
+                elif row_number in section_rows or not empty_is_a_problem:
+                    continue
+                else:
+                    message = "the amount is empty."
+                parsed.problems.append(Problem(message, parsed.sheet_name, row_number, column))
     finally:
         formulas.close()
     parsed.problems.sort(key=lambda problem: (problem.row or 0, problem.column))

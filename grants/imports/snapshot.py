@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
 from grants import money
 from grants.imports.planning import ExistingLine, ImportPlan, LedgerSnapshot, build_plan
 from grants.imports.reading import Mapping, read_workbook
@@ -10,22 +15,28 @@ from grants.models import (
     Approval,
     Fund,
     FundingCategory,
+    FundYear,
     ImportValueMapping,
+    LedgerEntry,
     Organisation,
     ThematicArea,
+    approval_condition,
 )
 from grants.reconciliation import (
     reconcile,
 )
+from grants.years import start_year_of
 
 
-def import_snapshot(fund: Fund) -> LedgerSnapshot:
+def import_snapshot(fund: Fund, *, by_year: bool = False) -> LedgerSnapshot:
     """What an import of a file into `fund` is checked against: every organisation, the reference data,
     the fund's lines with their amounts and its reconciliation, and what its earlier imports were told
     the texts of an office's table mean, in a fixed number of queries.
 
     Amounts are as recorded, approved or awaiting approval: an import's variations, like a form's,
     bring a line's recorded amount to the figure in the file, and its entries await approval too.
+    For a table by year (`by_year`), two queries more: the fund's profile, and each line's amount in
+    each financial year, summed by the database.
     """
     lines = (
         Allocation.objects.for_fund(fund)
@@ -41,7 +52,7 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
             "awarded",
         )
     )
-    return LedgerSnapshot(
+    snapshot = LedgerSnapshot(
         organisations=list(Organisation.objects.order_by("name")),
         thematic_areas=list(ThematicArea.objects.all()),
         funding_categories=list(FundingCategory.objects.all()),
@@ -56,6 +67,30 @@ def import_snapshot(fund: Fund) -> LedgerSnapshot:
             )
         },
     )
+    if by_year:
+        snapshot.profile_years = frozenset(FundYear.objects.filter(fund=fund).values_list("year", flat=True))
+        snapshot.years_by_line = _amounts_by_year(fund)
+    return snapshot
+
+
+def _amounts_by_year(fund: Fund) -> dict[int, dict[int, Decimal]]:
+    """{line id: {start year: amount}}: each line's award and variations (approved or awaiting
+    approval) dated in each financial year, a reversal counting in its cancelled entry's year, as
+    `grants.reconciliation.years` counts them; one query."""
+    rows = (
+        LedgerEntry.objects.filter(fund=fund, kind__in=LedgerEntry.Kind.awarded_kinds())
+        .filter(approval_condition("", Approval.APPROVED_OR_PENDING))
+        .order_by()
+        .annotate(start_year=start_year_of(Coalesce("reverses__effective_date", "effective_date")))
+        .values("allocation_id", "start_year")
+        .annotate(total=Sum("amount"))
+    )
+    found: dict[int, dict[int, Decimal]] = {}
+    for row in rows:
+        amount = money.amount_from_aggregate(row["total"])
+        if amount:
+            found.setdefault(row["allocation_id"], {})[int(row["start_year"])] = amount
+    return found
 
 
 def import_preview(
@@ -64,4 +99,4 @@ def import_preview(
     """What importing `content` into `fund`, read as `mapping` says, would do, written nowhere.
     Raises ImportRefused when the file cannot be read at all; otherwise problems are on the plan."""
     sheet = read_workbook(content, file_name, mapping)
-    return build_plan(fund, sheet, import_snapshot(fund), mapping)
+    return build_plan(fund, sheet, import_snapshot(fund, by_year=sheet.by_year), mapping)

@@ -146,6 +146,8 @@ class ImportReport:
                 f"{plan.kept_line_count} line(s) of the fund are not in the file and stay as they are."
             )
         lines.append(self.total_text())
+        if plan.years:
+            lines.append(f"By year: {_years_text(plan.year_totals)}.")
         lines += [subtotal_text(subtotal) for subtotal in sheet.subtotals]
         after = plan.after
         when = "now" if done else "after the import"
@@ -222,6 +224,7 @@ class ImportReport:
                     "read_as": column.key or "ignore",
                     "how": column.how,
                 }
+                | ({"year": column.year.label} if column.year is not None else {})
                 for column in (sheet.columns if sheet else [])
             ],
             # A refused file's lines are those read without a problem: their count and sum are not the file's.
@@ -234,6 +237,11 @@ class ImportReport:
                 for row, amount in (sheet.stated_totals_ignored if sheet else [])
             ],
             "difference": _amount(plan.stated_total_difference) if complete else None,
+            # A table by year: the lines' sum for each year it covers ([] for a table of single amounts).
+            "years": [
+                {"year": year.label, "total": money.as_string(total)}
+                for year, total in (plan.year_totals if complete else [])
+            ],
             "subtotals": [
                 {
                     "row": subtotal.row,
@@ -338,10 +346,32 @@ def _line_text(line: PlanLine, verb: dict[str, str]) -> str:
     else:
         detail = f"{'unchanged':>9}  {amount}"
     mark = NUMBERED_BY_LEDGER if line.numbered_by_ledger else " "
+    by_year = f"  ({_years_text((year, money.gbp(amount)) for year, amount in sorted(line.years.items()))})"
     return (
         f"  row {line.row:>4}  line {line.line_number:>3}{mark} {detail}  {line.label}"
-        f"  [{line.thematic_area.name} / {line.funding_category.name}]"
+        f"  [{line.thematic_area.name} / {line.funding_category.name}]{by_year if line.years else ''}"
     )
+
+
+def _years_text(amounts) -> str:
+    """Amounts by year as a person reads them: "2023-24 £1,000.10; 2024-25 £2,000.20"."""
+    return "; ".join(f"{year.label} {money.format_gbp(amount)}" for year, amount in amounts)
+
+
+def _entries(line: PlanLine) -> list[dict] | None:
+    """A line's entries by year: a new line's award (its first year) and variations, or a changed
+    line's variations; None for a table of single amounts."""
+    if not line.years:
+        return None
+    return [
+        {
+            "year": year.label,
+            "kind": "award" if line.action == NEW and index == 0 else "variation",
+            "amount": money.as_string(money.gbp(amount)),
+            "date": date.isoformat(),
+        }
+        for index, (year, amount, date) in enumerate(line.entries)
+    ]
 
 
 def _line_dict(line: PlanLine) -> dict:
@@ -360,4 +390,10 @@ def _line_dict(line: PlanLine) -> dict:
         "current": None if line.current is None else money.as_string(money.gbp(line.current)),
         "change": _amount(line.change),
         "notes": line.notes,
+        "years": {
+            year.label: money.as_string(money.gbp(amount)) for year, amount in sorted(line.years.items())
+        }
+        if line.years
+        else None,
+        "entries": _entries(line),
     }

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.context import context as audit_context
+from grants import money
 from grants.imports import ImportRefused, Problem, import_memo
-from grants.imports.planning import ImportPlan, build_plan
+from grants.imports.planning import ImportPlan, PlanLine, build_plan
 from grants.imports.reading import Mapping, read_workbook
 from grants.imports.snapshot import import_snapshot
 from grants.models import Allocation, Fund, ImportRecord, ImportValueMapping, Organisation, PendingImport
@@ -65,7 +66,7 @@ def allocations_import(
             locked = _lock_open_fund(fund.pk)
         except ValidationError as error:
             raise ImportRefused([Problem(message) for message in error.messages]) from error
-        plan = build_plan(locked, sheet, import_snapshot(locked), mapping)
+        plan = build_plan(locked, sheet, import_snapshot(locked, by_year=sheet.by_year), mapping)
         if plan.problems:
             raise ImportRefused(plan.problems)
         if expected_digest is not None and plan.digest != expected_digest:
@@ -119,9 +120,11 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
             refuse(error, [new.first_row for new in plan.new_organisations])
         created = {id(new): made for new, made in zip(plan.new_organisations, organisations, strict=True)}
 
+    # A table by year: each line's entries after the first, as variations (see `_record_later_years`).
+    later: list[tuple[PlanLine, Allocation]] = []
     if new_lines := plan.new_lines:
         try:
-            allocations_create(
+            new_allocations = allocations_create(
                 fund=fund,
                 lines=[
                     NewLine(
@@ -130,10 +133,11 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
                         service=line.service,
                         thematic_area=line.thematic_area,
                         funding_category=line.funding_category,
-                        amount=line.amount,
+                        # By year, the award is the first year's amount, dated in that year.
+                        amount=line.entries[0][1] if line.entries else line.amount,
                         source_text=line.source_text[:400],
                         notes=line.notes,
-                        effective_date=line.effective_date,
+                        effective_date=line.entries[0][2] if line.entries else line.effective_date,
                     )
                     for line in new_lines
                 ],
@@ -142,8 +146,15 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
             )
         except ValidationError as error:
             refuse(error, [line.row for line in new_lines])
+        later += [(line, made) for line, made in zip(new_lines, new_allocations, strict=True) if line.years]
 
-    if changed_lines := plan.changed_lines:
+    if changed_by_year := [line for line in plan.changed_lines if line.years]:
+        held = Allocation.objects.in_bulk([line.allocation_id for line in changed_by_year])
+        later += [(line, held[line.allocation_id]) for line in changed_by_year]
+    if later:
+        _record_later_years(later, memo, acting_user, refuse)
+
+    if changed_lines := [line for line in plan.changed_lines if not line.years]:
         changed = Allocation.objects.in_bulk([line.allocation_id for line in changed_lines])
         try:
             allocation_amounts_set(
@@ -176,6 +187,42 @@ def _apply_plan(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> Impo
     record.full_clean()
     record.save()
     return record
+
+
+def _record_later_years(later: list[tuple[PlanLine, Allocation]], memo: str, acting_user, refuse) -> None:
+    """Each line's entries by year after its award (a new line), or all of them (a changed one), as
+    variations of their years' sizes dated in their years, through `allocation_amounts_set`. That
+    service sets a line's amount to a new total with one variation a line per call, so the k-th
+    entries of every line go in the k-th call: as many calls as the file has years, whatever its
+    number of rows. A changed line's first call expects the amount the plan was made against."""
+    queued = [
+        (line, allocation, line.entries[1:] if line.current is None else line.entries)
+        for line, allocation in later
+    ]
+    totals = {
+        id(line): money.gbp(line.entries[0][1] if line.current is None else line.current) for line, _ in later
+    }
+    for number in range(max(len(entries) for _, _, entries in queued)):
+        batch = [
+            (line, allocation, entries[number])
+            for line, allocation, entries in queued
+            if number < len(entries)
+        ]
+        changes = []
+        for line, allocation, (_, amount, date) in batch:
+            totals[id(line)] = money.total([totals[id(line)], money.gbp(amount)])
+            changes.append(
+                AmountChange(
+                    allocation=allocation,
+                    amount=totals[id(line)],
+                    effective_date=date,
+                    expected_current=line.current if number == 0 else None,
+                )
+            )
+        try:
+            allocation_amounts_set(changes=changes, memo=memo, acting_user=acting_user)
+        except ValidationError as error:
+            refuse(error, [line.row for line, _, _ in batch])
 
 
 def _remember_texts(fund: Fund, plan: ImportPlan, acting_user: OptionalUser) -> None:

@@ -635,7 +635,7 @@ def test_an_unsaid_section_row_and_missing_category_are_refused_with_the_options
         (
             ["--column", "recipient=B"],
             "--column 'recipient=B': 'recipient' is not a field; FIELD is one of number, organisation, "
-            "service, thematic_area, amount, funding_category, award_date, notes, ignore.",
+            "service, thematic_area, amount, funding_category, award_date, notes, year, total, ignore.",
         ),
         (["--value", "Sexual Violence Support"], "--value 'Sexual Violence Support': write \"TEXT=NAME\""),
         (["--value", "=Sexual Violence"], "--value '=Sexual Violence': write \"TEXT=NAME\""),
@@ -674,7 +674,7 @@ def test_the_json_of_an_import_says_what_was_read_and_written(empty_fund, tmp_pa
     assert set(data) == {
         "fund", "file", "sha256", "dry_run", "mapping", "sheet", "sheet_names", "layout", "header_row",
         "columns", "line_count", "total", "stated_total", "stated_total_source", "stated_totals_ignored",
-        "difference", "subtotals", "problems", "unmapped", "texts", "lines", "new_organisations",
+        "difference", "years", "subtotals", "problems", "unmapped", "texts", "lines", "new_organisations",
         "matched_organisations", "kept_line_count", "written", "previous_import", "reconciliation_after",
     }  # fmt: skip
     assert (data["fund"], data["file"], data["sheet"], data["written"]) == (
@@ -699,6 +699,8 @@ def test_the_json_of_an_import_says_what_was_read_and_written(empty_fund, tmp_pa
         "current": None,
         "change": None,
         "notes": "",
+        "years": None,
+        "entries": None,
     }
     after = data["reconciliation_after"]
     assert (after["ledger_total"], after["control_total"], after["line_count"]) == ("300.30", "738810.53", 2)
