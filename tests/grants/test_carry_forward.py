@@ -387,3 +387,77 @@ def test_a_submitted_fund_takes_no_carry_forward(fund, line, officer, approver):
     with pytest.raises(ValidationError, match="MoJ return was submitted"):
         carry_fund(fund, officer)
     assert not LedgerEntry.objects.filter(kind="carried_forward").exists()
+
+
+# ---- Pages ------------------------------------------------------------------------------------------
+
+
+def test_a_finance_officer_carries_a_line_forward_from_its_page(client, line, officer):
+    client.force_login(officer)
+    page = client.get(f"/allocations/{line.pk}/")
+    assert f'href="/allocations/{line.pk}/carry-forward/"' in page.content.decode()
+
+    response = client.post(
+        f"/allocations/{line.pk}/carry-forward/",
+        {"from_year": "2023-24", "amount": "1234.56", "reference": AGREEMENT, "memo": "Slipped"},
+        follow=True,
+    )
+
+    assert "£1,234.56 carried forward to 2024-25, awaiting approval." in response.content.decode()
+    assert sorted(LedgerEntry.objects.filter(kind="carried_forward").values_list("amount", flat=True)) == [
+        Decimal("-1234.56"),
+        Decimal("1234.56"),
+    ]
+
+
+def test_the_carry_forward_form_names_the_field_at_fault_and_records_nothing(client, line, officer):
+    client.force_login(officer)
+    response = client.post(
+        f"/allocations/{line.pk}/carry-forward/",
+        {"from_year": "2023-24", "amount": "30000.56", "reference": AGREEMENT},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["amount"]
+    assert "approved amount for 2023-24, £30,000.55" in errors["amount"][0]
+    assert not LedgerEntry.objects.filter(kind="carried_forward").exists()
+
+
+def test_a_viewer_cannot_carry_forward(client, fund, line, viewer):
+    client.force_login(viewer)
+    assert client.get(f"/allocations/{line.pk}/carry-forward/").status_code == 403
+    assert client.post(f"/funds/{fund.code}/carry-forward/", {"from_year": "2023-24"}).status_code == 403
+    client.logout()
+    assert client.get(f"/funds/{fund.code}/carry-forward/").status_code == 302
+
+
+def test_the_fund_years_page_carries_a_control_total_forward_and_shows_it_once_approved(
+    client, fund, officer, approver
+):
+    client.force_login(officer)
+    assert (
+        f'href="/funds/{fund.code}/carry-forward/"'
+        in client.get(f"/funds/{fund.code}/years/").content.decode()
+    )
+    client.post(
+        f"/funds/{fund.code}/carry-forward/",
+        {"from_year": "2023-24", "amount": "5000.25", "reference": AGREEMENT},
+    )
+    services.entry_approve(entry=LedgerEntry.objects.get(carried_from__isnull=False), acting_user=approver)
+
+    page = client.get(f"/funds/{fund.code}/years/").content.decode()
+    assert '£34,999.75 <span class="hint nowrap">(carried forward: -£5,000.25)</span>' in page
+    assert '£47,000.75 <span class="hint nowrap">(carried forward: £5,000.25)</span>' in page
+
+
+def test_the_approvals_page_shows_a_pair_as_one_decision_with_both_legs(client, line, officer, approver):
+    out_leg, in_leg = legs(carry_line(line, officer))
+    client.force_login(approver)
+
+    page = client.get("/approvals/").content.decode()
+
+    assert f'value="{in_leg.pk}"' in page
+    assert f'id="entry-{out_leg.pk}"' not in page
+    assert "31 Mar 2024" in page and "1 Apr 2024" in page
+    client.post("/approvals/", {"approve_one": f"entry:{in_leg.pk}"})
+    assert all(leg.is_approved for leg in legs(in_leg))
