@@ -93,8 +93,10 @@ def decisions_take(
 
     Approving and rejecting are for someone other than the recorder or proposer; withdrawing is for
     them alone. A rejection or withdrawal needs a reason. Nothing on a fund whose return is
-    submitted. The funds and then the lines concerned are locked first, in a fixed order; the
-    checks and writes take a fixed number of queries however many rows are decided.
+    submitted. A carry-forward is decided as a pair whichever leg is given: the service decides its
+    in leg, and the database's trigger decides the out leg in the same statement. The funds and then
+    the lines concerned are locked first, in a fixed order; the checks and writes take a fixed number
+    of queries however many rows are decided.
     """
     if acting_user is None or not acting_user.is_authenticated:
         raise ValidationError("A decision needs a signed-in person.")
