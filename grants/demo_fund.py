@@ -5,6 +5,11 @@ It is written through the services as an office would write it: the demo login r
 and the approver login approves some of them (four-eyes), leaving a few awaiting approval. A line's
 amount for a year is its award or variation dated in that year, so each later year's amount is a
 variation of that size dated in the year. The seed fund is never touched.
+
+With the synthetic funder's agreement, £5,000.00 of line 3's 2023-24 amount and £5,000.00 of the
+fund's 2023-24 control total are carried forward to 2024-25 (approved), so 2023-24 still reconciles
+(£245,000.00 against £245,000.00) and 2024-25's control total is £245,000.00; £2,000.00 of the
+2024-25 control total is carried forward to 2025-26 and awaits approval.
 """
 
 from __future__ import annotations
@@ -111,6 +116,14 @@ MOVEMENTS = (
     ),
 )
 
+# Carried forward with the synthetic funder's agreement: (line, or None for the fund's control total,
+# from year, amount, reference, approved).
+CARRIED_FORWARD = (
+    (3, FinancialYear(2023), "5000.00", "DEMO-AGREEMENT-0001", True),
+    (None, FinancialYear(2023), "5000.00", "DEMO-AGREEMENT-0002", True),
+    (None, FinancialYear(2024), "2000.00", "DEMO-AGREEMENT-0003", False),
+)
+
 # The underspend line 6's provider returned, sent back to the funder on the last day of the fund.
 FUNDER_RETURN = ("2026-03-31", "1234.56", "DEMO-RETURN-0001")
 
@@ -150,7 +163,22 @@ def demo_fund_create(*, recorder: AbstractBaseUser, approver: AbstractBaseUser) 
             acting_user=recorder,
         )
         _approve([returned], approver)
+        _carry_forward(fund, lines, recorder, approver)
     return fund
+
+
+def _carry_forward(fund: Fund, lines: dict, recorder, approver) -> None:
+    approved = []
+    for line, from_year, amount, reference, is_approved in CARRIED_FORWARD:
+        memo = f"Synthetic carry-forward from {from_year.label}, agreed by the funder (demo data)"
+        common = {"from_year": from_year, "amount": amount, "reference": reference, "memo": memo}
+        if line is None:
+            in_leg = services.carry_forward_fund(fund=fund, acting_user=recorder, **common)
+        else:
+            in_leg = services.carry_forward_line(allocation=lines[line], acting_user=recorder, **common)
+        if is_approved:
+            approved.append(in_leg)
+    _approve(approved, approver)
 
 
 def _approve(entries: list[LedgerEntry], approver: AbstractBaseUser) -> None:

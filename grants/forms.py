@@ -149,6 +149,36 @@ class MoneyMovementForm(forms.Form):
         return self.record(acting_user=acting_user, **self.target, **self.cleaned_data)
 
 
+class CarryForwardForm(forms.Form):
+    """Money carried from one financial year to the next, as the funder agreed: of a line's amount,
+    or (with no line) of the fund's control total."""
+
+    from_year = forms.ChoiceField(
+        label="Carry forward from",
+        help_text="Out of this year on its last day (31 March), into the next on its first (1 April).",
+    )
+    amount = forms.DecimalField(
+        label="Amount (£)", min_value=Decimal("0.01"), help_text="Pounds and pence, e.g. 12500.00.", **AMOUNT
+    )
+    reference = forms.CharField(
+        label="Funder's agreement", max_length=100, help_text="The reference of the funder's letter or email."
+    )
+    memo = forms.CharField(label="Note", required=False, max_length=500)
+
+    def __init__(self, *args, fund, record, target, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.record, self.target = record, target
+        # Every year of the spend period but the last: there is a next year to carry into.
+        choices = years.years_between(fund.spend_start, fund.spend_end)[:-1]
+        self.fields["from_year"].choices = [(year.label, year.described) for year in choices]
+
+    def clean_from_year(self):
+        return years.parse_year(self.cleaned_data["from_year"])
+
+    def save(self, acting_user):
+        return self.record(acting_user=acting_user, **self.target, **self.cleaned_data)
+
+
 class ReverseEntryForm(forms.Form):
     memo = forms.CharField(
         label="Why is this entry being reversed?",

@@ -16,6 +16,7 @@ from django.apps import apps
 from audit.tables import AUDITED_TABLES
 from audit.triggers import trigger_statements as audit_trigger_statements
 from grants import figures
+from grants.years import start_year_sql
 
 VENDORS = ("sqlite", "postgresql")
 
@@ -284,6 +285,81 @@ $$""",
     return statements
 
 
+CARRY_FORWARD_IN_LEG_REFUSED = (
+    "the in leg of a carry-forward is carried from a pending out leg of the same fund and line, for the "
+    "opposite amount, dated in the financial year after it"
+)
+CARRY_FORWARD_OUT_LEG_REFUSED = (
+    "a carry-forward is decided as a pair: approve, reject or withdraw its in leg, and its out leg follows"
+)
+
+
+def _carry_forward_statements(vendor: str) -> list[str]:
+    """A carry-forward is two entries decided together (README, "Carrying forward"): its in leg must
+    match its out leg; deciding the in leg decides the out leg in the same statement; and the out
+    leg cannot be decided on its own."""
+    table = "grants_ledgerentry"
+    in_year, out_year = (
+        start_year_sql(vendor, "NEW.effective_date"),
+        start_year_sql(vendor, "o.effective_date"),
+    )
+    matches = (
+        f"SELECT 1 FROM {table} o WHERE o.id = NEW.carried_from_id AND o.kind = 'carried_forward' "
+        "AND o.carried_from_id IS NULL AND o.fund_id = NEW.fund_id "
+        "AND o.allocation_id IS NOT DISTINCT FROM NEW.allocation_id AND o.amount = -NEW.amount "
+        f"AND {in_year} = {out_year} + 1 "
+        "AND (o.approved_at IS NULL) = (NEW.approved_at IS NULL) "
+        "AND (o.rejected_at IS NULL) = (NEW.rejected_at IS NULL)"
+    )
+    in_leg_decided = (
+        "NEW.carried_from_id IS NOT NULL AND ((OLD.approved_at IS NULL AND NEW.approved_at IS NOT NULL) "
+        "OR (OLD.rejected_at IS NULL AND NEW.rejected_at IS NOT NULL))"
+    )
+    follow = (
+        f"UPDATE {table} SET approved_at = NEW.approved_at, approved_by_id = NEW.approved_by_id, "
+        "rejected_at = NEW.rejected_at, rejected_by_id = NEW.rejected_by_id, "
+        "rejection_reason = NEW.rejection_reason "
+        "WHERE id = NEW.carried_from_id AND approved_at IS NULL AND rejected_at IS NULL"
+    )
+    out_leg_alone = (
+        "NEW.kind = 'carried_forward' AND NEW.carried_from_id IS NULL AND ("
+        "(OLD.approved_at IS NULL AND NEW.approved_at IS NOT NULL AND NOT EXISTS ("
+        f"SELECT 1 FROM {table} i WHERE i.carried_from_id = NEW.id AND i.approved_at IS NOT NULL)) "
+        "OR (OLD.rejected_at IS NULL AND NEW.rejected_at IS NOT NULL AND NOT EXISTS ("
+        f"SELECT 1 FROM {table} i WHERE i.carried_from_id = NEW.id AND i.rejected_at IS NOT NULL)))"
+    )
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION grants_carry_forward_in_leg_check() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN IF NOT EXISTS ({matches}) THEN "
+            f"RAISE EXCEPTION '{CARRY_FORWARD_IN_LEG_REFUSED}' USING ERRCODE = 'check_violation'; "
+            "END IF; RETURN NEW; END $$",
+            f"CREATE TRIGGER {table}_carry_forward_in_leg_matches BEFORE INSERT ON {table} FOR EACH ROW "
+            "WHEN (NEW.carried_from_id IS NOT NULL) EXECUTE FUNCTION grants_carry_forward_in_leg_check()",
+            "CREATE OR REPLACE FUNCTION grants_carry_forward_pair_decide() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN {follow}; RETURN NULL; END $$",
+            f"CREATE TRIGGER {table}_carry_forward_out_leg_follows AFTER UPDATE ON {table} FOR EACH ROW "
+            f"WHEN ({in_leg_decided}) EXECUTE FUNCTION grants_carry_forward_pair_decide()",
+            "CREATE OR REPLACE FUNCTION grants_carry_forward_refuse_out_leg_alone() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN IF {out_leg_alone} THEN "
+            f"RAISE EXCEPTION '{CARRY_FORWARD_OUT_LEG_REFUSED}' USING ERRCODE = 'check_violation'; "
+            "END IF; RETURN NEW; END $$",
+            f"CREATE TRIGGER {table}_carry_forward_out_leg_not_alone BEFORE UPDATE ON {table} FOR EACH ROW "
+            "WHEN (NEW.kind = 'carried_forward' AND NEW.carried_from_id IS NULL) "
+            "EXECUTE FUNCTION grants_carry_forward_refuse_out_leg_alone()",
+        ]
+    matches = matches.replace("IS NOT DISTINCT FROM", "IS")
+    return [
+        f"CREATE TRIGGER {table}_carry_forward_in_leg_matches BEFORE INSERT ON {table} FOR EACH ROW "
+        f"WHEN NEW.carried_from_id IS NOT NULL AND NOT EXISTS ({matches}) "
+        f"BEGIN SELECT RAISE(ABORT, '{CARRY_FORWARD_IN_LEG_REFUSED}'); END",
+        f"CREATE TRIGGER {table}_carry_forward_out_leg_follows AFTER UPDATE ON {table} FOR EACH ROW "
+        f"WHEN {in_leg_decided} BEGIN {follow}; END",
+        f"CREATE TRIGGER {table}_carry_forward_out_leg_not_alone BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"WHEN {out_leg_alone} BEGIN SELECT RAISE(ABORT, '{CARRY_FORWARD_OUT_LEG_REFUSED}'); END",
+    ]
+
+
 def install_statements(vendor: str) -> list[str]:
     """CREATE statements for every trigger (and, on PostgreSQL, trigger function) of the app, for a
     database whose tables are as the models are now and which holds no trigger yet."""
@@ -293,6 +369,7 @@ def install_statements(vendor: str) -> list[str]:
         *_guard_statements(vendor),
         *_outside_approval_statements(vendor),
         *_submitted_fund_statements(vendor),
+        *_carry_forward_statements(vendor),
         *audit_trigger_statements(vendor, AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),
     ]

@@ -52,6 +52,14 @@ urlpatterns += [
     path(
         "funds/<slug:code>/returned/add/", entries.FunderReturnCreateView.as_view(), name="funder_return_add"
     ),
+    path(
+        "allocations/<int:pk>/carry-forward/",
+        entries.LineCarryForwardView.as_view(),
+        name="line_carry_forward",
+    ),
+    path(
+        "funds/<slug:code>/carry-forward/", entries.FundCarryForwardView.as_view(), name="fund_carry_forward"
+    ),
     path("entries/<int:pk>/reverse/", entries.EntryReverseView.as_view(), name="entry_reverse"),
     path("entries/<int:pk>/approve/", entries.DecisionView.as_view(), name="entry_approve"),
     path(

@@ -105,6 +105,13 @@ class StartYearOf(Func):
         )
 
 
+def start_year_sql(vendor: str, date_sql: str) -> str:
+    """`StartYearOf` as plain SQL over `date_sql`, for a trigger (which no ORM expression reaches)."""
+    if vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {date_sql} - INTERVAL '{START_MONTH - 1} months') AS INTEGER)"
+    return f"CAST(strftime('%Y', {date_sql}, '-{START_MONTH - 1} months') AS INTEGER)"
+
+
 def start_year_of(date_field) -> StartYearOf:
     """A database expression for the start year of the financial year the `date_field` falls in
     (2023 for 31 March 2024), so the database can group rows by year. (The rule of `StartYearOf`

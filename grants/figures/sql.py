@@ -4,7 +4,7 @@ the pieces both databases' triggers and the rebuild are written from."""
 from __future__ import annotations
 
 # Kinds as the database stores them (grants.models.LedgerEntry.Kind).
-AWARDED_KINDS = "('award', 'variation')"
+AWARDED_KINDS = "('award', 'variation', 'carried_forward')"
 PAYMENT = "'payment'"
 UNDERSPEND_RETURNED = "'underspend_returned'"
 RETURNED_TO_FUNDER = "'returned_to_funder'"

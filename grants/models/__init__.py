@@ -16,7 +16,9 @@ lines), a **ThematicArea** and a **FundingCategory**.
 Money on an allocation is never a bare editable number. It lives in **LedgerEntry** rows: an award,
 then variations up or down. An allocation's amount is the sum of its entries and a fund's ledger
 total the sum over its allocations; both are computed by the database (`with_awarded()`,
-`grants.reconciliation`). Entries are append-only: a mistake is corrected by a new entry.
+`grants.reconciliation`). Entries are append-only: a mistake is corrected by a new entry. Money the
+funder lets the office spend a year later is *carried forward* by a pair of entries, out of one
+financial year on 31 March and into the next on 1 April (`carried_from` links them), decided together.
 
 Invariants the database can hold are constraints with names that read as sentences: GBP only, two
 decimal places, positive awards, non-zero variations, one award per allocation, unique line numbers

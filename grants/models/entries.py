@@ -106,10 +106,12 @@ class LedgerEntry(AppendOnlyModel):
         PAYMENT = "payment", "Payment to provider"
         UNDERSPEND_RETURNED = "underspend_returned", "Underspend returned by provider"
         RETURNED_TO_FUNDER = "returned_to_funder", "Returned to funder"
+        CARRIED_FORWARD = "carried_forward", "Carried forward"
 
         @classmethod
         def awarded_kinds(cls) -> list[str]:
-            return [cls.AWARD, cls.VARIATION]
+            """Kinds that make a line's amount; a carry-forward's two legs move it between years."""
+            return [cls.AWARD, cls.VARIATION, cls.CARRIED_FORWARD]
 
         @classmethod
         def referenced_kinds(cls) -> list[str]:
@@ -139,6 +141,14 @@ class LedgerEntry(AppendOnlyModel):
         blank=True,
         related_name="reversals",
         help_text="The mistaken entry this one cancels.",
+    )
+    carried_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_to",
+        help_text="On a carry-forward's in leg (1 April of the next year): its out leg (31 March).",
     )
     memo = models.TextField(help_text="Why this entry was recorded.")
     recorded_by = models.ForeignKey(
@@ -196,19 +206,28 @@ class LedgerEntry(AppendOnlyModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    kind__in=["award", "variation", "payment", "underspend_returned", "returned_to_funder"]
+                    kind__in=[
+                        "award",
+                        "variation",
+                        "payment",
+                        "underspend_returned",
+                        "returned_to_funder",
+                        "carried_forward",
+                    ]
                 ),
                 name="ledger_entry_kind_is_a_known_kind",
                 violation_error_message="Unknown kind of ledger entry.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="returned_to_funder", allocation__isnull=True)
-                | (~Q(kind="returned_to_funder") & Q(allocation__isnull=False)),
+                | (~Q(kind="returned_to_funder") & Q(allocation__isnull=False))
+                # A carry-forward moves a line's amount, or the fund's control total, between years.
+                | Q(kind="carried_forward"),
                 name="ledger_entry_is_on_an_allocation_unless_returned_to_funder",
                 violation_error_message="Only a return to the funder is recorded against the fund itself.",
             ),
             models.CheckConstraint(
-                condition=Q(kind="variation")
+                condition=Q(kind__in=["variation", "carried_forward"])
                 | Q(reverses__isnull=True, amount__gt=0)
                 | Q(reverses__isnull=False, amount__lt=0),
                 name="ledger_entry_is_positive_unless_a_reversal_or_variation",
@@ -224,6 +243,25 @@ class LedgerEntry(AppendOnlyModel):
                 | ~Q(reference=""),
                 name="ledger_entry_money_movement_has_a_reference",
                 violation_error_message="Give the payment or remittance reference.",
+            ),
+            # A carry-forward is a pair (grants/triggers.py checks the in leg against its out leg).
+            models.CheckConstraint(
+                condition=~Q(kind="carried_forward")
+                | Q(carried_from__isnull=True, reverses__isnull=True, amount__lt=0)
+                | Q(carried_from__isnull=False, reverses__isnull=True, amount__gt=0),
+                name="ledger_entry_carry_forward_is_an_out_leg_or_an_in_leg",
+                violation_error_message="A carry-forward is an out leg (a negative amount) or an in leg "
+                "(a positive amount, carried from its out leg); it is never reversed.",
+            ),
+            models.CheckConstraint(
+                condition=Q(carried_from__isnull=True) | Q(kind="carried_forward"),
+                name="ledger_entry_only_a_carry_forward_is_carried_from_another",
+                violation_error_message="Only a carry-forward's in leg is carried from another entry.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="carried_forward") | ~Q(reference=""),
+                name="ledger_entry_carry_forward_has_the_funders_agreement",
+                violation_error_message="Give the reference of the funder's agreement to carry forward.",
             ),
             models.UniqueConstraint(
                 fields=["allocation"],
@@ -261,6 +299,10 @@ class LedgerEntry(AppendOnlyModel):
     def is_withdrawn(self) -> bool:
         """Rejected by its own recorder: withdrawn."""
         return self.rejected_at is not None and self.rejected_by_id == self.recorded_by_id
+
+    @property
+    def is_carry_forward_out_leg(self) -> bool:
+        return self.kind == self.Kind.CARRIED_FORWARD and self.carried_from_id is None
 
     @property
     def is_pending(self) -> bool:

@@ -3,7 +3,9 @@
 A line's amount for a year is the sum of its award and variation entries dated in that year; its
 payments, the underspend its provider returned and the money the office returned to the funder fall
 in the year of their dates too (`grants.years`). A year's control total is the fund's `FundYear`
-figure for it. A fund without a profile (like the seed fund) has one figure for its whole spend
+figure for it with the fund's approved carry-forwards dated in it (README, "Carrying forward"): a
+year the funder agreed to carry £X out of has £X less, the next year £X more, and the fund's total
+is unchanged. A fund without a profile (like the seed fund) has one figure for its whole spend
 period: its years have no control total and are reconciled only in total, by `reconcile(fund)`. A
 fund with a profile has nothing from its funder for a year the profile leaves out, so money
 allocated in such a year shows as over-allocated against £0.00 rather than going unremarked.
@@ -58,6 +60,8 @@ class YearReconciliation:
     returned_to_funder: Money = field(default_factory=money.zero)
     pending_total: Money = field(default_factory=money.zero)
     pending_line_count: int = 0
+    # The fund's approved carry-forwards dated in the year (into it, less out of it): in the control total.
+    carried_forward: Money = field(default_factory=money.zero)
     by_category: list[Subtotal] = field(default_factory=list)
     by_thematic_area: list[Subtotal] = field(default_factory=list)
     # Whether the fund has a profile at all: says why a year has no control total.
@@ -121,6 +125,7 @@ class YearReconciliation:
             "paid": money.as_string(self.paid),
             "underspend_returned": money.as_string(self.underspend_returned),
             "returned_to_funder": money.as_string(self.returned_to_funder),
+            "carried_forward": money.as_string(self.carried_forward),
             "variance": optional(self.variance),
             "status": str(self.status),
             "line_count": self.line_count,
@@ -138,7 +143,8 @@ def _year_figures(approval: Approval) -> dict:
     on, those awaiting approval, and the money moved. Each line sits in one category and area, so
     line counts add up across the rows of a year."""
     counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
-    awarded = Q(kind__in=Kind.awarded_kinds())
+    # A line's amount; a carry-forward of the fund's control total is on no line.
+    awarded = Q(kind__in=Kind.awarded_kinds(), allocation__isnull=False)
 
     def summed(condition: Q) -> Sum:
         return Sum("amount", filter=condition)
@@ -151,13 +157,17 @@ def _year_figures(approval: Approval) -> dict:
         "paid": summed(Q(kind=Kind.PAYMENT) & counted),
         "underspend_returned": summed(Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
         "returned_to_funder": summed(Q(kind=Kind.RETURNED_TO_FUNDER) & counted),
+        # Moves the year's control total only once approved, whatever `approval` counts of the lines.
+        "carried_forward": summed(
+            Q(kind=Kind.CARRIED_FORWARD, allocation__isnull=True) & approval_condition("", Approval.APPROVED)
+        ),
     }
 
 
 class _Year:
     """A year's figures, added up from its rows by category and area."""
 
-    MOVEMENTS = ("paid", "underspend_returned", "returned_to_funder")
+    MOVEMENTS = ("paid", "underspend_returned", "returned_to_funder", "carried_forward")
 
     def __init__(self):
         self.overall = _Group("", "", 0)
@@ -176,10 +186,12 @@ class _Year:
             self.categories.setdefault(row[CATEGORY[0]], _Group(*(row[key] for key in CATEGORY))).add(row)
             self.themes.setdefault(row[THEME[0]], _Group(*(row[key] for key in THEME))).add(row)
 
-    def reconciliation(self, year: FinancialYear, control_total: Money | None, has_profile: bool):
+    def reconciliation(self, year: FinancialYear, profile_figure: Money | None, has_profile: bool):
+        carried = self.movements["carried_forward"].total
         return YearReconciliation(
             year=year,
-            control_total=control_total,
+            control_total=None if profile_figure is None else money.total([profile_figure, carried]),
+            carried_forward=carried,
             allocated=self.overall.total.total,
             line_count=self.overall.awarded_line_count,
             paid=self.movements["paid"].total,

@@ -31,10 +31,13 @@ LINE_CHANGE_RELATIONS = (
 
 
 def pending_entries() -> QuerySet[LedgerEntry]:
-    """Entries awaiting approval, oldest first, with what the approvals page shows of them."""
+    """Entries awaiting approval, oldest first, with what the approvals page shows of them. A
+    carry-forward is one decision: its in leg stands for the pair, with its out leg
+    (`carried_from`), and the out leg is not listed on its own."""
     return (
         LedgerEntry.objects.pending()
-        .select_related("fund", "allocation__organisation", "recorded_by", "reverses")
+        .exclude(kind=LedgerEntry.Kind.CARRIED_FORWARD, carried_from__isnull=True, carried_to__isnull=False)
+        .select_related("fund", "allocation__organisation", "recorded_by", "reverses", "carried_from")
         .order_by("recorded_at", "pk")
     )
 

@@ -15,15 +15,17 @@ Financial controls (README, "Financial controls"):
 - A payment may not take an allocation's payments above its approved award; underspend returned may
   not exceed what was paid. Both are checked under a lock on the allocation.
 - A mistaken entry is undone by `entry_reverse`: an entry of the same kind and opposite amount.
+- Money carried forward to the next financial year (`carry_forward_line`, `carry_forward_fund`) is a
+  pair of entries approved, rejected or withdrawn together, and never reversed.
 - While a fund's submitted return is in force, nothing that changes its figures is accepted
   (`fund_submit_return`, `fund_reopen`).
 
 The services live in one module per concern, and every public name is importable from here
 (`from grants.services import allocation_create`): `funds`, `allocations`, `line_changes`, `entries`,
-`limits`, `decisions`, `organisations` and `imports`; `_base` holds what they all share (the `_audited`
-decorator, locks, versions) and `_batch` the checking of many rows at once. A module imports only from
-those before it in this order: `_base`, `_batch`, `limits`, `line_changes`, `organisations`,
-`allocations`, `entries`, `decisions`, `funds`, `imports`.
+`limits`, `carry_forward`, `decisions`, `organisations` and `imports`; `_base` holds what they all
+share (the `_audited` decorator, locks, versions) and `_batch` the checking of many rows at once. A
+module imports only from those before it in this order: `_base`, `_batch`, `limits`, `line_changes`,
+`organisations`, `allocations`, `entries`, `carry_forward`, `decisions`, `funds`, `imports`.
 """
 
 from django.core.exceptions import ValidationError
@@ -51,6 +53,7 @@ from grants.services.allocations import (
     allocations_create,
     stale_amount_message,
 )
+from grants.services.carry_forward import carry_forward_fund, carry_forward_line, control_totals_in_effect
 from grants.services.decisions import (
     Decided,
     Decision,
@@ -125,9 +128,12 @@ __all__ = [
     "AmountChange",
     "Approval",
     "category_budget_delete",
+    "carry_forward_fund",
+    "carry_forward_line",
     "category_budget_save",
     "changed_since_opened_message",
     "CONTROL_TOTAL_IS_THE_PROFILES",
+    "control_totals_in_effect",
     "check_and_bump_version",
     "Decided",
     "Decision",

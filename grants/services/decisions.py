@@ -23,6 +23,10 @@ def self_approval_message() -> str:
     return "You recorded this entry, so someone else must approve it (four-eyes rule)."
 
 
+# How a decision names a carry-forward: both its legs are decided together.
+CARRY_FORWARD = "carry-forward (both its legs)"
+
+
 class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
@@ -41,6 +45,11 @@ def _decision_problem(item, author_id: int | None, decision: Decision, acting_us
     if decision is not Decision.WITHDRAW and mine:
         if noun == "entry":
             return self_approval_message()
+        if noun == CARRY_FORWARD:
+            return (
+                "You recorded this carry-forward, so someone else must approve it (four-eyes rule); "
+                "you can withdraw it."
+            )
         return (
             f"You proposed this {noun}, so someone else must approve or reject it (four-eyes rule); "
             "you can withdraw it."
@@ -84,8 +93,10 @@ def decisions_take(
 
     Approving and rejecting are for someone other than the recorder or proposer; withdrawing is for
     them alone. A rejection or withdrawal needs a reason. Nothing on a fund whose return is
-    submitted. The funds and then the lines concerned are locked first, in a fixed order; the
-    checks and writes take a fixed number of queries however many rows are decided.
+    submitted. A carry-forward is decided as a pair whichever leg is given: the service decides its
+    in leg, and the database's trigger decides the out leg in the same statement. The funds and then
+    the lines concerned are locked first, in a fixed order; the checks and writes take a fixed number
+    of queries however many rows are decided.
     """
     if acting_user is None or not acting_user.is_authenticated:
         raise ValidationError("A decision needs a signed-in person.")
@@ -109,15 +120,31 @@ def decisions_take(
         for fund_id in sorted(fund_ids):
             _lock_open_fund(fund_id)
         list(Allocation.objects.select_for_update().filter(pk__in=line_ids).order_by("pk").values_list("pk"))
-        found_entries = LedgerEntry.objects.in_bulk(entry_ids)
+        # The entries, with the other leg of each carry-forward among them, in one query.
+        found_entries = {
+            entry.pk: entry
+            for entry in LedgerEntry.objects.filter(
+                models.Q(pk__in=entry_ids)
+                | models.Q(carried_from__in=entry_ids)
+                | models.Q(carried_to__in=entry_ids)
+            )
+        }
         found_changes = LineChange.objects.select_related("allocation").in_bulk(change_ids)
+        # A carry-forward is decided through its in leg; the database decides its out leg with it.
+        in_leg_of = {
+            entry.carried_from_id: entry.pk for entry in found_entries.values() if entry.carried_from_id
+        }
+        deciding = [in_leg_of.get(entry_id, entry_id) for entry_id in entry_ids]
         problems = _Problems()
-        for index, entry_id in enumerate(entry_ids):
+        for index, entry_id in enumerate(deciding):
             entry = found_entries.get(entry_id)
+            noun = (
+                "entry" if entry is None or entry.kind != LedgerEntry.Kind.CARRIED_FORWARD else CARRY_FORWARD
+            )
             problem = (
                 "This entry is not in the ledger."
                 if entry is None
-                else _decision_problem(entry, entry.recorded_by_id, decision, acting_user, "entry")
+                else _decision_problem(entry, entry.recorded_by_id, decision, acting_user, noun)
             )
             if problem:
                 problems.add(index, problem)
@@ -136,7 +163,7 @@ def decisions_take(
         columns = _decision_columns(decision, acting_user, reason, timezone.now())
         # The one change these append-only rows take, once (the database's guards let nothing else by).
         undecided = {"approved_at__isnull": True, "rejected_at__isnull": True}
-        models.QuerySet.update(LedgerEntry.objects.filter(pk__in=entry_ids, **undecided), **columns)
+        models.QuerySet.update(LedgerEntry.objects.filter(pk__in=deciding, **undecided), **columns)
         if decision is Decision.APPROVE:
             for change_id in change_ids:
                 _line_change_apply(found_changes[change_id])
@@ -148,7 +175,9 @@ def decisions_take(
             )
         decided_entries = [found_entries[entry_id] for entry_id in entry_ids]
         decided_changes = [found_changes[change_id] for change_id in change_ids]
-        for item in [*decided_entries, *decided_changes]:
+        pairs = [found_entries[in_leg_of[entry_id]] for entry_id in entry_ids if entry_id in in_leg_of]
+        pairs += [found_entries[entry.carried_from_id] for entry in decided_entries if entry.carried_from_id]
+        for item in [*decided_entries, *decided_changes, *pairs]:
             for column, value in columns.items():
                 setattr(item, column, value)
     return Decided(entries=decided_entries, changes=decided_changes)

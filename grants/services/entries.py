@@ -231,6 +231,12 @@ def entry_reverse(*, entry: LedgerEntry, memo: str, acting_user: OptionalUser) -
         raise ValidationError({"memo": "Say why the entry is being reversed; the reason is kept with it."})
     _lock_entry_scope(entry)
     entry = LedgerEntry.objects.select_related("fund", "allocation").get(pk=entry.pk)
+    if entry.kind == LedgerEntry.Kind.CARRIED_FORWARD:
+        raise ValidationError(
+            "A carry-forward is not reversed: while it awaits approval its recorder withdraws it, or an "
+            "approver rejects it (both legs together); once approved it stands, and moving money back to "
+            "an earlier year is not a carry-forward."
+        )
     if entry.is_reversal:
         raise ValidationError("This entry is itself a reversal; to restore the original, record it again.")
     if entry.is_rejected:

@@ -11,9 +11,10 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from grants import money, selectors, services
-from grants.forms import MoneyMovementForm, ReverseEntryForm
+from grants.forms import CarryForwardForm, MoneyMovementForm, ReverseEntryForm
 from grants.models import Fund, ImportRecord, LedgerEntry, LineChange
 from grants.views._base import LineMixin, ServiceFormView, _safe_next
+from grants.years import financial_year
 
 
 class MoneyMovementView(ServiceFormView):
@@ -77,6 +78,61 @@ class FunderReturnCreateView(MoneyMovementView):
 
     def get_success_url(self):
         return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+class CarryForwardView(ServiceFormView):
+    """Carry money from one financial year to the next, with the funder's agreement: a pair of
+    entries that waits for approval by someone else."""
+
+    permission_required = "grants.add_ledgerentry"
+    form_class = CarryForwardForm
+    template_name = "grants/carry_forward_form.html"
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "fund": self.fund,
+            "record": self.record,
+            "target": self.target(),
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=self.title, back=self.get_success_url(), **kwargs)
+
+    def get_success_message(self):
+        in_leg = self.saved
+        into = financial_year(in_leg.effective_date).label
+        return f"{money.format_gbp(in_leg.amount)} carried forward to {into}, awaiting approval."
+
+
+class LineCarryForwardView(AllocationMoneyMixin, CarryForwardView):
+    record = staticmethod(services.carry_forward_line)
+
+    @property
+    def fund(self):
+        return self.allocation.fund
+
+    @property
+    def title(self):
+        return f"Carry forward: line {self.allocation.line_number}, {self.allocation.organisation}"
+
+
+class FundCarryForwardView(CarryForwardView):
+    record = staticmethod(services.carry_forward_fund)
+
+    @cached_property
+    def fund(self):
+        return get_object_or_404(Fund, code=self.kwargs["code"])
+
+    def target(self):
+        return {"fund": self.fund}
+
+    @property
+    def title(self):
+        return f"Carry forward part of {self.fund.name}'s control total"
+
+    def get_success_url(self):
+        return reverse("grants:fund_years", args=[self.fund.code])
 
 
 def _entry_page(entry: LedgerEntry) -> str:

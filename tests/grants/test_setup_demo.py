@@ -98,10 +98,14 @@ def demo_entries():
     return LedgerEntry.objects.filter(fund__code=DEMO_FUND_CODE)
 
 
-def approved_sums_by_year(kinds) -> dict[FinancialYear, Decimal]:
-    """Decimal sums of the demo fund's approved entries of `kinds`, by the financial year of their dates."""
+def approved_sums_by_year(kinds, on_lines=None) -> dict[FinancialYear, Decimal]:
+    """Decimal sums of the demo fund's approved entries of `kinds`, by the financial year of their dates
+    (with `on_lines`, only those on a line, or only those on the fund itself)."""
     sums: dict[FinancialYear, Decimal] = {}
-    for entry in demo_entries().filter(kind__in=kinds, approved_at__isnull=False, rejected_at__isnull=True):
+    entries = demo_entries().filter(kind__in=kinds, approved_at__isnull=False, rejected_at__isnull=True)
+    if on_lines is not None:
+        entries = entries.filter(allocation__isnull=not on_lines)
+    for entry in entries:
         year = financial_year(entry.effective_date)
         sums[year] = sums.get(year, Decimal("0.00")) + entry.amount.amount
     return sums
@@ -138,6 +142,7 @@ def test_the_demo_fund_is_synthetic_with_a_three_year_profile_summing_to_its_con
         "payment": 13,
         "underspend_returned": 1,
         "returned_to_funder": 1,
+        "carried_forward": 6,
     }
 
 
@@ -145,7 +150,9 @@ def test_the_demo_fund_reconciles_by_year_to_decimal_sums_of_its_entries(demo_ru
     fund = Fund.objects.get(code=DEMO_FUND_CODE)
     by_year = {result.year: result for result in reconcile_by_year(fund)}
     assert [year.label for year in by_year] == ["2023-24", "2024-25", "2025-26"]
-    allocated = approved_sums_by_year(LedgerEntry.Kind.awarded_kinds())
+    allocated = approved_sums_by_year(LedgerEntry.Kind.awarded_kinds(), on_lines=True)
+    carried = approved_sums_by_year([LedgerEntry.Kind.CARRIED_FORWARD], on_lines=False)
+    profile = {row.financial_year: row.control_total.amount for row in FundYear.objects.filter(fund=fund)}
     paid = approved_sums_by_year([LedgerEntry.Kind.PAYMENT])
     underspend = approved_sums_by_year([LedgerEntry.Kind.UNDERSPEND_RETURNED])
     returned = approved_sums_by_year([LedgerEntry.Kind.RETURNED_TO_FUNDER])
@@ -154,12 +161,17 @@ def test_the_demo_fund_reconciles_by_year_to_decimal_sums_of_its_entries(demo_ru
         assert result.paid.amount == paid.get(year, Decimal("0.00")), year
         assert result.underspend_returned.amount == underspend.get(year, Decimal("0.00")), year
         assert result.returned_to_funder.amount == returned.get(year, Decimal("0.00")), year
+        assert result.control_total.amount == profile[year] + carried.get(year, Decimal("0.00")), year
     # The same figures written out, so a change to the demo data is a change to this test too: 2023-24
-    # reconciles, 2024-25 falls short, and 2025-26 falls short by the two variations awaiting approval.
-    assert {year.label: (result.allocated.amount, result.status) for year, result in by_year.items()} == {
-        "2023-24": (Decimal("250000.00"), Status.RECONCILED),
-        "2024-25": (Decimal("235957.03"), Status.UNDER_ALLOCATED),
-        "2025-26": (Decimal("186711.48"), Status.UNDER_ALLOCATED),
+    # reconciles (£5,000.00 of a line and of the control total carried forward to 2024-25), 2024-25 falls
+    # short, and 2025-26 falls short by the two variations awaiting approval.
+    assert {
+        year.label: (result.control_total.amount, result.allocated.amount, result.status)
+        for year, result in by_year.items()
+    } == {
+        "2023-24": (Decimal("245000.00"), Decimal("245000.00"), Status.RECONCILED),
+        "2024-25": (Decimal("245000.00"), Decimal("240957.03"), Status.UNDER_ALLOCATED),
+        "2025-26": (Decimal("230000.00"), Decimal("186711.48"), Status.UNDER_ALLOCATED),
     }
     pending = demo_entries().pending().filter(kind=LedgerEntry.Kind.VARIATION)
     assert sum(entry.amount.amount for entry in pending) == Decimal("43288.52")
@@ -182,8 +194,10 @@ def test_every_demo_entry_is_recorded_by_the_demo_login_and_approved_by_someone_
     approved = demo_entries().filter(approved_at__isnull=False)
     assert set(approved.values_list("approved_by", flat=True)) == {approver.pk}
     assert not demo_entries().filter(rejected_at__isnull=False).exists()
-    # Some are left for the Approvals page: two variations and two payments.
+    # Some are left for the Approvals page: a carry-forward (its two legs), two variations and two payments.
     assert sorted(demo_entries().pending().values_list("kind", flat=True)) == [
+        "carried_forward",
+        "carried_forward",
         "payment",
         "payment",
         "variation",
