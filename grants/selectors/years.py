@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grants.models import Fund
+from grants.reconciliation.cash import CashPosition, cash_total
 from grants.reconciliation.years import (
     NotAYearOfTheFund,
     YearReconciliation,
@@ -18,20 +19,23 @@ from grants.years import parse_year
 @dataclass(frozen=True)
 class FundYears:
     by_year: list[YearReconciliation]
+    total: CashPosition
     chosen: YearReconciliation | None = None
     # Why the year asked for is not shown, in words; empty when it is, or when none was asked for.
     problem: str = ""
 
 
 def fund_years(fund: Fund, year_text: str | None = None) -> FundYears:
-    """The fund's reconciliation for each of its financial years (four queries whatever its size),
+    """The fund's reconciliation for each of its financial years (five queries whatever its size)
+    with its cash in total,
     and the one `year_text` names; a text that is not a year, or not one of the fund's, is said in
     `problem` and the whole fund shown instead."""
     by_year = reconcile_by_year(fund)
+    total = cash_total(fund, by_year)
     if not year_text:
-        return FundYears(by_year)
+        return FundYears(by_year, total)
     try:
         chosen = year_reconciliation(by_year, parse_year(year_text), fund)
     except (ValueError, NotAYearOfTheFund) as error:
-        return FundYears(by_year, problem=f"{error}. Showing the whole fund instead.")
-    return FundYears(by_year, chosen)
+        return FundYears(by_year, total, problem=f"{error}. Showing the whole fund instead.")
+    return FundYears(by_year, total, chosen)
