@@ -13,11 +13,12 @@ from django.db import IntegrityError, connection, models, transaction
 from django.urls import reverse
 from djmoney.money import Money
 
+from audit.models import AuditEvent
 from grants import money, services
 from grants.models import FundYear, LedgerEntry
 from grants.reconciliation.cash import cash_total, fund_cash, outstanding_underspend_due
 from grants.reconciliation.years import reconcile_by_year
-from grants.selectors import fund_page
+from grants.selectors import fund_own_entries, fund_page
 from grants.years import FinancialYear, financial_year
 from tests.factories import AllocationFactory, FundFactory, approve_pending
 
@@ -293,6 +294,12 @@ def test_no_one_approves_their_own_receipt_and_a_receipt_counts_only_once_approv
         )
     services.entry_approve(entry=receipt, acting_user=approver)
     assert fund_cash(fund).received == gbp("500.00")
+    # The audit trail has both: who recorded it, and who approved it.
+    trail = AuditEvent.objects.filter(table_name=LedgerEntry._meta.db_table, row_id=receipt.pk).order_by("id")
+    assert [(event.action, event.actor_id, event.fund_id) for event in trail] == [
+        ("insert", officer.pk, fund.pk),
+        ("update", approver.pk, fund.pk),
+    ]
     reversal = services.entry_reverse(entry=receipt, memo="Paid into the wrong account", acting_user=officer)
     assert (reversal.kind, reversal.amount, reversal.allocation) == (
         Kind.RECEIVED_FROM_FUNDER,
@@ -426,3 +433,26 @@ def test_the_pages_show_the_cash_held(client, cash_fund, viewer):
     ).content.decode()
     assert "£1,500.25" in one and "£60,000.00" in one
     assert FinancialYear(2024).label == "2024-25"
+
+
+def test_the_years_page_lists_the_fund_s_own_entries_to_approve_and_reverse(client, cash_fund, approver):
+    client.force_login(approver)
+    page = client.get(reverse("grants:fund_years", args=[cash_fund.code])).content.decode()
+    own = LedgerEntry.objects.filter(fund=cash_fund, allocation__isnull=True)
+    assert own.count() == 7
+    for entry in own:
+        assert f'id="entry-{entry.pk}"' in page
+    waiting = own.pending().get()
+    assert reverse("grants:entry_approve", args=[waiting.pk]) in page
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's planner scans small tables"
+)
+def test_the_fund_s_own_entries_are_read_from_their_partial_index(cash_fund):
+    sql, params = LedgerEntry.objects.filter(fund=cash_fund, allocation__isnull=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "entry_fund_level_by_date" in plan
+    assert [entry.kind for entry in fund_own_entries(cash_fund)].count(Kind.RECEIVED_FROM_FUNDER) == 6

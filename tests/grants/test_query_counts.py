@@ -95,9 +95,10 @@ def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num
 
 # Session and user (2), permissions (2), the fund, the reconciliation by year (the fund's entries
 # summed by year, category and area; its profile's figures; the names of those categories and areas;
-# the underspend due and returned by line and year: 5; the total is added up from the years); then
-# the session saved again.
-YEARS_PAGE_QUERIES = 10 + SESSION_SAVE
+# the underspend due and returned by line and year: 5; the total is added up from the years), the
+# entries on the fund itself (money received from and returned to the funder); then the session
+# saved again.
+YEARS_PAGE_QUERIES = 11 + SESSION_SAVE
 
 
 @pytest.mark.parametrize("lines", SIZES)
