@@ -14,6 +14,7 @@ database expression (the fund's page, which sums it over the lines in one query)
 the two to the same figures.
 
 `fund_cash(fund)` answers in one query whatever the number of lines, for the fund's page;
+`line_underspend_due(allocation)` in one query for a line's page;
 `cash_total(fund, by_year)` adds up the years of `reconcile_by_year()` with no query at all.
 """
 
@@ -142,6 +143,32 @@ def fund_cash(fund: Fund) -> CashPosition:
     return CashPosition(
         **{name: money.from_aggregate(value) for name, value in totals.items()},
         awarded=money.from_aggregate(fund.control_total.amount),
+    )
+
+
+@dataclass(frozen=True)
+class LineUnderspendDue:
+    """A line's outstanding underspend due, and underspend due awaiting approval (not in it)."""
+
+    outstanding: Money
+    pending: Money
+
+
+def line_underspend_due(allocation) -> LineUnderspendDue:
+    """The line's outstanding underspend due (the rule above, on its approved sums), in one query."""
+    approved, pending = approval_condition("", Approval.APPROVED), approval_condition("", Approval.PENDING)
+    sums = LedgerEntry.objects.filter(
+        allocation=allocation, kind__in=[Kind.UNDERSPEND_DUE, Kind.UNDERSPEND_RETURNED]
+    ).aggregate(
+        due=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE) & approved),
+        returned=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_RETURNED) & approved),
+        pending=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE) & pending),
+    )
+    return LineUnderspendDue(
+        outstanding=outstanding_underspend_due(
+            money.from_aggregate(sums["due"]), money.from_aggregate(sums["returned"])
+        ),
+        pending=money.from_aggregate(sums["pending"]),
     )
 
 

@@ -456,3 +456,17 @@ def test_the_fund_s_own_entries_are_read_from_their_partial_index(cash_fund):
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "entry_fund_level_by_date" in plan
     assert [entry.kind for entry in fund_own_entries(cash_fund)].count(Kind.RECEIVED_FROM_FUNDER) == 6
+
+
+def test_a_line_s_page_shows_its_outstanding_underspend_due_and_what_awaits_approval(
+    client, cash_fund, viewer
+):
+    first, second = cash_fund.allocations.order_by("pk")
+    client.force_login(viewer)
+    page = client.get(reverse("grants:allocation_detail", args=[first.pk])).content.decode()
+    assert 'id="figure-underspend-due">£1,500.25 <span class="hint">(+ £10.00 awaiting approval)' in page
+    assert reverse("grants:underspend_due_add", args=[first.pk]) not in page
+    # More came back than was declared due: nothing is owed, never a negative sum.
+    page = client.get(reverse("grants:allocation_detail", args=[second.pk])).content.decode()
+    assert 'id="figure-underspend-due">£0.00<' in page
+    assert outstanding_by_python(cash_fund) == Decimal("1500.25")
