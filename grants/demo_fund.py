@@ -80,7 +80,8 @@ PENDING_VARIATIONS = {6, 7}
 
 @dataclass(frozen=True)
 class DemoMovement:
-    """Money moving on a line: a payment, or underspend the provider returned."""
+    """Money moving on a line: a payment, underspend the provider returned, or underspend declared
+    due from it before it returns it."""
 
     line: int
     date: str
@@ -98,6 +99,8 @@ MOVEMENTS = (
         DemoMovement(4, "2023-10-02", "32345.67", "DEMO-BACS-0003"),
         DemoMovement(6, "2024-03-28", "12345.67", "DEMO-BACS-0004"),
         DemoMovement(1, "2024-03-31", "30000.00", "DEMO-BACS-0005"),
+        # Declared at the year end; the 1,234.56 returned in June 2024 clears it only in part.
+        DemoMovement(6, "2024-03-31", "2000.00", "DEMO-DECL-0001", kind=LedgerEntry.Kind.UNDERSPEND_DUE),
     ),
     (
         DemoMovement(1, "2024-04-01", "29000.00", "DEMO-BACS-0006"),
@@ -123,6 +126,14 @@ CARRIED_FORWARD = (
     (None, FinancialYear(2023), "5000.00", "DEMO-AGREEMENT-0002", True),
     (None, FinancialYear(2024), "2000.00", "DEMO-AGREEMENT-0003", False),
 )
+# What the funder paid the office: each year's control total in two instalments (date, amount,
+# remittance reference); the last is left awaiting approval.
+RECEIPTS = (
+    (("2023-04-14", "125000.00", "DEMO-FUNDER-0001"), ("2023-10-13", "125000.00", "DEMO-FUNDER-0002")),
+    (("2024-04-12", "120000.00", "DEMO-FUNDER-0003"), ("2024-10-11", "120000.00", "DEMO-FUNDER-0004")),
+    (("2025-04-11", "115000.00", "DEMO-FUNDER-0005"), ("2025-10-10", "115000.00", "DEMO-FUNDER-0006")),
+)
+PENDING_RECEIPT = "DEMO-FUNDER-0006"
 
 # The underspend line 6's provider returned, sent back to the funder on the last day of the fund.
 FUNDER_RETURN = ("2026-03-31", "1234.56", "DEMO-RETURN-0001")
@@ -150,6 +161,7 @@ def demo_fund_create(*, recorder: AbstractBaseUser, approver: AbstractBaseUser) 
         services.fund_profile_set(fund=fund, figures=PROFILE, memo=PROFILE_MEMO, acting_user=recorder)
         lines = _award(fund, recorder, approver)
         for index, year in enumerate(YEARS):
+            _receive(fund, RECEIPTS[index], recorder, approver)
             if index:
                 _vary(lines, index, year, recorder, approver)
             _move(lines, MOVEMENTS[index], recorder, approver)
@@ -179,6 +191,21 @@ def _carry_forward(fund: Fund, lines: dict, recorder, approver) -> None:
         if is_approved:
             approved.append(in_leg)
     _approve(approved, approver)
+
+
+def _receive(fund: Fund, receipts, recorder, approver) -> None:
+    received = [
+        services.funder_receipt_record(
+            fund=fund,
+            amount=amount,
+            effective_date=day(date),
+            reference=reference,
+            memo="Synthetic instalment from the funder (demo data)",
+            acting_user=recorder,
+        )
+        for date, amount, reference in receipts
+    ]
+    _approve([entry for entry in received if entry.reference != PENDING_RECEIPT], approver)
 
 
 def _approve(entries: list[LedgerEntry], approver: AbstractBaseUser) -> None:
@@ -250,6 +277,10 @@ def _move(lines: dict, movements: tuple[DemoMovement, ...], recorder, approver) 
         LedgerEntry.Kind.UNDERSPEND_RETURNED: (
             services.underspend_record,
             "Synthetic underspend returned by the provider (demo data)",
+        ),
+        LedgerEntry.Kind.UNDERSPEND_DUE: (
+            services.underspend_due_record,
+            "Synthetic underspend declared in the provider's year-end return (demo data)",
         ),
     }
     approved = []

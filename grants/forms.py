@@ -179,6 +179,27 @@ class CarryForwardForm(forms.Form):
         return self.record(acting_user=acting_user, **self.target, **self.cleaned_data)
 
 
+class FunderReceiptForm(MoneyMovementForm):
+    """Money the funder paid the office for the fund."""
+
+    reference = forms.CharField(
+        max_length=100, help_text="The funder's remittance reference, as on its remittance advice."
+    )
+
+
+class UnderspendDueForm(MoneyMovementForm):
+    """A sum a provider owes back, recorded before the cash arrives: a reason, and a reference if any."""
+
+    reference = forms.CharField(
+        max_length=100, required=False, help_text="Optional: the provider's return or invoice reference."
+    )
+    memo = forms.CharField(
+        label="Why is it due?",
+        max_length=500,
+        help_text="E.g. 'Underspend declared in the provider's 2024-25 year-end return'.",
+    )
+
+
 class ReverseEntryForm(forms.Form):
     memo = forms.CharField(
         label="Why is this entry being reversed?",

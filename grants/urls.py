@@ -50,6 +50,16 @@ urlpatterns += [
         "allocations/<int:pk>/underspend/add/", entries.UnderspendCreateView.as_view(), name="underspend_add"
     ),
     path(
+        "allocations/<int:pk>/underspend-due/add/",
+        entries.UnderspendDueCreateView.as_view(),
+        name="underspend_due_add",
+    ),
+    path(
+        "funds/<slug:code>/received/add/",
+        entries.FunderReceiptCreateView.as_view(),
+        name="funder_receipt_add",
+    ),
+    path(
         "funds/<slug:code>/returned/add/", entries.FunderReturnCreateView.as_view(), name="funder_return_add"
     ),
     path(

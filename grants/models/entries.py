@@ -107,6 +107,8 @@ class LedgerEntry(AppendOnlyModel):
         UNDERSPEND_RETURNED = "underspend_returned", "Underspend returned by provider"
         RETURNED_TO_FUNDER = "returned_to_funder", "Returned to funder"
         CARRIED_FORWARD = "carried_forward", "Carried forward"
+        RECEIVED_FROM_FUNDER = "received_from_funder", "Received from funder"
+        UNDERSPEND_DUE = "underspend_due", "Underspend due from provider"
 
         @classmethod
         def awarded_kinds(cls) -> list[str]:
@@ -116,7 +118,12 @@ class LedgerEntry(AppendOnlyModel):
         @classmethod
         def referenced_kinds(cls) -> list[str]:
             """Kinds that move money and so carry a payment or remittance reference."""
-            return [cls.PAYMENT, cls.UNDERSPEND_RETURNED, cls.RETURNED_TO_FUNDER]
+            return [cls.PAYMENT, cls.UNDERSPEND_RETURNED, cls.RETURNED_TO_FUNDER, cls.RECEIVED_FROM_FUNDER]
+
+        @classmethod
+        def fund_kinds(cls) -> list[str]:
+            """Kinds recorded on the fund itself (no line): money between the office and the funder."""
+            return [cls.RETURNED_TO_FUNDER, cls.RECEIVED_FROM_FUNDER]
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries")
@@ -126,7 +133,7 @@ class LedgerEntry(AppendOnlyModel):
         related_name="entries",
         null=True,
         blank=True,
-        help_text="Empty only for money the office returns to the funder.",
+        help_text="Empty only for money between the office and the funder (received or returned).",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = GBPMoneyField()
@@ -202,6 +209,20 @@ class LedgerEntry(AppendOnlyModel):
                 include=["amount"],
                 name="entry_line_kind_approval",
             ),
+            # The fund's own entries (money received from and returned to the funder) read by year
+            # for its pages: a few rows found directly, however many lines the fund has.
+            models.Index(
+                fields=["fund", "effective_date"],
+                include=["kind", "amount", "approved_at", "rejected_at"],
+                condition=Q(allocation__isnull=True),
+                name="entry_fund_level_by_date",
+            ),
+            # A fund's underspend due and returned, line by line, without reading its payments.
+            models.Index(
+                fields=["fund", "kind", "allocation"],
+                include=["amount", "approved_at", "rejected_at"],
+                name="entry_fund_kind_line",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -213,18 +234,35 @@ class LedgerEntry(AppendOnlyModel):
                         "underspend_returned",
                         "returned_to_funder",
                         "carried_forward",
+                        "received_from_funder",
+                        "underspend_due",
                     ]
                 ),
                 name="ledger_entry_kind_is_a_known_kind",
                 violation_error_message="Unknown kind of ledger entry.",
             ),
             models.CheckConstraint(
-                condition=Q(kind="returned_to_funder", allocation__isnull=True)
-                | (~Q(kind="returned_to_funder") & Q(allocation__isnull=False))
+                condition=Q(
+                    kind__in=[
+                        "returned_to_funder",
+                        "received_from_funder",
+                    ],
+                    allocation__isnull=True,
+                )
+                | (
+                    ~Q(
+                        kind__in=[
+                            "returned_to_funder",
+                            "received_from_funder",
+                        ]
+                    )
+                    & Q(allocation__isnull=False)
+                )
                 # A carry-forward moves a line's amount, or the fund's control total, between years.
                 | Q(kind="carried_forward"),
                 name="ledger_entry_is_on_an_allocation_unless_returned_to_funder",
-                violation_error_message="Only a return to the funder is recorded against the fund itself.",
+                violation_error_message="Only money received from or returned to the funder, and a "
+                "carry-forward of the control total, are recorded against the fund itself.",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["variation", "carried_forward"])
@@ -239,7 +277,14 @@ class LedgerEntry(AppendOnlyModel):
                 violation_error_message="A variation of £0.00 changes nothing.",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["payment", "underspend_returned", "returned_to_funder"])
+                condition=~Q(
+                    kind__in=[
+                        "payment",
+                        "underspend_returned",
+                        "returned_to_funder",
+                        "received_from_funder",
+                    ]
+                )
                 | ~Q(reference=""),
                 name="ledger_entry_money_movement_has_a_reference",
                 violation_error_message="Give the payment or remittance reference.",

@@ -1,18 +1,21 @@
 """A fund's reconciliation by financial year: each year's lines against that year's control total.
 
 A line's amount for a year is the sum of its award and variation entries dated in that year; its
-payments, the underspend its provider returned and the money the office returned to the funder fall
-in the year of their dates too (`grants.years`). A year's control total is the fund's `FundYear`
-figure for it with the fund's approved carry-forwards dated in it (README, "Carrying forward"): a
-year the funder agreed to carry £X out of has £X less, the next year £X more, and the fund's total
-is unchanged. A fund without a profile (like the seed fund) has one figure for its whole spend
-period: its years have no control total and are reconciled only in total, by `reconcile(fund)`. A
-fund with a profile has nothing from its funder for a year the profile leaves out, so money
-allocated in such a year shows as over-allocated against £0.00 rather than going unremarked.
+payments, the underspend its provider returned (and declared due), and the money the office received
+from and returned to the funder fall in the year of their dates too (`grants.years`). A year's
+control total is the fund's `FundYear` figure for it with the fund's approved carry-forwards dated
+in it (README, "Carrying forward"): a year the funder agreed to carry £X out of has £X less, the
+next year £X more, and the fund's total is unchanged. A fund without a profile (like the seed fund)
+has one figure for its whole spend period: its years have no control total and are reconciled only
+in total, by `reconcile(fund)`. A fund with a profile has nothing from its funder for a year the
+profile leaves out, so money allocated in such a year shows as over-allocated against £0.00 rather
+than going unremarked.
 
-`reconcile_by_year(fund)` answers in four queries whatever the number of lines, entries or years:
+`reconcile_by_year(fund)` answers in five queries whatever the number of lines, entries or years:
 the fund's entries summed by (year, funding category, thematic area) with the year worked out by
-the database from each entry's date, the fund's profile, and the names of the categories and areas.
+the database from each entry's date, the fund's profile, the names of the categories and areas, and
+the underspend due and returned by (line, year) of the few lines that have any, from which each
+year's outstanding underspend due at its end is worked out (`grants.reconciliation.cash`).
 Category budgets are for the whole fund, so the years' category subtotals carry none.
 """
 
@@ -38,6 +41,7 @@ from grants.reconciliation import (
     describe_variance,
     status_for,
 )
+from grants.reconciliation.cash import cash_held, outstanding_underspend_due
 from grants.years import FinancialYear, start_year_of, years_between
 
 # A year's status when there is nothing to reconcile it against.
@@ -58,6 +62,13 @@ class YearReconciliation:
     paid: Money = field(default_factory=money.zero)
     underspend_returned: Money = field(default_factory=money.zero)
     returned_to_funder: Money = field(default_factory=money.zero)
+    # Money the funder paid the office in the year (approved), and receipts awaiting approval.
+    received: Money = field(default_factory=money.zero)
+    received_pending: Money = field(default_factory=money.zero)
+    # Underspend providers still owe at the end of the year (outstanding: `grants.reconciliation.cash`),
+    # and underspend declared due in the year that awaits approval.
+    underspend_due: Money = field(default_factory=money.zero)
+    underspend_due_pending: Money = field(default_factory=money.zero)
     pending_total: Money = field(default_factory=money.zero)
     pending_line_count: int = 0
     # The fund's approved carry-forwards dated in the year (into it, less out of it): in the control total.
@@ -81,6 +92,12 @@ class YearReconciliation:
         if self.control_total is None:
             return None
         return money.difference(self.allocated, self.control_total)
+
+    @property
+    def cash_held(self) -> Money:
+        """The year's change in the cash the office holds of the fund: received, less paid to
+        providers, plus underspend they returned, less returned to the funder."""
+        return cash_held(self.received, self.paid, self.underspend_returned, self.returned_to_funder)
 
     @property
     def status(self) -> Status | str:
@@ -126,6 +143,11 @@ class YearReconciliation:
             "underspend_returned": money.as_string(self.underspend_returned),
             "returned_to_funder": money.as_string(self.returned_to_funder),
             "carried_forward": money.as_string(self.carried_forward),
+            "received": money.as_string(self.received),
+            "cash_held": money.as_string(self.cash_held),
+            "underspend_due": money.as_string(self.underspend_due),
+            "received_pending": money.as_string(self.received_pending),
+            "underspend_due_pending": money.as_string(self.underspend_due_pending),
             "variance": optional(self.variance),
             "status": str(self.status),
             "line_count": self.line_count,
@@ -161,13 +183,24 @@ def _year_figures(approval: Approval) -> dict:
         "carried_forward": summed(
             Q(kind=Kind.CARRIED_FORWARD, allocation__isnull=True) & approval_condition("", Approval.APPROVED)
         ),
+        "received": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & counted),
+        "received_pending": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & pending),
+        "underspend_due_pending": summed(Q(kind=Kind.UNDERSPEND_DUE) & pending),
     }
 
 
 class _Year:
     """A year's figures, added up from its rows by category and area."""
 
-    MOVEMENTS = ("paid", "underspend_returned", "returned_to_funder", "carried_forward")
+    MOVEMENTS = (
+        "paid",
+        "underspend_returned",
+        "returned_to_funder",
+        "received",
+        "received_pending",
+        "underspend_due_pending",
+        "carried_forward",
+    )
 
     def __init__(self):
         self.overall = _Group("", "", 0)
@@ -186,7 +219,9 @@ class _Year:
             self.categories.setdefault(row[CATEGORY[0]], _Group(*(row[key] for key in CATEGORY))).add(row)
             self.themes.setdefault(row[THEME[0]], _Group(*(row[key] for key in THEME))).add(row)
 
-    def reconciliation(self, year: FinancialYear, profile_figure: Money | None, has_profile: bool):
+    def reconciliation(
+        self, year: FinancialYear, profile_figure: Money | None, has_profile: bool, underspend_due: Money
+    ):
         carried = self.movements["carried_forward"].total
         return YearReconciliation(
             year=year,
@@ -197,6 +232,10 @@ class _Year:
             paid=self.movements["paid"].total,
             underspend_returned=self.movements["underspend_returned"].total,
             returned_to_funder=self.movements["returned_to_funder"].total,
+            received=self.movements["received"].total,
+            received_pending=self.movements["received_pending"].total,
+            underspend_due=underspend_due,
+            underspend_due_pending=self.movements["underspend_due_pending"].total,
             pending_total=self.overall.pending.total,
             pending_line_count=self.overall.pending_line_count,
             by_category=_sorted_groups(self.categories),
@@ -205,9 +244,46 @@ class _Year:
         )
 
 
+def _underspend_by_line(fund: Fund, approval: Approval) -> dict[int, dict[int, tuple[Money, Money]]]:
+    """{line: {start year: (underspend due, underspend returned)}} for the lines that have either,
+    counted as `approval` says, each in the year of its date (a reversal in its entry's year)."""
+    counted = approval_condition("", approval)
+    rows = (
+        LedgerEntry.objects.filter(fund=fund, kind__in=[Kind.UNDERSPEND_DUE, Kind.UNDERSPEND_RETURNED])
+        .filter(counted)
+        .order_by()
+        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
+        .values("allocation_id", YEAR)
+        .annotate(
+            due=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE)),
+            returned=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_RETURNED)),
+        )
+    )
+    lines: dict[int, dict[int, tuple[Money, Money]]] = {}
+    for row in rows:
+        lines.setdefault(row["allocation_id"], {})[int(row[YEAR])] = (
+            money.from_aggregate(row["due"]),
+            money.from_aggregate(row["returned"]),
+        )
+    return lines
+
+
+def _outstanding_by_year(lines: dict[int, dict[int, tuple[Money, Money]]], start_years) -> dict[int, Money]:
+    """Each year's outstanding underspend due as at its end: each line's due and returned up to
+    then, outstanding as `outstanding_underspend_due()` says, added up over the lines."""
+    outstanding = {start_year: [] for start_year in start_years}
+    for by_year in lines.values():
+        due, returned = money.zero(), money.zero()
+        for start_year in sorted(outstanding):
+            year_due, year_returned = by_year.get(start_year, (money.zero(), money.zero()))
+            due, returned = money.total([due, year_due]), money.total([returned, year_returned])
+            outstanding[start_year].append(outstanding_underspend_due(due, returned))
+    return {start_year: money.total(amounts) for start_year, amounts in outstanding.items()}
+
+
 def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> list[YearReconciliation]:
     """The fund's reconciliation for each financial year of its spend period and its profile, and
-    any other year one of its entries is dated in, in order; in four queries whatever its size. It
+    any other year one of its entries is dated in, in order; in five queries whatever its size. It
     counts approved entries; with `approval=Approval.APPROVED_OR_PENDING`, every recorded entry, as
     `reconcile()` does. The years' allocated amounts add up to `reconcile(fund, approval)`'s ledger
     total."""
@@ -242,11 +318,13 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     for row in rows:
         years.setdefault(int(row[YEAR]), _Year()).add(row)
     has_profile = bool(profile)
+    outstanding = _outstanding_by_year(_underspend_by_line(fund, approval), years)
     return [
         years[start_year].reconciliation(
             FinancialYear(start_year),
             profile.get(start_year, money.zero()) if has_profile else None,
             has_profile,
+            outstanding[start_year],
         )
         for start_year in sorted(years)
     ]
@@ -275,6 +353,6 @@ def year_reconciliation(
 def reconcile_year(
     fund: Fund, year: FinancialYear, approval: Approval = Approval.APPROVED
 ) -> YearReconciliation:
-    """One financial year's reconciliation of the fund (`reconcile_by_year()`'s, in its four
+    """One financial year's reconciliation of the fund (`reconcile_by_year()`'s, in its five
     queries); raises `NotAYearOfTheFund` for a year outside the fund's."""
     return year_reconciliation(reconcile_by_year(fund, approval), year, fund)

@@ -4,10 +4,12 @@ per page: `funds` (fund pages, fund list, dashboard), `profiles` (a fund's profi
 `organisations`. The exports' data builders are in
 `grants.exports`, the import's in `grants.imports`."""
 
+from grants.reconciliation.cash import line_underspend_due
 from grants.selectors.approvals import (
     LINE_CHANGE_RELATIONS,
     PendingImport,
     allocation_entries,
+    fund_own_entries,
     import_entries,
     imports_awaiting_approval,
     line_changes,
@@ -65,6 +67,8 @@ __all__ = [
     "allocation_rows",
     "allocations_total",
     "dashboard",
+    "line_underspend_due",
+    "fund_own_entries",
     "fund_profile",
     "fund_groups",
     "fund_money",

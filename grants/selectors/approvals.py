@@ -92,6 +92,17 @@ def allocation_entries(allocation: Allocation) -> QuerySet[LedgerEntry]:
     ).order_by("recorded_at", "pk")
 
 
+def fund_own_entries(fund) -> QuerySet[LedgerEntry]:
+    """The entries held on the fund itself, on no line (money received from and returned to the
+    funder), by date: one query over the few rows the partial index `entry_fund_level_by_date`
+    holds for the fund, however many lines it has."""
+    return with_reversal_state(
+        LedgerEntry.objects.filter(fund=fund, allocation__isnull=True).select_related(
+            "recorded_by", "approved_by", "rejected_by", "reverses"
+        )
+    ).order_by("effective_date", "recorded_at", "pk")
+
+
 def with_reversal_state(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
     """Annotate `is_reversed`: a reversal of the entry is recorded (approved or awaiting approval)."""
     return entries.annotate(is_reversed=Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk")).counted()))

@@ -32,6 +32,7 @@ from grants.reconciliation import (
     status_for,
     stored_category_subtotals,
 )
+from grants.reconciliation.cash import CashPosition, fund_cash
 from grants.selectors.approvals import pending_line_changes
 from grants.selectors.profiles import FundProfile, fund_profile
 
@@ -140,6 +141,7 @@ class FundPage:
     unregistered_recipients: list[Organisation]
     open_data_ready: bool
     pending_line_changes: list[LineChange]
+    cash: CashPosition
     names_changed: list[NameChange] = field(default_factory=list)
 
     @property
@@ -236,8 +238,9 @@ def stored_reconciliation(fund: Fund, groups: list[dict] | None = None) -> FundR
 
 
 def fund_page(fund: Fund) -> FundPage:
-    """The fund's facts, its reconciliation and money, its submitted returns and who lacks a
-    registered number for open data.
+    """The fund's facts, its reconciliation and money (with the cash the office holds of it, in one
+    query over its entries that move cash), its submitted returns and who lacks a registered number
+    for open data.
 
     The reconciliation and money come from the stored figures (`grants.figures`): a few rows per
     fund however many lines it has. `reconcile(fund)` derives the same from the entries, for the
@@ -255,6 +258,7 @@ def fund_page(fund: Fund) -> FundPage:
         unregistered_recipients=unregistered_recipients(fund),
         open_data_ready=three_sixty_giving_problem() is None,
         pending_line_changes=list(pending_line_changes().filter(fund=fund)),
+        cash=fund_cash(fund),
         names_changed=names_changed_since(in_force) if in_force else [],
     )
 

@@ -68,9 +68,11 @@ from grants.services.decisions import (
 )
 from grants.services.entries import (
     entry_reverse,
+    funder_receipt_record,
     funder_return_record,
     payee_change_pending_message,
     payment_record,
+    underspend_due_record,
     underspend_record,
 )
 from grants.services.funds import (
@@ -149,6 +151,7 @@ __all__ = [
     "fund_reopen",
     "fund_save",
     "fund_submit_return",
+    "funder_receipt_record",
     "funder_return_record",
     "funder_save",
     "funds_delete",
@@ -186,6 +189,7 @@ __all__ = [
     "stale_amount_message",
     "stranded_years_message",
     "submission_in_force",
+    "underspend_due_record",
     "underspend_record",
     "unused_rows_delete",
     "OptionalUser",

@@ -114,7 +114,7 @@ def _check_entry_rules(entries: list[LedgerEntry], problems: _Problems, *, index
         on_allocation = entry.allocation_id is not None or (
             LedgerEntry.allocation.is_cached(entry) and entry.allocation is not None
         )
-        if (kind == LedgerEntry.Kind.RETURNED_TO_FUNDER) == on_allocation:
+        if (kind in LedgerEntry.Kind.fund_kinds()) == on_allocation:
             problems.add(
                 index,
                 _constraint_message(

@@ -1,5 +1,6 @@
-"""Money moving on a line or a fund: payments to providers, underspend they return, money returned to
-the funder, and reversals of mistaken entries, each checked against its limit under a lock."""
+"""Money moving on a line or a fund: payments to providers, underspend they return (and underspend
+due from them before it arrives), money received from and returned to the funder, and reversals of
+mistaken entries, each checked against its limit under a lock."""
 
 from __future__ import annotations
 
@@ -205,6 +206,73 @@ def funder_return_record(
         effective_date=effective_date,
         reference=reference,
         memo=memo.strip() or "Returned to funder",
+        acting_user=acting_user,
+    )
+
+
+@_audited(reason_from="memo")
+def funder_receipt_record(
+    *,
+    fund: Fund,
+    amount: Money | Decimal | str,
+    effective_date: datetime.date,
+    reference: str,
+    acting_user: OptionalUser,
+    memo: str = "",
+) -> LedgerEntry:
+    """Record money the funder paid the office for the fund, with the funder's remittance reference.
+    It waits for approval by someone else, and counts in what the office holds only once approved."""
+    value = _as_money(amount, "amount")
+    problems = {}
+    if value.amount <= 0:
+        problems["amount"] = "The amount must be more than £0.00."
+    if not reference.strip():
+        problems["reference"] = "Give the funder's remittance reference, as on the remittance advice."
+    if problems:
+        raise ValidationError(problems)
+    fund = _lock_open_fund(fund.pk)
+    return _record_entry(
+        fund=fund,
+        allocation=None,
+        kind=LedgerEntry.Kind.RECEIVED_FROM_FUNDER,
+        amount=value,
+        effective_date=effective_date,
+        reference=reference.strip(),
+        memo=memo.strip() or "Received from funder",
+        acting_user=acting_user,
+    )
+
+
+@_audited(reason_from="memo")
+def underspend_due_record(
+    *,
+    allocation: Allocation,
+    amount: Money | Decimal | str,
+    effective_date: datetime.date,
+    memo: str,
+    acting_user: OptionalUser,
+    reference: str = "",
+) -> LedgerEntry:
+    """Record a sum the provider owes back (underspend declared at year end, say) before the cash
+    arrives. Underspend returned on the line clears it (`grants.reconciliation.cash`); it moves no
+    money itself, so it needs a reason but no reference."""
+    value = _as_money(amount, "amount")
+    problems = {}
+    if value.amount <= 0:
+        problems["amount"] = "The amount must be more than £0.00."
+    if not memo.strip():
+        problems["memo"] = "Say why the provider owes this, e.g. 'Underspend declared in the 2024-25 return'."
+    if problems:
+        raise ValidationError(problems)
+    allocation = _lock_allocation(allocation)
+    return _record_entry(
+        fund=allocation.fund,
+        allocation=allocation,
+        kind=LedgerEntry.Kind.UNDERSPEND_DUE,
+        amount=value,
+        effective_date=effective_date,
+        reference=reference.strip(),
+        memo=memo.strip(),
         acting_user=acting_user,
     )
 

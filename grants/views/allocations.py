@@ -108,6 +108,7 @@ class AllocationDetailView(ReadView, TemplateView):
             entries=selectors.allocation_entries(line),
             changes=selectors.line_changes(line),
             submission=selectors.submission_in_force(line.fund),
+            underspend_due=selectors.line_underspend_due(line),
             **kwargs,
         )
 

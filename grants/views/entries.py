@@ -1,4 +1,5 @@
-"""Money movements on the ledger (payments, returned underspend, returns to the funder), reversing
+"""Money movements on the ledger (payments, returned underspend and underspend due, money received
+from and returned to the funder), reversing
 an entry, and deciding on entries and proposed changes, one at a time or from the approvals list."""
 
 from django.contrib import messages
@@ -11,7 +12,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from grants import money, selectors, services
-from grants.forms import CarryForwardForm, MoneyMovementForm, ReverseEntryForm
+from grants.forms import (
+    CarryForwardForm,
+    FunderReceiptForm,
+    MoneyMovementForm,
+    ReverseEntryForm,
+    UnderspendDueForm,
+)
 from grants.models import Fund, ImportRecord, LedgerEntry, LineChange
 from grants.views._base import LineMixin, ServiceFormView, _safe_next
 from grants.years import financial_year
@@ -61,10 +68,13 @@ class UnderspendCreateView(AllocationMoneyMixin, MoneyMovementView):
     record = staticmethod(services.underspend_record)
 
 
-class FunderReturnCreateView(MoneyMovementView):
-    kind = LedgerEntry.Kind.RETURNED_TO_FUNDER
-    record = staticmethod(services.funder_return_record)
+class UnderspendDueCreateView(AllocationMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.UNDERSPEND_DUE
+    form_class = UnderspendDueForm
+    record = staticmethod(services.underspend_due_record)
 
+
+class FundMoneyMixin:
     @cached_property
     def fund(self):
         return get_object_or_404(Fund, code=self.kwargs["code"])
@@ -72,12 +82,27 @@ class FunderReturnCreateView(MoneyMovementView):
     def target(self):
         return {"fund": self.fund}
 
+    def get_success_url(self):
+        return reverse("grants:fund_detail", args=[self.fund.code])
+
+
+class FunderReturnCreateView(FundMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.RETURNED_TO_FUNDER
+    record = staticmethod(services.funder_return_record)
+
     @property
     def title(self):
         return f"Return money to the funder from {self.fund.name}"
 
-    def get_success_url(self):
-        return reverse("grants:fund_detail", args=[self.fund.code])
+
+class FunderReceiptCreateView(FundMoneyMixin, MoneyMovementView):
+    kind = LedgerEntry.Kind.RECEIVED_FROM_FUNDER
+    form_class = FunderReceiptForm
+    record = staticmethod(services.funder_receipt_record)
+
+    @property
+    def title(self):
+        return f"Money received from the funder for {self.fund.name}"
 
 
 class CarryForwardView(ServiceFormView):

@@ -23,12 +23,14 @@ SIZES = [40, 400]
 # fund's stored group figures, and its budgets), the money held on no line (the groups are the
 # reconciliation's), its submissions, its unregistered recipients, its profile by financial year
 # (the years with their revisions counted), the filter form's areas and categories (2), the changes
-# to lines awaiting approval, and the page of lines; then the session saved again (a savepoint, its
-# UPDATE and the release: the idle timeout restarts on every request, ledger/settings.py). The
-# reconciliation by financial year is on a page of its own (`FundYearsView`): it is summed from the
-# fund's entries, which the stored figures do not yet hold by year.
+# to lines awaiting approval, the cash the office holds of the fund (its entries that move cash,
+# summed per line and then in total: one query), and the page of lines; then the session saved again
+# (a savepoint, its UPDATE and the release: the idle timeout restarts on every request,
+# ledger/settings.py). The reconciliation by financial year is on a page of its own
+# (`FundYearsView`): it is summed from the fund's entries, which the stored figures do not yet hold
+# by year.
 SESSION_SAVE = 3
-FUND_PAGE_QUERIES = 17 + SESSION_SAVE
+FUND_PAGE_QUERIES = 18 + SESSION_SAVE
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
 # and their budgets (all from the stored figures but the budgets); then the session saved again.
 DASHBOARD_QUERIES = 7 + SESSION_SAVE
@@ -54,11 +56,12 @@ def test_reconciliation_takes_five_queries_whatever_the_fund_size(db, django_ass
 
 
 @pytest.mark.parametrize("lines", SIZES)
-def test_a_fund_reconciles_by_year_in_four_queries_whatever_its_size(db, django_assert_num_queries, lines):
+def test_a_fund_reconciles_by_year_in_five_queries_whatever_its_size(db, django_assert_num_queries, lines):
     generate(lines)
     fund = Fund.objects.get(code=fund_code(0))
-    # The entries by year, category and area, the fund's profile, and the names of both (2).
-    with django_assert_num_queries(4):
+    # The entries by year, category and area, the fund's profile, the names of both (2), and the
+    # underspend due and returned by line and year (for what is outstanding at each year's end).
+    with django_assert_num_queries(5):
         years = reconcile_by_year(fund)
     assert sum(year.line_count for year in years) == shape_for(lines).largest_fund_lines
 
@@ -91,9 +94,11 @@ def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num
 
 
 # Session and user (2), permissions (2), the fund, the reconciliation by year (the fund's entries
-# summed by year, category and area; its profile's figures; the names of those categories and areas:
-# 4); then the session saved again.
-YEARS_PAGE_QUERIES = 9 + SESSION_SAVE
+# summed by year, category and area; its profile's figures; the names of those categories and areas;
+# the underspend due and returned by line and year: 5; the total is added up from the years), the
+# entries on the fund itself (money received from and returned to the funder); then the session
+# saved again.
+YEARS_PAGE_QUERIES = 11 + SESSION_SAVE
 
 
 @pytest.mark.parametrize("lines", SIZES)

@@ -271,10 +271,13 @@ def test_reconcile_command_json_output_parses(seed_fund, capsys):
     code, output = run_reconcile(capsys, "moj-ecf-2020", "--format", "json")
     assert code == 1
     data = json.loads(output.out)
-    # The keys of the whole fund's reconciliation, as before, and its years beside them.
+    # The keys of the whole fund's reconciliation, as before, and its years and cash beside them.
     by_year = data.pop("by_year")
+    cash = data.pop("cash")
     assert data == reconcile(seed_fund).as_dict()
     assert [year["year"] for year in by_year] == ["2019-20", "2020-21"]
+    # The seed fund records nothing received from its funder, so it holds nothing in cash of its own.
+    assert (cash["control_total"], cash["allocated"], cash["received"]) == ("738810.53", "738810.82", "0.00")
 
 
 def test_reconcile_command_exits_2_for_an_unknown_fund(seed_fund, capsys):

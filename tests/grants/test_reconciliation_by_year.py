@@ -335,7 +335,7 @@ def fund_with_lines(count):
     return fund
 
 
-def test_the_years_take_the_same_four_queries_for_3_lines_and_for_60(db):
+def test_the_years_take_the_same_five_queries_for_3_lines_and_for_60(db):
     queries = {}
     for count in (3, 60):
         fund = fund_with_lines(count)
@@ -343,8 +343,9 @@ def test_the_years_take_the_same_four_queries_for_3_lines_and_for_60(db):
             years = reconcile_by_year(fund)
         queries[count] = len(captured.captured_queries)
         assert sum(year.line_count for year in years) == count
-    # The entries by year, category and area; the profile; the categories' and areas' names.
-    assert queries == {3: 4, 60: 4}
+    # The entries by year, category and area; the profile; the categories' and areas' names; the
+    # underspend due and returned by line and year.
+    assert queries == {3: 5, 60: 5}
 
 
 # The command line ---------------------------------------------------------------------------------
@@ -459,7 +460,14 @@ def test_the_json_has_the_years_beside_the_whole_funds_keys(three_year_fund, cap
     code, output = run_reconcile(capsys, "synthetic-3y", "--format", "json")
     data = json.loads(output.out)
     by_year = data.pop("by_year")
+    cash = data.pop("cash")
     assert data == reconcile(three_year_fund).as_dict()
+    assert (cash["received"], cash["paid"], cash["underspend_returned"], cash["cash_held"]) == (
+        "0.00",
+        "97500.74",
+        "999.99",
+        "-97000.75",
+    )
     assert [year["year"] for year in by_year] == ["2023-24", "2024-25", "2025-26"]
     second = by_year[1]
     assert {key: value for key, value in second.items() if not key.startswith("by_")} == {
@@ -472,6 +480,11 @@ def test_the_json_has_the_years_beside_the_whole_funds_keys(three_year_fund, cap
         "underspend_returned": "999.99",
         "returned_to_funder": "0.00",
         "carried_forward": "0.00",
+        "received": "0.00",
+        "cash_held": "-19000.51",
+        "underspend_due": "0.00",
+        "received_pending": "0.00",
+        "underspend_due_pending": "0.00",
         "variance": "-40000.01",
         "status": "under-allocated",
         "line_count": 2,
@@ -498,6 +511,11 @@ def test_the_json_of_one_year_and_of_a_year_without_a_control_total(seed_fund, c
         "underspend_returned": "0.00",
         "returned_to_funder": "0.00",
         "carried_forward": "0.00",
+        "received": "0.00",
+        "cash_held": "0.00",
+        "underspend_due": "0.00",
+        "received_pending": "0.00",
+        "underspend_due_pending": "0.00",
         "variance": None,
         "status": "no control total for this year",
         "line_count": 0,
@@ -580,18 +598,24 @@ def test_the_years_page_shows_one_years_reconciliation_when_asked(client, office
     figures = [
         [text(cell) for cell in elements(row, "th") + elements(row, "td")] for row in elements(panel, "tr")
     ]
-    assert figures[:8] == [
+    assert figures[:11] == [
         ["Control total for 2024-25", "£120,000.00"],
         ["Allocated in 2024-25 (2 lines)", "£79,999.99"],
         ["Variance (allocated minus control)", "-£40,000.01"],
         ["Awaiting approval (1 line), not counted above", "£1,234.56"],
+        ["Received from the funder (approved)", "£0.00"],
         ["Paid to providers (approved)", "£20,000.50"],
         ["Underspend returned by providers", "£999.99"],
         ["Returned to the funder", "£0.00"],
+        [
+            "Cash held: change in 2024-25 (received − paid + underspend returned − returned to the funder)",
+            "-£19,000.51",
+        ],
+        ["Underspend due from providers, outstanding at 31 March 2025", "£0.00"],
         ["Category", "Lines", "Allocated"],
     ]
-    assert figures[8:10] == [["ISVA", "1", "£37,999.99"], ["Refuge", "1", "£42,000.00"]]
-    assert figures[11:] == [["Domestic Abuse", "1", "£42,000.00"], ["Sexual Violence", "1", "£37,999.99"]]
+    assert figures[11:13] == [["ISVA", "1", "£37,999.99"], ["Refuge", "1", "£42,000.00"]]
+    assert figures[14:] == [["Domestic Abuse", "1", "£42,000.00"], ["Sexual Violence", "1", "£37,999.99"]]
     rows = by_year_rows(response)
     assert [row[1:] for row in rows] == [
         ["£100,000.00", "£99,999.99 (2 lines)", "-£0.01", "under-allocated", "£69,999.99"],

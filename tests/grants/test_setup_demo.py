@@ -13,6 +13,7 @@ from grants import services
 from grants.demo_fund import DEMO_FUND_CODE
 from grants.models import Allocation, Fund, FundYear, LedgerEntry, Organisation
 from grants.reconciliation import Status, reconcile
+from grants.reconciliation.cash import fund_cash
 from grants.reconciliation.years import reconcile_by_year
 from grants.years import FinancialYear, financial_year
 from tests.factories import approve_pending
@@ -143,6 +144,8 @@ def test_the_demo_fund_is_synthetic_with_a_three_year_profile_summing_to_its_con
         "underspend_returned": 1,
         "returned_to_funder": 1,
         "carried_forward": 6,
+        "received_from_funder": 6,
+        "underspend_due": 1,
     }
 
 
@@ -194,15 +197,42 @@ def test_every_demo_entry_is_recorded_by_the_demo_login_and_approved_by_someone_
     approved = demo_entries().filter(approved_at__isnull=False)
     assert set(approved.values_list("approved_by", flat=True)) == {approver.pk}
     assert not demo_entries().filter(rejected_at__isnull=False).exists()
-    # Some are left for the Approvals page: a carry-forward (its two legs), two variations and two payments.
+    # Some are left for the Approvals page: a carry-forward (its two legs), two variations, two payments
+    # and a receipt from the funder.
     assert sorted(demo_entries().pending().values_list("kind", flat=True)) == [
         "carried_forward",
         "carried_forward",
         "payment",
         "payment",
+        "received_from_funder",
         "variation",
         "variation",
     ]
+
+
+def test_the_demo_fund_holds_cash_from_the_funder_and_is_owed_underspend_partly_cleared(demo_run):
+    fund = Fund.objects.get(code=DEMO_FUND_CODE)
+    by_year = {result.year.label: result for result in reconcile_by_year(fund)}
+    received = approved_sums_by_year([LedgerEntry.Kind.RECEIVED_FROM_FUNDER])
+    for result in by_year.values():
+        assert result.received.amount == received.get(result.year, Decimal("0.00"))
+    # Each year's control total in two instalments, the last awaiting approval.
+    assert {
+        label: (result.received.amount, result.received_pending.amount) for label, result in by_year.items()
+    } == {
+        "2023-24": (Decimal("250000.00"), Decimal("0.00")),
+        "2024-25": (Decimal("240000.00"), Decimal("0.00")),
+        "2025-26": (Decimal("115000.00"), Decimal("115000.00")),
+    }
+    # 2,000.00 declared due from line 6 at the end of 2023-24; 1,234.56 of it returned in 2024-25.
+    assert {label: result.underspend_due.amount for label, result in by_year.items()} == {
+        "2023-24": Decimal("2000.00"),
+        "2024-25": Decimal("765.44"),
+        "2025-26": Decimal("765.44"),
+    }
+    cash = fund_cash(fund)
+    paid = sum(approved_sums_by_year([LedgerEntry.Kind.PAYMENT]).values())
+    assert cash.cash_held.amount == sum(received.values()) - paid + Decimal("1234.56") - Decimal("1234.56")
 
 
 def row_counts() -> dict[str, int]:

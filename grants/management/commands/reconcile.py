@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from grants import money
 from grants.management.fund_argument import EXIT_BAD_INPUT, fund_from_code
 from grants.reconciliation import FundReconciliation, Subtotal, reconcile
+from grants.reconciliation.cash import cash_total
 from grants.reconciliation.years import (
     NotAYearOfTheFund,
     YearReconciliation,
@@ -55,7 +56,11 @@ class Command(BaseCommand):
             text = render_year_text(fund, result)
         else:
             result = reconcile(fund)
-            data = {**result.as_dict(), "by_year": [year.as_dict() for year in by_year]}
+            data = {
+                **result.as_dict(),
+                "by_year": [year.as_dict() for year in by_year],
+                "cash": cash_total(fund, by_year).as_dict(),
+            }
             text = render_text(result, by_year)
         self.stdout.write(json.dumps(data, indent=2) if format == "json" else text)
         # A fund with a profile reconciles only when each year with a control total does too.
