@@ -107,7 +107,9 @@ def moj_return_data(fund: Fund, *, user=None, year: FinancialYear | None = None)
                 theme,
                 category,
                 money.amount_from_aggregate(amount),
-                tuple(None if part is None else money.amount_from_aggregate(part) for part in parts),
+                tuple(None if part is None else money.amount_from_aggregate(part) for part in parts)
+                if parts
+                else (),
             )
             for number, name, short_name, service, theme, category, amount, *parts in lines.iterator(
                 chunk_size=2000
