@@ -22,15 +22,16 @@ from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.models import starts_like_a_formula
 
 
-def moj_return_response(fund, *, user) -> FileResponse:
-    """One fund's return as an .xlsx attachment, streamed from an anonymous temporary file."""
+def moj_return_response(fund, *, user, year=None) -> FileResponse:
+    """One fund's return (for one year of its profile, given `year`) as an .xlsx attachment,
+    streamed from an anonymous temporary file."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it when sent)
-    build_moj_return_into(fund, handle, user=user)
+    build_moj_return_into(fund, handle, user=user, year=year)
     handle.seek(0)
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=moj_return_filename(fund.code, timezone.localdate()),
+        filename=moj_return_filename(fund.code, timezone.localdate(), year),
         content_type=XLSX_CONTENT_TYPE,
     )
 

@@ -20,10 +20,13 @@ from grants.exports.moj_return_data import consistent_snapshot, moj_return_data
 from grants.exports.moj_return_format import BuildResult
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingExport, three_sixty_giving_export
 from grants.models import Fund
+from grants.years import FinancialYear
 
 
-def moj_return_filename(fund_code: str, day: datetime.date) -> str:
-    return f"MoJ-return_{fund_code}_{day.isoformat()}.xlsx"
+def moj_return_filename(fund_code: str, day: datetime.date, year: FinancialYear | None = None) -> str:
+    """`MoJ-return_<fund>_<date>.xlsx`, with the year before the date for one year's return."""
+    year_part = "" if year is None else f"_{year.label}"
+    return f"MoJ-return_{fund_code}{year_part}_{day.isoformat()}.xlsx"
 
 
 def three_sixty_giving_filename(fund_code: str, file_format: str, day: datetime.date) -> str:
@@ -51,15 +54,20 @@ def write_atomically(destination: Path, write: Callable[[str], object]):
     return result
 
 
-def build_moj_return_into(fund: Fund, output: str | BinaryIO, *, user=None) -> BuildResult:
-    """Build the fund's return into a path or a binary file object, from one consistent read."""
+def build_moj_return_into(
+    fund: Fund, output: str | BinaryIO, *, user=None, year: FinancialYear | None = None
+) -> BuildResult:
+    """Build the fund's return (for one year of its profile, given `year`) into a path or a binary
+    file object, from one consistent read."""
     with consistent_snapshot():
-        return build_moj_return(moj_return_data(fund, user=user), output)
+        return build_moj_return(moj_return_data(fund, user=user, year=year), output)
 
 
-def write_moj_return(fund: Fund, destination: Path, *, user=None) -> BuildResult:
+def write_moj_return(
+    fund: Fund, destination: Path, *, user=None, year: FinancialYear | None = None
+) -> BuildResult:
     """Build the fund's return into `destination`."""
-    return write_atomically(destination, lambda path: build_moj_return_into(fund, path, user=user))
+    return write_atomically(destination, lambda path: build_moj_return_into(fund, path, user=user, year=year))
 
 
 class InvalidOpenData(Exception):

@@ -31,6 +31,7 @@ from grants.exports.moj_return_format import (
     MojReturnData,
     json_line,
 )
+from grants.exports.moj_return_outturn import check_outturn, write_outturn
 from grants.exports.moj_return_sheets import (
     write_about,
     write_allocations,
@@ -62,9 +63,10 @@ def build_moj_return(data: MojReturnData, output: str | BinaryIO) -> BuildResult
 
 
 def _build(workbook: xlsxwriter.Workbook, data: MojReturnData) -> BuildResult:
+    year = "" if data.year is None else f" {data.year.label}"
     workbook.set_properties(
         {
-            "title": f"MoJ return: {data.fund_name} ({data.fund_code})",
+            "title": f"MoJ return{year}: {data.fund_name} ({data.fund_code})",
             "subject": "Allocations and reconciliation of a Ministry of Justice grant",
             "author": data.prepared_by,
             "company": data.recipient,
@@ -78,16 +80,20 @@ def _build(workbook: xlsxwriter.Workbook, data: MojReturnData) -> BuildResult:
     summary = workbook.add_worksheet("Summary")
     reconciliation = workbook.add_worksheet("Reconciliation")
     about = workbook.add_worksheet("About")
+    # Last, so the sheets a return has always had keep their places (and parts) in the file.
+    outturn = workbook.add_worksheet("Outturn")
 
     digest = hashlib.sha256(json_line(data.digest_header()))
     groups: dict[tuple[str, str], GroupTally] = {}
-    line_count, total_cell = write_allocations(allocations, data, formats, digest, groups)
+    line_count, total_cell, year_totals = write_allocations(allocations, data, formats, digest, groups)
     _check_against_reconciliation(groups, data.reconciliation)
+    check_outturn(data.outturn, data.reconciliation, year_totals)
     last_line_row = FIRST_LINE_ROW + max(line_count, 1) - 1
     write_summary(summary, data, formats, last_line_row)
     write_reconciliation(reconciliation, data, formats, total_cell)
     result = BuildResult(line_count=line_count, data_sha256=digest.hexdigest())
     write_about(about, data, formats, result)
+    write_outturn(outturn, data, formats, total_cell, year_totals)
     workbook.close()
     return result
 

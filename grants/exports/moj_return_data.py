@@ -18,7 +18,16 @@ from grants.models import (
     Fund,
     LedgerEntry,
 )
+from grants.reconciliation import FundReconciliation
+from grants.reconciliation.outturn import FundOutturn, fund_outturn, year_outturn
+from grants.reconciliation.years import (
+    YearReconciliation,
+    entry_year,
+    reconcile_by_year,
+    year_reconciliation,
+)
 from grants.selectors.funds import stored_reconciliation, with_short_name
+from grants.years import FinancialYear
 
 
 def _prepared_by(user) -> str:
@@ -27,29 +36,46 @@ def _prepared_by(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
-    """The MoJ return's data: the fund's facts, its reconciliation and its lines as an iterator.
+def moj_return_data(fund: Fund, *, user=None, year: FinancialYear | None = None) -> MojReturnData:
+    """The MoJ return's data: the fund's facts, its reconciliation and outturn, and its lines as an
+    iterator; with `year` (one of the fund's profile, `selectors.return_year()`), that year's only.
 
     The lines are read with `.iterator()` as plain values, so a large fund streams through the
     builder. Read them in the same transaction as the reconciliation (`consistent_snapshot()`).
     """
     # Read again inside the caller's snapshot, so the control total and the lines are of one moment.
     fund = Fund.objects.select_related("funder").get(pk=fund.pk)
+    by_year = reconcile_by_year(fund)
     # Each line's approved award and variations, summed from the (allocation, kind, approved_at)
     # index in line-number order: no GROUP BY over the fund's entries, no sort, and no pass over the
     # whole ledger to find which lines have something approved.
-    approved = (
-        LedgerEntry.objects.filter(allocation=OuterRef("pk"))
-        .awarded()
-        .approved()
-        .order_by()
-        .values("allocation")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    approved = LedgerEntry.objects.filter(allocation=OuterRef("pk")).awarded().approved().order_by()
+
+    def summed(entries) -> Subquery:
+        return Subquery(entries.values("allocation").annotate(total=Sum("amount")).values("total"))
+
+    def in_year(start_year: int):
+        return approved.alias(entry_year=entry_year()).filter(entry_year=start_year)
+
+    if year is not None:
+        chosen = year_reconciliation(by_year, year, fund)
+        awarded, columns = summed(in_year(year.start_year)), ()
+        reconciliation = _year_as_fund_reconciliation(fund, chosen)
+        outturn = FundOutturn([year_outturn(chosen)])
+    else:
+        awarded = summed(approved)
+        has_profile = by_year[0].fund_has_profile
+        columns = tuple(row.year for row in by_year) if has_profile else ()
+        # From the stored figures (a few rows, not every entry of the ledger again): the builder
+        # adds up the lines it writes, which are summed from the entries, and refuses a return
+        # whose lines do not give these totals by category, by thematic area and in all.
+        reconciliation = stored_reconciliation(fund)
+        outturn = fund_outturn(by_year, fund.control_total, fund.spend_start, fund.spend_end)
+    # A column per year, each summed in the same query: the number of queries does not grow.
+    per_year = {f"in_{column.start_year}": summed(in_year(column.start_year)) for column in columns}
     lines = (
         Allocation.objects.for_fund(fund)
-        .annotate(awarded=Subquery(approved))
+        .annotate(awarded=awarded, **per_year)
         .order_by("line_number")
         .values_list(
             "line_number",
@@ -59,6 +85,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
             "thematic_area__name",
             "funding_category__name",
             "awarded",
+            *per_year,
         )
     )
     return MojReturnData(
@@ -71,10 +98,7 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
         prepared_by=_prepared_by(user),
         prepared_at=timezone.localtime(),
         product_version=product_version(),
-        # From the stored figures (a few rows, not every entry of the ledger again): the builder
-        # adds up the lines it writes, which are summed from the entries, and refuses a return
-        # whose lines do not give these totals by category, by thematic area and in all.
-        reconciliation=stored_reconciliation(fund),
+        reconciliation=reconciliation,
         lines=(
             ReturnLine(
                 number,
@@ -83,12 +107,36 @@ def moj_return_data(fund: Fund, *, user=None) -> MojReturnData:
                 theme,
                 category,
                 money.amount_from_aggregate(amount),
+                tuple(None if part is None else money.amount_from_aggregate(part) for part in parts)
+                if parts
+                else (),
             )
-            for number, name, short_name, service, theme, category, amount in lines.iterator(chunk_size=2000)
-            # A line with nothing approved yet sums to NULL, and is not on the return (README,
-            # "Financial controls").
+            for number, name, short_name, service, theme, category, amount, *parts in lines.iterator(
+                chunk_size=2000
+            )
+            # A line with nothing approved yet (in the year) sums to NULL, and is not on the return
+            # (README, "Financial controls").
             if amount is not None
         ),
+        outturn=outturn,
+        year=year,
+        years=columns,
+    )
+
+
+def _year_as_fund_reconciliation(fund: Fund, year: YearReconciliation) -> FundReconciliation:
+    """A year's reconciliation in the shape the return's sheets show: the year's lines against the
+    year's control total."""
+    return FundReconciliation(
+        fund_code=fund.code,
+        fund_name=fund.name,
+        control_total=year.control_total,
+        ledger_total=year.allocated,
+        line_count=year.line_count,
+        pending_total=year.pending_total,
+        pending_line_count=year.pending_line_count,
+        by_category=year.by_category,
+        by_thematic_area=year.by_thematic_area,
     )
 
 

@@ -14,6 +14,8 @@ import xlsxwriter
 
 from grants import money
 from grants.reconciliation import FundReconciliation
+from grants.reconciliation.outturn import FundOutturn
+from grants.years import FinancialYear
 
 MONEY_FORMAT = "£#,##0.00"
 
@@ -43,6 +45,30 @@ FIRST_LINE_ROW = HEADER_ROW + 1
 AMOUNT_COLUMN, THEME_COLUMN, CATEGORY_COLUMN = 4, 3, 5
 
 
+class AllocationColumns(NamedTuple):
+    """Where the Allocations sheet puts its columns: `TABLE_COLUMNS` for a fund without a profile
+    or one year's return; for a fund with a profile, a column per year before the amount, which
+    becomes their total."""
+
+    headers: list[tuple[str, int]]
+    amount: int
+    category: int
+    years: range  # the year columns, empty without
+
+
+def allocation_columns(data: MojReturnData) -> AllocationColumns:
+    if data.year is not None:
+        headers = list(TABLE_COLUMNS)
+        headers[AMOUNT_COLUMN] = (f"Amount {data.year.label} (£)", 16)
+        return AllocationColumns(headers, AMOUNT_COLUMN, CATEGORY_COLUMN, range(0))
+    if not data.years:
+        return AllocationColumns(TABLE_COLUMNS, AMOUNT_COLUMN, CATEGORY_COLUMN, range(0))
+    years = [(f"{year.label} (£)", 14) for year in data.years]
+    headers = [*TABLE_COLUMNS[:AMOUNT_COLUMN], *years, ("Total (£)", 16), *TABLE_COLUMNS[AMOUNT_COLUMN + 1 :]]
+    amount = AMOUNT_COLUMN + len(years)
+    return AllocationColumns(headers, amount, amount + 1, range(AMOUNT_COLUMN, amount))
+
+
 class ReturnLine(NamedTuple):
     """One line of the return; a named tuple, the cheapest to build one per line
     (docs/performance.md)."""
@@ -53,6 +79,9 @@ class ReturnLine(NamedTuple):
     thematic_area: str
     funding_category: str
     amount: Decimal  # pounds, exactly two decimal places
+    # For a fund with a profile, the line's amount in each of the return's years (None: nothing
+    # dated in it), in the order of `MojReturnData.years`; empty otherwise.
+    by_year: tuple[Decimal | None, ...] = ()
 
     def digest_record(self) -> list:
         return [
@@ -80,11 +109,23 @@ class MojReturnData:
     product_version: str
     reconciliation: FundReconciliation
     lines: Iterable[ReturnLine]
+    outturn: FundOutturn
+    # The year of a return for one financial year; None for the whole fund's.
+    year: FinancialYear | None = None
+    # The years of the whole fund's allocations, a column each, for a fund with a profile.
+    years: tuple[FinancialYear, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.fund_name if self.year is None else f"{self.fund_name}, {self.year.label}"
 
     def digest_header(self) -> dict:
         """The fund-level facts the data digest covers, besides the lines."""
         rec = self.reconciliation
+        # Said only of a return for one year, so the whole fund's digest stays as it was.
+        year = {} if self.year is None else {"year": self.year.label}
         return {
+            **year,
             "fund": self.fund_code,
             "fund_name": self.fund_name,
             "funder": self.funder,

@@ -6,22 +6,21 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from djmoney.money import Money
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from grants import money
 from grants.exports.moj_return_format import (
-    AMOUNT_COLUMN,
-    CATEGORY_COLUMN,
     DIGEST_EXPLANATION,
     FIRST_LINE_ROW,
     HEADER_ROW,
-    TABLE_COLUMNS,
     THEME_COLUMN,
     BuildResult,
     Formats,
     GroupTally,
     MojReturnData,
+    allocation_columns,
     describe_variance_formula,
     digest_line,
     sumifs_criterion,
@@ -35,32 +34,37 @@ def write_allocations(
     formats: Formats,
     digest,
     groups: dict[tuple[str, str], GroupTally],
-) -> tuple[int, str]:
+) -> tuple[int, str, list[tuple[str, Money]]]:
+    """The lines; returns their number, the absolute reference of their total, and each year's
+    total with its reference (for a fund with a profile)."""
     rec = data.reconciliation
-    for column, (_, width) in enumerate(TABLE_COLUMNS):
+    layout = allocation_columns(data)
+    for column, (_, width) in enumerate(layout.headers):
         sheet.set_column(column, column, width)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(HEADER_ROW)
-    sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}')
+    year = "" if data.year is None else f" {data.year.label}"
+    sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}{year}')
     prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
     sheet.set_footer(f"&LPrepared {prepared} by {_header_text(data.prepared_by)}&RPage &P of &N")
 
-    sheet.write_string(0, 0, data.fund_name, formats.title)
+    sheet.write_string(0, 0, data.title, formats.title)
     title_block = [
         (("Funder", data.funder), ("Recipient", data.recipient)),
         (("Fund code", data.fund_code), ("Prepared by", data.prepared_by)),
         (("Spend period start", data.spend_start), ("Date prepared", data.prepared_at.date())),
-        (("Spend period end", data.spend_end), ("Control total", rec.control_total.amount)),
+        (("Spend period end", data.spend_end), (f"Control total{year}", rec.control_total.amount)),
     ]
     for row, pairs in enumerate(title_block, start=1):
         for (label, value), column in zip(pairs, (1, 4), strict=True):
             sheet.write_string(row, column, label, formats.label)
             _write_value(sheet, row, column + 1, value, formats)
 
-    for column, (title, _) in enumerate(TABLE_COLUMNS):
-        header_format = formats.header_number if column == AMOUNT_COLUMN else formats.header
+    figures = {layout.amount, *layout.years}
+    for column, (title, _) in enumerate(layout.headers):
+        header_format = formats.header_number if column in figures else formats.header
         sheet.write_string(HEADER_ROW, column, title, header_format)
     sheet.set_row(HEADER_ROW, 30)
 
@@ -73,20 +77,32 @@ def write_allocations(
         groups.get,
     )
     integer, text, money_format = formats.integer, formats.text, formats.money
+    amount_column, category_column, year_columns = layout.amount, layout.category, layout.years
+    year_tallies = [money.Tally() for _ in year_columns]
+    if year_columns:
+        first_year, last_year = year_columns[0], year_columns[-1]
     for line in data.lines:
-        number, organisation, service, theme, category, amount = line
+        number, organisation, service, theme, category, amount, by_year = line
         write_number(row, 0, number, integer)
         write_string(row, 1, organisation, text)
         if service:
             write_string(row, 2, service)
         write_string(row, THEME_COLUMN, theme)
-        write_number(row, AMOUNT_COLUMN, amount, money_format)
+        if year_columns:
+            for column, tally, part in zip(year_columns, year_tallies, by_year, strict=True):
+                if part is not None:
+                    write_number(row, column, part, money_format)
+                    tally.add(part)
+            years_sum = f"=SUM({xl_rowcol_to_cell(row, first_year)}:{xl_rowcol_to_cell(row, last_year)})"
+            sheet.write_formula(row, amount_column, years_sum, money_format, amount)
+        else:
+            write_number(row, amount_column, amount, money_format)
         group = group_of((theme, category))
         if group is None:
             group = groups[(theme, category)] = GroupTally()
         group.count += 1
         group.tally.add(amount)
-        write_string(row, CATEGORY_COLUMN, category, text)
+        write_string(row, category_column, category, text)
         add_to_digest(digest_line(line))
         row += 1
     line_count = row - FIRST_LINE_ROW
@@ -94,21 +110,31 @@ def write_allocations(
         sheet.write_string(row, 1, "No allocations recorded")
         row += 1
 
-    first_cell = xl_rowcol_to_cell(FIRST_LINE_ROW, AMOUNT_COLUMN)
-    last_cell = xl_rowcol_to_cell(row - 1, AMOUNT_COLUMN)
+    def column_total(column: int) -> str:
+        first_cell = xl_rowcol_to_cell(FIRST_LINE_ROW, column)
+        last_cell = xl_rowcol_to_cell(row - 1, column)
+        return f"=SUM({first_cell}:{last_cell})"
+
+    def absolute(column: int) -> str:
+        return "Allocations!" + xl_rowcol_to_cell(row, column, row_abs=True, col_abs=True)
+
     sheet.write_blank(row, 0, None, formats.total_blank)
     sheet.write_string(row, 1, "Total", formats.total_label)
     sheet.write_blank(row, 2, None, formats.total_blank)
     sheet.write_blank(row, 3, None, formats.total_blank)
+    for column, tally in zip(year_columns, year_tallies, strict=True):
+        sheet.write_formula(row, column, column_total(column), formats.total_money, tally.total.amount)
     sheet.write_formula(
-        row, AMOUNT_COLUMN, f"=SUM({first_cell}:{last_cell})", formats.total_money, rec.ledger_total.amount
+        row, amount_column, column_total(amount_column), formats.total_money, rec.ledger_total.amount
     )
-    sheet.write_blank(row, CATEGORY_COLUMN, None, formats.total_blank)
+    sheet.write_blank(row, category_column, None, formats.total_blank)
 
     sheet.freeze_panes(FIRST_LINE_ROW, 0)
-    sheet.autofilter(HEADER_ROW, 0, row - 1, len(TABLE_COLUMNS) - 1)
-    total_cell = "Allocations!" + xl_rowcol_to_cell(row, AMOUNT_COLUMN, row_abs=True, col_abs=True)
-    return line_count, total_cell
+    sheet.autofilter(HEADER_ROW, 0, row - 1, len(layout.headers) - 1)
+    year_totals = [
+        (absolute(column), tally.total) for column, tally in zip(year_columns, year_tallies, strict=True)
+    ]
+    return line_count, absolute(amount_column), year_totals
 
 
 def _header_text(text: str) -> str:
@@ -137,12 +163,13 @@ def _write_subtotal_table(
     title: str,
     rows: list[Subtotal],
     criteria_column: int,
+    amount_column: int,
     last_line_row: int,
     formats: Formats,
     with_budgets: bool,
 ) -> tuple[int, str]:
     """A table of SUMIFS subtotals over the Allocations sheet; returns the next free row and total cell."""
-    amounts = _allocations_range(AMOUNT_COLUMN, last_line_row)
+    amounts = _allocations_range(amount_column, last_line_row)
     criteria = _allocations_range(criteria_column, last_line_row)
     headers = [title, "Lines", "Allocated (£)"] + (["Budget (£)", "Variance (£)"] if with_budgets else [])
     for column, header in enumerate(headers):
@@ -194,14 +221,31 @@ def write_summary(sheet: Worksheet, data: MojReturnData, formats: Formats, last_
     sheet.set_column(2, 4, 16)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
-    sheet.write_string(0, 0, f"Summary: {data.fund_name}", formats.title)
+    sheet.write_string(0, 0, f"Summary: {data.title}", formats.title)
     sheet.write_string(1, 0, "Subtotals are live formulas over the Allocations sheet.")
     with_budgets = any(row.budget is not None for row in rec.by_category)
+    layout = allocation_columns(data)
     next_row, _ = _write_subtotal_table(
-        sheet, 3, "Funding category", rec.by_category, CATEGORY_COLUMN, last_line_row, formats, with_budgets
+        sheet,
+        3,
+        "Funding category",
+        rec.by_category,
+        layout.category,
+        layout.amount,
+        last_line_row,
+        formats,
+        with_budgets,
     )
     _write_subtotal_table(
-        sheet, next_row, "Thematic area", rec.by_thematic_area, THEME_COLUMN, last_line_row, formats, False
+        sheet,
+        next_row,
+        "Thematic area",
+        rec.by_thematic_area,
+        THEME_COLUMN,
+        layout.amount,
+        last_line_row,
+        formats,
+        False,
     )
 
 
@@ -209,7 +253,7 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
     rec = data.reconciliation
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 18)
-    sheet.write_string(0, 0, f"Reconciliation: {data.fund_name}", formats.title)
+    sheet.write_string(0, 0, f"Reconciliation: {data.title}", formats.title)
     sheet.write_string(2, 0, "Control total (award paperwork)", formats.label)
     sheet.write_number(2, 1, rec.control_total.amount, formats.money)
     sheet.write_string(3, 0, "Ledger total (Allocations sheet)", formats.label)

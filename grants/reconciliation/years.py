@@ -160,6 +160,13 @@ YEAR = "financial_year"
 GROUPS = (YEAR, "allocation__funding_category_id", "allocation__thematic_area_id")
 
 
+def entry_year():
+    """The start year of the financial year an entry counts in, as a database expression over
+    `LedgerEntry`: its date's, except that a reversal counts in the year of the entry it cancels (a
+    mistaken 2023-24 award reversed in 2025 takes the money out of 2023-24, not 2025-26)."""
+    return start_year_of(Coalesce("reverses__effective_date", "effective_date"))
+
+
 def _year_figures(approval: Approval) -> dict:
     """Per (year, category, area): the award and variation entries counted and the lines they are
     on, those awaiting approval, and the money moved. Each line sits in one category and area, so
@@ -290,9 +297,7 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     rows = (
         LedgerEntry.objects.filter(fund=fund)
         .order_by()
-        # A reversal counts in the year of the entry it cancels: a mistaken 2023-24 award reversed
-        # in 2025 takes the money out of 2023-24, not 2025-26.
-        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
+        .annotate(**{YEAR: entry_year()})
         .values(*GROUPS)
         .annotate(**_year_figures(approval))
     )

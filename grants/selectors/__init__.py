@@ -48,7 +48,7 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
-from grants.selectors.years import FundYears, fund_years
+from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year
 
 __all__ = [
     "Dashboard",
@@ -57,6 +57,7 @@ __all__ = [
     "FundProfile",
     "FundSummary",
     "FundYears",
+    "NotAReturnYear",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
     "NameChange",
@@ -76,6 +77,7 @@ __all__ = [
     "fund_submissions",
     "fund_summaries",
     "fund_years",
+    "return_year",
     "group_totals",
     "import_entries",
     "import_records",

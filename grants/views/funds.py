@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
@@ -97,11 +97,25 @@ class FundYearsView(ReadView, TemplateView):
 
 
 class FundMojReturnView(ReadView, View):
-    """Streams the fund's MoJ return workbook: the same bytes `manage.py export_moj_return` writes."""
+    """Streams the fund's MoJ return workbook: the same bytes `manage.py export_moj_return` writes;
+    for one year of the fund's profile with `?year=2023-24`. A year outside the profile gets a 400
+    page that says why and offers the years there are."""
 
     def get(self, request, code):
         fund = get_object_or_404(Fund.objects.select_related("funder"), code=code)
-        return moj_return_response(fund, user=request.user)
+        year_text = request.GET.get("year")
+        if not year_text:
+            return moj_return_response(fund, user=request.user)
+        try:
+            year = selectors.return_year(fund, year_text)
+        except selectors.NotAReturnYear as error:
+            context = {
+                "fund": fund,
+                "problem": str(error),
+                "profile_years": [row.year for row in selectors.fund_profile(fund).years],
+            }
+            return render(request, "grants/moj_return_refused.html", context, status=400)
+        return moj_return_response(fund, user=request.user, year=year)
 
 
 class FundThreeSixtyGivingView(ReadView, View):
