@@ -19,7 +19,7 @@ from grants.models import (
     LedgerEntry,
 )
 from grants.reconciliation import FundReconciliation
-from grants.reconciliation.outturn import FundOutturn, fund_outturn, year_outturn
+from grants.reconciliation.outturn import FundOutturn, fund_outturn, year_outturns
 from grants.reconciliation.years import (
     YearReconciliation,
     entry_year,
@@ -61,7 +61,7 @@ def moj_return_data(fund: Fund, *, user=None, year: FinancialYear | None = None)
         chosen = year_reconciliation(by_year, year, fund)
         awarded, columns = summed(in_year(year.start_year)), ()
         reconciliation = _year_as_fund_reconciliation(fund, chosen)
-        outturn = FundOutturn([year_outturn(chosen)])
+        outturn = FundOutturn([column for column in year_outturns(by_year) if column.year == chosen.year])
     else:
         awarded = summed(approved)
         has_profile = by_year[0].fund_has_profile

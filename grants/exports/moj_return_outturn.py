@@ -63,8 +63,9 @@ def write_outturn(
     sheet.write_string(
         1,
         0,
-        "Each figure counts the approved entries dated in the column's period. Net spend, the balance "
-        "and the Total column are live formulas.",
+        "Each figure counts the approved entries dated in the column's period; underspend still due is "
+        "what providers owe at the period's start or end. The control total, net spend, cash held, the "
+        "balance and the Total column are live formulas.",
     )
     sheet.write_string(HEADER_ROW, 0, "Figure", formats.header)
     # Row by row: the workbook is written in constant-memory mode.
@@ -84,8 +85,10 @@ def write_outturn(
             amount = outturn_column.figure(figure.name).amount
             if column == total_column:
                 first, last = xl_rowcol_to_cell(row, 1), xl_rowcol_to_cell(row, column - 1)
-                # Rounded to the penny: the amounts are binary floats in the spreadsheet.
-                sheet.write_formula(row, column, f"=ROUND(SUM({first}:{last}),2)", cell_format, amount)
+                # Rounded to the penny: the amounts are binary floats in the spreadsheet. A balance
+                # is the first year's at the start, the last year's at the end.
+                made = {"first": first, "last": last}.get(figure.total_by, f"SUM({first}:{last})")
+                sheet.write_formula(row, column, f"=ROUND({made},2)", cell_format, amount)
             elif figure.is_derived:
                 terms = "".join(
                     f"{'+' if sign > 0 else '-'}{xl_rowcol_to_cell(row_of[term], column)}"

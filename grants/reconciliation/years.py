@@ -73,6 +73,9 @@ class YearReconciliation:
     pending_line_count: int = 0
     # The fund's approved carry-forwards dated in the year (into it, less out of it): in the control total.
     carried_forward: Money = field(default_factory=money.zero)
+    # The same apart: carried into the year from the one before, and out of it to the next (both >= 0).
+    carried_in: Money = field(default_factory=money.zero)
+    carried_out: Money = field(default_factory=money.zero)
     by_category: list[Subtotal] = field(default_factory=list)
     by_thematic_area: list[Subtotal] = field(default_factory=list)
     # Whether the fund has a profile at all: says why a year has no control total.
@@ -143,6 +146,8 @@ class YearReconciliation:
             "underspend_returned": money.as_string(self.underspend_returned),
             "returned_to_funder": money.as_string(self.returned_to_funder),
             "carried_forward": money.as_string(self.carried_forward),
+            "carried_in": money.as_string(self.carried_in),
+            "carried_out": money.as_string(self.carried_out),
             "received": money.as_string(self.received),
             "cash_held": money.as_string(self.cash_held),
             "underspend_due": money.as_string(self.underspend_due),
@@ -174,6 +179,10 @@ def _year_figures(approval: Approval) -> dict:
     counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
     # A line's amount; a carry-forward of the fund's control total is on no line.
     awarded = Q(kind__in=Kind.awarded_kinds(), allocation__isnull=False)
+    # A carry-forward of the fund's control total, approved.
+    carried = Q(kind=Kind.CARRIED_FORWARD, allocation__isnull=True) & approval_condition(
+        "", Approval.APPROVED
+    )
 
     def summed(condition: Q) -> Sum:
         return Sum("amount", filter=condition)
@@ -186,10 +195,10 @@ def _year_figures(approval: Approval) -> dict:
         "paid": summed(Q(kind=Kind.PAYMENT) & counted),
         "underspend_returned": summed(Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
         "returned_to_funder": summed(Q(kind=Kind.RETURNED_TO_FUNDER) & counted),
-        # Moves the year's control total only once approved, whatever `approval` counts of the lines.
-        "carried_forward": summed(
-            Q(kind=Kind.CARRIED_FORWARD, allocation__isnull=True) & approval_condition("", Approval.APPROVED)
-        ),
+        # Moves the year's control total only once approved, whatever `approval` counts of the lines:
+        # in legs (into the year) and out legs (out of it, negative) apart.
+        "carried_in": summed(carried & Q(amount__gt=0)),
+        "carried_out": summed(carried & Q(amount__lt=0)),
         "received": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & counted),
         "received_pending": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & pending),
         "underspend_due_pending": summed(Q(kind=Kind.UNDERSPEND_DUE) & pending),
@@ -206,7 +215,8 @@ class _Year:
         "received",
         "received_pending",
         "underspend_due_pending",
-        "carried_forward",
+        "carried_in",
+        "carried_out",
     )
 
     def __init__(self):
@@ -229,11 +239,14 @@ class _Year:
     def reconciliation(
         self, year: FinancialYear, profile_figure: Money | None, has_profile: bool, underspend_due: Money
     ):
-        carried = self.movements["carried_forward"].total
+        carried_in, carried_out = self.movements["carried_in"].total, self.movements["carried_out"].total
+        carried = money.total([carried_in, carried_out])
         return YearReconciliation(
             year=year,
             control_total=None if profile_figure is None else money.total([profile_figure, carried]),
             carried_forward=carried,
+            carried_in=carried_in,
+            carried_out=-carried_out,
             allocated=self.overall.total.total,
             line_count=self.overall.awarded_line_count,
             paid=self.movements["paid"].total,

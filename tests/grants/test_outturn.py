@@ -20,6 +20,7 @@ from grants.demo_fund import DEMO_FUND_CODE, demo_fund_create
 from grants.exports import moj_return_data as data_module
 from grants.exports.files import write_moj_return
 from grants.models import Allocation, LedgerEntry
+from grants.reconciliation import outturn as outturn_module
 from grants.reconciliation import reconcile
 from grants.reconciliation.outturn import FIGURES, Outturn, fund_outturn
 from grants.reconciliation.years import reconcile_by_year
@@ -42,24 +43,64 @@ def gbp(text) -> Money:
 def test_net_spend_and_the_balance_to_return_are_worked_out_from_the_recorded_figures():
     outturn = Outturn(
         label="2024-25",
-        control_total=gbp("1000.00"),
+        awarded=gbp("1000.00"),
+        carried_in=gbp("30.00"),
+        carried_out=gbp("10.00"),
         allocated=gbp("990.00"),
+        received=gbp("1000.00"),
         paid=gbp("900.10"),
         underspend_returned=gbp("50.05"),
         returned_to_funder=gbp("20.00"),
+        underspend_due_at_start=gbp("7.00"),
+        underspend_due=gbp("12.50"),
     )
+    assert outturn.control_total == gbp("1020.00")
     assert outturn.net_spend == gbp("850.05")
-    assert outturn.balance_to_return == gbp("129.95")
+    assert outturn.cash_held == gbp("129.95")
+    # 1,020.00 - 850.05 + (12.50 - 7.00) - 20.00
+    assert outturn.balance_to_return == gbp("155.45")
     assert [figure.name for figure, _ in outturn.rows] == [
+        "awarded",
+        "carried_in",
+        "carried_out",
         "control_total",
         "allocated",
+        "received",
         "paid",
         "underspend_returned",
         "net_spend",
         "returned_to_funder",
+        "cash_held",
+        "underspend_due_at_start",
+        "underspend_due",
         "balance_to_return",
     ]
-    assert outturn.as_dict()["balance_to_return"] == "129.95"
+    assert outturn.as_dict()["balance_to_return"] == "155.45"
+
+
+def test_a_total_adds_up_money_that_moved_and_takes_balances_from_the_first_and_last_years():
+    def year(label, due_at_start, due, paid):
+        return Outturn(
+            label=label,
+            awarded=gbp("100.00"),
+            allocated=gbp("100.00"),
+            paid=gbp(paid),
+            underspend_returned=gbp("0.00"),
+            returned_to_funder=gbp("0.00"),
+            underspend_due_at_start=gbp(due_at_start),
+            underspend_due=gbp(due),
+        )
+
+    first, second = year("2023-24", "0.00", "8.00", "100.00"), year("2024-25", "8.00", "3.00", "90.00")
+    total = outturn_module._added("Total", [first, second], gbp("200.00"))
+    assert (total.underspend_due_at_start, total.underspend_due, total.paid) == (
+        gbp("0.00"),
+        gbp("3.00"),
+        gbp("190.00"),
+    )
+    # The years' balances add up to the whole fund's: underspend still due is counted once.
+    assert total.balance_to_return == money.total([first.balance_to_return, second.balance_to_return])
+    assert total.balance_to_return == gbp("13.00")
 
 
 def test_a_derived_figure_is_made_only_of_figures_listed_before_it():
@@ -93,25 +134,47 @@ def approved_entries(fund):
 
 
 def decimal_sums(fund) -> dict[str, dict[FinancialYear, Decimal]]:
-    """Each recorded figure of the outturn by year, summed in Python from the approved entries."""
-    kinds = {
-        "allocated": set(Kind.awarded_kinds()),
-        "paid": {Kind.PAYMENT},
-        "underspend_returned": {Kind.UNDERSPEND_RETURNED},
-        "returned_to_funder": {Kind.RETURNED_TO_FUNDER},
-    }
-    sums = {name: dict.fromkeys(YEARS, Decimal("0.00")) for name in kinds}
+    """Each figure of the outturn that money moving in a year makes, by year, summed in Python from
+    the approved entries: a line's awards, variations and carry-forwards are allocated; the fund's own
+    carry-forwards move its control total."""
+    sums = {name: dict.fromkeys(YEARS, Decimal("0.00")) for name in FLOWS}
     for entry in approved_entries(fund):
-        for name, of_kind in kinds.items():
-            if entry.kind in of_kind:
-                sums[name][entry_year(entry)] += entry.amount.amount
+        amount, year = entry.amount.amount, entry_year(entry)
+        if entry.kind in Kind.awarded_kinds() and entry.allocation_id is not None:
+            sums["allocated"][year] += amount
+        elif entry.kind == Kind.CARRIED_FORWARD:
+            sums["carried_in" if amount > 0 else "carried_out"][year] += abs(amount)
+        elif entry.kind in KIND_OF_FLOW:
+            sums[KIND_OF_FLOW[entry.kind]][year] += amount
     return sums
+
+
+KIND_OF_FLOW = {
+    Kind.PAYMENT: "paid",
+    Kind.UNDERSPEND_RETURNED: "underspend_returned",
+    Kind.RETURNED_TO_FUNDER: "returned_to_funder",
+    Kind.RECEIVED_FROM_FUNDER: "received",
+}
+FLOWS = ("carried_in", "carried_out", "allocated", "received", *KIND_OF_FLOW.values())
+
+
+def underspend_due_at_end(fund, year: FinancialYear) -> Decimal:
+    """What providers still owe at the end of `year`: each line's underspend declared due up to then
+    less what it returned up to then, never below nothing, added up over the lines."""
+    lines: dict[int, Decimal] = {}
+    for entry in approved_entries(fund):
+        if entry.kind in (Kind.UNDERSPEND_DUE, Kind.UNDERSPEND_RETURNED) and entry_year(entry) <= year:
+            sign = 1 if entry.kind == Kind.UNDERSPEND_DUE else -1
+            lines[entry.allocation_id] = (
+                lines.get(entry.allocation_id, Decimal("0.00")) + sign * entry.amount.amount
+            )
+    return sum((max(owed, Decimal("0.00")) for owed in lines.values()), Decimal("0.00"))
 
 
 def line_year_sums(fund) -> dict[int, dict[FinancialYear, Decimal]]:
     lines: dict[int, dict[FinancialYear, Decimal]] = {}
     for entry in approved_entries(fund):
-        if entry.kind in Kind.awarded_kinds():
+        if entry.kind in Kind.awarded_kinds() and entry.allocation_id is not None:
             by_year = lines.setdefault(entry.allocation.line_number, {})
             year = entry_year(entry)
             by_year[year] = by_year.get(year, Decimal("0.00")) + entry.amount.amount
@@ -121,15 +184,32 @@ def line_year_sums(fund) -> dict[int, dict[FinancialYear, Decimal]]:
 def expected_columns(fund) -> dict[str, dict[str, Decimal]]:
     """Every row of every column of the outturn, from the Decimal sums and the profile."""
     sums = decimal_sums(fund)
-    columns = {}
+    columns, due_at_start = {}, Decimal("0.00")
     for year in YEARS:
-        column = {"control_total": PROFILE[year.label], **{name: sums[name][year] for name in sums}}
-        columns[year.label] = column
-    columns["Total"] = {name: sum(column[name] for column in columns.values()) for name in columns["2023-24"]}
+        due = underspend_due_at_end(fund, year)
+        columns[year.label] = {
+            "awarded": PROFILE[year.label],
+            **{name: sums[name][year] for name in FLOWS},
+            "underspend_due_at_start": due_at_start,
+            "underspend_due": due,
+        }
+        due_at_start = due
+    years = list(columns.values())
+    columns["Total"] = {name: sum(column[name] for column in years) for name in ("awarded", *FLOWS)}
+    columns["Total"] |= {
+        "underspend_due_at_start": Decimal("0.00"),
+        "underspend_due": years[-1]["underspend_due"],
+    }
     for column in columns.values():
+        column["control_total"] = column["awarded"] + column["carried_in"] - column["carried_out"]
         column["net_spend"] = column["paid"] - column["underspend_returned"]
+        column["cash_held"] = column["received"] - column["net_spend"] - column["returned_to_funder"]
         column["balance_to_return"] = (
-            column["control_total"] - column["net_spend"] - column["returned_to_funder"]
+            column["control_total"]
+            - column["net_spend"]
+            + column["underspend_due"]
+            - column["underspend_due_at_start"]
+            - column["returned_to_funder"]
         )
     return columns
 
@@ -258,9 +338,15 @@ def test_the_demo_funds_return_has_a_column_per_year_and_an_outturn_to_the_penny
     checks = self_check(workbook["Outturn"])
     assert len(checks) == 5 and set(checks.values()) == {Decimal("0.00")}
     outturn_formulas = openpyxl.load_workbook(path)["Outturn"]
-    assert outturn_formulas["B10"].value == "=ROUND(B8-B9,2)"  # net spend
-    assert outturn_formulas["B12"].value == "=ROUND(B6-B10-B11,2)"  # balance to return
-    assert outturn_formulas["E12"].value == "=ROUND(SUM(B12:D12),2)"
+    assert outturn_formulas["B9"].value == "=ROUND(B6+B7-B8,2)"  # control total
+    assert outturn_formulas["B14"].value == "=ROUND(B12-B13,2)"  # net spend
+    assert outturn_formulas["B19"].value == "=ROUND(B9-B14+B18-B17-B15,2)"  # balance to return
+    assert outturn_formulas["E19"].value == "=ROUND(SUM(B19:D19),2)"
+    # Underspend still due is a balance: the total's is the first year's at the start, the last's at the end.
+    assert (outturn_formulas["E17"].value, outturn_formulas["E18"].value) == (
+        "=ROUND(B17,2)",
+        "=ROUND(D18,2)",
+    )
 
 
 def test_a_reversal_counts_in_the_year_of_the_entry_it_cancels_on_the_return(demo_fund, tmp_path, approver):
@@ -290,7 +376,7 @@ def test_the_return_for_one_year_shows_that_years_lines_and_control_total_only(d
     assert workbook.properties.title.startswith("MoJ return 2024-25: ")
     allocations = workbook["Allocations"]
     assert allocations["A1"].value.endswith(", 2024-25")
-    assert (allocations["E5"].value, allocations["F5"].value) == ("Control total 2024-25", 240000)
+    assert (allocations["E5"].value, allocations["F5"].value) == ("Control total 2024-25", 245000)
     assert allocations["E7"].value == "Amount 2024-25 (£)"
     lines = {
         number: by_year[year] for number, by_year in line_year_sums(demo_fund).items() if year in by_year
@@ -304,8 +390,10 @@ def test_the_return_for_one_year_shows_that_years_lines_and_control_total_only(d
     total = next(row for row in allocations.iter_rows(min_row=8) if row[1].value == "Total")
     assert cents(total[4].value) == sum(lines.values()) == decimal_sums(demo_fund)["allocated"][year]
     reconciliation = workbook["Reconciliation"]
-    assert cents(reconciliation["B3"].value) == Decimal("240000.00")
-    assert cents(reconciliation["B4"].value) == Decimal("235957.03")
+    # 2024-25's £240,000.00 with the £5,000.00 the funder agreed to carry forward from 2023-24, and its
+    # lines' amounts with line 3's £5,000.00 carried forward into it.
+    assert cents(reconciliation["B3"].value) == Decimal("245000.00")
+    assert cents(reconciliation["B4"].value) == Decimal("240957.03")
     assert reconciliation["B7"].value == "under-allocated"
     assert read_outturn(workbook["Outturn"]) == {"2024-25": expected_columns(demo_fund)["2024-25"]}
     assert set(self_check(workbook["Outturn"]).values()) == {Decimal("0.00")}
@@ -321,7 +409,7 @@ def test_the_download_takes_a_year_and_names_the_file_with_it(client, officer, d
     import io
 
     sheet = openpyxl.load_workbook(io.BytesIO(body), data_only=True)["Reconciliation"]
-    assert cents(sheet["B3"].value) == cents(sheet["B4"].value) == Decimal("250000.00")
+    assert cents(sheet["B3"].value) == cents(sheet["B4"].value) == Decimal("245000.00")
 
 
 @pytest.mark.parametrize(
@@ -427,17 +515,23 @@ def test_the_seed_funds_outturn_is_one_column_for_its_spend_period(seed_fund, tm
         None,
     )
     sums = {name: sum(by_year.values()) for name, by_year in decimal_sums_all_years(seed_fund).items()}
+    net_spend = sums["paid"] - sums["underspend_returned"]
     assert read_outturn(sheet) == {
         "Whole spend period": {
+            "awarded": Decimal("738810.53"),
+            "carried_in": Decimal("0.00"),
+            "carried_out": Decimal("0.00"),
             "control_total": Decimal("738810.53"),
             "allocated": Decimal("738810.82"),
+            "received": Decimal("0.00"),
             "paid": sums["paid"],
             "underspend_returned": sums["underspend_returned"],
-            "net_spend": sums["paid"] - sums["underspend_returned"],
+            "net_spend": net_spend,
             "returned_to_funder": sums["returned_to_funder"],
-            "balance_to_return": Decimal("738810.53")
-            - (sums["paid"] - sums["underspend_returned"])
-            - sums["returned_to_funder"],
+            "cash_held": -net_spend - sums["returned_to_funder"],
+            "underspend_due_at_start": Decimal("0.00"),
+            "underspend_due": Decimal("0.00"),
+            "balance_to_return": Decimal("738810.53") - net_spend - sums["returned_to_funder"],
         }
     }
     assert sums["allocated"] == Decimal("738810.82")
