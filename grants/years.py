@@ -105,6 +105,14 @@ class StartYearOf(Func):
         )
 
 
+def start_year_sql(date_sql: str, vendor: str) -> str:
+    """`StartYearOf` as SQL text over the SQL expression `date_sql`, for a trigger or a statement run
+    without parameters (its `%` is not doubled): the same arithmetic on each database."""
+    if vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {date_sql} - INTERVAL '{START_MONTH - 1} months') AS INTEGER)"
+    return f"CAST(strftime('%Y', {date_sql}, '-{START_MONTH - 1} months') AS INTEGER)"
+
+
 def start_year_of(date_field) -> StartYearOf:
     """A database expression for the start year of the financial year the `date_field` falls in
     (2023 for 31 March 2024), so the database can group rows by year. (The rule of `StartYearOf`
