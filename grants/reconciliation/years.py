@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from djmoney.money import Money
 
 from grants import money
-from grants.models import Approval, Fund, FundYear, LedgerEntry, approval_condition
+from grants.models import Approval, Fund, FundYear, GroupYearFigures, LedgerEntry, approval_condition
 from grants.reconciliation import (
     CATEGORY,
     THEME,
@@ -130,28 +131,88 @@ class YearReconciliation:
 
 
 YEAR = "financial_year"
-GROUPS = (YEAR, "allocation__funding_category_id", "allocation__thematic_area_id")
+FIGURES = ("total", "awarded_line_count", "pending", "pending_line_count", *("paid", "underspend_returned"))
+FUND_FIGURES = ("returned_to_funder",)
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 
-def _year_figures(approval: Approval) -> dict:
-    """Per (year, category, area): the award and variation entries counted and the lines they are
-    on, those awaiting approval, and the money moved. Each line sits in one category and area, so
-    line counts add up across the rows of a year."""
-    counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
-    awarded = Q(kind__in=Kind.awarded_kinds())
+def _if(entries: str, then) -> Case:
+    """`then` when the row counts any of the `entries` (a count column or expression), else NULL: a
+    sum over no entries is NULL, as `_Group.add` expects."""
+    counted = F(entries) if isinstance(entries, str) else entries
+    return Case(When(GreaterThan(counted, 0), then=then), default=Value(None), output_field=AMOUNT)
 
-    def summed(condition: Q) -> Sum:
-        return Sum("amount", filter=condition)
 
-    return {
-        "total": summed(awarded & counted),
-        "awarded_line_count": Count("allocation_id", distinct=True, filter=awarded & counted),
-        "pending": summed(awarded & pending),
-        "pending_line_count": Count("allocation_id", distinct=True, filter=awarded & pending),
-        "paid": summed(Q(kind=Kind.PAYMENT) & counted),
-        "underspend_returned": summed(Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
-        "returned_to_funder": summed(Q(kind=Kind.RETURNED_TO_FUNDER) & counted),
+def _stored_year_figures(approval: Approval) -> dict:
+    """Per (year, category, area), from the stored `GroupYearFigures`: the awards and variations
+    `approval` counts and the lines they are on, those awaiting approval, and the money moved. Each
+    line sits in one category and area, so line counts add up across the rows of a year."""
+    pending = {
+        "pending": _if("pending_awarded_entries", F("awarded_pending")),
+        "pending_line_count": F("pending_line_count"),
     }
+    if approval is Approval.APPROVED:
+        return {
+            "total": _if("awarded_entries", F("awarded")),
+            "awarded_line_count": F("awarded_line_count"),
+            **pending,
+            "paid": ExpressionWrapper(F("paid") - F("paid_pending"), output_field=AMOUNT),
+            "underspend_returned": ExpressionWrapper(
+                F("returned") - F("returned_pending"), output_field=AMOUNT
+            ),
+        }
+    if approval is Approval.PENDING:
+        return {
+            "total": _if("pending_awarded_entries", F("awarded_pending")),
+            "awarded_line_count": F("pending_line_count"),
+            **pending,
+            "paid": F("paid_pending"),
+            "underspend_returned": F("returned_pending"),
+        }
+    recorded = F("awarded_entries") + F("pending_awarded_entries")
+    return {
+        "total": _if(recorded, ExpressionWrapper(F("awarded") + F("awarded_pending"), output_field=AMOUNT)),
+        "awarded_line_count": F("recorded_line_count"),
+        **pending,
+        "paid": F("paid"),
+        "underspend_returned": F("returned"),
+    }
+
+
+def _year_rows(fund: Fund, approval: Approval) -> list[dict]:
+    """The fund's figures per (year, category, area) read from the stored figures by year, and its
+    money held on no line (returned to the funder: a few entries a fund) summed per year from its
+    entries, in one query."""
+    # Named apart from the table's columns (an annotation may not take a column's name); the union
+    # reads them by position.
+    figures = {f"figure_{name}": value for name, value in _stored_year_figures(approval).items()}
+    groups = (
+        GroupYearFigures.objects.filter(fund=fund)
+        .order_by()
+        .annotate(**figures, figure_returned_to_funder=Value(None, AMOUNT))
+        .values_list("year", "funding_category_id", "thematic_area_id", *figures, "figure_returned_to_funder")
+    )
+    # Money held on no line is on no line: no lines to count, no awards.
+    nothing = {name: Value(0) if name.endswith("count") else Value(None, AMOUNT) for name in FIGURES}
+    held = (
+        LedgerEntry.objects.filter(fund=fund, allocation__isnull=True)
+        .order_by()
+        # A reversal counts in the year of the entry it cancels: a mistaken 2023-24 return
+        # reversed in 2025 takes the money out of 2023-24, not 2025-26.
+        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
+        .values(YEAR)
+        .annotate(
+            category=Value(None, IntegerField()),
+            area=Value(None, IntegerField()),
+            **nothing,
+            returned_to_funder=Sum(
+                "amount", filter=Q(kind=Kind.RETURNED_TO_FUNDER) & approval_condition("", approval)
+            ),
+        )
+        .values_list(YEAR, "category", "area", *FIGURES, *FUND_FIGURES)
+    )
+    columns = (YEAR, "funding_category_id", "thematic_area_id", *FIGURES, *FUND_FIGURES)
+    return [dict(zip(columns, row, strict=True)) for row in groups.union(held, all=True)]
 
 
 class _Year:
@@ -199,23 +260,7 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     counts approved entries; with `approval=Approval.APPROVED_OR_PENDING`, every recorded entry, as
     `reconcile()` does. The years' allocated amounts add up to `reconcile(fund, approval)`'s ledger
     total."""
-    rows = (
-        LedgerEntry.objects.filter(fund=fund)
-        .order_by()
-        # A reversal counts in the year of the entry it cancels: a mistaken 2023-24 award reversed
-        # in 2025 takes the money out of 2023-24, not 2025-26.
-        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
-        .values(*GROUPS)
-        .annotate(**_year_figures(approval))
-    )
-    rows = [
-        {
-            **row,
-            "funding_category_id": row.pop("allocation__funding_category_id"),
-            "thematic_area_id": row.pop("allocation__thematic_area_id"),
-        }
-        for row in rows
-    ]
+    rows = _year_rows(fund, approval)
     on_lines = _named([row for row in rows if row["funding_category_id"] is not None])
     rows = on_lines + [row for row in rows if row["funding_category_id"] is None]
     profile = {
