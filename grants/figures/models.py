@@ -177,6 +177,10 @@ class LineYearFigures(YearFigures):
     class Meta:
         verbose_name = "line figures by year"
         verbose_name_plural = "line figures by year"
+        indexes = [
+            # A fund's lines in one year by amount: the first page of the year's table from the index.
+            models.Index(fields=["fund", "year", "awarded"], name="line_year_figures_fund_awarded"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["allocation", "year"], name="line_year_figures_are_unique"),
             models.CheckConstraint(

@@ -235,6 +235,9 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "line figures by year",
                 "verbose_name_plural": "line figures by year",
+                "indexes": [
+                    models.Index(fields=["fund", "year", "awarded"], name="line_year_figures_fund_awarded")
+                ],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("allocation", "year"), name="line_year_figures_are_unique"

@@ -22,15 +22,18 @@ from grants.selectors.funds import (
     FundPage,
     FundSummary,
     NameChange,
+    YearDashboard,
     allocation_rows,
     allocations_total,
     dashboard,
+    dashboard_for_year,
     fund_groups,
     fund_money,
     fund_page,
     fund_submissions,
     fund_summaries,
     group_totals,
+    group_year_totals,
     import_records,
     names_changed_since,
     next_line_number,
@@ -39,6 +42,8 @@ from grants.selectors.funds import (
     submitted_names,
     unregistered_recipients,
     with_short_name,
+    year_allocation_rows,
+    year_lines_total,
 )
 from grants.selectors.organisations import (
     OrganisationPage,
@@ -46,7 +51,7 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
-from grants.selectors.years import FundYears, fund_years
+from grants.selectors.years import FundYears, fund_years, year_options
 
 __all__ = [
     "Dashboard",
@@ -55,6 +60,7 @@ __all__ = [
     "FundProfile",
     "FundSummary",
     "FundYears",
+    "YearDashboard",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
     "NameChange",
@@ -65,6 +71,7 @@ __all__ = [
     "allocation_rows",
     "allocations_total",
     "dashboard",
+    "dashboard_for_year",
     "fund_profile",
     "fund_groups",
     "fund_money",
@@ -73,6 +80,7 @@ __all__ = [
     "fund_summaries",
     "fund_years",
     "group_totals",
+    "group_year_totals",
     "import_entries",
     "import_records",
     "imports_awaiting_approval",
@@ -89,4 +97,7 @@ __all__ = [
     "unregistered_recipients",
     "with_reversal_state",
     "with_short_name",
+    "year_allocation_rows",
+    "year_lines_total",
+    "year_options",
 ]

@@ -12,7 +12,8 @@ from grants.reconciliation.years import (
     reconcile_by_year,
     year_reconciliation,
 )
-from grants.years import parse_year
+from grants.selectors.profiles import FundProfile
+from grants.years import FinancialYear, parse_year, years_between
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,16 @@ def fund_years(fund: Fund, year_text: str | None = None) -> FundYears:
     except (ValueError, NotAYearOfTheFund) as error:
         return FundYears(by_year, problem=f"{error}. Showing the whole fund instead.")
     return FundYears(by_year, chosen)
+
+
+def year_options(
+    fund: Fund, profile: FundProfile, fund_years: FundYears | None = None
+) -> list[FinancialYear]:
+    """The years a fund page's year selector lists: every year of the fund's reconciliation by year
+    when it was read, else those of its spend period and profile (no query more: the page reads its
+    profile anyway)."""
+    if fund_years is not None:
+        return [reconciliation.year for reconciliation in fund_years.by_year]
+    years = set(years_between(fund.spend_start, fund.spend_end))
+    years.update(row.year for row in profile.years)
+    return sorted(years)
