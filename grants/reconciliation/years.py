@@ -9,8 +9,10 @@ fund with a profile has nothing from its funder for a year the profile leaves ou
 allocated in such a year shows as over-allocated against £0.00 rather than going unremarked.
 
 `reconcile_by_year(fund)` answers in four queries whatever the number of lines, entries or years:
-the fund's entries summed by (year, funding category, thematic area) with the year worked out by
-the database from each entry's date, the fund's profile, and the names of the categories and areas.
+the stored figures by (year, funding category, thematic area) (`GroupYearFigures`, kept by the
+database's triggers with the year worked out from each entry's date; docs/triggers.md) together with
+the fund's few entries held on no line summed by year, the fund's profile, and the names of the
+categories and areas (2).
 Category budgets are for the whole fund, so the years' category subtotals carry none.
 """
 

@@ -59,6 +59,9 @@ class FundListView(ReadView, TemplateView):
 
 
 class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
+    """The fund's facts, reconciliation, money and allocation table; with `?year=2023-24`, that
+    year's reconciliation and the year's amounts of the lines with entries in it."""
+
     template_name = "grants/fund_detail.html"
 
     @cached_property
@@ -129,9 +132,8 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
 class FundYearsView(ReadView, TemplateView):
     """The fund's reconciliation for each financial year, and one year's in full (`?year=2023-24`).
 
-    Its own page, not the fund page's: the years are summed from the fund's entries (the stored
-    figures have no years yet), which takes time in proportion to the fund's size, and the fund page
-    stays flat (docs/performance.md)."""
+    Every year at once; the fund page shows one year (`?year=`) with its lines. Both read the
+    stored figures by year, a few rows per year whatever the fund's size (docs/performance.md)."""
 
     template_name = "grants/fund_years.html"
 
