@@ -49,20 +49,20 @@ def test_the_fund_page_for_a_year_shows_that_years_reconciliation_and_lines(clie
     assert text(the(allocations, "h2")) == "Allocations in 2024-25"
     table = the(allocations, "table")
     body_rows = table_rows(the(table, "tbody"))
-    # The lines with entries dated in 2024-25, each with its amounts in the year: line 1's variation
-    # of £42,000.00 and payment of £20,000.50, line 2's variation, and line 4's award awaiting approval.
+    # The lines with entries dated in 2024-25, each with its amounts in the year: the first line's
+    # variation of £42,000.00 and payment of £20,000.50, the second's variation, and the new line's
+    # award awaiting approval (the third has nothing dated in 2024-25).
+    first, second, third, new = Allocation.objects.filter(fund=three_year_fund).order_by("pk")
     stored = {
-        row.allocation.line_number: row
-        for row in LineYearFigures.objects.filter(fund=three_year_fund, year=2024).select_related(
-            "allocation"
-        )
+        row.allocation_id: row for row in LineYearFigures.objects.filter(fund=three_year_fund, year=2024)
     }
-    assert len(body_rows) == len(stored) == 3
-    assert stored[1].awarded == Decimal("42000.00") and stored[1].paid == Decimal("20000.50")
-    shown_amounts = {row[0]: row for row in body_rows}
-    assert "£42,000.00" in shown_amounts["1"] and "£20,000.50" in shown_amounts["1"]
-    assert "£37,999.99" in shown_amounts["2"]
-    assert "£1,234.56" in shown_amounts["4"]
+    assert set(stored) == {first.pk, second.pk, new.pk}
+    assert (stored[first.pk].awarded, stored[first.pk].paid) == (Decimal("42000.00"), Decimal("20000.50"))
+    shown = {row[0]: row for row in body_rows}
+    assert set(shown) == {str(line.line_number) for line in (first, second, new)}
+    assert "£42,000.00" in shown[str(first.line_number)] and "£20,000.50" in shown[str(first.line_number)]
+    assert "£37,999.99" in shown[str(second.line_number)]
+    assert "£1,234.56" in shown[str(new.line_number)]
     assert "£79,999.99" in text(the(table, "tfoot"))
 
     form = the(parse_html(response.content.decode()), "form", id="year-form")
