@@ -154,3 +154,16 @@ def test_the_pages_for_a_year_need_a_login(client, three_year_fund):  # noqa: F8
     for url in (fund_url("synthetic-3y"), reverse("grants:dashboard")):
         response = client.get(url, {"year": "2024-25"})
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_fund_pages_csv_for_a_year_has_the_years_lines_and_amounts(client, officer, three_year_fund):  # noqa: F811
+    client.force_login(officer)
+    response = client.get(fund_url("synthetic-3y"), {"year": "2025-26", "export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="allocations_synthetic-3y_2025-26.csv"'
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    # 2025-26: the third line's award of £30,000.01 (its uplift awaits approval, not counted).
+    third = Allocation.objects.filter(fund=three_year_fund).order_by("pk")[2]
+    assert len(rows) == 2
+    assert rows[1].startswith(f"synthetic-3y,{third.line_number},")
+    assert rows[1].endswith(",30000.01")
