@@ -302,3 +302,33 @@ def test_an_entry_inserted_with_raw_sql_moves_its_lines_year(fund):
     group = GroupYearFigures.objects.get(fund=fund, year=2024)
     assert (group.awarded_pending, group.pending_line_count, group.line_count) == (Decimal("2.50"), 1, 1)
     assert_year_figures_are_the_entries(fund)
+
+
+def test_a_kind_added_to_the_awarded_kinds_reaches_the_year_triggers_and_rebuild(monkeypatch):
+    """The year figures are written from the same SQL terms as the others (grants/figures/sql.py):
+    a kind another change adds there is counted by year once the triggers are frozen again."""
+    from grants.figures import sql
+    from grants.figures.postgresql import postgres_statements
+    from grants.figures.rebuild import rebuild_statements
+    from grants.figures.sqlite import sqlite_triggers
+
+    monkeypatch.setattr(sql, "AWARDED_KINDS", "('award', 'variation', 'carried_forward')")
+    sqlite = sqlite_triggers()["grants_entry_figures_insert"]
+    year_part = sqlite[sqlite.index("INSERT INTO grants_lineyearfigures") :]
+    assert "'carried_forward'" in year_part
+    (entry_insert,) = [
+        s
+        for s in postgres_statements()
+        if s.startswith("CREATE OR REPLACE FUNCTION grants_entry_figures_insert()")
+    ]
+    # The function's second statement is the year figures'.
+    assert "'carried_forward'" in entry_insert[entry_insert.rindex("WITH c AS (") :]
+    assert "grants_lineyearfigures" in entry_insert[entry_insert.rindex("WITH c AS (") :]
+    year_rebuilds = [
+        statement
+        for vendor in ("sqlite", "postgresql")
+        for statement in rebuild_statements(vendor)
+        if statement.startswith("INSERT INTO grants_lineyearfigures")
+    ]
+    assert len(year_rebuilds) == 2
+    assert all("'carried_forward'" in statement for statement in year_rebuilds)
