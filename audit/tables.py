@@ -70,6 +70,8 @@ UNAUDITED_TABLES: dict[str, str] = {
     "grants_linefigures": DERIVED,
     "grants_groupfigures": DERIVED,
     "grants_fundfigures": DERIVED,
+    "grants_lineyearfigures": DERIVED,
+    "grants_groupyearfigures": DERIVED,
 }
 
 AUDIT_TABLE = "grants_auditevent"

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import django_tables2 as tables
 from django.utils import dateformat
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django_tables2.utils import OrderByTuple
 
@@ -182,6 +183,34 @@ class FundSummaryRow(NamedTuple):
     ledger_total: str
     variance: str
     status: str
+    # The status as one word for the badge's class, when the status is not one word itself.
+    status_class: str = ""
+
+
+def fund_year_rows(by_year) -> list[FundSummaryRow]:
+    """Each fund's row of the dashboard for one financial year (`selectors.dashboard_for_year`): its
+    control total, ledger total, variance and status for that year."""
+    fund_url = url_for_key("grants:fund_detail")
+    language = get_language()
+    gbp = money.format_gbp
+    rows = []
+    for fund, year in zip(by_year.funds, by_year.summaries, strict=True):
+        rows.append(
+            FundSummaryRow(
+                code=fund.code,
+                name=fund.name,
+                url=f"{fund_url(fund.code)}?{urlencode({'year': year.year.label})}",
+                funder=fund.funder.short_name or fund.funder.name,
+                spend_period=f"{_short_date(fund.spend_start, language)} to "
+                f"{_short_date(fund.spend_end, language)}",
+                control_total=gbp(year.control_total) if year.control_total is not None else "—",
+                ledger_total=gbp(year.allocated),
+                variance=gbp(year.variance) if year.variance is not None else "—",
+                status=str(year.status),
+                status_class=year.status_class,
+            )
+        )
+    return rows
 
 
 def fund_summary_rows(summaries: list[FundSummary]) -> list[FundSummaryRow]:

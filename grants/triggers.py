@@ -300,8 +300,8 @@ def _carry_forward_statements(vendor: str) -> list[str]:
     leg cannot be decided on its own."""
     table = "grants_ledgerentry"
     in_year, out_year = (
-        start_year_sql(vendor, "NEW.effective_date"),
-        start_year_sql(vendor, "o.effective_date"),
+        start_year_sql("NEW.effective_date", vendor),
+        start_year_sql("o.effective_date", vendor),
     )
     matches = (
         f"SELECT 1 FROM {table} o WHERE o.id = NEW.carried_from_id AND o.kind = 'carried_forward' "

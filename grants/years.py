@@ -105,8 +105,9 @@ class StartYearOf(Func):
         )
 
 
-def start_year_sql(vendor: str, date_sql: str) -> str:
-    """`StartYearOf` as plain SQL over `date_sql`, for a trigger (which no ORM expression reaches)."""
+def start_year_sql(date_sql: str, vendor: str) -> str:
+    """`StartYearOf` as SQL text over the SQL expression `date_sql`, for a trigger or a statement run
+    without parameters (its `%` is not doubled): the same arithmetic on each database."""
     if vendor == "postgresql":
         return f"CAST(EXTRACT(YEAR FROM {date_sql} - INTERVAL '{START_MONTH - 1} months') AS INTEGER)"
     return f"CAST(strftime('%Y', {date_sql}, '-{START_MONTH - 1} months') AS INTEGER)"

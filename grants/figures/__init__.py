@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from django.db import connection
 
-from grants.figures.models import Figures, FundFigures, GroupFigures, LineFigures
+from grants.figures.models import (
+    Figures,
+    FundFigures,
+    GroupFigures,
+    GroupYearFigures,
+    LineFigures,
+    LineYearFigures,
+)
 from grants.figures.postgresql import POSTGRES_TRIGGERS, postgres_statements
 from grants.figures.rebuild import Drift, figures_drift, rebuild_figures, rebuild_statements
 from grants.figures.sqlite import sqlite_triggers
@@ -18,7 +25,9 @@ __all__ = [
     "Figures",
     "FundFigures",
     "GroupFigures",
+    "GroupYearFigures",
     "LineFigures",
+    "LineYearFigures",
     "figures_drift",
     "rebuild_figures",
     "rebuild_statements",

@@ -138,3 +138,101 @@ class FundFigures(models.Model):
 
     def __str__(self):
         return f"Figures of fund {self.fund_id} held on no line"
+
+
+class YearFigures(Figures):
+    """The money columns of a line's or a group's financial year: those of `Figures`, and the
+    payments and returned underspend awaiting approval, so that a year counts approved entries or
+    every recorded one as `reconcile_by_year()` is asked to."""
+
+    year = models.PositiveSmallIntegerField(editable=False)  # the start year: 2023 is 2023-24
+    paid_pending = _amount_field()  # payments awaiting approval (also in `paid`)
+    returned_pending = _amount_field()  # returned underspend awaiting approval (also in `returned`)
+    awarded_entries = _count_field()  # approved awards and variations
+    pending_awarded_entries = _count_field()  # awards and variations awaiting approval
+
+    class Meta:
+        abstract = True
+
+
+class LineYearFigures(YearFigures):
+    """One allocation line's money in one financial year: its entries dated in the year (a reversal
+    in the year of the entry it cancels). A row appears with the line's first entry in the year,
+    with the fund, category and area copied from the line (and moved with it)."""
+
+    allocation = models.ForeignKey(
+        "grants.Allocation",
+        on_delete=models.DO_NOTHING,  # the database's trigger removes the rows with their line
+        related_name="year_figures",
+        editable=False,
+    )
+    fund = models.ForeignKey("grants.Fund", on_delete=models.DO_NOTHING, related_name="+", editable=False)
+    funding_category = models.ForeignKey(
+        "grants.FundingCategory", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+    thematic_area = models.ForeignKey(
+        "grants.ThematicArea", on_delete=models.DO_NOTHING, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = "line figures by year"
+        verbose_name_plural = "line figures by year"
+        indexes = [
+            # A fund's lines in one year by amount: the first page of the year's table from the index.
+            models.Index(fields=["fund", "year", "awarded"], name="line_year_figures_fund_awarded"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "year"], name="line_year_figures_are_unique"),
+            models.CheckConstraint(
+                condition=Q(awarded_entries__gte=0, pending_awarded_entries__gte=0, pending_entries__gte=0),
+                name="line_year_figures_counts_are_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Figures of allocation {self.allocation_id} in {self.year}"
+
+
+class GroupYearFigures(YearFigures):
+    """The money of a fund's lines in one funding category and thematic area in one financial year:
+    a fund has a few such rows a year, whatever its number of lines."""
+
+    fund = models.ForeignKey("grants.Fund", on_delete=models.CASCADE, related_name="+", editable=False)
+    funding_category = models.ForeignKey(
+        "grants.FundingCategory", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    thematic_area = models.ForeignKey(
+        "grants.ThematicArea", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    line_count = _count_field()  # lines with an entry in the year
+    awarded_line_count = _count_field()  # lines with an approved award or variation in the year
+    pending_line_count = _count_field()  # lines with an award or variation awaiting approval in the year
+    recorded_line_count = _count_field()  # lines with an award or variation in the year, approved or not
+
+    class Meta:
+        verbose_name = "group figures by year"
+        verbose_name_plural = "group figures by year"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "year", "funding_category", "thematic_area"],
+                name="group_year_figures_are_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    line_count__gte=0,
+                    awarded_line_count__gte=0,
+                    pending_line_count__gte=0,
+                    recorded_line_count__gte=0,
+                    awarded_entries__gte=0,
+                    pending_awarded_entries__gte=0,
+                    pending_entries__gte=0,
+                ),
+                name="group_year_figures_counts_are_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"Figures of fund {self.fund_id} in {self.year}, category {self.funding_category_id}, "
+            f"area {self.thematic_area_id}"
+        )

@@ -6,12 +6,21 @@ from grants.figures.sql import (
     FUND_TABLE,
     GROUP_KEYS,
     GROUP_TABLE,
+    GROUP_YEAR_KEYS,
+    GROUP_YEAR_TABLE,
     LINE_COLUMNS,
     LINE_KEYS,
     LINE_TABLE,
+    LINE_YEAR_COLUMNS,
+    LINE_YEAR_COPIED,
+    LINE_YEAR_KEYS,
+    LINE_YEAR_TABLE,
     entry_terms,
+    entry_year,
     fund_entry_terms,
     line_terms,
+    year_entry_terms,
+    year_line_terms,
 )
 
 # --- PostgreSQL: statement triggers over transition tables -------------------------------------------
@@ -28,12 +37,13 @@ def _postgres_sums(terms: dict[str, str]) -> str:
     return ", ".join(f"SUM(c.sign * ({term})) AS {column}" for column, term in terms.items())
 
 
-def _postgres_add_to(table: str, keys: tuple[str, ...], columns, deltas: str) -> str:
+def _postgres_add_to(table: str, keys: tuple[str, ...], columns, deltas: str, copied=()) -> str:
     """Add the rows of the CTE `deltas` (keys and columns) to `table`, inserting those it lacks.
 
     Not a plain INSERT ... ON CONFLICT DO UPDATE: PostgreSQL checks the CHECK constraints of the row
     it proposes to insert before it finds the conflict, and a delta (one line fewer, one entry
-    less awaiting approval) is negative. Deltas for rows that do not exist yet are never negative."""
+    less awaiting approval) is negative. Deltas for rows that do not exist yet are never negative.
+    `copied` columns of `deltas` are written into the rows it inserts, and left alone in the others."""
     sets = ", ".join(f"{column} = t.{column} + {deltas}.{column}" for column in columns)
     matches = " AND ".join(f"t.{key} = {deltas}.{key}" for key in keys)
     found = " AND ".join(f"u.{key} = {deltas}.{key}" for key in keys)
@@ -41,8 +51,8 @@ def _postgres_add_to(table: str, keys: tuple[str, ...], columns, deltas: str) ->
     return (
         f"updated AS (UPDATE {table} t SET {sets} FROM {deltas} WHERE {matches} "
         f"RETURNING {', '.join(f't.{key}' for key in keys)}) "
-        f"INSERT INTO {table} ({', '.join([*keys, *columns])}) "
-        f"SELECT {', '.join(f'{deltas}.{name}' for name in [*keys, *columns])} FROM {deltas} "
+        f"INSERT INTO {table} ({', '.join([*keys, *copied, *columns])}) "
+        f"SELECT {', '.join(f'{deltas}.{name}' for name in [*keys, *copied, *columns])} FROM {deltas} "
         f"WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE {found}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
     )
@@ -62,38 +72,88 @@ def _postgres_entry_sql(operation: str) -> str:
         "WHERE f.allocation_id = d.allocation_id RETURNING 1), "
         f"fd AS (SELECT c.fund_id, {_postgres_sums(fund_terms)} FROM c WHERE c.allocation_id IS NULL "
         "GROUP BY c.fund_id), " + _postgres_add_to(FUND_TABLE, ("fund_id",), list(fund_terms), "fd")
+    ) + f"; {_postgres_entry_year_sql(operation)}"
+
+
+def _postgres_entry_year_sql(operation: str) -> str:
+    """The statement's entries into their lines' figures for their years: a row is created with the
+    line's keys on the line's first entry in a year. Deleted entries only ever take away."""
+    columns = "allocation_id, kind, amount, approved_at, rejected_at, effective_date, reverses_id"
+    changes = {
+        "INSERT": [("1", "new_entries")],
+        "UPDATE": [("1", "new_entries"), ("-1", "old_entries")],
+        "DELETE": [("-1", "old_entries")],
+    }[operation]
+    selects = " UNION ALL ".join(
+        f"SELECT {sign} AS sign, {columns}, {entry_year(rows, 'postgresql')} AS year FROM {rows} "
+        f"WHERE {rows}.allocation_id IS NOT NULL"
+        for sign, rows in changes
     )
+    terms = year_entry_terms("c")
+    copied = ", ".join(f"a.{key}" for key in LINE_YEAR_COPIED)
+    deltas = (
+        f"SELECT c.allocation_id, c.year, {copied}, {_postgres_sums(terms)} FROM c "
+        f"JOIN grants_allocation a ON a.id = c.allocation_id GROUP BY c.allocation_id, c.year, {copied}"
+    )
+    if operation == "DELETE":
+        sets = ", ".join(f"{column} = f.{column} + d.{column}" for column in terms)
+        return (
+            f"WITH c AS ({selects}), d AS ({deltas}) UPDATE {LINE_YEAR_TABLE} f SET {sets} FROM d "
+            "WHERE f.allocation_id = d.allocation_id AND f.year = d.year"
+        )
+    added = _postgres_add_to(LINE_YEAR_TABLE, LINE_YEAR_KEYS, list(terms), "d", copied=LINE_YEAR_COPIED)
+    return f"WITH c AS ({selects}), d AS ({deltas}), " + added
 
 
 def _postgres_allocation_sql(operation: str) -> str:
     keys = ", ".join(LINE_KEYS)
     if operation == "INSERT":
+        # A line's figures for a year appear with its first entry in the year.
         return f"INSERT INTO {LINE_TABLE} (allocation_id, {keys}) SELECT id, {keys} FROM new_allocations"
     if operation == "UPDATE":
         sets = ", ".join(f"{key} = n.{key}" for key in LINE_KEYS)
+        year_sets = ", ".join(f"{key} = n.{key}" for key in LINE_YEAR_COPIED)
         return (
             f"UPDATE {LINE_TABLE} f SET {sets} FROM new_allocations n "
             f"WHERE f.allocation_id = n.id AND ({', '.join(f'f.{key}' for key in LINE_KEYS)}) "
-            f"IS DISTINCT FROM ({', '.join(f'n.{key}' for key in LINE_KEYS)})"
+            f"IS DISTINCT FROM ({', '.join(f'n.{key}' for key in LINE_KEYS)}); "
+            f"UPDATE {LINE_YEAR_TABLE} f SET {year_sets} FROM new_allocations n "
+            f"WHERE f.allocation_id = n.id AND ({', '.join(f'f.{key}' for key in LINE_YEAR_COPIED)}) "
+            f"IS DISTINCT FROM ({', '.join(f'n.{key}' for key in LINE_YEAR_COPIED)})"
         )
-    return f"DELETE FROM {LINE_TABLE} WHERE allocation_id IN (SELECT id FROM old_allocations)"
+    return (
+        f"DELETE FROM {LINE_TABLE} WHERE allocation_id IN (SELECT id FROM old_allocations); "
+        f"DELETE FROM {LINE_YEAR_TABLE} WHERE allocation_id IN (SELECT id FROM old_allocations)"
+    )
 
 
-def _postgres_line_sql(operation: str) -> str:
-    columns = ", ".join([*GROUP_KEYS, *LINE_COLUMNS])
-    changes = _postgres_changes("lines", operation, columns)
-    terms = line_terms("c")
-    keys = ", ".join(f"c.{key}" for key in GROUP_KEYS)
+def _postgres_line_sql(
+    operation: str,
+    rows="lines",
+    table=GROUP_TABLE,
+    group_keys=GROUP_KEYS,
+    line_columns=LINE_COLUMNS,
+    terms_of=line_terms,
+) -> str:
+    columns = ", ".join([*group_keys, *line_columns])
+    changes = _postgres_changes(rows, operation, columns)
+    terms = terms_of("c")
+    keys = ", ".join(f"c.{key}" for key in group_keys)
     sums = f"SELECT {keys}, {_postgres_sums(terms)} FROM c GROUP BY {keys}"
     if operation == "DELETE":
         # Only ever taken out of groups that exist: deleting lines never creates a group.
         sets = ", ".join(f"{column} = g.{column} + d.{column}" for column in terms)
-        matches = " AND ".join(f"g.{key} = d.{key}" for key in GROUP_KEYS)
-        return (
-            f"WITH c AS ({changes}), d AS ({sums}) UPDATE {GROUP_TABLE} g SET {sets} FROM d WHERE {matches}"
-        )
-    added = _postgres_add_to(GROUP_TABLE, GROUP_KEYS, list(terms), "d")
+        matches = " AND ".join(f"g.{key} = d.{key}" for key in group_keys)
+        return f"WITH c AS ({changes}), d AS ({sums}) UPDATE {table} g SET {sets} FROM d WHERE {matches}"
+    added = _postgres_add_to(table, group_keys, list(terms), "d")
     return f"WITH c AS ({changes}), d AS ({sums}), " + added
+
+
+def _postgres_line_year_sql(operation: str) -> str:
+    """Lines' figures for a year into their groups' for the year, as lines into groups."""
+    return _postgres_line_sql(
+        operation, "line_years", GROUP_YEAR_TABLE, GROUP_YEAR_KEYS, LINE_YEAR_COLUMNS, year_line_terms
+    )
 
 
 POSTGRES_TRIGGERS = {
@@ -101,6 +161,7 @@ POSTGRES_TRIGGERS = {
     "grants_entry_figures": ("grants_ledgerentry", "entries", _postgres_entry_sql),
     "grants_allocation_figures": ("grants_allocation", "allocations", _postgres_allocation_sql),
     "grants_line_figures": (LINE_TABLE, "lines", _postgres_line_sql),
+    "grants_line_year_figures": (LINE_YEAR_TABLE, "line_years", _postgres_line_year_sql),
 }
 
 

@@ -13,11 +13,19 @@ from grants.figures.sql import (
     FUND_TABLE,
     GROUP_KEYS,
     GROUP_TABLE,
+    GROUP_YEAR_KEYS,
+    GROUP_YEAR_TABLE,
     LINE_KEYS,
     LINE_TABLE,
+    LINE_YEAR_COPIED,
+    LINE_YEAR_KEYS,
+    LINE_YEAR_TABLE,
     entry_terms,
+    entry_year,
     fund_entry_terms,
     line_terms,
+    year_entry_terms,
+    year_line_terms,
 )
 
 
@@ -50,6 +58,18 @@ def _fund_sums_sql(vendor: str) -> str:
     )
 
 
+def _entry_year_sums_sql(vendor: str) -> str:
+    """Each line's figures for each year summed from its entries, one row per line and year with
+    entries, with the line's keys."""
+    copied = ", ".join(f"a.{key}" for key in LINE_YEAR_COPIED)
+    return (
+        f"SELECT e.allocation_id, e.year, {copied}, {_summed(year_entry_terms('e'), vendor)} "
+        f"FROM (SELECT x.*, {entry_year('x', vendor)} AS year FROM grants_ledgerentry x "
+        "WHERE x.allocation_id IS NOT NULL) e JOIN grants_allocation a ON a.id = e.allocation_id "
+        f"GROUP BY e.allocation_id, e.year, {copied}"
+    )
+
+
 def rebuild_figures(using=None) -> None:
     """Recompute every stored figure from the allocations and their entries, in one transaction.
     The groups are rebuilt by the line triggers as the lines go in.
@@ -68,6 +88,7 @@ def rebuild_statements(vendor: str) -> list[str]:
     """The statements `rebuild_figures()` runs, in one transaction, on `vendor`."""
     line_columns = list(entry_terms("e"))
     fund_columns = list(fund_entry_terms("e"))
+    year_columns = [*LINE_YEAR_KEYS, *LINE_YEAR_COPIED, *year_entry_terms("e")]
     lock = ["LOCK TABLE grants_allocation, grants_ledgerentry IN SHARE MODE"]
     if vendor != "postgresql":
         lock = []
@@ -76,12 +97,17 @@ def rebuild_statements(vendor: str) -> list[str]:
         f"DELETE FROM {LINE_TABLE}",
         f"DELETE FROM {GROUP_TABLE}",
         f"DELETE FROM {FUND_TABLE}",
+        f"DELETE FROM {LINE_YEAR_TABLE}",
+        f"DELETE FROM {GROUP_YEAR_TABLE}",
         f"INSERT INTO {LINE_TABLE} (allocation_id, {', '.join(LINE_KEYS)}, {', '.join(line_columns)}) "
         f"SELECT a.id, {', '.join(f'a.{key}' for key in LINE_KEYS)}, "
         + ", ".join(f"COALESCE(s.{column}, 0)" for column in line_columns)
         + f" FROM grants_allocation a LEFT JOIN ({_entry_sums_sql(vendor)}) s ON s.allocation_id = a.id",
         f"INSERT INTO {FUND_TABLE} (fund_id, {', '.join(fund_columns)}) "
         f"SELECT fund_id, {', '.join(fund_columns)} FROM ({_fund_sums_sql(vendor)}) s",
+        # The groups' figures for each year are added up by the triggers as the lines' go in.
+        f"INSERT INTO {LINE_YEAR_TABLE} ({', '.join(year_columns)}) "
+        f"SELECT {', '.join(year_columns)} FROM ({_entry_year_sums_sql(vendor)}) s",
     ]
 
 
@@ -106,14 +132,19 @@ def _differs(column: str, stored: str, derived: str) -> str:
 
 
 def figures_drift(limit: int = 100) -> list[Drift]:
-    """Every stored figure that disagrees with the allocations and entries (up to `limit`), in
-    four queries whatever the size of the ledger: lines, groups both ways, and funds."""
+    """Every stored figure that disagrees with the allocations and entries (up to `limit`), in a
+    fixed number of queries whatever the size of the ledger: lines, groups both ways, funds, and
+    the lines' and groups' figures by year."""
     drift: list[Drift] = []
     vendor = connection.vendor
     per_line = list(entry_terms("e"))
     group_terms = list(line_terms("f"))
     fund_terms = list(fund_entry_terms("e"))
     group_keys = ", ".join(f"f.{key}" for key in GROUP_KEYS)
+    per_line_year = [*LINE_YEAR_COPIED, *year_entry_terms("e")]
+    group_year_terms = list(year_line_terms("f"))
+    group_year_keys = ", ".join(f"f.{key}" for key in GROUP_YEAR_KEYS)
+    year_sums = _entry_year_sums_sql(vendor)
     checks = [
         (
             "line",
@@ -143,6 +174,43 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             [f"s.{column}" for column in fund_terms],
             fund_terms,
             f"({_fund_sums_sql(vendor)}) s LEFT JOIN {FUND_TABLE} ff ON ff.fund_id = s.fund_id",
+            "1 = 0",
+        ),
+        (
+            # Each line's year with entries, against its stored figures for the year.
+            "line year",
+            ["s.allocation_id", "s.year"],
+            [f"f.{column}" for column in per_line_year],
+            [f"s.{column}" for column in per_line_year],
+            per_line_year,
+            f"({year_sums}) s LEFT JOIN {LINE_YEAR_TABLE} f "
+            "ON f.allocation_id = s.allocation_id AND f.year = s.year",
+            "f.allocation_id IS NULL",
+        ),
+        (
+            # Stored figures for a year in which the line has no entries (any more).
+            "line year",
+            ["f.allocation_id", "f.year"],
+            [f"f.{column}" for column in year_entry_terms("e")],
+            [
+                f"CASE WHEN s.allocation_id IS NULL THEN 0 ELSE f.{column} END"
+                for column in year_entry_terms("e")
+            ],
+            list(year_entry_terms("e")),
+            f"{LINE_YEAR_TABLE} f LEFT JOIN ({year_sums}) s "
+            "ON f.allocation_id = s.allocation_id AND f.year = s.year",
+            "1 = 0",
+        ),
+        (
+            "group year",
+            [f"g.{key}" for key in GROUP_YEAR_KEYS],
+            [f"g.{column}" for column in group_year_terms],
+            [f"COALESCE(s.{column}, 0)" for column in group_year_terms],
+            group_year_terms,
+            f"{GROUP_YEAR_TABLE} g LEFT JOIN (SELECT {group_year_keys}, "
+            f"{_summed(year_line_terms('f'), vendor)} FROM {LINE_YEAR_TABLE} f "
+            f"GROUP BY {group_year_keys}) s ON "
+            + " AND ".join(f"s.{key} = g.{key}" for key in GROUP_YEAR_KEYS),
             "1 = 0",
         ),
     ]
@@ -175,6 +243,13 @@ def figures_drift(limit: int = 100) -> list[Drift]:
             f"WHERE g.id IS NULL LIMIT {int(limit)}"
         )
         drift += [Drift(_where("group", row), "line_count", "no row", "lines") for row in cursor]
+        keys = ", ".join(f"f.{key}" for key in GROUP_YEAR_KEYS)
+        joined = " AND ".join(f"g.{key} = f.{key}" for key in GROUP_YEAR_KEYS)
+        cursor.execute(
+            f"SELECT DISTINCT {keys} FROM {LINE_YEAR_TABLE} f LEFT JOIN {GROUP_YEAR_TABLE} g ON {joined} "
+            f"WHERE g.id IS NULL LIMIT {int(limit)}"
+        )
+        drift += [Drift(_where("group year", row), "line_count", "no row", "lines") for row in cursor]
         # Fund figures with no entries behind them.
         cursor.execute(
             f"SELECT ff.fund_id, ff.returned_to_funder, ff.pending_entries FROM {FUND_TABLE} ff "
@@ -196,6 +271,13 @@ def _where(kind: str, key) -> str:
         return f"allocation {key[0]} (fund {key[1]}, line {key[2]})"
     if kind == "group":
         return f"group of fund {key[0]}, funding category {key[1]}, thematic area {key[2]}"
+    if kind == "line year":
+        return f"allocation {key[0]} in the year starting {key[1]}"
+    if kind == "group year":
+        return (
+            f"group of fund {key[0]} in the year starting {key[1]}, funding category {key[2]}, "
+            f"thematic area {key[3]}"
+        )
     return f"money of fund {key[0]} held on no line"
 
 

@@ -93,7 +93,7 @@ from grants.models.refusals import RefusedAttempt
 # isort: split
 # The stored figures' models belong to this app too; imported after the ledger's own so that they
 # register after them.
-from grants.figures import FundFigures, GroupFigures, LineFigures
+from grants.figures import FundFigures, GroupFigures, GroupYearFigures, LineFigures, LineYearFigures
 
 # Migrations name the field and the validator by their module, as Django's writer takes it from
 # `__module__`: keep it the public `grants.models` (tests/grants/test_migrations.py allows only that).
@@ -148,5 +148,7 @@ __all__ = [
     "RefusedAttempt",
     "FundFigures",
     "GroupFigures",
+    "GroupYearFigures",
     "LineFigures",
+    "LineYearFigures",
 ]

@@ -12,10 +12,12 @@ profile leaves out, so money allocated in such a year shows as over-allocated ag
 than going unremarked.
 
 `reconcile_by_year(fund)` answers in five queries whatever the number of lines, entries or years:
-the fund's entries summed by (year, funding category, thematic area) with the year worked out by
-the database from each entry's date, the fund's profile, the names of the categories and areas, and
-the underspend due and returned by (line, year) of the few lines that have any, from which each
-year's outstanding underspend due at its end is worked out (`grants.reconciliation.cash`).
+the stored figures by (year, funding category, thematic area) (`GroupYearFigures`, kept by the
+database's triggers with the year worked out from each entry's date; docs/triggers.md) together with
+the fund's few entries held on no line summed by year, the fund's profile, the names of the
+categories and areas (2), and the underspend due and returned by (line, year) of the few lines that
+have any, from which each year's outstanding underspend due at its end is worked out
+(`grants.reconciliation.cash`).
 Category budgets are for the whole fund, so the years' category subtotals carry none.
 """
 
@@ -24,12 +26,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from djmoney.money import Money
 
 from grants import money
-from grants.models import Approval, Fund, FundYear, LedgerEntry, approval_condition
+from grants.models import Approval, Fund, FundYear, GroupYearFigures, LedgerEntry, approval_condition
 from grants.reconciliation import (
     CATEGORY,
     THEME,
@@ -162,7 +165,11 @@ class YearReconciliation:
 
 
 YEAR = "financial_year"
-GROUPS = (YEAR, "allocation__funding_category_id", "allocation__thematic_area_id")
+FIGURES = ("total", "awarded_line_count", "pending", "pending_line_count", *("paid", "underspend_returned"))
+# Money held on no line: returned to and received from the funder, and carry-forwards of the fund's
+# control total into a year and out of it (negative).
+FUND_FIGURES = ("returned_to_funder", "received", "received_pending", "carried_in", "carried_out")
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 
 def entry_year():
@@ -172,36 +179,105 @@ def entry_year():
     return start_year_of(Coalesce("reverses__effective_date", "effective_date"))
 
 
-def _year_figures(approval: Approval) -> dict:
-    """Per (year, category, area): the award and variation entries counted and the lines they are
-    on, those awaiting approval, and the money moved. Each line sits in one category and area, so
-    line counts add up across the rows of a year."""
-    counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
-    # A line's amount; a carry-forward of the fund's control total is on no line.
-    awarded = Q(kind__in=Kind.awarded_kinds(), allocation__isnull=False)
-    # A carry-forward of the fund's control total, approved.
-    carried = Q(kind=Kind.CARRIED_FORWARD, allocation__isnull=True) & approval_condition(
-        "", Approval.APPROVED
+def _if(entries: str, then) -> Case:
+    """`then` when the row counts any of the `entries` (a count column or expression), else NULL: a
+    sum over no entries is NULL, as `_Group.add` expects."""
+    counted = F(entries) if isinstance(entries, str) else entries
+    return Case(When(GreaterThan(counted, 0), then=then), default=Value(None), output_field=AMOUNT)
+
+
+def _stored_year_figures(approval: Approval) -> dict:
+    """Per (year, category, area), from the stored `GroupYearFigures`: the awards and variations
+    `approval` counts and the lines they are on, those awaiting approval, and the money moved. Each
+    line sits in one category and area, so line counts add up across the rows of a year."""
+    pending = {
+        "pending": _if("pending_awarded_entries", F("awarded_pending")),
+        "pending_line_count": F("pending_line_count"),
+    }
+    if approval is Approval.APPROVED:
+        return {
+            "total": _if("awarded_entries", F("awarded")),
+            "awarded_line_count": F("awarded_line_count"),
+            **pending,
+            "paid": ExpressionWrapper(F("paid") - F("paid_pending"), output_field=AMOUNT),
+            "underspend_returned": ExpressionWrapper(
+                F("returned") - F("returned_pending"), output_field=AMOUNT
+            ),
+        }
+    if approval is Approval.PENDING:
+        return {
+            "total": _if("pending_awarded_entries", F("awarded_pending")),
+            "awarded_line_count": F("pending_line_count"),
+            **pending,
+            "paid": F("paid_pending"),
+            "underspend_returned": F("returned_pending"),
+        }
+    recorded = F("awarded_entries") + F("pending_awarded_entries")
+    return {
+        "total": _if(recorded, ExpressionWrapper(F("awarded") + F("awarded_pending"), output_field=AMOUNT)),
+        "awarded_line_count": F("recorded_line_count"),
+        **pending,
+        "paid": F("paid"),
+        "underspend_returned": F("returned"),
+    }
+
+
+def _year_rows(fund: Fund, approval: Approval) -> list[dict]:
+    """The fund's figures per (year, category, area) read from the stored figures by year, and its
+    money held on no line (returned to the funder: a few entries a fund) summed per year from its
+    entries, in one query."""
+    # Named apart from the table's columns (an annotation may not take a column's name); the union
+    # reads them by position.
+    figures = {f"figure_{name}": value for name, value in _stored_year_figures(approval).items()}
+    groups = (
+        GroupYearFigures.objects.filter(fund=fund)
+        .order_by()
+        .annotate(**figures, **{f"figure_{name}": Value(None, AMOUNT) for name in FUND_FIGURES})
+        .values_list(
+            "year",
+            "funding_category_id",
+            "thematic_area_id",
+            *figures,
+            *(f"figure_{name}" for name in FUND_FIGURES),
+        )
     )
+    # Money held on no line is on no line: no lines to count, no awards.
+    nothing = {name: Value(0) if name.endswith("count") else Value(None, AMOUNT) for name in FIGURES}
+    held = (
+        LedgerEntry.objects.filter(fund=fund, allocation__isnull=True)
+        .order_by()
+        # A reversal counts in the year of the entry it cancels: a mistaken 2023-24 return
+        # reversed in 2025 takes the money out of 2023-24, not 2025-26.
+        .annotate(**{YEAR: entry_year()})
+        .values(YEAR)
+        .annotate(
+            category=Value(None, IntegerField()),
+            area=Value(None, IntegerField()),
+            **nothing,
+            **_held_figures(approval),
+        )
+        .values_list(YEAR, "category", "area", *FIGURES, *FUND_FIGURES)
+    )
+    columns = (YEAR, "funding_category_id", "thematic_area_id", *FIGURES, *FUND_FIGURES)
+    return [dict(zip(columns, row, strict=True)) for row in groups.union(held, all=True)]
+
+
+def _held_figures(approval: Approval) -> dict:
+    """The sums of the fund's entries held on no line (`FUND_FIGURES`), by year."""
+    counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
+    # A carry-forward moves the year's control total only once approved, whatever `approval` counts
+    # of the lines: in legs (into the year) and out legs (out of it, negative) apart.
+    carried = Q(kind=Kind.CARRIED_FORWARD) & approval_condition("", Approval.APPROVED)
 
     def summed(condition: Q) -> Sum:
         return Sum("amount", filter=condition)
 
     return {
-        "total": summed(awarded & counted),
-        "awarded_line_count": Count("allocation_id", distinct=True, filter=awarded & counted),
-        "pending": summed(awarded & pending),
-        "pending_line_count": Count("allocation_id", distinct=True, filter=awarded & pending),
-        "paid": summed(Q(kind=Kind.PAYMENT) & counted),
-        "underspend_returned": summed(Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
         "returned_to_funder": summed(Q(kind=Kind.RETURNED_TO_FUNDER) & counted),
-        # Moves the year's control total only once approved, whatever `approval` counts of the lines:
-        # in legs (into the year) and out legs (out of it, negative) apart.
-        "carried_in": summed(carried & Q(amount__gt=0)),
-        "carried_out": summed(carried & Q(amount__lt=0)),
         "received": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & counted),
         "received_pending": summed(Q(kind=Kind.RECEIVED_FROM_FUNDER) & pending),
-        "underspend_due_pending": summed(Q(kind=Kind.UNDERSPEND_DUE) & pending),
+        "carried_in": summed(carried & Q(amount__gt=0)),
+        "carried_out": summed(carried & Q(amount__lt=0)),
     }
 
 
@@ -214,7 +290,6 @@ class _Year:
         "returned_to_funder",
         "received",
         "received_pending",
-        "underspend_due_pending",
         "carried_in",
         "carried_out",
     )
@@ -237,7 +312,12 @@ class _Year:
             self.themes.setdefault(row[THEME[0]], _Group(*(row[key] for key in THEME))).add(row)
 
     def reconciliation(
-        self, year: FinancialYear, profile_figure: Money | None, has_profile: bool, underspend_due: Money
+        self,
+        year: FinancialYear,
+        profile_figure: Money | None,
+        has_profile: bool,
+        underspend_due: Money,
+        underspend_due_pending: Money,
     ):
         carried_in, carried_out = self.movements["carried_in"].total, self.movements["carried_out"].total
         carried = money.total([carried_in, carried_out])
@@ -255,7 +335,7 @@ class _Year:
             received=self.movements["received"].total,
             received_pending=self.movements["received_pending"].total,
             underspend_due=underspend_due,
-            underspend_due_pending=self.movements["underspend_due_pending"].total,
+            underspend_due_pending=underspend_due_pending,
             pending_total=self.overall.pending.total,
             pending_line_count=self.overall.pending_line_count,
             by_category=_sorted_groups(self.categories),
@@ -264,28 +344,43 @@ class _Year:
         )
 
 
-def _underspend_by_line(fund: Fund, approval: Approval) -> dict[int, dict[int, tuple[Money, Money]]]:
-    """{line: {start year: (underspend due, underspend returned)}} for the lines that have either,
-    counted as `approval` says, each in the year of its date (a reversal in its entry's year)."""
-    counted = approval_condition("", approval)
+@dataclass(frozen=True)
+class _Underspend:
+    """Underspend due and returned by (line, year) as `approval` counts them, and underspend declared
+    due awaiting approval by year."""
+
+    lines: dict[int, dict[int, tuple[Money, Money]]]
+    due_pending: dict[int, Money]
+
+
+def _underspend_by_line(fund: Fund, approval: Approval) -> _Underspend:
+    """The underspend due and returned of the lines that have either, each in the year of its date
+    (a reversal in its entry's year), in one query."""
+    counted, pending = approval_condition("", approval), approval_condition("", Approval.PENDING)
     rows = (
         LedgerEntry.objects.filter(fund=fund, kind__in=[Kind.UNDERSPEND_DUE, Kind.UNDERSPEND_RETURNED])
-        .filter(counted)
         .order_by()
-        .annotate(**{YEAR: start_year_of(Coalesce("reverses__effective_date", "effective_date"))})
+        .annotate(**{YEAR: entry_year()})
         .values("allocation_id", YEAR)
         .annotate(
-            due=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE)),
-            returned=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_RETURNED)),
+            due=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE) & counted),
+            returned=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_RETURNED) & counted),
+            due_pending=Sum("amount", filter=Q(kind=Kind.UNDERSPEND_DUE) & pending),
         )
     )
     lines: dict[int, dict[int, tuple[Money, Money]]] = {}
+    due_pending: dict[int, money.Tally] = {}
     for row in rows:
-        lines.setdefault(row["allocation_id"], {})[int(row[YEAR])] = (
+        start_year = int(row[YEAR])
+        lines.setdefault(row["allocation_id"], {})[start_year] = (
             money.from_aggregate(row["due"]),
             money.from_aggregate(row["returned"]),
         )
-    return lines
+        if row["due_pending"] is not None:
+            due_pending.setdefault(start_year, money.Tally()).add(
+                money.amount_from_aggregate(row["due_pending"])
+            )
+    return _Underspend(lines, {start_year: tally.total for start_year, tally in due_pending.items()})
 
 
 def _outstanding_by_year(lines: dict[int, dict[int, tuple[Money, Money]]], start_years) -> dict[int, Money]:
@@ -307,21 +402,7 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     counts approved entries; with `approval=Approval.APPROVED_OR_PENDING`, every recorded entry, as
     `reconcile()` does. The years' allocated amounts add up to `reconcile(fund, approval)`'s ledger
     total."""
-    rows = (
-        LedgerEntry.objects.filter(fund=fund)
-        .order_by()
-        .annotate(**{YEAR: entry_year()})
-        .values(*GROUPS)
-        .annotate(**_year_figures(approval))
-    )
-    rows = [
-        {
-            **row,
-            "funding_category_id": row.pop("allocation__funding_category_id"),
-            "thematic_area_id": row.pop("allocation__thematic_area_id"),
-        }
-        for row in rows
-    ]
+    rows = _year_rows(fund, approval)
     on_lines = _named([row for row in rows if row["funding_category_id"] is not None])
     rows = on_lines + [row for row in rows if row["funding_category_id"] is None]
     profile = {
@@ -336,13 +417,15 @@ def reconcile_by_year(fund: Fund, approval: Approval = Approval.APPROVED) -> lis
     for row in rows:
         years.setdefault(int(row[YEAR]), _Year()).add(row)
     has_profile = bool(profile)
-    outstanding = _outstanding_by_year(_underspend_by_line(fund, approval), years)
+    underspend = _underspend_by_line(fund, approval)
+    outstanding = _outstanding_by_year(underspend.lines, years)
     return [
         years[start_year].reconciliation(
             FinancialYear(start_year),
             profile.get(start_year, money.zero()) if has_profile else None,
             has_profile,
             outstanding[start_year],
+            underspend.due_pending.get(start_year, money.zero()),
         )
         for start_year in sorted(years)
     ]

@@ -24,15 +24,18 @@ from grants.selectors.funds import (
     FundPage,
     FundSummary,
     NameChange,
+    YearDashboard,
     allocation_rows,
     allocations_total,
     dashboard,
+    dashboard_for_year,
     fund_groups,
     fund_money,
     fund_page,
     fund_submissions,
     fund_summaries,
     group_totals,
+    group_year_totals,
     import_records,
     names_changed_since,
     next_line_number,
@@ -41,6 +44,8 @@ from grants.selectors.funds import (
     submitted_names,
     unregistered_recipients,
     with_short_name,
+    year_allocation_rows,
+    year_lines_total,
 )
 from grants.selectors.organisations import (
     OrganisationPage,
@@ -48,7 +53,7 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
-from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year
+from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year, year_options
 
 __all__ = [
     "Dashboard",
@@ -58,6 +63,7 @@ __all__ = [
     "FundSummary",
     "FundYears",
     "NotAReturnYear",
+    "YearDashboard",
     "GROUP_NAMES",
     "LINE_CHANGE_RELATIONS",
     "NameChange",
@@ -70,6 +76,7 @@ __all__ = [
     "dashboard",
     "line_underspend_due",
     "fund_own_entries",
+    "dashboard_for_year",
     "fund_profile",
     "fund_groups",
     "fund_money",
@@ -79,6 +86,7 @@ __all__ = [
     "fund_years",
     "return_year",
     "group_totals",
+    "group_year_totals",
     "import_entries",
     "import_records",
     "imports_awaiting_approval",
@@ -95,4 +103,7 @@ __all__ = [
     "unregistered_recipients",
     "with_reversal_state",
     "with_short_name",
+    "year_allocation_rows",
+    "year_lines_total",
+    "year_options",
 ]

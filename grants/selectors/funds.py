@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from djmoney.money import Money
 
 from grants import money
@@ -18,7 +29,9 @@ from grants.models import (
     CategoryBudget,
     Fund,
     FundFigures,
+    FundYear,
     GroupFigures,
+    GroupYearFigures,
     ImportRecord,
     LineChange,
     Organisation,
@@ -33,8 +46,10 @@ from grants.reconciliation import (
     stored_category_subtotals,
 )
 from grants.reconciliation.cash import CashPosition, fund_cash
+from grants.reconciliation.years import YearReconciliation
 from grants.selectors.approvals import pending_line_changes
 from grants.selectors.profiles import FundProfile, fund_profile
+from grants.years import FinancialYear
 
 
 @dataclass(frozen=True)
@@ -275,6 +290,41 @@ def allocation_rows() -> QuerySet[Allocation]:
     )
 
 
+def year_allocation_rows(fund: Fund, year: FinancialYear) -> QuerySet[Allocation]:
+    """The fund's lines with entries dated in `year`, each with that year's money from its stored
+    figures for the year (`LineYearFigures`) under the names `allocation_rows()` gives the whole
+    line's, so the same table, filter and footer show them; in one query."""
+    in_year = FilteredRelation("year_figures", condition=Q(year_figures__year=year.start_year))
+    return (
+        Allocation.objects.select_related("fund", "organisation", "thematic_area", "funding_category")
+        .alias(in_year=in_year)
+        .annotate(
+            awarded=F("in_year__awarded"),
+            awarded_pending=F("in_year__awarded_pending"),
+            paid=F("in_year__paid"),
+            returned=F("in_year__returned"),
+        )
+        .annotate(net_funding=F("paid") - F("returned"), still_to_pay=F("awarded") - F("paid"))
+        # Said of the year's figures (an inner join): their (fund, year, amount) index gives the
+        # first page of the year's lines by amount.
+        .filter(in_year__fund=fund)
+    )
+
+
+def year_lines_total(lines: QuerySet[Allocation]) -> Money:
+    """The approved amount in their year of the given `year_allocation_rows()`, summed in one query."""
+    return money.from_aggregate(lines.order_by().aggregate(total=Sum("awarded"))["total"])
+
+
+def group_year_totals(year: FinancialYear, **scope) -> tuple[int, Money]:
+    """`group_totals()` for one financial year: how many lines have entries in the year and their
+    approved amount in it, from the few stored group rows of the year (`GroupYearFigures`)."""
+    totals = GroupYearFigures.objects.filter(year=year.start_year, **scope).aggregate(
+        count=Sum("line_count"), total=Sum("awarded")
+    )
+    return totals["count"] or 0, money.from_aggregate(totals["total"])
+
+
 def allocations_total(lines: QuerySet[Allocation]) -> Money:
     """The approved amount of the given (perhaps filtered) lines, summed by the database in one query
     from their stored figures."""
@@ -321,6 +371,48 @@ def dashboard(fund_codes: list[str]) -> Dashboard:
         groups, budgets = groups.filter(fund__in=chosen), budgets.filter(fund__in=chosen)
     by_category = stored_category_subtotals(groups, budgets)
     return Dashboard(summaries=summaries, selected=selected, by_category=by_category, chosen=bool(chosen))
+
+
+@dataclass(frozen=True)
+class YearDashboard:
+    """Every fund's reconciliation for one financial year (`?year=2023-24` on the dashboard)."""
+
+    year: FinancialYear
+    summaries: list[YearReconciliation]
+    funds: list[Fund]
+
+
+def dashboard_for_year(year: FinancialYear) -> YearDashboard:
+    """Every fund with its control total for `year` (its `FundYear`; none for a fund without a
+    profile), the approved amount of its lines dated in the year, and so its variance and status, in
+    one query over the stored figures by year (a few rows per fund and year)."""
+    amount = DecimalField(max_digits=16, decimal_places=2)
+    allocated = (
+        GroupYearFigures.objects.filter(fund=OuterRef("pk"), year=year.start_year)
+        .order_by()
+        .values("fund")
+        .annotate(total=Sum("awarded"), lines=Sum("awarded_line_count"))
+    )
+    profile = FundYear.objects.filter(fund=OuterRef("pk"))
+    funds = list(
+        Fund.objects.select_related("funder").annotate(
+            year_allocated=Subquery(allocated.values("total"), output_field=amount),
+            year_lines=Subquery(allocated.values("lines")),
+            year_control_total=Subquery(profile.filter(year=year.start_year).values("control_total")),
+            has_profile=Exists(profile),
+        )
+    )
+    summaries = [
+        YearReconciliation(
+            year=year,
+            control_total=(money.from_aggregate(fund.year_control_total) if fund.has_profile else None),
+            allocated=money.from_aggregate(fund.year_allocated),
+            line_count=fund.year_lines or 0,
+            fund_has_profile=fund.has_profile,
+        )
+        for fund in funds
+    ]
+    return YearDashboard(year=year, summaries=summaries, funds=funds)
 
 
 def next_line_number(fund: Fund) -> int:

@@ -15,7 +15,8 @@ from grants.reconciliation.years import (
     year_reconciliation,
 )
 from grants.selectors.approvals import fund_own_entries
-from grants.years import FinancialYear, parse_year
+from grants.selectors.profiles import FundProfile
+from grants.years import FinancialYear, parse_year, years_between
 
 
 class NotAReturnYear(ValueError):
@@ -78,3 +79,16 @@ def fund_years(fund: Fund, year_text: str | None = None) -> FundYears:
         problem = f"{error}. Showing the whole fund instead."
         return FundYears(by_year, total, own, problem=problem, outturn=outturn)
     return FundYears(by_year, total, own, chosen, outturn=outturn)
+
+
+def year_options(
+    fund: Fund, profile: FundProfile, fund_years: FundYears | None = None
+) -> list[FinancialYear]:
+    """The years a fund page's year selector lists: every year of the fund's reconciliation by year
+    when it was read, else those of its spend period and profile (no query more: the page reads its
+    profile anyway)."""
+    if fund_years is not None:
+        return [reconciliation.year for reconciliation in fund_years.by_year]
+    years = set(years_between(fund.spend_start, fund.spend_end))
+    years.update(row.year for row in profile.years)
+    return sorted(years)

@@ -20,14 +20,28 @@ from grants.exports.three_sixty_giving import FORMATS
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
 from grants.forms import FundProfileForm, ReopenForm
 from grants.models import Allocation, Fund, ReturnSubmission
-from grants.tables import fund_summary_rows
+from grants.tables import fund_summary_rows, fund_year_rows
 from grants.views._base import AllocationTableMixin, ReadView, ServiceFormView
+from grants.years import parse_year
 
 
 class DashboardView(ReadView, TemplateView):
+    """Every fund's reconciliation; with `?year=2023-24`, each fund's for that financial year."""
+
     template_name = "grants/dashboard.html"
 
     def get_context_data(self, **kwargs):
+        year_text = self.request.GET.get("year", "").strip()
+        kwargs.update(year_text=year_text, year_problem="", year_dashboard=None)
+        if year_text:
+            try:
+                year = parse_year(year_text)
+            except ValueError as error:
+                kwargs["year_problem"] = f"{error}. Showing every fund's whole period instead."
+            else:
+                by_year = selectors.dashboard_for_year(year)
+                kwargs.update(year_text=year.label, year_dashboard=by_year)
+                return super().get_context_data(funds=fund_year_rows(by_year), **kwargs)
         dashboard = selectors.dashboard(self.request.GET.getlist("fund"))
         return super().get_context_data(
             dashboard=dashboard,
@@ -45,6 +59,9 @@ class FundListView(ReadView, TemplateView):
 
 
 class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
+    """The fund's facts, reconciliation, money and allocation table; with `?year=2023-24`, that
+    year's reconciliation and the year's amounts of the lines with entries in it."""
+
     template_name = "grants/fund_detail.html"
 
     @cached_property
@@ -52,7 +69,21 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         # Looked up only once the login check has let the request through.
         return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
 
+    @cached_property
+    def years(self):
+        """The fund's reconciliation by year and the one `?year=` asks for; None without `year`,
+        so that the page reads nothing more than it did before years."""
+        year_text = self.request.GET.get("year", "").strip()
+        return selectors.fund_years(self.fund, year_text) if year_text else None
+
+    @property
+    def chosen_year(self):
+        """The year's reconciliation the page shows, or None for the whole fund."""
+        return self.years.chosen if self.years is not None else None
+
     def lines(self):
+        if self.chosen_year is not None:
+            return selectors.year_allocation_rows(self.fund, self.chosen_year.year)
         if self.request.GET.get("sort", "").lstrip("-") == "awarded":
             # Sorted by amount, the fund is said of the lines' stored figures (the database keeps it
             # equal to the line's): their (fund, category, amount, line) index gives the first page
@@ -68,14 +99,32 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         return self.fund
 
     def csv_filename(self):
+        if self.chosen_year is not None:
+            return f"allocations_{self.fund.code}_{self.chosen_year.year.label}.csv"
         return f"allocations_{self.fund.code}.csv"
+
+    def count_and_total(self, filterset, rows):
+        """For one year, the lines with entries in it and their approved amount in it: from the
+        year's few stored group rows when the filter allows, else from the year's line figures."""
+        if self.chosen_year is None:
+            return super().count_and_total(filterset, rows)
+        if not filterset.is_valid():
+            return 0, money.zero()
+        scope = filterset.group_scope
+        if scope is not None:
+            return selectors.group_year_totals(self.chosen_year.year, **{**scope, "fund": self.fund})
+        return rows.count(), selectors.year_lines_total(rows)
 
     def get_context_data(self, **kwargs):
         filterset, table = self.allocation_table(show_fund=False)
+        page = selectors.fund_page(self.fund)
         return super().get_context_data(
-            page=selectors.fund_page(self.fund),
+            page=page,
             filter=filterset,
             table=table,
+            chosen_year=self.chosen_year,
+            year_problem=self.years.problem if self.years is not None else "",
+            year_options=selectors.year_options(self.fund, page.profile, self.years),
             **kwargs,
         )
 
@@ -83,9 +132,8 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
 class FundYearsView(ReadView, TemplateView):
     """The fund's reconciliation for each financial year, and one year's in full (`?year=2023-24`).
 
-    Its own page, not the fund page's: the years are summed from the fund's entries (the stored
-    figures have no years yet), which takes time in proportion to the fund's size, and the fund page
-    stays flat (docs/performance.md)."""
+    Every year at once; the fund page shows one year (`?year=`) with its lines. Both read the
+    stored figures by year, a few rows per year whatever the fund's size (docs/performance.md)."""
 
     template_name = "grants/fund_years.html"
 

@@ -67,7 +67,7 @@ def test_every_trigger_that_keeps_the_figures_is_installed(db):
                 (table, re.search(r"AFTER (INSERT|UPDATE|DELETE)", sql).group(1).lower())
                 for table, sql in cursor.fetchall()
             }
-    tables = ("grants_ledgerentry", "grants_allocation", "grants_linefigures")
+    tables = ("grants_ledgerentry", "grants_allocation", "grants_linefigures", "grants_lineyearfigures")
     assert installed == {(table, event) for table in tables for event in ("insert", "update", "delete")}
 
 

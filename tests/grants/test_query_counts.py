@@ -26,14 +26,19 @@ SIZES = [40, 400]
 # to lines awaiting approval, the cash the office holds of the fund (its entries that move cash,
 # summed per line and then in total: one query), and the page of lines; then the session saved again
 # (a savepoint, its UPDATE and the release: the idle timeout restarts on every request,
-# ledger/settings.py). The reconciliation by financial year is on a page of its own
-# (`FundYearsView`): it is summed from the fund's entries, which the stored figures do not yet hold
-# by year.
+# ledger/settings.py).
 SESSION_SAVE = 3
 FUND_PAGE_QUERIES = 18 + SESSION_SAVE
+# With ?year=: the same, the count and footer total from the year's stored group figures instead of
+# the whole fund's, and the reconciliation by year (5, as `reconcile_by_year`) for the headline and
+# the year selector.
+FUND_YEAR_PAGE_QUERIES = FUND_PAGE_QUERIES + 5
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
 # and their budgets (all from the stored figures but the budgets); then the session saved again.
 DASHBOARD_QUERIES = 7 + SESSION_SAVE
+# With ?year=: session and user (2), permissions (2), and the funds with their control totals and
+# ledger totals for the year (from the stored figures by year); then the session saved again.
+DASHBOARD_YEAR_QUERIES = 5 + SESSION_SAVE
 
 
 def signed_in_officer(client):
@@ -59,7 +64,8 @@ def test_reconciliation_takes_five_queries_whatever_the_fund_size(db, django_ass
 def test_a_fund_reconciles_by_year_in_five_queries_whatever_its_size(db, django_assert_num_queries, lines):
     generate(lines)
     fund = Fund.objects.get(code=fund_code(0))
-    # The entries by year, category and area, the fund's profile, the names of both (2), and the
+    # The stored figures by year, category and area (with the money held on no line summed from
+    # its few entries), the fund's profile, the names of categories and areas (2), and the
     # underspend due and returned by line and year (for what is outstanding at each year's end).
     with django_assert_num_queries(5):
         years = reconcile_by_year(fund)
@@ -93,11 +99,11 @@ def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num
     assert "No allocations match." not in response.content.decode()
 
 
-# Session and user (2), permissions (2), the fund, the reconciliation by year (the fund's entries
-# summed by year, category and area; its profile's figures; the names of those categories and areas;
-# the underspend due and returned by line and year: 5; the total is added up from the years), the
-# entries on the fund itself (money received from and returned to the funder); then the session
-# saved again.
+# Session and user (2), permissions (2), the fund, the reconciliation by year (the fund's stored
+# figures by year, category and area with its money held on no line; its profile's figures; the
+# names of those categories and areas; the underspend due and returned by line and year: 5; the
+# total is added up from the years), the entries on the fund itself (money received from and
+# returned to the funder); then the session saved again.
 YEARS_PAGE_QUERIES = 11 + SESSION_SAVE
 
 
@@ -116,6 +122,39 @@ def test_the_years_page_takes_a_fixed_number_of_queries_with_or_without_a_year(
     assert f"Showing {year} (" in response.content.decode()
     with django_assert_num_queries(YEARS_PAGE_QUERIES + audit_user_queries()):
         assert signed_in.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_the_fund_page_for_one_year_takes_a_fixed_number_of_queries(
+    db, client, django_assert_num_queries, lines
+):
+    generate(lines)
+    signed_in = signed_in_officer(client)
+    fund = Fund.objects.get(code=fund_code(0))
+    year = financial_year(fund.spend_start).label
+    url = reverse("grants:fund_detail", args=[fund.code])
+    with django_assert_num_queries(FUND_YEAR_PAGE_QUERIES + audit_user_queries()):
+        response = signed_in.get(url, {"year": year, "funding_category": "category-1", "sort": "-awarded"})
+    assert response.status_code == 200
+    assert f"Reconciliation for {year}" in response.content.decode()
+    # Without the filter: no category to look up.
+    with django_assert_num_queries(FUND_YEAR_PAGE_QUERIES - 1 + audit_user_queries()):
+        response = signed_in.get(url, {"year": year})
+    assert "No allocations match." not in response.content.decode()
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_the_dashboard_for_one_year_takes_a_fixed_number_of_queries(
+    db, client, django_assert_num_queries, lines
+):
+    generate(lines)
+    signed_in = signed_in_officer(client)
+    year = financial_year(Fund.objects.get(code=fund_code(0)).spend_start).label
+    with django_assert_num_queries(DASHBOARD_YEAR_QUERIES + audit_user_queries()):
+        response = signed_in.get(reverse("grants:dashboard"), {"year": year})
+    assert response.status_code == 200
+    assert f"Funds and their reconciliation for {year}" in response.content.decode()
+    assert fund_code(shape_for(lines).funds - 1) in response.content.decode()
 
 
 @pytest.mark.parametrize("lines", SIZES)

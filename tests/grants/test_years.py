@@ -112,3 +112,27 @@ def test_the_database_places_a_date_in_the_same_year_as_python(db, day):
     )
     assert list(found) == [financial_year(day).start_year]
     assert ControlTotalRevision.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.date(2024, 3, 31),
+        datetime.date(2024, 4, 1),
+        datetime.date(2024, 2, 29),
+        datetime.date(2023, 12, 31),
+        datetime.date(2024, 1, 1),
+        datetime.date(2099, 6, 30),
+    ],
+)
+def test_the_triggers_sql_places_a_date_in_the_same_year_as_python(db, day):
+    """`start_year_sql()`, which the stored figures by year are kept with, agrees with Python."""
+    from django.db import connection
+
+    from grants.years import start_year_sql
+
+    literal = f"DATE '{day.isoformat()}'" if connection.vendor == "postgresql" else f"'{day.isoformat()}'"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {start_year_sql(literal, connection.vendor)}")
+        (year,) = cursor.fetchone()
+    assert year == financial_year(day).start_year
