@@ -150,17 +150,14 @@ def carry_forward_line(
     return in_leg
 
 
-def control_totals_in_effect(fund: Fund, pending_reductions: bool = False) -> dict[int, Money]:
-    """Each year of the fund's profile: its `FundYear` figure plus the fund's approved carry-forwards
-    dated in it (and, with `pending_reductions`, less out legs awaiting approval). Two
-    queries; empty for a fund without a profile."""
-    profile = _profile(fund)
-    if not profile:
-        return {}
+def fund_carried_by_year(fund: Fund, pending_reductions: bool = False) -> dict[int, Money]:
+    """The fund's approved carry-forwards of its control total, summed by the year they are dated in
+    (into a year positive, out of it negative); with `pending_reductions`, out legs awaiting
+    approval too. One query."""
     counted = Q(approved_at__isnull=False)
     if pending_reductions:
         counted |= Q(approved_at__isnull=True, rejected_at__isnull=True, amount__lt=0)
-    carried = dict(
+    rows = (
         LedgerEntry.objects.filter(fund=fund, allocation__isnull=True, kind=CARRIED_FORWARD)
         .filter(counted)
         .annotate(year=start_year_of("effective_date"))
@@ -169,10 +166,18 @@ def control_totals_in_effect(fund: Fund, pending_reductions: bool = False) -> di
         .annotate(total=Sum("amount"))
         .values_list("year", "total")
     )
-    return {
-        year: money.total([figure, money.from_aggregate(carried.get(year))])
-        for year, figure in profile.items()
-    }
+    return {year: money.from_aggregate(total) for year, total in rows}
+
+
+def control_totals_in_effect(fund: Fund, pending_reductions: bool = False) -> dict[int, Money]:
+    """Each year of the fund's profile: its `FundYear` figure plus the fund's approved carry-forwards
+    dated in it (and, with `pending_reductions`, less out legs awaiting approval). Two
+    queries; empty for a fund without a profile."""
+    profile = _profile(fund)
+    if not profile:
+        return {}
+    carried = fund_carried_by_year(fund, pending_reductions)
+    return {year: money.total([figure, carried.get(year, money.zero())]) for year, figure in profile.items()}
 
 
 @_audited(reason_from="memo")

@@ -42,6 +42,7 @@ from grants.services._base import (
     check_and_bump_version,
     submission_in_force,
 )
+from grants.services.carry_forward import fund_carried_by_year
 
 FUND_FACTS = ("code", "name", "funder", "spend_start", "spend_end", "control_total")
 
@@ -179,6 +180,18 @@ def fund_profile_set(
             "Say why the figures changed (for example, the award letter's date); the reason is kept with "
             "each year's revision."
         ]
+    if changed:
+        # A year's figure cannot fall below what the funder agreed to carry out of it (less what it
+        # carried in), counting carry-forwards awaiting approval at once.
+        carried = fund_carried_by_year(fund, pending_reductions=True)
+        for year, figure in changed.items():
+            moved = carried.get(year.start_year, money.zero())
+            if money.total([figure, moved]).amount < 0:
+                errors[profile_field(year)] = [
+                    f"{year.label}: {money.format_gbp(-moved.amount)} of this year's control total is "
+                    "carried forward to the next year (less any carried into it), so its figure cannot be "
+                    "less than that."
+                ]
     figures_after = {year: row.control_total for year, row in rows.items()} | changed
     total = money.total(figures_after.values())
     if not errors and total.amount <= 0:

@@ -365,6 +365,27 @@ def test_a_fund_carry_forward_is_refused_beyond_the_years_control_total_in_effec
     carry_fund(fund, officer, amount="1000.00")
 
 
+def test_the_profile_cannot_lower_a_year_below_what_is_carried_out_of_it(fund, officer, approver):
+    """£5,000.25 carried out of 2023-24 (awaiting approval, so it counts at once): the year's figure
+    cannot go below it, and a year the money was carried into may go to nothing but what it received."""
+    carry_fund(fund, officer)
+    with pytest.raises(ValidationError) as refused:
+        services.fund_profile_set(
+            fund=fund, figures={Y2023: "5000.24", Y2024: "77000.51"}, memo="Revised", acting_user=officer
+        )
+    assert refused.value.message_dict == {
+        "year_2023": [
+            "2023-24: £5,000.25 of this year's control total is carried forward to the next year (less any "
+            "carried into it), so its figure cannot be less than that."
+        ]
+    }
+    assert by_year(fund)["2023-24"][0] == Decimal("40000.00")
+    services.fund_profile_set(
+        fund=fund, figures={Y2023: "5000.25", Y2024: "77000.50"}, memo="Revised", acting_user=officer
+    )
+    assert by_year(fund)["2023-24"][0] == Decimal("5000.25")
+
+
 def test_a_fund_without_a_profile_cannot_carry_forward(db, officer):
     fund = FundFactory()
     assert not FundYear.objects.filter(fund=fund).exists()
