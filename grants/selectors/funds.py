@@ -33,6 +33,7 @@ from grants.models import (
     GroupFigures,
     GroupYearFigures,
     ImportRecord,
+    LedgerEntry,
     LineChange,
     Organisation,
     ReturnSubmission,
@@ -383,9 +384,10 @@ class YearDashboard:
 
 
 def dashboard_for_year(year: FinancialYear) -> YearDashboard:
-    """Every fund with its control total for `year` (its `FundYear`; none for a fund without a
-    profile), the approved amount of its lines dated in the year, and so its variance and status, in
-    one query over the stored figures by year (a few rows per fund and year)."""
+    """Every fund with its control total for `year` (its `FundYear` with the approved carry-forwards
+    into and out of the year; none for a fund without a profile), the approved amount of its lines
+    dated in the year, and so its variance and status, in one query over the stored figures by year
+    (a few rows per fund and year) and the funds' own entries."""
     amount = DecimalField(max_digits=16, decimal_places=2)
     allocated = (
         GroupYearFigures.objects.filter(fund=OuterRef("pk"), year=year.start_year)
@@ -394,18 +396,38 @@ def dashboard_for_year(year: FinancialYear) -> YearDashboard:
         .annotate(total=Sum("awarded"), lines=Sum("awarded_line_count"))
     )
     profile = FundYear.objects.filter(fund=OuterRef("pk"))
+    # The fund's approved carry-forwards of its control total dated in the year (in legs positive,
+    # out legs negative): a few entries on the fund itself, read through its partial index.
+    carried = (
+        LedgerEntry.objects.filter(
+            fund=OuterRef("pk"), allocation__isnull=True, kind=LedgerEntry.Kind.CARRIED_FORWARD
+        )
+        .approved()
+        .filter(effective_date__gte=year.start, effective_date__lte=year.end)
+        .order_by()
+        .values("fund")
+        .annotate(total=Sum("amount"))
+    )
     funds = list(
         Fund.objects.select_related("funder").annotate(
             year_allocated=Subquery(allocated.values("total"), output_field=amount),
             year_lines=Subquery(allocated.values("lines")),
             year_control_total=Subquery(profile.filter(year=year.start_year).values("control_total")),
+            year_carried=Subquery(carried.values("total"), output_field=amount),
             has_profile=Exists(profile),
         )
     )
     summaries = [
         YearReconciliation(
             year=year,
-            control_total=(money.from_aggregate(fund.year_control_total) if fund.has_profile else None),
+            control_total=(
+                money.total(
+                    [money.from_aggregate(fund.year_control_total), money.from_aggregate(fund.year_carried)]
+                )
+                if fund.has_profile
+                else None
+            ),
+            carried_forward=money.from_aggregate(fund.year_carried),
             allocated=money.from_aggregate(fund.year_allocated),
             line_count=fund.year_lines or 0,
             fund_has_profile=fund.has_profile,

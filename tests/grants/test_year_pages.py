@@ -167,3 +167,47 @@ def test_the_fund_pages_csv_for_a_year_has_the_years_lines_and_amounts(client, o
     assert len(rows) == 2
     assert rows[1].startswith(f"synthetic-3y,{third.line_number},")
     assert rows[1].endswith(",30000.01")
+
+
+def test_the_dashboard_for_a_year_counts_the_funds_approved_carry_forwards_as_the_fund_page_does(
+    client,
+    officer,
+    approver,
+    three_year_fund,  # noqa: F811
+):
+    """£10,000.00 of 2023-24's control total carried into 2024-25 (approved) and £2,500.00 of 2024-25's
+    carried on to 2025-26 (awaiting approval, so not yet moved): 2024-25's control total is
+    £120,000.00 + £10,000.00 on the dashboard, as on the fund page and in the reconciliation."""
+    from grants import services
+    from grants.reconciliation.years import reconcile_by_year
+    from grants.years import FinancialYear
+
+    def carry(year, amount):
+        return services.carry_forward_fund(
+            fund=three_year_fund,
+            from_year=FinancialYear(year),
+            amount=amount,
+            reference="MoJ letter",
+            memo="Slipped",
+            acting_user=officer,
+        )
+
+    services.decisions_take(
+        entries=[carry(2023, "10000.00")], decision=services.Decision.APPROVE, acting_user=approver
+    )
+    carry(2024, "2500.00")
+    client.force_login(officer)
+    rows = {
+        row[0].split()[-1]: row[3:]
+        for row in table_rows(
+            the(
+                section(client.get(reverse("grants:dashboard"), {"year": "2024-25"}), "funds-heading"),
+                "tbody",
+            )
+        )
+    }
+    (year,) = [year for year in reconcile_by_year(three_year_fund) if year.year == FinancialYear(2024)]
+    assert year.control_total.amount == Decimal("130000.00")
+    assert rows["synthetic-3y"] == ["£130,000.00", "£79,999.99", "-£50,000.01", "under-allocated"]
+    panel = section(client.get(fund_url("synthetic-3y"), {"year": "2024-25"}), "reconciliation-heading")
+    assert table_rows(panel)[0] == ["Control total for 2024-25", "£130,000.00"]
