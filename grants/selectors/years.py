@@ -62,14 +62,14 @@ class FundYears:
     outturn: FundOutturn | None = None
 
 
-def fund_years(fund: Fund, year_text: str | None = None) -> FundYears:
+def fund_years(fund: Fund, year_text: str | None = None, *, own_entries: bool = True) -> FundYears:
     """The fund's reconciliation, cash and outturn for each of its financial years and in total, and
-    the entries on the fund itself (six queries whatever its size), and the one `year_text` names; a
-    text that is not a year, or not one of the fund's, is said in `problem` and the whole fund shown
-    instead."""
+    (unless `own_entries` is false, as on the fund page, which does not list them) the entries on the
+    fund itself: six queries whatever its size. Also the year `year_text` names; a text that is not a
+    year, or not one of the fund's, is said in `problem` and the whole fund shown instead."""
     by_year = reconcile_by_year(fund)
     total = cash_total(fund, by_year)
-    own = list(fund_own_entries(fund))
+    own = list(fund_own_entries(fund)) if own_entries else []
     outturn = fund_outturn(by_year, fund.control_total, fund.spend_start, fund.spend_end)
     if not year_text:
         return FundYears(by_year, total, own, outturn=outturn)

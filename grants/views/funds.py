@@ -74,7 +74,7 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         """The fund's reconciliation by year and the one `?year=` asks for; None without `year`,
         so that the page reads nothing more than it did before years."""
         year_text = self.request.GET.get("year", "").strip()
-        return selectors.fund_years(self.fund, year_text) if year_text else None
+        return selectors.fund_years(self.fund, year_text, own_entries=False) if year_text else None
 
     @property
     def chosen_year(self):
