@@ -76,9 +76,12 @@ def import_snapshot(fund: Fund, *, by_year: bool = False) -> LedgerSnapshot:
 def _amounts_by_year(fund: Fund) -> dict[int, dict[int, Decimal]]:
     """{line id: {start year: amount}}: each line's award and variations (approved or awaiting
     approval) dated in each financial year, a reversal counting in its cancelled entry's year, as
-    `grants.reconciliation.years` counts them; one query."""
+    `grants.reconciliation.years` counts them; one query. Carry-forwards are left out: a table by year
+    says what was awarded for each year, and money the funder later agreed to carry into the next
+    year was still awarded for the first, so importing the same table again does not undo it."""
+    kinds = LedgerEntry.Kind
     rows = (
-        LedgerEntry.objects.filter(fund=fund, kind__in=LedgerEntry.Kind.awarded_kinds())
+        LedgerEntry.objects.filter(fund=fund, kind__in=[kinds.AWARD, kinds.VARIATION])
         .filter(approval_condition("", Approval.APPROVED_OR_PENDING))
         .order_by()
         .annotate(start_year=start_year_of(Coalesce("reverses__effective_date", "effective_date")))

@@ -475,3 +475,27 @@ def test_a_refused_later_year_writes_nothing_of_the_import(fund, officer):
     ]
     assert entries(fund) == before
     assert ImportRecord.objects.filter(fund=fund).count() == 1
+
+
+@pytest.mark.parametrize("approved", [True, False], ids=["approved", "awaiting approval"])
+def test_importing_the_same_table_again_leaves_a_carry_forward_alone(profiled, officer, approver, approved):
+    """A table by year says what was awarded for each year; £1,000.10 of Harbour Refuge's 2023-24
+    the funder later agreed to carry into 2024-25 was still awarded for 2023-24, so importing the
+    table again plans nothing (it used to plan the carry-forward's undoing as two plain variations)."""
+    fund = profiled
+    content = xlsx(by_year_rows())
+    imported(fund, content, officer)
+    approve_pending(fund=fund)
+    harbour = Allocation.objects.get(fund=fund, organisation__name="Harbour Refuge")
+    in_leg = services.carry_forward_line(
+        allocation=harbour, from_year=FY23, amount="1000.10", reference="MoJ letter", acting_user=officer
+    )
+    if approved:
+        services.entry_approve(entry=in_leg, acting_user=approver)
+    before = entries(fund)
+
+    again = imported(fund, content, officer)
+
+    assert again.record is None
+    assert [line.action for line in again.plan.lines] == ["unchanged"] * 3
+    assert entries(fund) == before
