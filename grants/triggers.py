@@ -360,6 +360,91 @@ def _carry_forward_statements(vendor: str) -> list[str]:
     ]
 
 
+# --- Entries that say the truth about their line ----------------------------------------------------
+
+ENTRY_FUND_REFUSED = "an entry on a line is recorded against the fund the line is in"
+LINE_FUND_REFUSED = "a line never moves to another fund"
+DECIDED_CARRY_FORWARD_REFUSED = (
+    "a carry-forward is recorded awaiting approval and decided as a pair; "
+    "only a data load may record one decided"
+)
+
+
+def _entry_line_statements(vendor: str) -> list[str]:
+    """An entry on a line carries that line's fund (the submitted fund's lock and the figures read the
+    entry's fund), and a line never changes fund; a carry-forward's leg is never inserted already
+    approved or rejected, which would decide one leg alone, except by a data load. Proposed changes to
+    a line (`grants_linechange`) are frozen with their line's fund while its return is in force."""
+    line_fund = "(SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id)"
+    mismatch = f"NEW.allocation_id IS NOT NULL AND NEW.fund_id <> {line_fund}"
+    decided = "NEW.kind = 'carried_forward' AND (NEW.approved_at IS NOT NULL OR NEW.rejected_at IS NOT NULL)"
+    change_decided = {
+        "postgresql": "OLD.approved_at IS DISTINCT FROM NEW.approved_at "
+        "OR OLD.rejected_at IS DISTINCT FROM NEW.rejected_at",
+        "sqlite": "OLD.approved_at IS NOT NEW.approved_at OR OLD.rejected_at IS NOT NEW.rejected_at",
+    }[vendor]
+    change_locked = _in_force(line_fund)
+    if vendor == "postgresql":
+        loading = "COALESCE(current_setting('ledger.loading', true), '') = 'on'"
+        return [
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_entry_off_its_line() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {mismatch} THEN
+        RAISE EXCEPTION '{ENTRY_FUND_REFUSED}' USING ERRCODE = 'check_violation';
+    END IF;
+    IF {decided} AND NOT {loading} THEN
+        RAISE EXCEPTION '{DECIDED_CARRY_FORWARD_REFUSED}' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            "CREATE TRIGGER grants_ledgerentry_is_on_its_lines_fund BEFORE INSERT ON grants_ledgerentry "
+            "FOR EACH ROW EXECUTE FUNCTION grants_refuse_entry_off_its_line()",
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_line_moving_fund() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{LINE_FUND_REFUSED}' USING ERRCODE = 'check_violation';
+END;
+$$""",
+            "CREATE TRIGGER grants_allocation_stays_in_its_fund BEFORE UPDATE ON grants_allocation "
+            "FOR EACH ROW WHEN (OLD.fund_id IS DISTINCT FROM NEW.fund_id) "
+            "EXECUTE FUNCTION grants_refuse_line_moving_fund()",
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_line_change_while_submitted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {change_locked} THEN
+        RAISE EXCEPTION 'grants_linechange {SUBMITTED_REFUSED}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            "CREATE TRIGGER grants_linechange_refuse_insert_while_submitted "
+            "BEFORE INSERT ON grants_linechange FOR EACH ROW "
+            "EXECUTE FUNCTION grants_refuse_line_change_while_submitted()",
+            "CREATE TRIGGER grants_linechange_refuse_update_while_submitted "
+            f"BEFORE UPDATE ON grants_linechange FOR EACH ROW WHEN ({change_decided}) "
+            "EXECUTE FUNCTION grants_refuse_line_change_while_submitted()",
+        ]
+    return [
+        "CREATE TRIGGER grants_ledgerentry_is_on_its_lines_fund BEFORE INSERT ON grants_ledgerentry "
+        f"FOR EACH ROW WHEN {mismatch} BEGIN SELECT RAISE(ABORT, '{ENTRY_FUND_REFUSED}'); END",
+        "CREATE TRIGGER grants_ledgerentry_carry_forward_is_inserted_undecided "
+        "BEFORE INSERT ON grants_ledgerentry "
+        f"FOR EACH ROW WHEN {decided} AND NOT ledger_loading() "
+        f"BEGIN SELECT RAISE(ABORT, '{DECIDED_CARRY_FORWARD_REFUSED}'); END",
+        "CREATE TRIGGER grants_allocation_stays_in_its_fund BEFORE UPDATE ON grants_allocation "
+        "FOR EACH ROW WHEN OLD.fund_id IS NOT NEW.fund_id "
+        f"BEGIN SELECT RAISE(ABORT, '{LINE_FUND_REFUSED}'); END",
+        "CREATE TRIGGER grants_linechange_refuse_insert_while_submitted BEFORE INSERT ON grants_linechange "
+        f"FOR EACH ROW WHEN {change_locked} "
+        f"BEGIN SELECT RAISE(ABORT, 'grants_linechange {SUBMITTED_REFUSED}'); END",
+        "CREATE TRIGGER grants_linechange_refuse_update_while_submitted BEFORE UPDATE ON grants_linechange "
+        f"FOR EACH ROW WHEN ({change_decided}) AND {change_locked} "
+        f"BEGIN SELECT RAISE(ABORT, 'grants_linechange {SUBMITTED_REFUSED}'); END",
+    ]
+
+
 def install_statements(vendor: str) -> list[str]:
     """CREATE statements for every trigger (and, on PostgreSQL, trigger function) of the app, for a
     database whose tables are as the models are now and which holds no trigger yet."""
@@ -369,6 +454,7 @@ def install_statements(vendor: str) -> list[str]:
         *_guard_statements(vendor),
         *_outside_approval_statements(vendor),
         *_submitted_fund_statements(vendor),
+        *_entry_line_statements(vendor),
         *_carry_forward_statements(vendor),
         *audit_trigger_statements(vendor, AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),

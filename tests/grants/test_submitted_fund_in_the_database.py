@@ -12,9 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from grants import services
-from grants.models import CategoryBudget, Fund, FundYear, LedgerEntry
+from grants.models import Allocation, CategoryBudget, Fund, FundYear, LedgerEntry, LineChange
 from grants.years import FinancialYear
-from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, pay
+from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, OrganisationFactory, pay
 from tests.grants.test_constraints import insert_with_sql
 
 SUBMITTED = "submitted MoJ return of this fund is in force"
@@ -202,3 +202,84 @@ def test_postgresql_takes_the_profiles_own_service_when_its_transaction_commits(
 
     assert Fund.objects.get(pk=fund.pk).control_total.amount == Decimal("99999.99")
     assert FundYear.objects.get(fund=fund, year=2024).control_total.amount == Decimal("29999.99")
+
+
+# ---- An entry says the truth about its line (migration 0027) -------------------------------------
+
+ENTRY_FUND = "an entry on a line is recorded against the fund the line is in"
+
+
+def test_raw_sql_cannot_record_an_entry_on_a_line_against_another_fund(line, approver):
+    """Entries and figures read the entry's fund: one naming an open fund for a line of a submitted
+    fund would walk round the lock and move the submitted fund's figures."""
+    other = FundFactory(code="another-fund")
+    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    entry = LedgerEntry(
+        fund=other,
+        allocation=line,
+        kind="variation",
+        amount=Decimal("2.50"),
+        effective_date=datetime.date(2024, 6, 1),
+        memo="raw",
+    )
+
+    with refused(ENTRY_FUND), transaction.atomic():
+        insert_with_sql(entry)
+
+    assert not LedgerEntry.objects.filter(fund=other).exists()
+
+
+def test_raw_sql_cannot_move_a_line_to_another_fund(line):
+    other = FundFactory(code="another-fund")
+
+    with refused("a line never moves to another fund"), transaction.atomic():
+        sql("UPDATE grants_allocation SET fund_id = %s WHERE id = %s", [other.pk, line.pk])
+
+    sql("UPDATE grants_allocation SET service = 'Outreach' WHERE id = %s", [line.pk])  # the positive control
+    assert Allocation.objects.values_list("fund_id", "service").get(pk=line.pk) == (line.fund_id, "Outreach")
+
+
+@pytest.mark.parametrize("decision", ["approved", "rejected"])
+def test_raw_sql_cannot_insert_a_carry_forward_leg_already_decided(line, officer, approver, decision):
+    leg = LedgerEntry(
+        fund=line.fund,
+        allocation=line,
+        kind="carried_forward",
+        amount=Decimal("-1000.00"),
+        effective_date=datetime.date(2024, 3, 31),
+        reference="MoJ letter",
+        memo="raw",
+        recorded_by=officer,
+        **{f"{decision}_by": approver, f"{decision}_at": timezone.now()},
+    )
+    if decision == "rejected":
+        leg.rejection_reason = "No"
+
+    with refused("only a data load may record one decided"), transaction.atomic():
+        insert_with_sql(leg)
+
+    assert not LedgerEntry.objects.filter(kind="carried_forward").exists()
+
+
+def test_raw_sql_cannot_propose_a_change_to_a_line_of_a_submitted_fund(line, officer, approver):
+    other = OrganisationFactory()
+    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    change = LineChange(
+        allocation=line,
+        fund=line.fund,
+        organisation=other,
+        service=line.service,
+        thematic_area=line.thematic_area,
+        funding_category=line.funding_category,
+        was_organisation=line.organisation,
+        was_service=line.service,
+        was_thematic_area=line.thematic_area,
+        was_funding_category=line.funding_category,
+        reason="raw",
+        proposed_by=officer,
+    )
+
+    with refused(f"grants_linechange refused: the {SUBMITTED}"), transaction.atomic():
+        insert_with_sql(change)
+
+    assert not LineChange.objects.filter(allocation=line).exists()
