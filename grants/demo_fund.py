@@ -283,7 +283,8 @@ def _move(lines: dict, movements: tuple[DemoMovement, ...], recorder, approver) 
             "Synthetic underspend declared in the provider's year-end return (demo data)",
         ),
     }
-    approved = []
+    # Each approved as it is recorded, as an office would approve a payment before the provider's
+    # year-end return declares what it did not spend of it (underspend due cannot exceed what was paid).
     for movement in movements:
         service, memo = record[movement.kind]
         entry = service(
@@ -295,5 +296,4 @@ def _move(lines: dict, movements: tuple[DemoMovement, ...], recorder, approver) 
             acting_user=recorder,
         )
         if movement.approved:
-            approved.append(entry)
-    _approve(approved, approver)
+            _approve([entry], approver)

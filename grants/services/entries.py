@@ -255,7 +255,8 @@ def underspend_due_record(
 ) -> LedgerEntry:
     """Record a sum the provider owes back (underspend declared at year end, say) before the cash
     arrives. Underspend returned on the line clears it (`grants.reconciliation.cash`); it moves no
-    money itself, so it needs a reason but no reference."""
+    money itself, so it needs a reason but no reference. Refused if the line's underspend declared
+    due (approved, or awaiting approval) would come to more than was paid to it."""
     value = _as_money(amount, "amount")
     problems = {}
     if value.amount <= 0:
@@ -265,7 +266,7 @@ def underspend_due_record(
     if problems:
         raise ValidationError(problems)
     allocation = _lock_allocation(allocation)
-    return _record_entry(
+    entry = _record_entry(
         fund=allocation.fund,
         allocation=allocation,
         kind=LedgerEntry.Kind.UNDERSPEND_DUE,
@@ -275,6 +276,9 @@ def underspend_due_record(
         memo=memo.strip(),
         acting_user=acting_user,
     )
+    # A provider cannot owe back more than it was paid (counting the declaration just recorded).
+    _refuse_if_limits_broken([allocation.pk], "This underspend due cannot be recorded: ")
+    return entry
 
 
 def _lock_entry_scope(entry: LedgerEntry) -> None:

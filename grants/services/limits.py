@@ -26,6 +26,7 @@ class LineLimits:
     paid_most: Money  # approved payments, and payments awaiting approval
     paid_least: Money  # approved payments, less reversals awaiting approval
     returned_most: Money  # approved underspend returned, and returns awaiting approval
+    due_most: Money = money.zero()  # approved underspend declared due, and declarations awaiting approval
 
     def problem(self) -> str | None:
         """What breaks a limit, if anything."""
@@ -37,6 +38,11 @@ class LineLimits:
         if self.returned_most.amount > self.paid_least.amount:
             return (
                 f"Underspend returned would come to {money.format_gbp(self.returned_most)}, more than "
+                f"the {money.format_gbp(self.paid_least)} paid{_COUNTING}"
+            )
+        if self.due_most.amount > self.paid_least.amount:
+            return (
+                f"Underspend declared due would come to {money.format_gbp(self.due_most)}, more than "
                 f"the {money.format_gbp(self.paid_least)} paid{_COUNTING}"
             )
         return None
@@ -74,18 +80,19 @@ def line_limits(allocation_ids) -> dict[int, LineLimits]:
             paid_most=_safe_sum([kinds.PAYMENT], frees_when="lt"),
             paid_least=_safe_sum([kinds.PAYMENT], frees_when="gt"),
             returned_most=_safe_sum([kinds.UNDERSPEND_RETURNED], frees_when="lt"),
+            due_most=_safe_sum([kinds.UNDERSPEND_DUE], frees_when="lt"),
         )
     )
     found = {
         row["allocation"]: LineLimits(
             **{
                 name: money.from_aggregate(row[name])
-                for name in ("award", "paid_most", "paid_least", "returned_most")
+                for name in ("award", "paid_most", "paid_least", "returned_most", "due_most")
             }
         )
         for row in rows
     }
-    empty = LineLimits(money.zero(), money.zero(), money.zero(), money.zero())
+    empty = LineLimits(money.zero(), money.zero(), money.zero(), money.zero(), money.zero())
     return {allocation_id: found.get(allocation_id, empty) for allocation_id in allocation_ids}
 
 

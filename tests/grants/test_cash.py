@@ -20,7 +20,7 @@ from grants.reconciliation.cash import cash_total, fund_cash, outstanding_unders
 from grants.reconciliation.years import reconcile_by_year
 from grants.selectors import fund_own_entries, fund_page
 from grants.years import FinancialYear, financial_year
-from tests.factories import AllocationFactory, FundFactory, approve_pending
+from tests.factories import AllocationFactory, FundFactory, approve_pending, pay
 
 Kind = LedgerEntry.Kind
 
@@ -265,6 +265,8 @@ def test_a_receipt_needs_a_positive_amount_and_the_funder_s_reference(fund, offi
 
 def test_underspend_due_needs_a_reason_but_no_reference(fund, officer):
     line = AllocationFactory(fund=fund, amount=Decimal("100.00"))
+    pay(line, "10.00", officer)
+    approve_pending(allocation=line)  # a provider owes back at most what it was paid
     with pytest.raises(ValidationError) as refused:
         declare_due(line, "10.00", "2024-03-31", officer, memo=" ")
     assert list(refused.value.message_dict) == ["memo"]
@@ -397,6 +399,8 @@ def test_an_officer_records_a_receipt_from_the_fund_page_and_an_approver_sees_it
 
 def test_an_officer_records_underspend_due_from_the_line_page(client, fund, officer):
     line = AllocationFactory(fund=fund, amount=Decimal("100.00"))
+    pay(line, "10.00", officer)
+    approve_pending(allocation=line)
     client.force_login(officer)
     url = reverse("grants:underspend_due_add", args=[line.pk])
     assert url in client.get(reverse("grants:allocation_detail", args=[line.pk])).content.decode()
@@ -470,3 +474,28 @@ def test_a_line_s_page_shows_its_outstanding_underspend_due_and_what_awaits_appr
     page = client.get(reverse("grants:allocation_detail", args=[second.pk])).content.decode()
     assert 'id="figure-underspend-due">£0.00<' in page
     assert outstanding_by_python(cash_fund) == Decimal("1500.25")
+
+
+def test_a_provider_cannot_be_declared_to_owe_back_more_than_it_was_paid(fund, officer, approver):
+    """Paid £60.00, of which £50.00 is declared due: £10.01 more is refused (a declaration awaiting
+    approval counts at once), £10.00 is taken, and then the payment cannot be reversed while
+    £60.00 is owed back on it."""
+    line = AllocationFactory(fund=fund, amount=Decimal("100.00"))
+    payment = pay(line, "60.00", officer)
+    services.entry_approve(entry=payment, acting_user=approver)
+    declare_due(line, "50.00", "2024-03-31", officer)
+
+    with pytest.raises(ValidationError) as refused:
+        declare_due(line, "10.01", "2024-03-31", officer)
+
+    assert refused.value.messages == [
+        "This underspend due cannot be recorded: Underspend declared due would come to £60.01, more than "
+        "the £60.00 paid (entries awaiting approval count at once where they use up the limit, and only "
+        "once approved where they would free it)."
+    ]
+    assert LedgerEntry.objects.filter(allocation=line, kind=Kind.UNDERSPEND_DUE).count() == 1
+    declare_due(line, "10.00", "2024-03-31", officer)
+    with pytest.raises(
+        ValidationError, match="Underspend declared due would come to £60.00, more than the £0.00"
+    ):
+        services.entry_reverse(entry=payment, memo="Paid twice", acting_user=officer)
