@@ -211,3 +211,20 @@ def test_the_dashboard_for_a_year_counts_the_funds_approved_carry_forwards_as_th
     assert rows["synthetic-3y"] == ["£130,000.00", "£79,999.99", "-£50,000.01", "under-allocated"]
     panel = section(client.get(fund_url("synthetic-3y"), {"year": "2024-25"}), "reconciliation-heading")
     assert table_rows(panel)[0] == ["Control total for 2024-25", "£130,000.00"]
+
+
+def test_the_fund_page_for_a_year_says_its_money_and_cash_are_the_whole_funds(
+    client,
+    officer,
+    three_year_fund,  # noqa: F811
+):
+    client.force_login(officer)
+    whole = client.get(fund_url("synthetic-3y"))
+    year = client.get(fund_url("synthetic-3y"), {"year": "2024-25"})
+
+    assert text(the(section(whole, "money-heading"), "h2")) == "Money"
+    money = section(year, "money-heading")
+    assert text(the(money, "h2")) == "Money: the whole fund"
+    assert text(the(money, "h3", id="cash-heading")) == "Cash held: the whole fund"
+    link = the(the(money, "p", id="money-whole-fund"), "a")
+    assert attr(link, "href") == reverse("grants:fund_years", args=["synthetic-3y"]) + "?year=2024-25#cash"
