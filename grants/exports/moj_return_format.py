@@ -84,7 +84,7 @@ class ReturnLine(NamedTuple):
     by_year: tuple[Decimal | None, ...] = ()
 
     def digest_record(self) -> list:
-        return [
+        record = [
             self.line_number,
             self.organisation,
             self.service,
@@ -92,6 +92,11 @@ class ReturnLine(NamedTuple):
             self.funding_category,
             f"{self.amount:.2f}",
         ]
+        # A fund with a profile: the line's amount in each year too (a fund without one, like the
+        # seed fund, keeps the record it always had).
+        if self.by_year:
+            record.append([None if amount is None else f"{amount:.2f}" for amount in self.by_year])
+        return record
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,15 @@ class MojReturnData:
             "budgets": {
                 row.code: money.as_string(row.budget) for row in rec.by_category if row.budget is not None
             },
+            **self._years_digest(),
+        }
+
+    def _years_digest(self) -> dict:
+        """For a whole return by year, each year's control total in effect (with the carry-forwards)."""
+        if not self.years:
+            return {}
+        return {
+            "years": {column.label: money.as_string(column.control_total) for column in self.outturn.years}
         }
 
 
@@ -148,6 +162,11 @@ DIGEST_EXPLANATION = (
     "SHA-256 of the fund's facts (code, name, funder, spend period, control total, category budgets) "
     "and of every line (number, organisation, service, thematic area, category, amount), each as one "
     "line of compact JSON. Generation time and user are not included: the same data gives the same hash."
+)
+# Added to the explanation for a fund with a profile, whose digest covers its years as well.
+DIGEST_EXPLANATION_BY_YEAR = (
+    " For a fund with a control total for each financial year, the facts include each year's control "
+    "total and each line its amount in each year."
 )
 
 
@@ -164,6 +183,8 @@ def digest_line(line: ReturnLine) -> bytes:
     """`json_line(line.digest_record())`, byte for byte, written directly: json.dumps() builds an
     encoder on every call, which for a line of one number and five strings took longer than the
     rest of the line's digest (tests/grants/test_moj_return.py holds the two to the same bytes)."""
+    if line.by_year:
+        return json_line(line.digest_record())
     return (
         f"[{line.line_number:d},{_json_string(line.organisation)},{_json_string(line.service)},"
         f'{_json_string(line.thematic_area)},{_json_string(line.funding_category)},"{line.amount:.2f}"]\n'

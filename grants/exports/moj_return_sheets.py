@@ -13,6 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 from grants import money
 from grants.exports.moj_return_format import (
     DIGEST_EXPLANATION,
+    DIGEST_EXPLANATION_BY_YEAR,
     FIRST_LINE_ROW,
     HEADER_ROW,
     THEME_COLUMN,
@@ -280,7 +281,7 @@ def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result:
         ("Fund code", data.fund_code),
         ("Lines", result.line_count),
         ("Data SHA-256", result.data_sha256),
-        ("How the SHA-256 is made", DIGEST_EXPLANATION),
+        ("How the SHA-256 is made", DIGEST_EXPLANATION + (DIGEST_EXPLANATION_BY_YEAR if data.years else "")),
         ("Recalculation", "Formulas carry their computed results and Excel recalculates them on opening."),
     ]
     for row, (label, value) in enumerate(rows, start=2):

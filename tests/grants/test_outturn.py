@@ -608,3 +608,33 @@ def test_the_years_page_shows_the_seed_funds_outturn_in_one_column(client, viewe
 def test_the_years_page_needs_a_login(client, demo_fund):
     response = client.get(reverse("grants:fund_years", args=[DEMO_FUND_CODE]))
     assert response.status_code == 302
+
+
+def test_the_data_sha256_of_a_return_by_year_covers_each_lines_years_and_each_years_control_total(
+    demo_fund, tmp_path, officer, approver
+):
+    """A carry-forward moves money between years and not the lines' totals: the digest changes
+    anyway, since the Allocations sheet's year columns and the years' control totals did."""
+
+    def digest(name):
+        path = tmp_path / name
+        write_moj_return(demo_fund, path)
+        about = openpyxl.load_workbook(path, data_only=True)["About"]
+        rows = {row[0].value: row[1].value for row in about.iter_rows() if row[0].value}
+        return rows["Data SHA-256"], rows["How the SHA-256 is made"]
+
+    before, explained = digest("before.xlsx")
+    line = Allocation.objects.get(fund=demo_fund, line_number=1)
+    in_leg = services.carry_forward_line(
+        allocation=line,
+        from_year=YEARS[1],
+        amount="1000.00",
+        reference="DEMO-AGREEMENT-9",
+        acting_user=officer,
+    )
+    services.entry_approve(entry=in_leg, acting_user=approver)
+    after, _ = digest("after.xlsx")
+
+    assert reconcile(demo_fund).ledger_total.amount == Decimal("672668.51")  # the total did not move
+    assert before != after
+    assert explained.endswith("each year's control total and each line its amount in each year.")
