@@ -25,6 +25,7 @@ from grants.models import (
     FundingCategory,
     FundYear,
     ImportValueMapping,
+    LedgerEntry,
     Organisation,
     ReturnSubmission,
     ThematicArea,
@@ -108,12 +109,30 @@ def stranded_years_message(profile: list[FundYear], start: datetime.date, end: d
     """Why a spend period of `start` to `end` is refused for a fund with this profile: the years with
     money it would leave out; or "" when it leaves none."""
     within = set(years.years_between(start, end))
-    stranded = [row for row in profile if row.financial_year not in within and row.control_total.amount]
+    outside = [row for row in profile if row.financial_year not in within]
+    if not outside:
+        return ""
+    # A year the funder agreed to carry money into or out of (approved, or awaiting approval) has
+    # money in it whatever its figure: one query, only when a year would be left out.
+    carried = set(
+        LedgerEntry.objects.filter(fund_id=outside[0].fund_id, allocation__isnull=True)
+        .filter(kind=LedgerEntry.Kind.CARRIED_FORWARD, rejected_at__isnull=True)
+        .annotate(year=years.start_year_of("effective_date"))
+        .values_list("year", flat=True)
+    )
+    stranded = [row for row in outside if row.control_total.amount or row.year in carried]
     if not stranded:
         return ""
     named = ", ".join(
-        f"{row.financial_year.label} ({money.format_gbp(row.control_total)})" for row in stranded
+        f"{row.financial_year.label} ({money.format_gbp(row.control_total)}"
+        f"{', and a carry-forward' if row.year in carried else ''})"
+        for row in stranded
     )
+    if any(row.year in carried for row in stranded):
+        return (
+            f"A spend period of {years.in_words(start)} to {years.in_words(end)} would leave {named} "
+            "outside it; a year money was carried into or out of stays in the spend period."
+        )
     return (
         f"A spend period of {years.in_words(start)} to {years.in_words(end)} would leave {named} "
         "outside it; set that year's figure to £0.00 on the fund's profile page first."

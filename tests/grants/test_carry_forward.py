@@ -12,7 +12,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from grants import roles, services
-from grants.models import FundYear, LedgerEntry
+from grants.models import Fund, FundYear, LedgerEntry
 from grants.reconciliation import reconcile
 from grants.reconciliation.years import reconcile_by_year
 from grants.triggers import CARRY_FORWARD_IN_LEG_REFUSED, CARRY_FORWARD_OUT_LEG_REFUSED
@@ -482,3 +482,22 @@ def test_the_approvals_page_shows_a_pair_as_one_decision_with_both_legs(client, 
     assert "31 Mar 2024" in page and "1 Apr 2024" in page
     client.post("/approvals/", {"approve_one": f"entry:{in_leg.pk}"})
     assert all(leg.is_approved for leg in legs(in_leg))
+
+
+def test_a_shorter_spend_period_cannot_leave_out_a_year_money_was_carried_into(fund, officer, approver):
+    """£1,000.00 of 2024-25 carried into 2025-26 (approved), whose figure is then set to £0.00: the
+    year still holds the carry-forward, so the spend period cannot end before it."""
+    services.entry_approve(
+        entry=carry_fund(fund, officer, amount="1000.00", year=Y2024), acting_user=approver
+    )
+    services.fund_profile_set(
+        fund=fund, figures={Y2024: "60000.00", Y2025: "0.00"}, memo="Revised", acting_user=officer
+    )
+    fund.refresh_from_db()
+    fund.spend_end = datetime.date(2025, 3, 31)
+
+    with pytest.raises(ValidationError) as refused:
+        services.fund_save(fund=fund, acting_user=officer)
+
+    assert "2025-26 (£0.00, and a carry-forward)" in str(refused.value)
+    assert Fund.objects.get(pk=fund.pk).spend_end == datetime.date(2026, 3, 31)
