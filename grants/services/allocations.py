@@ -42,8 +42,9 @@ from grants.services._batch import (
     _Problems,
     _the_one,
 )
-from grants.services.limits import line_limits
+from grants.services.limits import carried_out_years, line_limits, year_floor_problem
 from grants.services.line_changes import _line_change_propose, line_change_needed
+from grants.years import financial_year
 
 
 @_audited(reason_from="memo")
@@ -398,9 +399,19 @@ def _check_reductions(
     """A reduction counts at once (README, "Financial controls"): refuse one that would leave a
     line's payments, approved or awaiting approval, above its award. One query for all the lines."""
     limits = line_limits(list(reductions.values())) if reductions else {}
+    floors = carried_out_years(list(reductions.values())) if reductions else {}
     for index, allocation_id in reductions.items():
         if index not in variations:
             continue
+        variation = variations[index]
+        start_year = financial_year(variation.effective_date).start_year
+        if (allocation_id, start_year) in floors:
+            problem = year_floor_problem(
+                money.total([floors[allocation_id, start_year], variation.amount]), start_year
+            )
+            if problem:
+                problems.add(index, {"amount": problem})
+                continue
         line = limits[allocation_id]
         award = money.total([line.award, variations[index].amount])
         if line.paid_most.amount > award.amount:

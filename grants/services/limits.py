@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from djmoney.money import Money
 
 from grants import money
 from grants.figures import FundFigures, GroupFigures
 from grants.models import Fund, LedgerEntry
+from grants.years import FinancialYear
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,53 @@ def line_limits(allocation_ids) -> dict[int, LineLimits]:
     return {allocation_id: found.get(allocation_id, empty) for allocation_id in allocation_ids}
 
 
+def carried_out_years(allocation_ids) -> dict[tuple[int, int], Money]:
+    """For each (line, start year) that money was carried forward out of (approved, or awaiting
+    approval), the line's amount in that year counted the safer way: approved awards, variations and
+    carry-forwards dated in it, less reductions awaiting approval. A carry-forward takes a year's money
+    on to the next, so that year cannot then be reduced below nothing: the money would be counted
+    twice. One query whatever the number of lines."""
+    # Imported here: grants.reconciliation imports the models, which this module's callers load first.
+    from grants.reconciliation.years import entry_year
+
+    kinds = LedgerEntry.Kind
+    rows = (
+        LedgerEntry.objects.filter(allocation__in=allocation_ids)
+        .order_by()
+        .annotate(start_year=entry_year())
+        .values("allocation", "start_year")
+        .annotate(
+            year_amount=_safe_sum(kinds.awarded_kinds(), frees_when="gt"),
+            carried_out=Count(
+                "pk", filter=Q(kind=kinds.CARRIED_FORWARD, amount__lt=0, rejected_at__isnull=True)
+            ),
+        )
+        .filter(carried_out__gt=0)
+    )
+    return {
+        (row["allocation"], int(row["start_year"])): money.from_aggregate(row["year_amount"]) for row in rows
+    }
+
+
+def year_floor_problem(amount: Money, start_year: int) -> str | None:
+    """Why a line's amount in a year money was carried out of is refused, if it is."""
+    if amount.amount >= 0:
+        return None
+    label = FinancialYear(start_year).label
+    return (
+        f"The line's amount for {label} would come to {money.format_gbp(amount)}: money was carried forward "
+        f"out of {label}, so its amount there cannot fall below £0.00{_COUNTING}"
+    )
+
+
 def _refuse_if_limits_broken(allocation_ids, prefix: str) -> None:
-    for limits in line_limits(list(allocation_ids)).values():
+    allocation_ids = list(allocation_ids)
+    for limits in line_limits(allocation_ids).values():
         problem = limits.problem()
+        if problem:
+            raise ValidationError(f"{prefix}{problem}")
+    for (_line, start_year), amount in carried_out_years(allocation_ids).items():
+        problem = year_floor_problem(amount, start_year)
         if problem:
             raise ValidationError(f"{prefix}{problem}")
 

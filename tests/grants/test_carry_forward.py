@@ -501,3 +501,40 @@ def test_a_shorter_spend_period_cannot_leave_out_a_year_money_was_carried_into(f
 
     assert "2025-26 (£0.00, and a carry-forward)" in str(refused.value)
     assert Fund.objects.get(pk=fund.pk).spend_end == datetime.date(2026, 3, 31)
+
+
+def test_a_year_money_was_carried_out_of_cannot_then_be_reduced_below_nothing(line, officer, approver):
+    """£30,000.00 of the line's £30,000.55 for 2023-24 carried into 2024-25: cutting the line to
+    £10,000.00 with a variation dated in 2023-24 (-£20,000.55) would leave 2023-24 at -£20,000.00
+    and 2024-25 still holding the £30,000.00, more than the line's total; a cut dated in 2024-25 is
+    taken."""
+    services.entry_approve(entry=carry_line(line, officer, amount="30000.00"), acting_user=approver)
+
+    with pytest.raises(ValidationError) as refused:
+        services.allocation_set_amount(
+            allocation=line,
+            amount="10000.00",
+            memo="Cut",
+            effective_date=datetime.date(2023, 9, 1),
+            acting_user=officer,
+        )
+
+    assert "The line's amount for 2023-24 would come to -£20,000.00" in str(refused.value)
+    assert by_year(line.fund)["2023-24"][1] == Decimal("0.55")
+    services.allocation_set_amount(
+        allocation=line,
+        amount="10000.00",
+        memo="Cut",
+        effective_date=datetime.date(2024, 9, 1),
+        acting_user=officer,
+    )
+
+
+def test_reversing_the_award_of_a_year_money_was_carried_out_of_is_refused(line, officer, approver):
+    services.entry_approve(entry=carry_line(line, officer, amount="1000.00"), acting_user=approver)
+    award = LedgerEntry.objects.get(allocation=line, kind="award")
+
+    with pytest.raises(ValidationError, match="The line's amount for 2023-24 would come to -£1,000.00"):
+        services.entry_reverse(entry=award, memo="Recorded in error", acting_user=officer)
+
+    assert not LedgerEntry.objects.filter(reverses=award).exists()
