@@ -8,8 +8,10 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/ledger_serve make load
 #
 # Settings (environment): LOAD_DURATION (30s), LOAD_CONNECTIONS (32), LOAD_THREADS (2), LOAD_LINES
-# (8000 lines in the large fund), LOAD_PORT (8011), LOAD_PATHS (the dashboard, the large fund's page
-# and its CSV export), LOAD_SESSIONS_COUNT (logged-in sessions to spread the requests over, 8).
+# (8000 lines in the large fund), LOAD_PORT (8011), LOAD_PATHS (space-separated; by default those of
+# ledger/load_setup.py: the dashboard, the large fund's page and its CSV export, the dashboard and the
+# fund's page for its financial year, and its years page), LOAD_SESSIONS_COUNT (logged-in sessions
+# to spread the requests over, 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +33,6 @@ DURATION="${LOAD_DURATION:-30s}"
 CONNECTIONS="${LOAD_CONNECTIONS:-32}"
 THREADS="${LOAD_THREADS:-2}"
 SESSIONS_COUNT="${LOAD_SESSIONS_COUNT:-8}"
-export LOAD_PATHS="${LOAD_PATHS:-/ /funds/${FUND}/ /funds/${FUND}/?export=csv}"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -54,18 +55,13 @@ export GUNICORN_BIND="127.0.0.1:${PORT}" GUNICORN_ACCESS_LOG="${GUNICORN_ACCESS_
 
 make --no-print-directory install >/dev/null
 .venv/bin/python manage.py migrate --no-input >/dev/null
-.venv/bin/python manage.py make_load_fund --lines "$LINES" --code "$FUND"
-
-# A load-test login with a fresh random password each run.
+# The large fund, a load-test login with the Viewer role (the least that reads the pages) and a
+# fresh random password each run, and the paths to request (ledger/load_setup.py; its test runs
+# the same steps against the test database and checks every path answers 200).
 PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
-LOAD_PASSWORD="$PASSWORD" .venv/bin/python manage.py shell -c '
-import os
-from django.contrib.auth import get_user_model
-user, _ = get_user_model().objects.get_or_create(username="load-tester")
-user.set_password(os.environ["LOAD_PASSWORD"])
-user.is_active = True
-user.save()
-'
+LOAD_PASSWORD="$PASSWORD" .venv/bin/python manage.py prepare_load_test --lines "$LINES" --code "$FUND" \
+    --paths-file "$WORK/paths"
+export LOAD_PATHS="${LOAD_PATHS:-$(tr '\n' ' ' <"$WORK/paths")}"
 
 GUNICORN_CMD_ARGS="--pid $WORK/gunicorn.pid" make --no-print-directory serve >"$WORK/serve.log" 2>&1 &
 for _ in $(seq 1 120); do
