@@ -53,13 +53,17 @@ def _record_entry(
     return entry
 
 
-def _money_movement(amount, reference: str) -> tuple[Money, str]:
+def _money_movement(
+    amount,
+    reference: str,
+    reference_needed: str = "Give the payment or remittance reference, as on the remittance advice.",
+) -> tuple[Money, str]:
     value = _as_money(amount, "amount")
     problems = {}
     if value.amount <= 0:
         problems["amount"] = "The amount must be more than £0.00."
     if not reference.strip():
-        problems["reference"] = "Give the payment or remittance reference, as on the remittance advice."
+        problems["reference"] = reference_needed
     if problems:
         raise ValidationError(problems)
     return value, reference.strip()
@@ -198,14 +202,22 @@ def funder_return_record(
                 f"providers, plus underspend they returned, less money already returned){_COUNTING}"
             }
         )
+    return _fund_entry(
+        fund, LedgerEntry.Kind.RETURNED_TO_FUNDER, value, effective_date, reference, memo, acting_user
+    )
+
+
+def _fund_entry(fund, kind, value, effective_date, reference, memo, acting_user) -> LedgerEntry:
+    """Money between the office and the funder: an entry on the fund itself, already locked and
+    checked; its memo is the kind's name when none is given."""
     return _record_entry(
         fund=fund,
         allocation=None,
-        kind=LedgerEntry.Kind.RETURNED_TO_FUNDER,
+        kind=kind,
         amount=value,
         effective_date=effective_date,
         reference=reference,
-        memo=memo.strip() or "Returned to funder",
+        memo=memo.strip() or LedgerEntry.Kind(kind).label,
         acting_user=acting_user,
     )
 
@@ -222,24 +234,12 @@ def funder_receipt_record(
 ) -> LedgerEntry:
     """Record money the funder paid the office for the fund, with the funder's remittance reference.
     It waits for approval by someone else, and counts in what the office holds only once approved."""
-    value = _as_money(amount, "amount")
-    problems = {}
-    if value.amount <= 0:
-        problems["amount"] = "The amount must be more than £0.00."
-    if not reference.strip():
-        problems["reference"] = "Give the funder's remittance reference, as on the remittance advice."
-    if problems:
-        raise ValidationError(problems)
+    value, reference = _money_movement(
+        amount, reference, "Give the funder's remittance reference, as on the remittance advice."
+    )
     fund = _lock_open_fund(fund.pk)
-    return _record_entry(
-        fund=fund,
-        allocation=None,
-        kind=LedgerEntry.Kind.RECEIVED_FROM_FUNDER,
-        amount=value,
-        effective_date=effective_date,
-        reference=reference.strip(),
-        memo=memo.strip() or "Received from funder",
-        acting_user=acting_user,
+    return _fund_entry(
+        fund, LedgerEntry.Kind.RECEIVED_FROM_FUNDER, value, effective_date, reference, memo, acting_user
     )
 
 
