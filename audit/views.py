@@ -146,11 +146,11 @@ def _show(value, column: Column, names) -> str:
         if moment is not None:
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment, datetime.UTC)
-            return dateformat.format(timezone.localtime(moment), "j M Y, H:i")
+            return dateformat.format(timezone.localtime(moment), "j F Y, H:i")
     elif isinstance(field, models.DateField):
         day = parse_date(str(value))
         if day is not None:
-            return dateformat.format(day, "j M Y")
+            return dateformat.format(day, "j F Y")
     return str(value)
 
 

@@ -5,10 +5,24 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.text import slugify
 
 from grants.models import Fund, FundingCategory, ThematicArea
 
 HALF_PENNY = Decimal("0.005")
+
+# How a download's file name says what was filtered: each filter in use as "<word>-<value>".
+NAME_WORDS = {
+    "fund": "fund",
+    "organisation": "organisation",
+    "thematic_area": "area",
+    "funding_category": "category",
+    "amount_min": "from",
+    "amount_max": "to",
+    "q": "search",
+}
+# A typed value is cut to this many characters in a file name.
+NAME_PART_LENGTH = 40
 
 
 class AllocationFilter(django_filters.FilterSet):
@@ -61,6 +75,24 @@ class AllocationFilter(django_filters.FilterSet):
             for name in ("fund", "funding_category", "thematic_area")
             if data.get(name) is not None
         }
+
+    def name_parts(self) -> list[str]:
+        """What the filter selects, as parts of a file name ("category-da-pcc-commissioned",
+        "from-100.00"), in the form's order; none when it selects every line, and "filter-not-valid"
+        when it is not valid (its download holds no lines)."""
+        if not self.is_valid():
+            return ["filter-not-valid"]
+        parts = []
+        for name, value in self.form.cleaned_data.items():
+            if value is None or value == "" or name not in NAME_WORDS:
+                continue
+            if isinstance(value, Decimal):
+                text = format(value, "f")
+            else:
+                text = slugify(getattr(value, "code", value))[:NAME_PART_LENGTH].strip("-")
+            if text:
+                parts.append(f"{NAME_WORDS[name]}-{text}")
+        return parts
 
     @property
     def filters_amounts(self) -> bool:

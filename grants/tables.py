@@ -241,6 +241,6 @@ def fund_summary_rows(summaries: list[FundSummary]) -> list[FundSummaryRow]:
 
 @functools.lru_cache(maxsize=4096)
 def _short_date(day: datetime.date | None, language: str) -> str:
-    """A date as the `date:"j M Y"` filter shows it in the active language: two per fund, and the
+    """A date as the `date:"j F Y"` filter shows it in the active language: two per fund, and the
     funds' dates are few."""
-    return dateformat.format(day, "j M Y") if day else ""
+    return dateformat.format(day, "j F Y") if day else ""

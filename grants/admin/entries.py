@@ -17,6 +17,7 @@ from grants.models import (
     LedgerEntry,
     ReturnSubmission,
 )
+from grants.years import in_words
 
 
 @admin.register(LedgerEntry)
@@ -52,7 +53,9 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     def approval(self, obj):
         if obj.approved_at is None:
             return "Awaiting approval"
-        return f"Approved {timezone.localtime(obj.approved_at):%d %b %Y}" + (
+        if obj.approved_outside_ledger:
+            return "Approved in its source document, before it reached the ledger"
+        return f"Approved {in_words(timezone.localtime(obj.approved_at))}" + (
             f" by {obj.approved_by}" if obj.approved_by else ""
         )
 

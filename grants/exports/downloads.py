@@ -9,6 +9,7 @@ import zipfile
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from grants import money
 from grants.exports import three_sixty_giving
@@ -82,10 +83,34 @@ class _Echo:
         return value
 
 
-def allocations_csv_response(lines, filename: str) -> StreamingHttpResponse:
-    """The given allocation lines as CSV, streamed row by row from a database iterator."""
+# The table's amount columns (`grants.tables.AllocationTable`), in its order, as the CSV heads them.
+CSV_AMOUNTS = (
+    ("awarded", "Amount"),
+    ("awarded_pending", "Awaiting approval"),
+    ("paid", "Paid"),
+    ("still_to_pay", "Still to pay"),
+)
+
+
+def allocations_csv_header(year_label: str = "") -> list[str]:
+    """The CSV's first row: the table's columns, its amounts said to be one year's when they are."""
+    within = f" in {year_label}" if year_label else ""
+    return [
+        "Fund",
+        "No.",
+        "Organisation",
+        "Service",
+        "Thematic area",
+        "Funding category",
+        *(f"{name}{within} (GBP)" for _, name in CSV_AMOUNTS),
+    ]
+
+
+def allocations_csv_response(lines, filename: str, *, year_label: str = "") -> StreamingHttpResponse:
+    """The given allocation lines as CSV, streamed row by row from a database iterator: every column
+    the table shows, its amounts those of `year_label` when given (`year_allocation_rows()`)."""
     writer = csv.writer(_Echo())
-    header = ["Fund", "No.", "Organisation", "Service", "Thematic area", "Funding category", "Amount (GBP)"]
+    header = allocations_csv_header(year_label)
 
     def rows():
         yield "\ufeff"  # so Excel reads the file as UTF-8 (£, accents)
@@ -99,10 +124,10 @@ def allocations_csv_response(lines, filename: str) -> StreamingHttpResponse:
                     spreadsheet_safe(line.service),
                     spreadsheet_safe(line.thematic_area.name),
                     spreadsheet_safe(line.funding_category.name),
-                    money.as_string(money.from_aggregate(line.awarded)),
+                    *(money.as_string(money.from_aggregate(getattr(line, name))) for name, _ in CSV_AMOUNTS),
                 ]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

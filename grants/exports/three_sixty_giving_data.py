@@ -45,8 +45,17 @@ class ThreeSixtyGivingExport:
         )
 
 
+# What each setting holds, in a finance officer's words: what to ask an administrator for.
+SETTING_WORDS = {
+    "LEDGER_360GIVING_PREFIX": "the office's 360Giving publisher prefix (360Giving issues it, like 360G-abc)",
+    "LEDGER_OFFICE_ORG_ID": "the office's org-id (its identifier from org-id.guide)",
+}
+NOT_SET_UP = "360Giving files cannot be made yet"
+
+
 def three_sixty_giving_problem() -> str | None:
-    """What stops a 360Giving export under the current settings, or None when it can run."""
+    """What stops a 360Giving export under the current settings, or None when it can run: said for
+    the finance officer who meets it, as what to ask an administrator to set."""
     prefix = settings.LEDGER_360GIVING_PREFIX.strip()
     office_id = settings.LEDGER_OFFICE_ORG_ID.strip()
     missing = [
@@ -56,13 +65,16 @@ def three_sixty_giving_problem() -> str | None:
     ]
     if missing:
         return (
-            f"Set {' and '.join(missing)} (see .env.example): 360Giving data names the publisher by its "
-            "own identifiers, and the ledger does not make them up."
+            f"{NOT_SET_UP}: ask an administrator to set "
+            f"{' and '.join(SETTING_WORDS[name] for name in missing)} in the ledger's settings "
+            f"({' and '.join(missing)}). 360Giving data names the publisher by its own identifiers, "
+            "and the ledger does not make them up."
         )
     if not re.fullmatch(r"360G-[A-Za-z0-9_-]+", prefix):
         return (
-            f"LEDGER_360GIVING_PREFIX is {prefix!r}; a 360Giving prefix looks like 360G-abc, as "
-            "360Giving issued it."
+            f"{NOT_SET_UP}: the office's 360Giving publisher prefix is set to {prefix!r}, but a "
+            "prefix looks like 360G-abc, as 360Giving issued it. Ask an administrator to correct "
+            "LEDGER_360GIVING_PREFIX in the ledger's settings."
         )
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from djmoney.money import Money
 
 from grants import money
@@ -19,6 +20,7 @@ from grants.imports.planning import CHANGED, NEW, ImportPlan, PlanLine, Unmapped
 from grants.imports.reading import Mapping, SubtotalRow
 from grants.models import Fund
 from grants.services.imports import ImportResult
+from grants.years import in_words
 
 NUMBERED_BY_LEDGER = "*"
 NOT_PROJECTED = {"pending_total", "pending_line_count", "by_organisation"}
@@ -195,8 +197,9 @@ class ImportReport:
         previous = self.result.previous
         if previous is not None:
             by = previous.imported_by
+            imported_at = timezone.localtime(previous.imported_at)
             message += (
-                f" This file was imported on {previous.imported_at:%d %B %Y at %H:%M}"
+                f" This file was imported on {in_words(imported_at)} at {imported_at:%H:%M}"
                 f"{f' by {by.get_username()}' if by else ''}."
             )
         return message

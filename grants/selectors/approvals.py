@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 
+from audit.models import AuditEvent
 from grants.imports import import_memo
 from grants.models import (
     Allocation,
@@ -87,8 +88,10 @@ def imports_awaiting_approval() -> list[PendingImport]:
 
 
 def allocation_entries(allocation: Allocation) -> QuerySet[LedgerEntry]:
-    return with_reversal_state(
-        allocation.entries.select_related("recorded_by", "approved_by", "rejected_by", "reverses")
+    return with_loaded_at(
+        with_reversal_state(
+            allocation.entries.select_related("recorded_by", "approved_by", "rejected_by", "reverses")
+        )
     ).order_by("recorded_at", "pk")
 
 
@@ -96,11 +99,23 @@ def fund_own_entries(fund) -> QuerySet[LedgerEntry]:
     """The entries held on the fund itself, on no line (money received from and returned to the
     funder), by date: one query over the few rows the partial index `entry_fund_level_by_date`
     holds for the fund, however many lines it has."""
-    return with_reversal_state(
-        LedgerEntry.objects.filter(fund=fund, allocation__isnull=True).select_related(
-            "recorded_by", "approved_by", "rejected_by", "reverses"
+    return with_loaded_at(
+        with_reversal_state(
+            LedgerEntry.objects.filter(fund=fund, allocation__isnull=True).select_related(
+                "recorded_by", "approved_by", "rejected_by", "reverses"
+            )
         )
     ).order_by("effective_date", "recorded_at", "pk")
+
+
+def with_loaded_at(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """Annotate `loaded_at`: when the database took the entry in, as the audit trail's insert says.
+    An entry loaded from a source document (the seed's fixture) carries the `recorded_at` its file
+    gives, not the day it was loaded; the pages say when it was loaded from this instead."""
+    inserted = AuditEvent.objects.filter(
+        table_name=LedgerEntry._meta.db_table, row_id=OuterRef("pk"), action=AuditEvent.Action.INSERT
+    ).order_by("occurred_at", "id")
+    return entries.annotate(loaded_at=Subquery(inserted.values("occurred_at")[:1]))
 
 
 def with_reversal_state(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:

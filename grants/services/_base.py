@@ -20,6 +20,7 @@ from grants import money
 from grants.imports import IMPORT_MEMO_PREFIX, ImportRefused
 from grants.models import Allocation, Fund, RefusedAttempt, ReturnSubmission
 from grants.selectors.funds import submission_in_force
+from grants.years import in_words
 
 OptionalUser = AbstractBaseUser | None
 
@@ -155,9 +156,10 @@ def _refusal_record(action: str, kwargs: dict, refused: Exception, acting_user) 
 
 
 def locked_message(submission: ReturnSubmission) -> str:
+    submitted_at = timezone.localtime(submission.submitted_at)
     return (
         f"This fund's MoJ return was submitted (version {submission.version}, "
-        f"{timezone.localtime(submission.submitted_at):%d %B %Y %H:%M}, by {submission.submitted_by}), "
+        f"{in_words(submitted_at)} {submitted_at:%H:%M}, by {submission.submitted_by}), "
         "so everything it reports is locked: the fund's details and category budgets, its allocations, "
         "entries, proposed changes and imports. An approver can reopen the fund, with a reason."
     )

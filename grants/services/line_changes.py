@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from grants.models import Allocation, LedgerEntry, LineChange
 from grants.services._base import OptionalUser, _attname, _field_value, _user_or_none
+from grants.years import in_words
 
 
 def line_change_needed(allocation: Allocation) -> bool:
@@ -34,7 +35,7 @@ LINE_CHANGE_REASON_NEEDED = (
 def line_change_pending_message(change: LineChange) -> str:
     return (
         f"A change to this line proposed by {change.proposed_by} on "
-        f"{timezone.localtime(change.proposed_at):%d %B %Y} awaits approval: it must be approved, "
+        f"{in_words(timezone.localtime(change.proposed_at))} awaits approval: it must be approved, "
         "rejected or withdrawn before the line's provider, service, category or area can change again."
     )
 

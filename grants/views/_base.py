@@ -85,11 +85,22 @@ class AllocationTableMixin:
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "csv":
-            return allocations_csv_response(self.csv_rows(), self.csv_filename())
+            filterset, rows = self.filtered_rows()
+            return allocations_csv_response(
+                rows.order_by("fund__code", "line_number"),
+                self.csv_filename(filterset),
+                year_label=self.csv_year_label(),
+            )
         return super().get(request, *args, **kwargs)
 
-    def csv_rows(self):
-        return self.filtered_rows()[1].order_by("fund__code", "line_number")
+    def csv_filename(self, filterset) -> str:
+        """What the download holds: the page's lines (`csv_name_parts()`), then what the filter
+        selects, so that a filtered download never takes the unfiltered one's name."""
+        return "_".join([*self.csv_name_parts(), *filterset.name_parts()]) + ".csv"
+
+    def csv_year_label(self) -> str:
+        """The financial year whose amounts the table shows, or "" for the lines' whole amounts."""
+        return ""
 
 
 class ServiceFormView(LoginRequiredMixin, PermissionRequiredMixin, FormView):

@@ -24,8 +24,8 @@ class AllocationListView(ReadView, AllocationTableMixin, TemplateView):
     def table_fund(self):
         return None
 
-    def csv_filename(self):
-        return "allocations.csv"
+    def csv_name_parts(self):
+        return ["allocations"]
 
     def get_context_data(self, **kwargs):
         filterset, table = self.allocation_table()

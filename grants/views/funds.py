@@ -98,10 +98,11 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
     def table_fund(self):
         return self.fund
 
-    def csv_filename(self):
-        if self.chosen_year is not None:
-            return f"allocations_{self.fund.code}_{self.chosen_year.year.label}.csv"
-        return f"allocations_{self.fund.code}.csv"
+    def csv_name_parts(self):
+        return ["allocations", self.fund.code, *filter(None, [self.csv_year_label()])]
+
+    def csv_year_label(self):
+        return self.chosen_year.year.label if self.chosen_year is not None else ""
 
     def count_and_total(self, filterset, rows):
         """For one year, the lines with entries in it and their approved amount in it: from the

@@ -104,7 +104,7 @@ def test_fund_history_names_linked_rows_and_links_to_allocation_history(viewer_c
     assert shown["Amount"] == "£250.00"
     assert shown["Allocation"] == "ecf line 1: Provider ecf 1 Helpline"
     assert shown["Recorded by"] == "alice"
-    assert shown["Effective date"] == "19 Aug 2020"
+    assert shown["Effective date"] == "19 August 2020"
     assert "Amount currency" not in shown
     assert entry.allocation_url == reverse("grants:allocation_history", args=[allocation.pk])
     assert entry.allocation_url in response.content.decode()

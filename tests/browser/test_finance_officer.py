@@ -95,7 +95,7 @@ def test_dashboard_shows_the_seed_fund_over_allocated_by_29p(officer_page, scree
     )
 
     assert cells["Funder"] == "MoJ"
-    assert cells["Spend period"] == "23 Mar 2020 to 31 Oct 2020"
+    assert cells["Spend period"] == "23 March 2020 to 31 October 2020"
     assert cells["Control total"] == "£738,810.53"
     assert cells["Ledger total"] == "£738,810.82"
     assert cells["Variance"] == "£0.29"

@@ -479,7 +479,7 @@ def test_the_approvals_page_shows_a_pair_as_one_decision_with_both_legs(client, 
 
     assert f'value="{in_leg.pk}"' in page
     assert f'id="entry-{out_leg.pk}"' not in page
-    assert "31 Mar 2024" in page and "1 Apr 2024" in page
+    assert "31 March 2024" in page and "1 April 2024" in page
     client.post("/approvals/", {"approve_one": f"entry:{in_leg.pk}"})
     assert all(leg.is_approved for leg in legs(in_leg))
 

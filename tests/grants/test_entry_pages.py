@@ -3,10 +3,15 @@
 from decimal import Decimal
 
 import pytest
+from django.test.html import parse_html
+from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from grants import services
-from grants.models import LedgerEntry
+from grants.models import Allocation, LedgerEntry
 from tests.factories import AllocationFactory, FundFactory, approve_pending
+from tests.grants.test_tables import elements, the
+from tests.grants.test_tables import text as node_text
 
 
 @pytest.fixture
@@ -103,3 +108,66 @@ def test_submitting_locks_the_pages_and_reopening_unlocks_them(client, approver,
     page = text(client.get("/funds/ecf/"))
     assert "lock-notice" not in page
     assert "MoJ asked for line 1 to be split" in page
+
+
+def test_the_seeds_entries_say_when_they_were_loaded_and_that_the_figures_are_the_reports(
+    client, officer, seed_fund
+):
+    """The fixture's `recorded_at` is the day the seed was written; the page says when this database
+    loaded the entry (its audit trail's insert) and that it comes from the report of 19 August 2020."""
+    entry = LedgerEntry.objects.get(allocation__fund=seed_fund, allocation__line_number=1)
+    assert entry.recorded_by is None and entry.recorded_at.date().isoformat() == "2026-11-27"
+    line = Allocation.objects.get(fund=seed_fund, line_number=1)
+    client.force_login(officer)
+    response = client.get(reverse("grants:allocation_detail", args=[line.pk]))
+    table = the(parse_html(response.content.decode()), "table", **{"class": "entries"})
+    (row,) = elements(the(table, "tbody"), "tr")
+    cells = [node_text(cell) for cell in elements(row, "td")]
+    loaded = cells[0]
+    today = dateformat.format(timezone.localdate(), "j F Y")
+    assert loaded.startswith(f"Loaded {today} ") and loaded.endswith(
+        "from its source document (see the reason)"
+    )
+    assert cells[2] == "19 August 2020"
+    assert cells[5] == (
+        "Award as printed in the OPCC West Midlands report to the Strategic Policing and Crime Board, "
+        "19 August 2020, paragraph 27."
+    )
+    assert cells[6] == "Approved in its source document, before it reached the ledger"
+    assert "27 November 2026" not in response.content.decode()
+
+
+def test_an_entry_recorded_in_the_ledger_still_shows_who_recorded_it_and_when(client, officer, line):
+    payment = services.payment_record(
+        allocation=line,
+        amount=Decimal("250.00"),
+        effective_date=line.fund.spend_start,
+        reference="BACS-9",
+        acting_user=officer,
+    )
+    client.force_login(officer)
+    page = text(client.get(reverse("grants:allocation_detail", args=[line.pk])))
+    recorded = dateformat.format(timezone.localtime(payment.recorded_at), "j F Y H:i")
+    assert f'<td>{recorded}<br><span class="hint">officer</span></td>' in page
+
+
+def test_the_admin_says_a_seed_entry_was_approved_in_its_source_and_others_by_whom_and_when(
+    seed_fund, officer, approver, line
+):
+    from django.contrib import admin
+
+    entry_admin = admin.site._registry[LedgerEntry]
+    seeded = LedgerEntry.objects.filter(allocation__fund=seed_fund).first()
+    assert entry_admin.approval(seeded) == "Approved in its source document, before it reached the ledger"
+    payment = services.payment_record(
+        allocation=line,
+        amount=Decimal("5.00"),
+        effective_date=line.fund.spend_start,
+        reference="BACS-1",
+        acting_user=officer,
+    )
+    assert entry_admin.approval(payment) == "Awaiting approval"
+    approve_pending(allocation=line)
+    payment.refresh_from_db()
+    day = dateformat.format(timezone.localtime(payment.approved_at), "j F Y")
+    assert entry_admin.approval(payment).startswith(f"Approved {day}")

@@ -126,7 +126,11 @@ def test_fund_page_paginates_and_totals_every_filtered_line(signed_in, db):
 def test_csv_export_holds_the_filtered_lines_as_exact_amounts(signed_in, seed_fund):
     response = signed_in.get(FUND, {"funding_category": "da-pcc-non-commissioned", "export": "csv"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="allocations_moj-ecf-2020.csv"'
+    # The file name says what was filtered (the unfiltered download is allocations_moj-ecf-2020.csv).
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="allocations_moj-ecf-2020_category-da-pcc-non-commissioned.csv"'
+    )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == [
         "Fund",
@@ -136,8 +140,11 @@ def test_csv_export_holds_the_filtered_lines_as_exact_amounts(signed_in, seed_fu
         "Thematic area",
         "Funding category",
         "Amount (GBP)",
+        "Awaiting approval (GBP)",
+        "Paid (GBP)",
+        "Still to pay (GBP)",
     ]
-    assert [row[-1] for row in rows[1:]] == ["9880.00", "34350.00", "4900.00", "18219.00"]
+    assert [row[6] for row in rows[1:]] == ["9880.00", "34350.00", "4900.00", "18219.00"]
 
 
 def test_csv_export_neutralises_a_formula_like_name_written_around_the_rule(signed_in, db):

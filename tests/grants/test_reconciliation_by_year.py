@@ -561,7 +561,7 @@ def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_un
     response = client.get(years_url("moj-ecf-2020"))
     assert by_year_rows(response) == [
         [
-            "2019-20 1 Apr 2019 to 31 Mar 2020",
+            "2019-20 1 April 2019 to 31 March 2020",
             "—",
             "£0.00 (0 lines)",
             "—",
@@ -569,7 +569,7 @@ def test_the_seed_funds_page_shows_its_two_years_and_its_total_reconciliation_un
             "£0.00",
         ],
         [
-            "2020-21 1 Apr 2020 to 31 Mar 2021",
+            "2020-21 1 April 2020 to 31 March 2021",
             "—",
             "£738,810.82 (16 lines)",
             "—",

@@ -189,7 +189,7 @@ def test_a_funds_summary_row_escapes_its_text_and_links_to_the_fund(client, offi
         cells = elements(row, "td")[leading_cells:]
         assert [text(cell) for cell in cells] == [
             "Ministry of Justice",
-            "23 Mar 2020 to 31 Oct 2020",
+            "23 March 2020 to 31 October 2020",
             "£100.00",
             "£12.50",
             "-£87.50",

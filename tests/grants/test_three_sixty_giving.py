@@ -228,10 +228,14 @@ def test_export_refuses_to_invent_the_offices_identifiers(seed_fund, settings, t
     with pytest.raises(CommandError) as error:
         call_command("export_360giving", "moj-ecf-2020", "-o", str(tmp_path / "g.json"))
     assert error.value.returncode == 2
+    # Said for a finance officer: what to ask an administrator for, not a file in the repository.
     assert str(error.value) == (
-        "Set LEDGER_360GIVING_PREFIX and LEDGER_OFFICE_ORG_ID (see .env.example): 360Giving data "
-        "names the publisher by its own identifiers, and the ledger does not make them up."
+        "360Giving files cannot be made yet: ask an administrator to set the office's 360Giving "
+        "publisher prefix (360Giving issues it, like 360G-abc) and the office's org-id (its identifier "
+        "from org-id.guide) in the ledger's settings (LEDGER_360GIVING_PREFIX and LEDGER_OFFICE_ORG_ID). "
+        "360Giving data names the publisher by its own identifiers, and the ledger does not make them up."
     )
+    assert ".env" not in str(error.value)
 
 
 def test_download_needs_a_login(client, seed_fund):
@@ -282,8 +286,13 @@ def test_without_settings_the_download_explains_what_to_set(client, officer, see
     response = client.get(reverse("grants:fund_360giving", args=["moj-ecf-2020", "json"]), follow=True)
     assert response.redirect_chain == [(reverse("grants:fund_detail", args=["moj-ecf-2020"]), 302)]
     page = response.content.decode()
-    assert "Set LEDGER_OFFICE_ORG_ID (see .env.example)" in page
-    assert "To publish 360Giving data, set" in page
+    # The message names only what is missing, as what to ask an administrator for.
+    assert (
+        "360Giving files cannot be made yet: ask an administrator to set the office&#x27;s org-id "
+        "(its identifier from org-id.guide) in the ledger&#x27;s settings (LEDGER_OFFICE_ORG_ID)."
+    ) in page
+    assert "To publish them, ask an administrator to set the office's" in page
+    assert ".env.example" not in page
 
 
 def test_beneficiary_location_is_published_when_set(seed_fund, tmp_path, settings):
@@ -314,7 +323,9 @@ def test_a_prefix_that_is_not_a_360giving_prefix_is_refused(seed_fund, settings,
     with pytest.raises(CommandError) as error:
         call_command("export_360giving", "moj-ecf-2020", "-o", str(tmp_path / "g.json"))
     assert str(error.value) == (
-        "LEDGER_360GIVING_PREFIX is 'opccwm'; a 360Giving prefix looks like 360G-abc, as 360Giving issued it."
+        "360Giving files cannot be made yet: the office's 360Giving publisher prefix is set to 'opccwm', "
+        "but a prefix looks like 360G-abc, as 360Giving issued it. Ask an administrator to correct "
+        "LEDGER_360GIVING_PREFIX in the ledger's settings."
     )
 
 
