@@ -248,7 +248,7 @@ def test_the_fund_page_leads_to_its_financial_years_and_one_year_in_full(officer
     page.goto(FUND_URL)
     page.get_by_role("link", name="The reconciliation by financial year").click()
     arrive(page, r"/funds/moj-ecf-2020/years/$")
-    years = page.get_by_role("region", name="By financial year").get_by_role("table")
+    years = page.get_by_role("region", name="By financial year", exact=True).get_by_role("table")
     expect(years.locator("tbody tr")).to_have_count(2)
     expect(years.locator("tbody tr").nth(0)).to_contain_text("no control total for this year")
     years.get_by_role("link", name="2020-21").click()
