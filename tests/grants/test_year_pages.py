@@ -167,3 +167,22 @@ def test_the_fund_pages_csv_for_a_year_has_the_years_lines_and_amounts(client, o
     assert len(rows) == 2
     assert rows[1].startswith(f"synthetic-3y,{third.line_number},")
     assert rows[1].endswith(",30000.01")
+
+
+def test_the_years_page_fits_its_wide_tables_and_lets_a_keyboard_scroll_the_cash(
+    client,
+    officer,
+    three_year_fund,  # noqa: F811
+):
+    """Found by the financial-year browser walk: at 1280 px the outturn hid its Total column and the
+    cash table its last three in boxes scrolled sideways, which a keyboard could not reach (axe-core's
+    scrollable-region-focusable)."""
+    client.force_login(officer)
+    response = client.get(reverse("grants:fund_years", args=["synthetic-3y"]))
+    # On a narrow screen the cash table still scrolls in its section, which holds no link to focus.
+    assert attr(section(response, "cash-heading"), "tabindex") == "0"
+    # Each year's period may wrap under its label, so the four columns and the labels fit the page.
+    headings = elements(the(section(response, "outturn-heading"), "thead"), "th")
+    periods = [the(heading, "span") for heading in headings[1:]]
+    assert [attr(period, "class") for period in periods] == ["hint"] * 4
+    assert text(periods[0]) == "1 April 2023 to 31 March 2024"
