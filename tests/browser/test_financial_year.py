@@ -108,9 +108,12 @@ def expected_outturn(fund) -> dict[str, list[Decimal]]:
             by[(names[entry.kind], year)] += value
     awarded = {row.year: row.control_total.amount for row in FundYear.objects.filter(fund=fund)}
     figures = {}
-    for name in ("carried_in", "carried_out", "allocated", "received", "paid", "underspend_returned"):
+    recorded = ("carried_in", "carried_out", "allocated", "received", "paid", "underspend_returned")
+    for name in (*recorded, "returned_to_funder"):
         figures[name] = [by[(name, year.start_year)] for year in YEARS]
-    figures["returned_to_funder"] = [by[("returned_to_funder", year.start_year)] for year in YEARS]
+    # No underspend is declared due in this walk: the balances due at each year's start and end are nil.
+    assert not LedgerEntry.objects.filter(fund=fund, kind=Kind.UNDERSPEND_DUE).exists()
+    figures["underspend_due_at_start"] = figures["underspend_due"] = [Decimal("0.00")] * len(YEARS)
     figures["awarded"] = [awarded[year.start_year] for year in YEARS]
     figures["control_total"] = [
         a + i - o
@@ -125,8 +128,8 @@ def expected_outturn(fund) -> dict[str, list[Decimal]]:
             figures["received"], figures["net_spend"], figures["returned_to_funder"], strict=True
         )
     ]
-    # Nothing is declared due from a provider in this walk, so the balance to return is the control
-    # total less net spend and what already went back.
+    # With nothing due from a provider, the balance to return is the control total less net spend
+    # and what already went back.
     figures["balance_to_return"] = [
         c - n - t
         for c, n, t in zip(
@@ -224,6 +227,9 @@ def test_a_finance_officer_walks_a_fund_through_its_financial_years(
         page.get_by_label("Funder's agreement").fill("SYN-AGREEMENT-1")
         page.get_by_role("button", name="Record the carry-forward").click()
         arrive(page, rf"/allocations/{helpline.pk}/$")
+        expect(page.get_by_role("status")).to_have_text(
+            "£4,999.99 carried forward to 2024-25, awaiting approval."
+        )
         checked(page, officer_errors)
 
         # Part of the fund's 2023-24 control total carried forward, from the years page.
@@ -236,7 +242,10 @@ def test_a_finance_officer_walks_a_fund_through_its_financial_years(
         page.get_by_label("Amount (£)").fill("2500.00")
         page.get_by_label("Funder's agreement").fill("SYN-AGREEMENT-2")
         page.get_by_role("button", name="Record the carry-forward").click()
-        page.wait_for_load_state()
+        arrive(page, rf"/funds/{CODE}/years/$")
+        expect(page.get_by_role("status")).to_have_text(
+            "£2,500.00 carried forward to 2024-25, awaiting approval."
+        )
         checked(page, officer_errors)
 
         # A receipt from the funder, from the fund page.
@@ -248,7 +257,10 @@ def test_a_finance_officer_walks_a_fund_through_its_financial_years(
         page.get_by_label("Date").fill("2023-04-14")
         page.get_by_label("Reference").fill("SYN-FUNDER-0001")
         page.get_by_role("button", name=re.compile(r"^Record")).click()
-        page.wait_for_load_state()
+        arrive(page, rf"/funds/{CODE}/$")
+        expect(page.get_by_role("status")).to_have_text(
+            "Received from funder of £50,000.00 recorded, awaiting approval."
+        )
         checked(page, officer_errors)
         assert LedgerEntry.objects.filter(fund=fund, approved_at__isnull=True).count() == 7
 
@@ -277,6 +289,7 @@ def test_a_finance_officer_walks_a_fund_through_its_financial_years(
     page.goto(f"/funds/{CODE}/years/")
     checked(page, officer_errors)
     outturn = page.get_by_role("region", name="Outturn")
+    expect(outturn.locator("tbody tr")).to_have_count(len(expected))
     for name, values in expected.items():
         cells = outturn.locator(f"#outturn-{name} td").all_inner_texts()
         assert cells == [gbp(value) for value in values], name
