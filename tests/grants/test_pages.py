@@ -478,6 +478,8 @@ def test_pages_load_nothing_from_another_host(signed_in, seed_fund):
         page = page_text(signed_in.get(url))
         assert re.findall(r'(?:src|href)="(?:https?:)?//', page) == []
         assert 'href="/static/css/ledger.css"' in page
+        # Without an icon named, a browser asks for /favicon.ico and logs its 404 as a console error.
+        assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
 
 
 def test_pages_have_a_skip_link_and_scoped_table_headers(signed_in, seed_fund):

@@ -229,3 +229,22 @@ def test_the_fund_page_for_a_year_says_its_money_and_cash_are_the_whole_funds(
     assert text(the(money, "h3", id="cash-heading")) == "Cash held: the whole fund"
     link = the(the(money, "p", id="money-whole-fund"), "a")
     assert attr(link, "href") == reverse("grants:fund_years", args=["synthetic-3y"]) + "?year=2024-25#cash"
+
+
+def test_the_years_page_fits_its_wide_tables_and_lets_a_keyboard_scroll_the_cash(
+    client,
+    officer,
+    three_year_fund,  # noqa: F811
+):
+    """Found by the financial-year browser walk: at 1280 px the outturn hid its Total column and the
+    cash table its last three in boxes scrolled sideways, which a keyboard could not reach (axe-core's
+    scrollable-region-focusable)."""
+    client.force_login(officer)
+    response = client.get(reverse("grants:fund_years", args=["synthetic-3y"]))
+    # On a narrow screen the cash table still scrolls in its section, which holds no link to focus.
+    assert attr(section(response, "cash-heading"), "tabindex") == "0"
+    # Each year's period may wrap under its label, so the four columns and the labels fit the page.
+    headings = elements(the(section(response, "outturn-heading"), "thead"), "th")
+    periods = [the(heading, "span") for heading in headings[1:]]
+    assert [attr(period, "class") for period in periods] == ["hint"] * 4
+    assert text(periods[0]) == "1 April 2023 to 31 March 2024"

@@ -95,6 +95,7 @@ def test_the_allowed_pages_answer_an_anonymous_visitor(db):
 
 
 def test_static_files_are_served_without_a_login(db):
-    response = Client().get("/static/css/ledger.css")
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content)
+    for path in ["/static/css/ledger.css", "/static/img/favicon.svg"]:
+        response = Client().get(path)
+        assert response.status_code == 200, path
+        assert b"".join(response.streaming_content), path
