@@ -14,7 +14,7 @@ from django.utils import timezone
 from grants import services
 from grants.models import CategoryBudget, Fund, FundYear, LedgerEntry
 from grants.years import FinancialYear
-from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, pay
+from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, pay, submit_return
 from tests.grants.test_constraints import insert_with_sql
 
 SUBMITTED = "submitted MoJ return of this fund is in force"
@@ -90,7 +90,7 @@ WRITES = [
 @pytest.fixture
 def submitted(line, officer, approver):
     pending = pay(line, "100.00", officer)
-    submission = services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submission = submit_return(line.fund, approver)
     return pending, submission
 
 
@@ -136,7 +136,7 @@ def test_postgresql_refuses_deleting_a_submitted_funds_year(line, approver):
         memo="Award letter",
         acting_user=None,
     )
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
 
     with refused(SUBMITTED), transaction.atomic():
         sql("DELETE FROM grants_fundyear WHERE fund_id = %s AND year = 2024", [line.fund_id])
