@@ -145,7 +145,9 @@ class AllocationTable(tables.Table):
                 still_to_pay=gbp(line.still_to_pay),
                 fund=line.fund.code if fund_url else "",
                 fund_url=fund_url(line.fund.code) if fund_url else "",
-                change_url=change_url(line.pk) if change_url else "",
+                change_url=change_url(line.pk)
+                if change_url and not getattr(line, "fund_locked", False)
+                else "",
             )
             for line in (row.record for row in self.paginated_rows)
         ]

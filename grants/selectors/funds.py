@@ -291,6 +291,13 @@ def allocation_rows() -> QuerySet[Allocation]:
     )
 
 
+def with_fund_lock(rows: QuerySet[Allocation]) -> QuerySet[Allocation]:
+    """The lines, each saying whether its fund's submitted return is in force (`fund_locked`), in
+    the same query: a table across funds then offers no change to a locked fund's lines."""
+    in_force = ReturnSubmission.objects.in_force().filter(fund=OuterRef("fund"))
+    return rows.annotate(fund_locked=Exists(in_force))
+
+
 def year_allocation_rows(fund: Fund, year: FinancialYear) -> QuerySet[Allocation]:
     """The fund's lines with entries dated in `year`, each with that year's money from its stored
     figures for the year (`LineYearFigures`) under the names `allocation_rows()` gives the whole

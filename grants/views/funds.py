@@ -116,8 +116,8 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         return rows.count(), selectors.year_lines_total(rows)
 
     def get_context_data(self, **kwargs):
-        filterset, table = self.allocation_table(show_fund=False)
         page = selectors.fund_page(self.fund)
+        filterset, table = self.allocation_table(show_fund=False, locked=page.submission_in_force is not None)
         return super().get_context_data(
             page=page,
             filter=filterset,
@@ -140,7 +140,11 @@ class FundYearsView(ReadView, TemplateView):
     def get_context_data(self, **kwargs):
         fund = get_object_or_404(Fund, code=self.kwargs["code"])
         return super().get_context_data(
-            fund=fund, years=selectors.fund_years(fund, self.request.GET.get("year")), **kwargs
+            fund=fund,
+            years=selectors.fund_years(fund, self.request.GET.get("year")),
+            # Its return in force, if any: then the page offers nothing to record (one query).
+            submission=selectors.submission_in_force(fund),
+            **kwargs,
         )
 
 
