@@ -125,6 +125,13 @@ def format_gbp_briefly(amount: Money) -> str:
     return format_gbp(value)
 
 
+def format_variance(variance: Money) -> str:
+    """A variance with its side, to the penny: `£5,000.00 over-allocated`, `£0.29 under-allocated`
+    (ledger total minus control total; positive is over)."""
+    side = "over-allocated" if variance.amount > 0 else "under-allocated"
+    return f"{format_gbp(abs(variance.amount))} {side}"
+
+
 def as_string(amount: Money) -> str:
     """An amount as plain text with exactly two decimal places, for JSON and CSV."""
     return f"{quantize(amount.amount):.2f}"

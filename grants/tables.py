@@ -72,7 +72,11 @@ class AllocationTable(tables.Table):
     awarded_pending = AmountColumn(
         verbose_name="Awaiting approval", order_by=("awarded_pending", "fund__code", "line_number")
     )
-    paid = AmountColumn(verbose_name="Paid", order_by=("paid", "fund__code", "line_number"))
+    # Approved payments; those awaiting approval are shown beside them in the cell (and counted at
+    # once in "Still to pay", the safer direction).
+    paid = AmountColumn(
+        verbose_name="Paid (approved)", order_by=("paid_approved", "fund__code", "line_number")
+    )
     still_to_pay = AmountColumn(
         verbose_name="Still to pay", order_by=("still_to_pay", "fund__code", "line_number")
     )
@@ -141,11 +145,14 @@ class AllocationTable(tables.Table):
                 funding_category=line.funding_category.name,
                 awarded=gbp(line.awarded),
                 awarded_pending=gbp(line.awarded_pending),
-                paid=gbp(line.paid),
+                paid=gbp(line.paid_approved),
+                paid_pending=gbp(line.paid_pending) if line.paid_pending else "",
                 still_to_pay=gbp(line.still_to_pay),
                 fund=line.fund.code if fund_url else "",
                 fund_url=fund_url(line.fund.code) if fund_url else "",
-                change_url=change_url(line.pk) if change_url else "",
+                change_url=change_url(line.pk)
+                if change_url and not getattr(line, "fund_locked", False)
+                else "",
             )
             for line in (row.record for row in self.paginated_rows)
         ]
@@ -164,6 +171,7 @@ class AllocationRow(NamedTuple):
     awarded: str
     awarded_pending: str
     paid: str
+    paid_pending: str  # "" when no payment awaits approval
     still_to_pay: str
     fund: str  # with its URL, when the table shows the fund
     fund_url: str

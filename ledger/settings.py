@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "grants.context_processors.office",
+                "grants.context_processors.approvals",
             ],
         },
     },

@@ -6,6 +6,7 @@ complete, so a failed export never leaves half a file behind under the real name
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import os
@@ -55,12 +56,21 @@ def write_atomically(destination: Path, write: Callable[[str], object]):
 
 
 def build_moj_return_into(
-    fund: Fund, output: str | BinaryIO, *, user=None, year: FinancialYear | None = None
+    fund: Fund,
+    output: str | BinaryIO,
+    *,
+    user=None,
+    year: FinancialYear | None = None,
+    submitted_variance=None,
 ) -> BuildResult:
     """Build the fund's return (for one year of its profile, given `year`) into a path or a binary
-    file object, from one consistent read."""
+    file object, from one consistent read. `submitted_variance` is the variance an approver
+    confirmed when submitting it (its About sheet says so when it is not zero)."""
     with consistent_snapshot():
-        return build_moj_return(moj_return_data(fund, user=user, year=year), output)
+        data = moj_return_data(fund, user=user, year=year)
+        if submitted_variance is not None:
+            data = dataclasses.replace(data, submitted_variance=submitted_variance)
+        return build_moj_return(data, output)
 
 
 def write_moj_return(

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import xlsxwriter
+from djmoney.money import Money
 
 from grants import money
 from grants.reconciliation import FundReconciliation
@@ -119,6 +120,8 @@ class MojReturnData:
     year: FinancialYear | None = None
     # The years of the whole fund's allocations, a column each, for a fund with a profile.
     years: tuple[FinancialYear, ...] = ()
+    # The variance an approver confirmed when submitting the return; None for a download.
+    submitted_variance: Money | None = None
 
     @property
     def title(self) -> str:

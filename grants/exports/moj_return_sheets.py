@@ -284,6 +284,17 @@ def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result:
         ("How the SHA-256 is made", DIGEST_EXPLANATION + (DIGEST_EXPLANATION_BY_YEAR if data.years else "")),
         ("Recalculation", "Formulas carry their computed results and Excel recalculates them on opening."),
     ]
+    # Only a submission with a variance says so, so every other return's bytes stay as they were.
+    if data.submitted_variance is not None and data.submitted_variance.amount != 0:
+        rows.append(
+            (
+                "Submitted with a variance",
+                (
+                    f"Submitted {money.format_variance(data.submitted_variance)}: the approver who "
+                    "submitted it confirmed the variance, to the penny."
+                ),
+            )
+        )
     for row, (label, value) in enumerate(rows, start=2):
         sheet.write_string(row, 0, label, formats.label)
         if isinstance(value, int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -40,6 +40,25 @@ class AllocationQuerySet(models.QuerySet):
         ).annotate(
             net_funding=F("paid") - F("returned"),
             still_to_pay=F("awarded") - F("paid"),
+        )
+
+    def with_pending_money(self):
+        """Annotate, beside `with_stored_figures()`, the payments and returned underspend awaiting
+        approval (`paid_pending`, `returned_pending`) and those approved (`paid_approved`,
+        `returned_approved`), in the same query: `paid` and `returned` count entries awaiting
+        approval at once (the safer direction for what is still to pay), which a page must not call
+        paid. Summed from the line's stored figures by year, a row per year it has entries in."""
+        from grants.figures.models import LineYearFigures
+
+        def pending(column: str):
+            rows = LineYearFigures.objects.filter(allocation=OuterRef("pk")).order_by().values("allocation")
+            return _decimal_or_zero(Subquery(rows.annotate(total=Sum(column)).values("total")))
+
+        return self.annotate(
+            paid_pending=pending("paid_pending"), returned_pending=pending("returned_pending")
+        ).annotate(
+            paid_approved=F("paid") - F("paid_pending"),
+            returned_approved=F("returned") - F("returned_pending"),
         )
 
     def with_summed_figures(self):

@@ -218,6 +218,9 @@ class ReturnSubmission(models.Model):
     )
     reopened_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_reason = models.TextField(blank=True)
+    # The whole fund's variance (ledger total minus control total) when it was submitted. Not zero
+    # only when the approver ticked that they were submitting it with that variance, to the penny.
+    variance = GBPMoneyField(default=0, editable=False)
 
     objects = ReturnSubmissionQuerySet.as_manager()
 
@@ -247,6 +250,7 @@ class ReturnSubmission(models.Model):
                 name="return_submission_reopening_has_who_when_and_why",
                 violation_error_message="Reopening a fund needs who, when and why.",
             ),
+            *money_constraints("return_submission", "variance"),
         ]
 
     def __str__(self):
@@ -255,3 +259,8 @@ class ReturnSubmission(models.Model):
     @property
     def in_force(self) -> bool:
         return self.reopened_at is None
+
+    @property
+    def variance_confirmed(self) -> str:
+        """What the approver confirmed when submitting a return that did not reconcile, or ""."""
+        return "" if self.variance.amount == 0 else f"Submitted {money.format_variance(self.variance)}"

@@ -62,6 +62,9 @@ class CashPosition:
     underspend_due: Money  # outstanding (see the module's docstring)
     received_pending: Money = field(default_factory=money.zero)
     underspend_due_pending: Money = field(default_factory=money.zero)
+    # Payments and returned underspend awaiting approval, beside the approved (None where not read).
+    paid_pending: Money | None = None
+    underspend_returned_pending: Money | None = None
     awarded: Money | None = None
     allocated: Money | None = None
 
@@ -124,7 +127,9 @@ def fund_cash(fund: Fund) -> CashPosition:
             line_received=summed(Kind.RECEIVED_FROM_FUNDER),
             line_received_pending=summed(Kind.RECEIVED_FROM_FUNDER, pending),
             line_paid=summed(Kind.PAYMENT),
+            line_paid_pending=summed(Kind.PAYMENT, pending),
             line_returned=summed(Kind.UNDERSPEND_RETURNED),
+            line_returned_pending=summed(Kind.UNDERSPEND_RETURNED, pending),
             line_to_funder=summed(Kind.RETURNED_TO_FUNDER),
             line_due=summed(Kind.UNDERSPEND_DUE),
             line_due_pending=summed(Kind.UNDERSPEND_DUE, pending),
@@ -135,7 +140,9 @@ def fund_cash(fund: Fund) -> CashPosition:
         received=Sum("line_received"),
         received_pending=Sum("line_received_pending"),
         paid=Sum("line_paid"),
+        paid_pending=Sum("line_paid_pending"),
         underspend_returned=Sum("line_returned"),
+        underspend_returned_pending=Sum("line_returned_pending"),
         returned_to_funder=Sum("line_to_funder"),
         underspend_due=Sum("line_outstanding"),
         underspend_due_pending=Sum("line_due_pending"),

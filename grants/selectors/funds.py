@@ -285,10 +285,18 @@ def allocation_rows() -> QuerySet[Allocation]:
     return (
         Allocation.objects.select_related("fund", "organisation", "thematic_area", "funding_category")
         .with_stored_figures()
+        .with_pending_money()
         # Every line has its figures (a trigger adds them): an inner join, which lets the database
         # start from the figures' amount index when the table is sorted by amount.
         .filter(figures__isnull=False)
     )
+
+
+def with_fund_lock(rows: QuerySet[Allocation]) -> QuerySet[Allocation]:
+    """The lines, each saying whether its fund's submitted return is in force (`fund_locked`), in
+    the same query: a table across funds then offers no change to a locked fund's lines."""
+    in_force = ReturnSubmission.objects.in_force().filter(fund=OuterRef("fund"))
+    return rows.annotate(fund_locked=Exists(in_force))
 
 
 def year_allocation_rows(fund: Fund, year: FinancialYear) -> QuerySet[Allocation]:
@@ -304,8 +312,15 @@ def year_allocation_rows(fund: Fund, year: FinancialYear) -> QuerySet[Allocation
             awarded_pending=F("in_year__awarded_pending"),
             paid=F("in_year__paid"),
             returned=F("in_year__returned"),
+            paid_pending=F("in_year__paid_pending"),
+            returned_pending=F("in_year__returned_pending"),
         )
-        .annotate(net_funding=F("paid") - F("returned"), still_to_pay=F("awarded") - F("paid"))
+        .annotate(
+            net_funding=F("paid") - F("returned"),
+            still_to_pay=F("awarded") - F("paid"),
+            paid_approved=F("paid") - F("paid_pending"),
+            returned_approved=F("returned") - F("returned_pending"),
+        )
         # Said of the year's figures (an inner join): their (fund, year, amount) index gives the
         # first page of the year's lines by amount.
         .filter(in_year__fund=fund)

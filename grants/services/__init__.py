@@ -93,6 +93,7 @@ from grants.services.funds import (
     return_file_name,
     stranded_years_message,
     unused_rows_delete,
+    variance_confirmation,
 )
 from grants.services.imports import (
     PENDING_IMPORT_LIFETIME,
@@ -151,6 +152,7 @@ __all__ = [
     "fund_reopen",
     "fund_save",
     "fund_submit_return",
+    "variance_confirmation",
     "funder_receipt_record",
     "funder_return_record",
     "funder_save",

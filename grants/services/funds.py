@@ -377,19 +377,30 @@ def return_file_name(fund: Fund, version: int) -> str:
 
 
 @_audited(reason="MoJ return submitted")
-def fund_submit_return(*, fund: Fund, acting_user: AbstractBaseUser) -> ReturnSubmission:
+def fund_submit_return(
+    *, fund: Fund, acting_user: AbstractBaseUser, accepted_variance: Money | None = None
+) -> ReturnSubmission:
     """Build the fund's MoJ return, store the exact bytes with their SHA-256, and lock the fund.
 
     The return counts approved entries only. The lock on the fund is taken before the workbook is
     built, so no write to the fund's figures can slip in between the return and its lock.
+
+    A return that does not reconcile is submitted only when `accepted_variance` is its variance to
+    the penny (the approver ticked "I am submitting this return £5,000.00 over-allocated"): a
+    confirmation of another figure, or none, is refused, so a variance that changed since the page
+    was read is confirmed again. The submission keeps the variance, and its workbook says so.
     """
     from grants.exports.files import build_moj_return_into
+    from grants.selectors.funds import stored_reconciliation
 
     if acting_user is None or not acting_user.is_authenticated:
         raise ValidationError("Submitting a return needs a signed-in approver.")
     fund = _lock_open_fund(fund.pk)
+    variance = stored_reconciliation(fund).variance
+    if variance.amount != 0 and (accepted_variance is None or accepted_variance != variance):
+        raise ValidationError({"accept_variance": variance_confirmation_message(variance)})
     buffer = io.BytesIO()
-    build_moj_return_into(fund, buffer, user=acting_user)
+    build_moj_return_into(fund, buffer, user=acting_user, submitted_variance=variance)
     workbook = buffer.getvalue()
     version = (fund.submissions.aggregate(latest=Max("version"))["latest"] or 0) + 1
     submission = ReturnSubmission(
@@ -399,10 +410,24 @@ def fund_submit_return(*, fund: Fund, acting_user: AbstractBaseUser) -> ReturnSu
         workbook=workbook,
         sha256=hashlib.sha256(workbook).hexdigest(),
         submitted_by=acting_user,
+        variance=variance,
     )
     submission.full_clean()
     submission.save()
     return submission
+
+
+def variance_confirmation(variance: Money) -> str:
+    """The sentence an approver ticks to submit a return with this variance."""
+    return f"I am submitting this return {money.format_variance(variance)}"
+
+
+def variance_confirmation_message(variance: Money) -> str:
+    return (
+        f"The return does not reconcile: the allocations come to {money.format_gbp(abs(variance))} "
+        f"{'more' if variance.amount > 0 else 'less'} than the control total. To submit it anyway, "
+        f"tick \u201c{variance_confirmation(variance)}\u201d. Nothing was submitted."
+    )
 
 
 @_audited(reason_from="reason")

@@ -50,15 +50,15 @@ class AllocationTableMixin:
         filterset = AllocationFilter(self.request.GET, queryset=self.lines(), fund=self.table_fund())
         return filterset, filterset.qs if filterset.is_valid() else self.lines().none()
 
-    def allocation_table(self, *, show_fund=True):
+    def allocation_table(self, *, show_fund=True, locked=False):
+        """The table; `locked` for one fund's table whose return is in force: no line's amount is
+        offered for change. Across funds, each line says whether its own fund is locked."""
         filterset, rows = self.filtered_rows()
         count, total = self.count_and_total(filterset, rows)
-        table = AllocationTable(
-            rows,
-            footer_total=total,
-            show_fund=show_fund,
-            can_change=self.request.user.has_perm("grants.change_allocation"),
-        )
+        can_change = self.request.user.has_perm("grants.change_allocation") and not locked
+        if can_change and show_fund:
+            rows = selectors.with_fund_lock(rows)
+        table = AllocationTable(rows, footer_total=total, show_fund=show_fund, can_change=can_change)
         paginate = {"per_page": PER_PAGE, "paginator_class": CountedPaginator, "count": count}
         RequestConfig(self.request, paginate=paginate).configure(table)
         return filterset, table

@@ -117,8 +117,8 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
         return rows.count(), selectors.year_lines_total(rows)
 
     def get_context_data(self, **kwargs):
-        filterset, table = self.allocation_table(show_fund=False)
         page = selectors.fund_page(self.fund)
+        filterset, table = self.allocation_table(show_fund=False, locked=page.submission_in_force is not None)
         return super().get_context_data(
             page=page,
             filter=filterset,
@@ -141,7 +141,11 @@ class FundYearsView(ReadView, TemplateView):
     def get_context_data(self, **kwargs):
         fund = get_object_or_404(Fund, code=self.kwargs["code"])
         return super().get_context_data(
-            fund=fund, years=selectors.fund_years(fund, self.request.GET.get("year")), **kwargs
+            fund=fund,
+            years=selectors.fund_years(fund, self.request.GET.get("year")),
+            # Its return in force, if any: then the page offers nothing to record (one query).
+            submission=selectors.submission_in_force(fund),
+            **kwargs,
         )
 
 
@@ -192,12 +196,30 @@ class FundSubmitView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         return get_object_or_404(Fund.objects.select_related("funder"), code=self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(page=selectors.fund_page(self.fund), **kwargs)
+        page = selectors.fund_page(self.fund)
+        variance = page.reconciliation.variance
+        confirmation = services.variance_confirmation(variance) if variance.amount else ""
+        return super().get_context_data(page=page, variance_confirmation=confirmation, **kwargs)
+
+    def accepted_variance(self):
+        """The variance the approver ticked to confirm, as the page showed it; None unticked (or
+        a figure that is not an amount), which the service refuses for a return with a variance."""
+        if not self.request.POST.get("accept_variance"):
+            return None
+        try:
+            return money.gbp(self.request.POST.get("variance", ""))
+        except (ValueError, ArithmeticError):
+            return None
 
     def post(self, request, code):
         try:
-            submission = services.fund_submit_return(fund=self.fund, acting_user=request.user)
+            submission = services.fund_submit_return(
+                fund=self.fund, acting_user=request.user, accepted_variance=self.accepted_variance()
+            )
         except ValidationError as error:
+            if hasattr(error, "error_dict") and "accept_variance" in error.error_dict:
+                context = self.get_context_data(variance_error=" ".join(error.messages))
+                return self.render_to_response(context, status=400)
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(

@@ -25,11 +25,9 @@ class OrganisationDetailView(ReadView, TemplateView):
     def get_context_data(self, **kwargs):
         organisation = get_object_or_404(Organisation, pk=self.kwargs["pk"])
         page = selectors.organisation_page(organisation)
-        table = AllocationTable(
-            page.lines,
-            footer_total=page.total,
-            can_change=self.request.user.has_perm("grants.change_allocation"),
-        )
+        can_change = self.request.user.has_perm("grants.change_allocation")
+        lines = selectors.with_fund_lock(page.lines) if can_change else page.lines
+        table = AllocationTable(lines, footer_total=page.total, can_change=can_change)
         RequestConfig(self.request, paginate={"per_page": PER_PAGE}).configure(table)
         return super().get_context_data(page=page, table=table, **kwargs)
 

@@ -30,6 +30,7 @@ from tests.factories import (
     FundFactory,
     OrganisationFactory,
     approve_pending,
+    submit_return,
     user_in_role,
 )
 
@@ -621,7 +622,7 @@ def test_a_pending_change_is_where_the_next_change_starts(staff_client, staff_us
 @pytest.fixture
 def submitted_fund(seed_fund):
     """The seed fund with its MoJ return submitted, so its figures are locked."""
-    services.fund_submit_return(fund=seed_fund, acting_user=user_in_role("Approver", "approver-a"))
+    submit_return(seed_fund, user_in_role("Approver", "approver-a"))
     return seed_fund
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 
 from grants import roles, services
 from grants.models import LedgerEntry
-from tests.factories import AllocationFactory, StaffUserFactory, user_in_role
+from tests.factories import AllocationFactory, StaffUserFactory, submit_return, user_in_role
 
 CHANGELIST = "/admin/grants/ledgerentry/"
 
@@ -71,7 +71,7 @@ def test_staff_without_the_approve_permission_are_not_offered_the_action(client,
 def test_submitted_returns_are_listed_read_only_with_their_download(client, db):
     line = AllocationFactory()
     approver = user_in_role(roles.APPROVER, "approver-a")
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
     admin_user = StaffUserFactory(username="admin-a")
     client.force_login(admin_user)
     page = client.get("/admin/grants/returnsubmission/").content.decode()

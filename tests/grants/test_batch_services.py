@@ -18,6 +18,7 @@ from tests.factories import (
     OrganisationFactory,
     ThematicAreaFactory,
     approve_pending,
+    submit_return,
 )
 from tests.grants.workbooks import table
 
@@ -197,7 +198,7 @@ def test_a_batch_line_typed_twice_in_another_category_is_still_refused(fund, the
 
 def test_a_submitted_fund_refuses_the_whole_batch(fund, theme, category, officer, approver):
     AllocationFactory(fund=fund, line_number=1)
-    services.fund_submit_return(fund=fund, acting_user=approver)
+    submit_return(fund, approver)
     before = (Allocation.objects.count(), LedgerEntry.objects.count())
 
     with pytest.raises(services.ValidationError, match="MoJ return was submitted") as refused:

@@ -17,7 +17,7 @@ from grants.reconciliation import reconcile
 from grants.reconciliation.years import reconcile_by_year
 from grants.triggers import CARRY_FORWARD_IN_LEG_REFUSED, CARRY_FORWARD_OUT_LEG_REFUSED
 from grants.years import FinancialYear
-from tests.factories import AllocationFactory, FundFactory, StaffUserFactory, user_in_role
+from tests.factories import AllocationFactory, FundFactory, StaffUserFactory, submit_return, user_in_role
 from tests.grants.test_constraints import insert_with_sql
 
 Y2023, Y2024, Y2025 = FinancialYear(2023), FinancialYear(2024), FinancialYear(2025)
@@ -402,7 +402,7 @@ def test_neither_leg_of_a_carry_forward_is_reversed(line, officer, approver):
 
 
 def test_a_submitted_fund_takes_no_carry_forward(fund, line, officer, approver):
-    services.fund_submit_return(fund=fund, acting_user=approver)
+    submit_return(fund, approver)
     with pytest.raises(ValidationError, match="MoJ return was submitted"):
         carry_line(line, officer)
     with pytest.raises(ValidationError, match="MoJ return was submitted"):

@@ -35,13 +35,17 @@ def test_the_line_page_shows_each_figure_and_every_entry(client, officer, line):
     page = text(client.get(f"/allocations/{line.pk}/"))
     for figure, value in [
         ("figure-awarded", "£1,000.00"),
-        ("figure-paid", "£250.00"),
+        # The payment awaits approval: it is not called paid, but it is counted at once in what
+        # is still to pay (the safer direction) and in net funding, and the labels say so.
+        ("figure-paid", "£0.00"),
+        ("figure-paid-pending", "£250.00"),
         ("figure-returned", "£0.00"),
         ("figure-net", "£250.00"),
         ("figure-still-to-pay", "£750.00"),
     ]:
         assert f'id="{figure}">{value}<' in page
     assert "BACS-9" in page and "Awaiting approval" in page
+    assert "Still to pay (awarded − paid, payments awaiting approval included)" in page
 
 
 def test_recording_a_payment_through_the_form_returns_to_the_line(client, officer, line):

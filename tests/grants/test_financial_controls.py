@@ -16,7 +16,7 @@ from grants import money, selectors, services
 from grants.exports.three_sixty_giving_data import three_sixty_giving_export
 from grants.models import Allocation, LedgerEntry, ReturnSubmission
 from grants.reconciliation import reconcile
-from tests.factories import AllocationFactory, FundFactory, approve_pending, pay, user_in_role
+from tests.factories import AllocationFactory, FundFactory, approve_pending, pay, submit_return, user_in_role
 
 DAY = datetime.date(2020, 9, 1)
 gbp = money.gbp
@@ -234,7 +234,7 @@ def test_only_approved_lines_are_on_the_moj_return(tmp_path, officer, approver):
 
 @pytest.fixture
 def submitted(line, approver):
-    return services.fund_submit_return(fund=line.fund, acting_user=approver)
+    return submit_return(line.fund, approver)
 
 
 def test_a_submission_stores_the_exact_workbook_and_its_digest(submitted, line):
@@ -276,13 +276,13 @@ def test_reopening_needs_a_reason_and_the_next_submission_is_a_new_version(
     assert (reopened.reopened_by, reopened.reopen_reason) == (approver, "MoJ query of 3 November")
     payment = pay(line, "250.00", officer)
     services.entry_approve(entry=payment, acting_user=approver)
-    second = services.fund_submit_return(fund=line.fund, acting_user=approver)
+    second = submit_return(line.fund, approver)
     assert second.version == 2
     first = ReturnSubmission.objects.get(pk=submitted.pk)
     assert bytes(first.workbook) == original
     assert first.sha256 == hashlib.sha256(original).hexdigest()
     with pytest.raises(ValidationError, match="already submitted|version 2"):
-        services.fund_submit_return(fund=line.fund, acting_user=approver)
+        submit_return(line.fund, approver)
 
 
 def test_a_submitted_workbook_cannot_be_altered_in_the_database(submitted):
@@ -344,7 +344,7 @@ def test_every_service_records_who_and_why_in_the_audit_trail(line, officer, app
         acting_user=officer,
     )
     services.entry_approve(entry=payment, acting_user=approver)
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
     services.fund_reopen(fund=line.fund, reason="MoJ query", acting_user=approver)
     recorded = list(
         AuditEvent.objects.filter(

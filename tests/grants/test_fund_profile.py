@@ -18,7 +18,7 @@ from grants import roles, selectors, services
 from grants.models import ControlTotalRevision, Fund, FundYear, RefusedAttempt
 from grants.reconciliation import reconcile
 from grants.years import FinancialYear
-from tests.factories import AllocationFactory, FundFactory, StaffUserFactory, user_in_role
+from tests.factories import AllocationFactory, FundFactory, StaffUserFactory, submit_return, user_in_role
 from tests.grants.test_admin import change_url, changeform_data
 from tests.grants.test_constraints import insert_with_sql, refused_by
 from tests.grants.test_roles_and_concurrency import hold_then, in_thread
@@ -234,7 +234,7 @@ def test_a_change_that_empties_every_year_of_a_profile_is_refused(fund):
 
 def test_a_submitted_funds_profile_is_refused_with_the_submissions_message(fund, approver):
     AllocationFactory(fund=fund, amount=Decimal("100.00"))
-    submission = services.fund_submit_return(fund=fund, acting_user=approver)
+    submission = submit_return(fund, approver)
 
     with pytest.raises(services.ValidationError) as refused:
         profiled(fund)
@@ -462,7 +462,7 @@ def test_a_viewer_may_not_open_or_post_the_profile_page(fund, client, viewer):
 def test_a_submitted_funds_page_hides_the_profile_link_and_says_why(fund, client, officer, approver):
     profiled(fund)
     AllocationFactory(fund=fund, amount=Decimal("100.00"))
-    services.fund_submit_return(fund=fund, acting_user=approver)
+    submit_return(fund, approver)
     client.force_login(officer)
 
     page = client.get(f"/funds/{fund.code}/")

@@ -18,6 +18,7 @@ from tests.factories import (
     FundFactory,
     FundingCategoryFactory,
     ThematicAreaFactory,
+    submit_return,
     user_in_role,
 )
 from tests.grants.test_constraints import (
@@ -187,7 +188,7 @@ def delete_url(row) -> str:
 
 def submit(fund):
     AllocationFactory(fund=fund, line_number=1)
-    services.fund_submit_return(fund=fund, acting_user=user_in_role("Approver", "approver-a"))
+    submit_return(fund, user_in_role("Approver", "approver-a"))
 
 
 def messages_of(response) -> list[str]:

@@ -14,7 +14,7 @@ from django.utils.html import escape
 from grants import money, roles, services
 from grants.imports.reading import Mapping
 from grants.models import Allocation, Approval, ImportRecord, LedgerEntry, PendingImport
-from tests.factories import AllocationFactory, UserFactory
+from tests.factories import AllocationFactory, UserFactory, submit_return
 from tests.grants.test_import_service import empty_fund_like, ledger_state
 from tests.grants.workbooks import HEADER, damaged, encrypted, seed_table, table, xlsx
 
@@ -225,7 +225,7 @@ def test_the_preview_of_a_submitted_fund_says_confirming_will_be_refused_and_off
     response = upload(client, seed_table())
     assert response.status_code == 302
     # The return is submitted after the upload, before the preview is looked at.
-    submission = services.fund_submit_return(fund=copy_fund, acting_user=approver)
+    submission = submit_return(copy_fund, approver)
     before = ledger_state()
 
     preview = client.get(response["Location"])

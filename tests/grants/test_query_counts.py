@@ -11,10 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from benchmark.generate import BENCH_USERNAME, fund_code, generate, shape_for
+from grants import roles
 from grants.models import Fund
 from grants.reconciliation import reconcile, reconcile_all
 from grants.reconciliation.years import reconcile_by_year
 from grants.years import financial_year
+from tests.factories import user_in_role
 
 SIZES = [40, 400]
 
@@ -99,12 +101,34 @@ def test_fund_page_takes_a_fixed_number_of_queries(db, client, django_assert_num
     assert "No allocations match." not in response.content.decode()
 
 
+# An approver's pages add one query: how many entries and changes by others await their decision,
+# beside "Approvals" in the navigation (grants.context_processors.approvals).
+APPROVER_NAVIGATION_QUERIES = 1
+
+
+@pytest.mark.parametrize("lines", SIZES)
+def test_an_approvers_fund_page_adds_one_query_for_what_awaits_them(
+    db, client, django_assert_num_queries, lines
+):
+    generate(lines)
+    client.force_login(user_in_role(roles.APPROVER, "bench-approver"))
+    url = reverse("grants:fund_detail", args=[fund_code(0)])
+    queries = FUND_PAGE_QUERIES + APPROVER_NAVIGATION_QUERIES + audit_user_queries()
+    with django_assert_num_queries(queries):
+        response = client.get(url, {"funding_category": "category-1", "sort": "-awarded"})
+    assert response.status_code == 200
+    assert (
+        'id="awaiting-approval"' in response.content.decode() or "Approvals</a>" in response.content.decode()
+    )
+
+
 # Session and user (2), permissions (2), the fund, the reconciliation by year (the fund's stored
 # figures by year, category and area with its money held on no line; its profile's figures; the
 # names of those categories and areas; the underspend due and returned by line and year: 5; the
 # total is added up from the years), the entries on the fund itself (money received from and
-# returned to the funder); then the session saved again.
-YEARS_PAGE_QUERIES = 11 + SESSION_SAVE
+# returned to the funder), its return in force (if any, the page offers nothing to record: issue
+# 18); then the session saved again.
+YEARS_PAGE_QUERIES = 12 + SESSION_SAVE
 
 
 @pytest.mark.parametrize("lines", SIZES)

@@ -10,7 +10,14 @@ from django.db import connection, transaction
 
 from grants import roles, services
 from grants.models import Allocation, LedgerEntry
-from tests.factories import AllocationFactory, FundFactory, OrganisationFactory, UserFactory, user_in_role
+from tests.factories import (
+    AllocationFactory,
+    FundFactory,
+    OrganisationFactory,
+    UserFactory,
+    submit_return,
+    user_in_role,
+)
 
 ROLE_NAMES = [None, roles.VIEWER, roles.FINANCE_OFFICER, roles.APPROVER]
 
@@ -44,7 +51,7 @@ def scene(db):
         changes.append(other.changes.get().pk)
     locked = FundFactory(code="locked-fund")
     AllocationFactory(fund=locked)
-    services.fund_submit_return(fund=locked, acting_user=user_in_role(roles.APPROVER, "boss"))
+    submit_return(locked, user_in_role(roles.APPROVER, "boss"))
     return {
         "fund": fund.code,
         "line": line.pk,

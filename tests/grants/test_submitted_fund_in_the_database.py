@@ -14,7 +14,14 @@ from django.utils import timezone
 from grants import services
 from grants.models import Allocation, CategoryBudget, Fund, FundYear, LedgerEntry, LineChange
 from grants.years import FinancialYear
-from tests.factories import AllocationFactory, FundFactory, FundingCategoryFactory, OrganisationFactory, pay
+from tests.factories import (
+    AllocationFactory,
+    FundFactory,
+    FundingCategoryFactory,
+    OrganisationFactory,
+    pay,
+    submit_return,
+)
 from tests.grants.test_constraints import insert_with_sql
 
 SUBMITTED = "submitted MoJ return of this fund is in force"
@@ -90,7 +97,7 @@ WRITES = [
 @pytest.fixture
 def submitted(line, officer, approver):
     pending = pay(line, "100.00", officer)
-    submission = services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submission = submit_return(line.fund, approver)
     return pending, submission
 
 
@@ -136,7 +143,7 @@ def test_postgresql_refuses_deleting_a_submitted_funds_year(line, approver):
         memo="Award letter",
         acting_user=None,
     )
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
 
     with refused(SUBMITTED), transaction.atomic():
         sql("DELETE FROM grants_fundyear WHERE fund_id = %s AND year = 2024", [line.fund_id])
@@ -213,7 +220,7 @@ def test_raw_sql_cannot_record_an_entry_on_a_line_against_another_fund(line, app
     """Entries and figures read the entry's fund: one naming an open fund for a line of a submitted
     fund would walk round the lock and move the submitted fund's figures."""
     other = FundFactory(code="another-fund")
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
     entry = LedgerEntry(
         fund=other,
         allocation=line,
@@ -263,7 +270,7 @@ def test_raw_sql_cannot_insert_a_carry_forward_leg_already_decided(line, officer
 
 def test_raw_sql_cannot_propose_a_change_to_a_line_of_a_submitted_fund(line, officer, approver):
     other = OrganisationFactory()
-    services.fund_submit_return(fund=line.fund, acting_user=approver)
+    submit_return(line.fund, approver)
     change = LineChange(
         allocation=line,
         fund=line.fund,

@@ -92,7 +92,7 @@ def test_a_fund_pages_rows_link_each_line_and_organisation_and_show_its_money(cl
         "Funding category",
         "Amount ↓",
         "Awaiting approval",
-        "Paid",
+        "Paid (approved)",
         "Still to pay",
         "",
     ]

@@ -37,6 +37,7 @@ from tests.factories import (
     OrganisationFactory,
     StaffUserFactory,
     approve_pending,
+    submit_return,
     user_in_role,
 )
 from tests.grants.test_admin import change_url, changeform_data, changelist_url, delete_url
@@ -138,7 +139,7 @@ def submitted(db):
     budget = CategoryBudgetFactory(
         fund=line.fund, funding_category=line.funding_category, amount=gbp("5000.00")
     )
-    submission = services.fund_submit_return(fund=line.fund, acting_user=user_in_role(roles.APPROVER, "sam"))
+    submission = submit_return(line.fund, user_in_role(roles.APPROVER, "sam"))
     return line, budget, submission
 
 
@@ -691,7 +692,7 @@ def test_an_import_into_a_submitted_fund_is_refused_at_upload_and_at_confirm_nam
     # Uploaded while open, so the preview exists; then the return is submitted.
     assert client.post(url, {"file": SimpleUploadedFile("table.xlsx", seed_table())}).status_code == 302
     pending = PendingImport.objects.get()
-    submission = services.fund_submit_return(fund=seed_fund, acting_user=user_in_role(roles.APPROVER, "sam"))
+    submission = submit_return(seed_fund, user_in_role(roles.APPROVER, "sam"))
     locked = escape(services.locked_message(submission))
 
     preview = client.get(f"{url}{pending.token}/")
@@ -707,7 +708,7 @@ def test_an_import_into_a_submitted_fund_is_refused_at_upload_and_at_confirm_nam
 def test_the_seeds_providers_with_short_names_are_not_reported_as_renamed(seed_fund):
     from grants import selectors
 
-    submission = services.fund_submit_return(fund=seed_fund, acting_user=user_in_role(roles.APPROVER, "sam"))
+    submission = submit_return(seed_fund, user_in_role(roles.APPROVER, "sam"))
     assert selectors.names_changed_since(submission) == []
     organisation = Organisation.objects.exclude(short_name="").order_by("name").first()
     organisation.short_name = "NEW"
