@@ -25,6 +25,7 @@ from grants.models import (
 from grants.reconciliation import (
     reconcile,
 )
+from grants.services.limits import line_limits
 from grants.years import start_year_of
 
 
@@ -35,8 +36,8 @@ def import_snapshot(fund: Fund, *, by_year: bool = False) -> LedgerSnapshot:
 
     Amounts are as recorded, approved or awaiting approval: an import's variations, like a form's,
     bring a line's recorded amount to the figure in the file, and its entries await approval too.
-    For a table by year (`by_year`), two queries more: the fund's profile, and each line's amount in
-    each financial year, summed by the database.
+    For a table by year (`by_year`), three queries more: the fund's profile, each line's amount in
+    each financial year, summed by the database, and each line's limits (its award and payments).
     """
     lines = (
         Allocation.objects.for_fund(fund)
@@ -70,6 +71,7 @@ def import_snapshot(fund: Fund, *, by_year: bool = False) -> LedgerSnapshot:
     if by_year:
         snapshot.profile_years = frozenset(FundYear.objects.filter(fund=fund).values_list("year", flat=True))
         snapshot.years_by_line = _amounts_by_year(fund)
+        snapshot.limits_by_line = line_limits([line.allocation_id for line in snapshot.lines])
     return snapshot
 
 

@@ -499,3 +499,154 @@ def test_importing_the_same_table_again_leaves_a_carry_forward_alone(profiled, o
     assert again.record is None
     assert [line.action for line in again.plan.lines] == ["unchanged"] * 3
     assert entries(fund) == before
+
+
+def one_line_by_year(y23, y24):
+    total = (y23 or D(0)) + (y24 or D(0))
+    return xlsx([("t",), BY_YEAR_HEADER, ("Harbour Refuge", DA, COMMISSIONED, y23, y24, None, total)])
+
+
+def year_rows(year, amount):
+    return xlsx([YEAR_HEADER, (year, "Harbour Refuge", DA, COMMISSIONED, amount, None)])
+
+
+def test_a_year_column_table_that_moves_a_line_to_another_year_moves_it(profiled, officer):
+    """The line's 2023-24 in the ledger counts as covered by the table: the file leaving it out
+    brings it to £0.00, so the line ends with the file's £1,000.00, not £2,000.00 (found by the
+    hostile reading), and the preview's amount is what the ledger will hold."""
+    fund = profiled
+    imported(fund, year_rows("2023-24", D("1000.00")), officer)
+    approve_pending(fund=fund)
+    moved = year_rows("2024-25", D("1000.00"))
+
+    plan = preview(fund, moved)
+
+    assert problems(plan) == []
+    (line,) = plan.lines
+    assert (line.action, line.amount, line.change) == ("changed", D("1000.00"), money.zero())
+    assert line.entries == [(FY23, D("-1000.00"), SPEND_START), (FY24, D("1000.00"), FY24.start)]
+    assert plan.after.ledger_total == money.gbp("1000.00")
+    imported(fund, moved, officer)
+    assert allocated_by_year(fund) == {"2023-24": D("0.00"), "2024-25": D("1000.00"), "2025-26": D("0.00")}
+    awarded = Allocation.objects.with_awarded(Approval.APPROVED_OR_PENDING).get(fund=fund).awarded
+    assert money.from_aggregate(awarded) == money.gbp("1000.00")
+
+
+def test_a_year_table_that_leaves_out_a_ledger_year_of_a_line_brings_it_to_nothing(profiled, officer):
+    """The same rule for a table with a column for each year: a line's 2025-26 in the ledger, which
+    the file has no column for, is covered too; the preview's amount is the ledger's after import."""
+    fund = profiled
+    imported(fund, xlsx(by_year_rows()), officer)
+    approve_pending(fund=fund)
+    header = ("Organisation", "Thematic area", "Category", "2023/24", "2024-25")
+    content = xlsx([header, ("Valley Counselling", DA, COMMISSIONED, D("300"), D("400"))])
+
+    plan = preview(fund, content)
+
+    assert problems(plan) == []
+    (line,) = plan.lines
+    assert (line.action, line.amount, line.entries) == (
+        "changed",
+        D("700.00"),
+        [(FY25, D("-500.01"), FY25.start)],
+    )
+
+
+def test_moving_money_between_years_of_a_paid_line_is_refused_in_the_preview(profiled, officer):
+    """£500.00 paid on a £1,000.00 line: the file's 2023-24 £400.00 and 2024-25 £600.00 keep the total,
+    but the reduction would count at once and the increase only once approved, so the preview says
+    so at the year's cell and points to a carry-forward; confirming writes nothing."""
+    fund = profiled
+    imported(fund, one_line_by_year(D("1000.00"), None), officer)
+    approve_pending(fund=fund)
+    line = Allocation.objects.get(fund=fund)
+    services.payment_record(
+        allocation=line,
+        amount="500.00",
+        effective_date=datetime.date(2023, 9, 1),
+        reference="P1",
+        memo="",
+        acting_user=officer,
+    )
+    approve_pending(fund=fund)
+    moved = one_line_by_year(D("400.00"), D("600.00"))
+
+    plan = preview(fund, moved)
+
+    assert problems(plan) == [
+        "sheet 'Sheet1', row 3, column D (2023-24 amount): Harbour Refuge: the file takes 2023-24 from "
+        "£1,000.00 to £400.00, and that reduction would leave the line's award at £400.00, less than the "
+        "£500.00 paid or awaiting approval on it (an increase in another year counts only once approved). "
+        "To move money between the years of a line that has been paid, record a carry-forward on the "
+        "line's page (Carry forward), with the funder's reference, and keep the file's years as the ledger "
+        "has them; otherwise correct the file. Nothing has been imported."
+    ]
+    before = entries(fund)
+    with pytest.raises(ImportRefused) as refused:
+        imported(fund, moved, officer)
+    assert [str(problem) for problem in refused.value.problems] == problems(plan)
+    assert entries(fund) == before
+
+
+def test_a_payment_awaiting_approval_counts_against_moving_money_between_years(profiled, officer):
+    fund = profiled
+    imported(fund, one_line_by_year(D("1000.00"), None), officer)
+    approve_pending(fund=fund)
+    services.payment_record(
+        allocation=Allocation.objects.get(fund=fund),
+        amount="400.01",
+        effective_date=datetime.date(2023, 9, 1),
+        reference="P1",
+        memo="",
+        acting_user=officer,
+    )
+    plan = preview(fund, one_line_by_year(D("400.00"), D("600.00")))
+    assert len(plan.problems) == 1
+    assert "less than the £400.01 paid or awaiting approval" in str(plan.problems[0])
+
+
+def test_moving_money_between_years_of_a_line_paid_less_than_what_stays_is_imported(profiled, officer):
+    """£300.00 paid: taking 2023-24 to £400.00 leaves the award above it at every step."""
+    fund = profiled
+    imported(fund, one_line_by_year(D("1000.00"), None), officer)
+    approve_pending(fund=fund)
+    services.payment_record(
+        allocation=Allocation.objects.get(fund=fund),
+        amount="300.00",
+        effective_date=datetime.date(2023, 9, 1),
+        reference="P1",
+        memo="",
+        acting_user=officer,
+    )
+    approve_pending(fund=fund)
+    moved = one_line_by_year(D("400.00"), D("600.00"))
+
+    assert problems(preview(fund, moved)) == []
+    imported(fund, moved, officer)
+    assert allocated_by_year(fund) == {"2023-24": D("400.00"), "2024-25": D("600.00"), "2025-26": D("0.00")}
+
+
+def test_a_total_rows_year_figures_are_checked_against_the_lines(fund):
+    """Lines: 2023-24 £1,300.10, 2024-25 £2,900.75, 2025-26 £500.01; the Total row's overall figure is
+    right but two of its year cells are £100.00 out either way (found by the hostile reading)."""
+    rows = by_year_rows()
+    rows.append(("Total", None, None, D("1300.10"), D("3000.75"), D("400.01"), D("4700.86")))
+
+    plan = preview(fund, xlsx(rows))
+
+    assert problems(plan) == [
+        "sheet 'Sheet1', row 6, column E (2024-25 amount): the Total row says £3,000.75 for 2024-25, and "
+        "the lines' amounts for 2024-25 come to £2,900.75; the difference is -£100.00. Correct the file "
+        "(nothing has been imported).",
+        "sheet 'Sheet1', row 6, column F (2025-26 amount): the Total row says £400.01 for 2025-26, and "
+        "the lines' amounts for 2025-26 come to £500.01; the difference is £100.00. Correct the file "
+        "(nothing has been imported).",
+    ]
+
+
+def test_a_total_rows_year_figures_that_agree_with_the_lines_are_no_problem(fund):
+    rows = by_year_rows()
+    rows.append(("Total", None, None, D("1300.10"), D("2900.75"), D("500.01"), D("4700.86")))
+    plan = preview(fund, xlsx(rows))
+    assert problems(plan) == []
+    assert plan.stated_total_difference == money.zero()

@@ -17,7 +17,7 @@ from grants.imports.planning.plan import (
     PlanLine,
 )
 from grants.imports.planning.texts import _report_missing, _Texts
-from grants.imports.planning.years import _check_years, _merge_year_row, _plan_years
+from grants.imports.planning.years import _check_year_totals, _check_years, _merge_year_row, _plan_years
 from grants.imports.reading import Mapping, ParsedSheet, SheetLine, normalise
 from grants.models import Fund
 from grants.reconciliation import FundReconciliation, Subtotal
@@ -217,6 +217,7 @@ def build_plan(
 
     texts.finish()
     _plan_years(plan, fund, snapshot)
+    _check_year_totals(plan)
     _report_missing(plan, missing, sheet)
     _number_new_lines(plan, snapshot)
     plan.matched_organisations = sorted(matched.values(), key=lambda match: match.organisation.name)

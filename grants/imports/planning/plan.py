@@ -15,6 +15,7 @@ from grants.imports import NewOrganisation, Problem
 from grants.imports.reading import Mapping, ParsedSheet, normalise
 from grants.models import Fund, FundingCategory, Organisation, ThematicArea
 from grants.reconciliation import FundReconciliation
+from grants.services.limits import LineLimits
 from grants.years import FinancialYear
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -49,6 +50,9 @@ class LedgerSnapshot:
     # amount (approved or awaiting approval) in each year it has entries dated in.
     profile_years: frozenset[int] = frozenset()
     years_by_line: dict[int, dict[int, Decimal]] = field(default_factory=dict)
+    # Read only for a table by year: each line's award and payments as its limits count them
+    # (`grants.services.limits`), so the preview says what the service would refuse.
+    limits_by_line: dict[int, LineLimits] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

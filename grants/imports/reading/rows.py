@@ -23,7 +23,7 @@ from grants.imports.cells import (
 from grants.imports.reading._base import MAX_COLUMNS, _cell, _first_filled, _is_number, _open, _text
 from grants.imports.reading.headings import normalise
 from grants.imports.reading.sheet import ParsedSheet, Section, SheetLine, SubtotalRow
-from grants.imports.reading.totals import TOTAL_LABEL, _stated_total
+from grants.imports.reading.totals import TOTAL_LABEL, _stated_total, _stated_year_totals
 from grants.imports.reading.years import _read_years
 from grants.years import FinancialYear
 
@@ -132,6 +132,7 @@ def _read_body(body, columns, parsed: ParsedSheet, content: bytes) -> None:
             parsed.stated_total = _stated_total(values, columns)
             if parsed.stated_total is not None:
                 parsed.stated_total_source = f"the Total row (row {row_number})"
+            parsed.stated_year_totals = _stated_year_totals(values, columns)
             continue
         if kind == "section":
             section_rows[row_number] = _section_text(values)

@@ -92,6 +92,8 @@ class ParsedSheet:
     stated_totals_ignored: list[tuple[int, Decimal]] = field(default_factory=list)  # ambiguous ones
     header_row: int = 0
     total_row: int = 0
+    # A table with a column for each year: the Total row's figure in each year's column that has one.
+    stated_year_totals: dict[FinancialYear, Decimal] = field(default_factory=dict)
     columns: list[ColumnReading] = field(default_factory=list)
     column_letters: dict[str, str] = field(default_factory=dict)  # field key -> its letter, e.g. "B"
     # A table by year: the letter of each year's amount column, by the year it starts in.

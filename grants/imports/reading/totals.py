@@ -35,6 +35,16 @@ def _stated_total(values, columns) -> Decimal | None:
     return None
 
 
+def _stated_year_totals(values, columns) -> dict:
+    """A table with a column for each year: the Total row's figure in each year's column that holds a
+    number, by year (checked against the lines' totals for the year when the plan is made)."""
+    return {
+        year: Decimal(str(value))
+        for index, year in columns["years"]
+        if _is_number(value := _cell(values, index))
+    }
+
+
 AMOUNT_IN_TEXT = re.compile(r"£\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?(?![\d,])")
 
 
