@@ -87,7 +87,7 @@ class _Echo:
 CSV_AMOUNTS = (
     ("awarded", "Amount"),
     ("awarded_pending", "Awaiting approval"),
-    ("paid", "Paid"),
+    ("paid_approved", "Paid (approved)"),
     ("still_to_pay", "Still to pay"),
 )
 

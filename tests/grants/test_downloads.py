@@ -46,7 +46,7 @@ def test_the_csv_says_its_amounts_are_one_years():
     assert allocations_csv_header("2024-25")[6:] == [
         "Amount in 2024-25 (GBP)",
         "Awaiting approval in 2024-25 (GBP)",
-        "Paid in 2024-25 (GBP)",
+        "Paid (approved) in 2024-25 (GBP)",
         "Still to pay in 2024-25 (GBP)",
     ]
 
@@ -58,7 +58,7 @@ def test_the_fund_csv_carries_awaiting_approval_paid_and_still_to_pay(officer, c
     assert rows[0][6:] == [
         "Amount (GBP)",
         "Awaiting approval (GBP)",
-        "Paid (GBP)",
+        "Paid (approved) (GBP)",
         "Still to pay (GBP)",
     ]
     assert len(rows) == 17
@@ -136,7 +136,7 @@ def test_the_csv_for_a_year_names_the_year_and_filter_and_heads_its_amounts_so(
     name, rows = download(client, url, {"year": "2025-26"})
     assert name == "allocations_synthetic-3y_2025-26.csv"
     assert rows[0][6] == "Amount in 2025-26 (GBP)"
-    assert rows[1][6:] == ["30000.01", "100.01", "7500.26", "22499.75"]
+    assert rows[1][6:] == ["30000.01", "100.01", "7500.25", "22499.75"]  # a cent paid awaits approval
     name, rows = download(client, url, {"year": "2025-26", "amount_min": "40000"})
     assert name == "allocations_synthetic-3y_2025-26_from-40000.csv"
     assert rows[1:] == []

@@ -141,7 +141,7 @@ def test_csv_export_holds_the_filtered_lines_as_exact_amounts(signed_in, seed_fu
         "Funding category",
         "Amount (GBP)",
         "Awaiting approval (GBP)",
-        "Paid (GBP)",
+        "Paid (approved) (GBP)",
         "Still to pay (GBP)",
     ]
     assert [row[6] for row in rows[1:]] == ["9880.00", "34350.00", "4900.00", "18219.00"]
