@@ -160,6 +160,16 @@ def _in_force(fund_id: str) -> str:
     return f"EXISTS (SELECT 1 FROM grants_returnsubmission WHERE fund_id = {fund_id} AND reopened_at IS NULL)"
 
 
+def _decision_changed(vendor: str) -> str:
+    """An entry's or a proposed change's decision (approval, rejection) is being written."""
+    if vendor == "postgresql":
+        return (
+            "OLD.approved_at IS DISTINCT FROM NEW.approved_at "
+            "OR OLD.rejected_at IS DISTINCT FROM NEW.rejected_at"
+        )
+    return "OLD.approved_at IS NOT NEW.approved_at OR OLD.rejected_at IS NOT NEW.rejected_at"
+
+
 def _profile_disagrees(fund_id: str, total: str, vendor: str) -> str:
     """The fund has financial years and `total` is not their sum (to the penny)."""
     years = f"(SELECT SUM(control_total) FROM grants_fundyear WHERE fund_id = {fund_id})"
@@ -168,11 +178,7 @@ def _profile_disagrees(fund_id: str, total: str, vendor: str) -> str:
 
 
 def _submitted_fund_statements(vendor: str) -> list[str]:
-    decision_changed = {
-        "postgresql": "OLD.approved_at IS DISTINCT FROM NEW.approved_at "
-        "OR OLD.rejected_at IS DISTINCT FROM NEW.rejected_at",
-        "sqlite": "OLD.approved_at IS NOT NEW.approved_at OR OLD.rejected_at IS NOT NEW.rejected_at",
-    }[vendor]
+    decision_changed = _decision_changed(vendor)
     facts_changed = " OR ".join(
         f"OLD.{column} IS DISTINCT FROM NEW.{column}"
         if vendor == "postgresql"
@@ -378,11 +384,7 @@ def _entry_line_statements(vendor: str) -> list[str]:
     line_fund = "(SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id)"
     mismatch = f"NEW.allocation_id IS NOT NULL AND NEW.fund_id <> {line_fund}"
     decided = "NEW.kind = 'carried_forward' AND (NEW.approved_at IS NOT NULL OR NEW.rejected_at IS NOT NULL)"
-    change_decided = {
-        "postgresql": "OLD.approved_at IS DISTINCT FROM NEW.approved_at "
-        "OR OLD.rejected_at IS DISTINCT FROM NEW.rejected_at",
-        "sqlite": "OLD.approved_at IS NOT NEW.approved_at OR OLD.rejected_at IS NOT NEW.rejected_at",
-    }[vendor]
+    change_decided = _decision_changed(vendor)
     change_locked = _in_force(line_fund)
     if vendor == "postgresql":
         loading = "COALESCE(current_setting('ledger.loading', true), '') = 'on'"

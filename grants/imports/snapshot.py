@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.db.models.functions import Coalesce
 
 from grants import money
 from grants.imports.planning import ExistingLine, ImportPlan, LedgerSnapshot, build_plan
@@ -25,8 +24,8 @@ from grants.models import (
 from grants.reconciliation import (
     reconcile,
 )
+from grants.reconciliation.years import entry_year
 from grants.services.limits import line_limits
-from grants.years import start_year_of
 
 
 def import_snapshot(fund: Fund, *, by_year: bool = False) -> LedgerSnapshot:
@@ -86,7 +85,7 @@ def _amounts_by_year(fund: Fund) -> dict[int, dict[int, Decimal]]:
         LedgerEntry.objects.filter(fund=fund, kind__in=[kinds.AWARD, kinds.VARIATION])
         .filter(approval_condition("", Approval.APPROVED_OR_PENDING))
         .order_by()
-        .annotate(start_year=start_year_of(Coalesce("reverses__effective_date", "effective_date")))
+        .annotate(start_year=entry_year())
         .values("allocation_id", "start_year")
         .annotate(total=Sum("amount"))
     )

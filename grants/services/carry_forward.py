@@ -14,14 +14,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
 from grants import money
 from grants.models import Allocation, Fund, FundYear, LedgerEntry
+from grants.reconciliation.years import entry_year
 from grants.services._base import OptionalUser, _as_money, _audited, _lock_allocation, _lock_open_fund
 from grants.services.entries import _record_entry
-from grants.services.limits import _COUNTING, _refuse_if_limits_broken
+from grants.services.limits import _COUNTING, _refuse_if_limits_broken, _safe_sum
 from grants.years import FinancialYear, start_year_of, years_between
 
 CARRIED_FORWARD = LedgerEntry.Kind.CARRIED_FORWARD
@@ -67,19 +67,12 @@ def _refuse_if_next_year_outside(fund: Fund, profile: dict, from_year: Financial
         )
 
 
-# The year an entry counts in: its own, or that of the entry it reverses (as the years reconcile).
-_COUNTED_YEAR = start_year_of(Coalesce("reverses__effective_date", "effective_date"))
-
-
 def _year_sum(entries, year: FinancialYear, kinds: list[str]) -> Money:
     """Approved entries of `kinds` counting in `year`, with those awaiting approval that reduce it."""
-    pending_reduction = Q(approved_at__isnull=True, rejected_at__isnull=True, amount__lt=0)
     total = (
-        entries.filter(kind__in=kinds)
-        .annotate(counted_year=_COUNTED_YEAR)
+        entries.annotate(counted_year=entry_year())
         .filter(counted_year=year.start_year)
-        .filter(Q(approved_at__isnull=False) | pending_reduction)
-        .aggregate(total=Sum("amount"))["total"]
+        .aggregate(total=_safe_sum(kinds, frees_when="gt"))["total"]
     )
     return money.from_aggregate(total)
 

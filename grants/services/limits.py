@@ -16,6 +16,7 @@ from djmoney.money import Money
 from grants import money
 from grants.figures import FundFigures, GroupFigures
 from grants.models import Fund, LedgerEntry
+from grants.reconciliation.years import entry_year
 from grants.years import FinancialYear
 
 
@@ -103,9 +104,6 @@ def carried_out_years(allocation_ids) -> dict[tuple[int, int], Money]:
     carry-forwards dated in it, less reductions awaiting approval. A carry-forward takes a year's money
     on to the next, so that year cannot then be reduced below nothing: the money would be counted
     twice. One query whatever the number of lines."""
-    # Imported here: grants.reconciliation imports the models, which this module's callers load first.
-    from grants.reconciliation.years import entry_year
-
     kinds = LedgerEntry.Kind
     rows = (
         LedgerEntry.objects.filter(allocation__in=allocation_ids)
