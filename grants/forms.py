@@ -116,6 +116,9 @@ class OrganisationForm(forms.Form):
         validators=[ORG_IDENTIFIER],
         help_text="For open data, where the charity or company number does not give one, e.g. GB-EDU-123456.",
     )
+    contact_email = forms.EmailField(
+        required=False, help_text="Whom the office writes to about returns due and reminders."
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_name(self):

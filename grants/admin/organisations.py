@@ -34,7 +34,15 @@ class OrganisationAdmin(ServiceAdmin):
                     organisation=obj, acting_user=request.user, expected_version=form.opened_at()
                 )
             return
-        fields = ["name", "short_name", "charity_number", "company_number", "org_identifier", "notes"]
+        fields = [
+            "name",
+            "short_name",
+            "charity_number",
+            "company_number",
+            "org_identifier",
+            "contact_email",
+            "notes",
+        ]
         organisation = services.organisation_create(
             acting_user=request.user, **{field: getattr(obj, field) for field in fields}
         )

@@ -20,6 +20,7 @@ class NewOrganisation:
     charity_number: str = ""
     company_number: str = ""
     org_identifier: str = ""
+    contact_email: str = ""
     notes: str = ""
     first_row: int = 0
 

@@ -127,6 +127,10 @@ class Organisation(Versioned):
             "from the charity or company number."
         ),
     )
+    contact_email = models.EmailField(
+        blank=True,
+        help_text="Whom the office writes to about this organisation's grants: returns due, reminders.",
+    )
     notes = models.TextField(blank=True)
 
     objects = OrganisationQuerySet.as_manager()

@@ -18,6 +18,7 @@ def organisation_create(
     charity_number: str = "",
     company_number: str = "",
     org_identifier: str = "",
+    contact_email: str = "",
     notes: str = "",
 ) -> Organisation:
     """Add a provider: `organisations_create()` with one. Names are unique ignoring case, so the same
@@ -28,6 +29,7 @@ def organisation_create(
         charity_number=charity_number,
         company_number=company_number,
         org_identifier=org_identifier,
+        contact_email=contact_email,
         notes=notes,
     )
     try:
@@ -46,7 +48,14 @@ def organisation_update(
     Allowed on a fund whose return is submitted: the submitted workbook keeps the name it was sent
     with, and the fund's page says where a name has changed since (`selectors.names_changed_since`).
     With `expected_version`, refused if someone saved the provider since the form was opened."""
-    for field in ("name", "short_name", "charity_number", "company_number", "org_identifier"):
+    for field in (
+        "name",
+        "short_name",
+        "charity_number",
+        "company_number",
+        "org_identifier",
+        "contact_email",
+    ):
         setattr(organisation, field, getattr(organisation, field).strip())
     organisation.full_clean()
     _save_versioned(organisation, expected_version)
@@ -67,6 +76,7 @@ def organisations_create(
             charity_number=new.charity_number.strip(),
             company_number=new.company_number.strip(),
             org_identifier=new.org_identifier.strip(),
+            contact_email=new.contact_email.strip(),
             notes=new.notes,
         )
         for new in organisations

@@ -546,3 +546,18 @@ def test_organisations_added_in_the_admin_go_through_the_service(signed_in, db):
     assert response.status_code == 302
     organisation = Organisation.objects.get(name="Safe Haven")
     assert organisation.short_name == "SH"
+
+
+def test_an_organisation_added_with_a_contact_email_shows_it_and_a_bad_one_is_refused(signed_in, db):
+    bad = signed_in.post(
+        reverse("grants:organisation_add"), {"name": "Safe Homes", "contact_email": "grants@"}
+    )
+    assert "Enter a valid email address." in page_text(bad)
+    assert not Organisation.objects.filter(name="Safe Homes").exists()
+    signed_in.post(
+        reverse("grants:organisation_add"), {"name": "Safe Homes", "contact_email": " grants@safe.example "}
+    )
+    organisation = Organisation.objects.get(name="Safe Homes")
+    assert organisation.contact_email == "grants@safe.example"
+    page = page_text(signed_in.get(reverse("grants:organisation_detail", args=[organisation.pk])))
+    assert '<a href="mailto:grants@safe.example">grants@safe.example</a>' in page
