@@ -24,6 +24,7 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 from djmoney.models.fields import CurrencyField, MoneyField
 
+from audit.filters import HistoryFilter
 from audit.models import AuditEvent
 from audit.tables import AUDITED_TABLES
 from grants import money
@@ -88,19 +89,35 @@ def _column(columns: dict[str, Column], key: str) -> Column:
     return Column(key.removesuffix("_id").replace("_", " "))
 
 
+# Columns no reader needs in a history: the row's id (shown with the row), its version counter, and
+# identifiers for machines (a UUID says nothing a name does not).
+_UNSHOWN = {"id", "version"}
+
+
+def _holds_nothing(value, column: Column) -> bool:
+    """A column an added or deleted row left empty: blank, or a flag that is off."""
+    if isinstance(column.field, models.BooleanField):
+        return not value
+    return value in (None, "", [], {})
+
+
 def _keys(event: AuditEvent, columns: dict[str, Column]) -> list[str]:
-    """The columns an event shows: every one for an insert or delete, the changed ones for an update;
-    never the id (shown with the row) nor an unchanged currency (always GBP)."""
+    """The columns an event shows: what changed. For an update, the changed ones; for an insert or a
+    delete, the ones that hold something (a blank column or a flag left off says nothing). Never the id,
+    the version, a UUID, nor a currency (always GBP)."""
     before, after = event.before or {}, event.after or {}
     present = [*columns, *sorted((before.keys() | after.keys()) - columns.keys())]
     keys = []
     for key in present:
-        if key == "id" or (key not in before and key not in after):
+        if key in _UNSHOWN or (key not in before and key not in after):
+            continue
+        column = _column(columns, key)
+        if isinstance(column.field, models.UUIDField):
             continue
         if event.action == AuditEvent.Action.UPDATE:
             if before.get(key) == after.get(key):
                 continue
-        elif _column(columns, key).is_currency:
+        elif column.is_currency or _holds_nothing((after or before).get(key), column):
             continue
         keys.append(key)
     return keys
@@ -202,7 +219,8 @@ def history_rows(events: list[AuditEvent], *, link_allocations: bool) -> list[Hi
 
 
 class HistoryView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """A paginated list of audit events, newest first. Subclasses say whose."""
+    """A paginated list of audit events, newest first, filtered by what changed, who changed it and
+    when (`HistoryFilter`). Subclasses say whose."""
 
     template_name = "audit/history.html"
     link_allocations = False
@@ -211,11 +229,25 @@ class HistoryView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         raise NotImplementedError
 
     def get_context_data(self, **kwargs):
-        page = Paginator(self.events().order_by("-occurred_at", "-id"), PER_PAGE).get_page(
+        filtered = HistoryFilter(self.request.GET or None, queryset=self.events())
+        # A filter that cannot be read (a date that is not one) shows nothing, and says why beside its
+        # field, rather than every change under a heading that looks filtered.
+        if not filtered.is_bound:
+            events = self.events()
+        elif filtered.is_valid():
+            events = filtered.qs
+        else:
+            events = self.events().none()
+        page = Paginator(events.order_by("-occurred_at", "-id"), PER_PAGE).get_page(
             self.request.GET.get("page")
         )
         rows = history_rows(list(page.object_list), link_allocations=self.link_allocations)
-        return super().get_context_data(page_obj=page, rows=rows, **kwargs)
+        # The filters in use, kept by the links to other pages.
+        kept = self.request.GET.copy()
+        kept.pop("page", None)
+        return super().get_context_data(
+            page_obj=page, rows=rows, filter=filtered, filter_query=kept.urlencode(), **kwargs
+        )
 
 
 class FundHistoryView(HistoryView):

@@ -3,7 +3,7 @@ from django.urls import path
 from audit import views as history_views
 from grants import services
 from grants.models import LineChange
-from grants.views import allocations, entries, funds, imports, organisations
+from grants.views import allocations, approvals, entries, funds, imports, organisations
 
 app_name = "grants"
 
@@ -97,7 +97,7 @@ urlpatterns += [
         entries.DecisionView.as_view(model=LineChange, decision=services.Decision.WITHDRAW),
         name="line_change_withdraw",
     ),
-    path("approvals/", entries.ApprovalListView.as_view(), name="approval_list"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approval_list"),
     path("funds/<slug:code>/submit/", funds.FundSubmitView.as_view(), name="fund_submit"),
     path("funds/<slug:code>/reopen/", funds.FundReopenView.as_view(), name="fund_reopen"),
     path("funds/<slug:code>/profile/", funds.FundProfileView.as_view(), name="fund_profile"),

@@ -4,7 +4,9 @@ control-total revisions and imports."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -64,9 +66,22 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve the selected entries", permissions=["approve"])
     def approve_entries(self, request, queryset):
-        """All of them through `services.decisions_take`, as the Approvals page does, so four-eyes
-        and the locks hold here too. All or nothing: one refusal approves none of them."""
-        entries = list(queryset.order_by("pk"))
+        """First a page listing what would be approved, to confirm; then all of them through
+        `services.decisions_take`, as the Approvals page does, so four-eyes and the locks hold here
+        too. All or nothing: one refusal approves none of them."""
+        entries = list(queryset.select_related("fund", "allocation", "recorded_by").order_by("pk"))
+        if request.POST.get("post") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/grants/ledgerentry/approve_selected_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Approve these entries?",
+                    "opts": self.opts,
+                    "entries": entries,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         try:
             services.decisions_take(
                 decision=services.Decision.APPROVE, acting_user=request.user, entries=entries
@@ -76,11 +91,12 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
                 f"{entries[index]}: {' '.join(error.messages)}" for index, error in refused.rows.items()
             )
             self.message_user(request, f"Nothing was approved. {reasons}", messages.ERROR)
-            return
+            return None
         except ValidationError as error:
             self.message_user(request, f"Nothing was approved. {' '.join(error.messages)}", messages.ERROR)
-            return
+            return None
         self.message_user(request, f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} approved.")
+        return None
 
 
 @admin.register(ReturnSubmission)

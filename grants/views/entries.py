@@ -1,17 +1,16 @@
 """Money movements on the ledger (payments, returned underspend and underspend due, money received
 from and returned to the funder), reversing
-an entry, and deciding on entries and proposed changes, one at a time or from the approvals list."""
+an entry, and deciding on entries and proposed changes one at a time (many at once: `approvals`)."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views import View
-from django.views.generic import TemplateView
 
-from grants import money, selectors, services
+from grants import money, services
 from grants.forms import (
     CarryForwardForm,
     FunderReceiptForm,
@@ -19,7 +18,7 @@ from grants.forms import (
     ReverseEntryForm,
     UnderspendDueForm,
 )
-from grants.models import Fund, ImportRecord, LedgerEntry, LineChange
+from grants.models import Fund, LedgerEntry
 from grants.views._base import LineMixin, ServiceFormView, _safe_next
 from grants.years import financial_year
 
@@ -250,81 +249,3 @@ def decide_one(request, model, pk: int, decision: services.Decision):
     else:
         messages.success(request, f"{_decided_label(item)} {DECIDED[decision]}.")
     return item
-
-
-class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """What awaits approval: entries, proposed changes to lines, and imports whose entries can be
-    decided together. An approver ticks any number and approves or rejects them all at once (all or
-    nothing); their own cannot be ticked."""
-
-    permission_required = "grants.approve_ledgerentry"
-    template_name = "grants/approval_list.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            entries=selectors.pending_entries(),
-            changes=selectors.pending_line_changes(),
-            imports=selectors.imports_awaiting_approval(),
-            **kwargs,
-        )
-
-    def post(self, request):
-        if "approve_one" in request.POST:
-            return self.approve_one(request, request.POST["approve_one"])
-        try:
-            decision = services.Decision(request.POST.get("decision", ""))
-        except ValueError:
-            messages.error(request, "Choose whether to approve or reject what you ticked.")
-            return redirect("grants:approval_list")
-        entries, changes = self.chosen(request)
-        if not entries and not changes:
-            messages.error(request, "Tick at least one entry or change (or choose an import).")
-            return redirect("grants:approval_list")
-        if (entries and not request.user.has_perm(decision_permission(LedgerEntry, decision))) or (
-            changes and not request.user.has_perm(decision_permission(LineChange, decision))
-        ):
-            raise PermissionDenied
-        try:
-            services.decisions_take(
-                decision=decision,
-                acting_user=request.user,
-                entries=entries,
-                changes=changes,
-                reason=request.POST.get("reason", ""),
-            )
-        except services.RowsRefused as refused:
-            items = [*entries, *changes]
-            reasons = " ".join(
-                f"{_decided_label(items[index])}: {' '.join(error.messages)}"
-                for index, error in refused.rows.items()
-            )
-            messages.error(request, f"Nothing was {DECIDED[decision]}. {reasons}")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            count = len(entries) + len(changes)
-            messages.success(request, f"{count} item{'s' if count != 1 else ''} {DECIDED[decision]}.")
-        return redirect("grants:approval_list")
-
-    def approve_one(self, request, value: str):
-        """A row's own Approve button: that entry or change alone, whatever else is ticked."""
-        kind, _, pk = value.partition(":")
-        model = {"entry": LedgerEntry, "change": LineChange}.get(kind)
-        if model is None or not pk.isdigit():
-            messages.error(request, "Choose an entry or change to approve.")
-            return redirect("grants:approval_list")
-        decide_one(request, model, int(pk), services.Decision.APPROVE)
-        return redirect("grants:approval_list")
-
-    def chosen(self, request) -> tuple[list[LedgerEntry], list[LineChange]]:
-        """The entries and changes the form names: ticked ones, or every pending entry of an import."""
-        record_id = request.POST.get("import", "")
-        if record_id.isdigit():
-            record = get_object_or_404(ImportRecord, pk=int(record_id))
-            entries = selectors.import_entries(record).pending()
-        else:
-            entry_ids = [value for value in request.POST.getlist("entry") if value.isdigit()]
-            entries = LedgerEntry.objects.filter(pk__in=entry_ids)
-        change_ids = [value for value in request.POST.getlist("change") if value.isdigit()]
-        changes = LineChange.objects.filter(pk__in=change_ids).select_related("allocation")
-        return list(entries.select_related("fund").order_by("pk")), list(changes.order_by("pk"))

@@ -28,12 +28,22 @@ def payments(db):
     ], clerk
 
 
-def approve_action(client, entries):
-    return client.post(
-        CHANGELIST,
-        {"action": "approve_entries", "_selected_action": [entry.pk for entry in entries]},
-        follow=True,
-    )
+def approve_action(client, entries, *, confirmed=True):
+    data = {"action": "approve_entries", "_selected_action": [entry.pk for entry in entries]}
+    if confirmed:
+        data["post"] = "yes"
+    return client.post(CHANGELIST, data, follow=True)
+
+
+def test_the_action_first_asks_for_confirmation_and_approves_nothing(client, payments):
+    entries, _ = payments
+    client.force_login(StaffUserFactory(username="head-of-finance"))
+    page = approve_action(client, entries, confirmed=False).content.decode()
+    assert "Approve these 2 entries?" in page
+    line = entries[0].allocation.line_number
+    assert f"Payment to provider of £10.00 on line {line} of" in page and f"£20.00 on line {line} of" in page
+    assert 'name="post" value="yes"' in page
+    assert LedgerEntry.objects.filter(pk__in=[e.pk for e in entries]).pending().count() == 2
 
 
 def test_an_administrator_approves_entries_someone_else_recorded(client, payments):

@@ -220,7 +220,7 @@ def test_the_admin_approves_a_carry_forward_only_as_a_pair(client, line, officer
 
     response = client.post(
         "/admin/grants/ledgerentry/",
-        {"action": "approve_entries", "_selected_action": [out_leg.pk]},
+        {"action": "approve_entries", "_selected_action": [out_leg.pk], "post": "yes"},
         follow=True,
     )
 
