@@ -35,7 +35,8 @@ constraint helpers), `reference` (areas, categories, funders, organisations), `f
 control-total revisions, category budgets and submitted returns), `entries` (ledger entries and the
 sums over them), `allocations` (lines and proposed changes to them), `imports` (import records,
 uploads awaiting confirmation, and each fund's mappings of an office's table text to categories and
-areas), `refusals`, `returns` (providers' returns: reporting periods, measures, returns). Each module imports only those listed before it; every public name is importable
+areas), `refusals`, `returns` (providers' returns: reporting periods, measures, returns). Each
+module imports only those listed before it; every public name is importable
 from `grants.models`.
 """
 
