@@ -13,7 +13,7 @@ from grants.services.returns import HALF_YEARLY, QUARTERLY
 
 class PeriodsForm(forms.Form):
     frequency = forms.ChoiceField(
-        label="Reporting periods",
+        label="Periods of each financial year",
         choices=[
             (QUARTERLY, "Quarters of each financial year"),
             (HALF_YEARLY, "Halves of each financial year"),
