@@ -197,3 +197,34 @@ def test_the_preview_makes_every_comparison_for_the_200_lines_in_one_query(
         assert sides[pk].paid == paid
         assert selectors.compare(period, sides[pk], paid - 10).underspend == Decimal("10")
         assert selectors.compare(period, sides[pk], paid + 5).findings[1] == "Spent £5.00 more than paid."
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_monitoring_return(line):  # noqa: F811
+    from tests.factories import write_around_the_formula_rule
+
+    write_around_the_formula_rule(Organisation, "name", line.organisation_id, '=HYPERLINK("http://x","y")')
+    period = period_starting(line.fund, Q4)
+    content = build_monitoring_return(selectors.monitoring_data(line.fund, period, datetime.date(2024, 6, 1)))
+    cell = openpyxl.load_workbook(io.BytesIO(content))["Monitoring"]["B5"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","y")', "s")
+
+
+def test_the_line_returns_page_takes_as_many_queries_with_returns_as_without(client, line, officer):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(officer)
+    url = reverse("grants:line_returns", args=[line.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for period in list(line.fund.reporting_periods.all())[:4]:
+        return_services.provider_return_import(
+            allocation=line,
+            file_name="r.xlsx",
+            content=saved(fill(workbook_for(line, period), line.fund)),
+            acting_user=officer,
+        )
+    with CaptureQueriesContext(connection) as after:
+        client.get(url)
+    assert len(after.captured_queries) == len(before.captured_queries)
