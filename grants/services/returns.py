@@ -191,6 +191,9 @@ def provider_return_import(
     """Import a completed return for the line, all or nothing. The same file again changes nothing; a
     corrected file replaces a return not yet accepted. With `record_underspend` (the amount the preview
     showed), the underspend is recorded as due, awaiting approval, through `underspend_due_record`."""
+    # Fund before line, the order every write takes its locks in (services._base._lock_allocation); a
+    # return itself changes no figure, so a fund whose MoJ return is submitted still takes returns.
+    Fund.objects.select_for_update().get(pk=allocation.fund_id)
     allocation = Allocation.objects.select_for_update().select_related("fund").get(pk=allocation.pk)
     preview = return_preview(allocation=allocation, file_name=file_name, content=content)
     if preview.problems:
