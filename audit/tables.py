@@ -53,6 +53,10 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_refusedattempt": AuditedTable(
         "Refused attempt", fund_column="fund_id", allocation_column="allocation_id"
     ),
+    "grants_reportingperiod": AuditedTable("Reporting period", fund_column="fund_id"),
+    "grants_measure": AuditedTable("Measure asked for in returns", fund_column="fund_id"),
+    "grants_providerreturn": AuditedTable("Provider return", allocation_column="allocation_id"),
+    "grants_providerreturnvalue": AuditedTable("Figure in a provider return"),
     # Who may do what: users, their flags, groups (the roles) and permissions. Never the password's
     # hash; last_login changes at every sign-in and is not a change of who may do what.
     "auth_user": AuditedTable("User", secret=("password",), ignored=("last_login",)),

@@ -25,6 +25,9 @@ MODELS = [
     "ledgerentry",
     "returnsubmission",
     "linechange",
+    "reportingperiod",
+    "measure",
+    "providerreturn",
 ]
 VIEW = [f"view_{model}" for model in MODELS]
 
@@ -48,9 +51,20 @@ ROLES: dict[str, list[str]] = {
         "add_allocation",
         "change_allocation",
         "add_ledgerentry",
+        "add_reportingperiod",
+        "change_reportingperiod",
+        "add_measure",
+        "change_measure",
+        "add_providerreturn",
     ],
     APPROVER: VIEW
-    + ["approve_ledgerentry", "approve_linechange", "add_returnsubmission", "reopen_returnsubmission"],
+    + [
+        "approve_ledgerentry",
+        "approve_linechange",
+        "add_returnsubmission",
+        "reopen_returnsubmission",
+        "accept_providerreturn",
+    ],
 }
 
 

@@ -3,7 +3,7 @@ from django.urls import path
 from audit import views as history_views
 from grants import services
 from grants.models import LineChange
-from grants.views import allocations, approvals, entries, funds, imports, organisations
+from grants.views import allocations, approvals, entries, funds, imports, organisations, returns
 
 app_name = "grants"
 
@@ -106,6 +106,28 @@ urlpatterns += [
         funds.SubmissionDownloadView.as_view(),
         name="submission_download",
     ),
+]
+
+# Provider returns (issue 17).
+urlpatterns += [
+    path("funds/<slug:code>/returns/", returns.FundReturnsView.as_view(), name="fund_returns"),
+    path(
+        "funds/<slug:code>/returns/<int:period>/monitoring.xlsx",
+        returns.MonitoringReturnView.as_view(),
+        name="monitoring_return",
+    ),
+    path("allocations/<int:pk>/returns/", returns.LineReturnsView.as_view(), name="line_returns"),
+    path(
+        "allocations/<int:pk>/returns/<int:period>.xlsx",
+        returns.LineReturnWorkbookView.as_view(),
+        name="line_return_workbook",
+    ),
+    path(
+        "allocations/<int:pk>/returns/upload/<uuid:token>/",
+        returns.ReturnPreviewView.as_view(),
+        name="line_return_preview",
+    ),
+    path("returns/<int:pk>/accept/", returns.ReturnAcceptView.as_view(), name="return_accept"),
 ]
 
 # The audit trail's history pages (audit/views.py), named as pages of a fund and of an allocation.

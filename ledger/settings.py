@@ -194,6 +194,20 @@ SERIALIZATION_MODULES = {"json": "djmoney.serializers"}
 
 LEDGER_OFFICE_NAME = os.environ.get("LEDGER_OFFICE_NAME", "Office of the Police and Crime Commissioner")
 
+# Email (provider-return reminders, `manage.py provider_returns_due --email`): printed to the console
+# unless EMAIL_HOST is set, then sent over SMTP (README, "Provider returns"; .env.example).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "grants@localhost")
+
 # Logs go to stdout for the process manager (systemd's journal) to keep: one JSON object per line
 # in production, plain text when developing.
 LEDGER_LOG_FORMAT = os.environ.get("LEDGER_LOG_FORMAT") or ("text" if DEBUG else "json")

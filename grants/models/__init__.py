@@ -35,7 +35,8 @@ constraint helpers), `reference` (areas, categories, funders, organisations), `f
 control-total revisions, category budgets and submitted returns), `entries` (ledger entries and the
 sums over them), `allocations` (lines and proposed changes to them), `imports` (import records,
 uploads awaiting confirmation, and each fund's mappings of an office's table text to categories and
-areas), `refusals`. Each module imports only those listed before it; every public name is importable
+areas), `refusals`, `returns` (providers' returns: reporting periods, measures, returns). Each
+module imports only those listed before it; every public name is importable
 from `grants.models`.
 """
 
@@ -89,6 +90,13 @@ from grants.models.reference import (
     ThematicArea,
 )
 from grants.models.refusals import RefusedAttempt
+from grants.models.returns import (
+    Measure,
+    ProviderReturn,
+    ProviderReturnQuerySet,
+    ProviderReturnValue,
+    ReportingPeriod,
+)
 
 # isort: split
 # The stored figures' models belong to this app too; imported after the ledger's own so that they
@@ -146,6 +154,11 @@ __all__ = [
     "ImportValueMapping",
     "value_key",
     "RefusedAttempt",
+    "ReportingPeriod",
+    "Measure",
+    "ProviderReturnQuerySet",
+    "ProviderReturn",
+    "ProviderReturnValue",
     "FundFigures",
     "GroupFigures",
     "GroupYearFigures",

@@ -1,7 +1,8 @@
 """Reads: what each page shows, in a number of queries that does not grow with the rows, one module
 per page: `funds` (fund pages, fund list, dashboard), `profiles` (a fund's profile by financial year),
 `years` (a fund's financial years on its page), `approvals` (the Approvals page, a line's entries),
-`organisations`. The exports' data builders are in
+`organisations`, `returns` (provider returns, imported as `grants.selectors.returns`). The exports'
+data builders are in
 `grants.exports`, the import's in `grants.imports`."""
 
 from grants.reconciliation.cash import line_underspend_due

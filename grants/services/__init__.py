@@ -22,7 +22,8 @@ Financial controls (README, "Financial controls"):
 
 The services live in one module per concern, and every public name is importable from here
 (`from grants.services import allocation_create`): `funds`, `allocations`, `line_changes`, `entries`,
-`limits`, `carry_forward`, `decisions`, `organisations` and `imports`; `_base` holds what they all
+`limits`, `carry_forward`, `decisions`, `organisations` and `imports`, and `returns` (provider
+returns, imported as `grants.services.returns`); `_base` holds what they all
 share (the `_audited` decorator, locks, versions) and `_batch` the checking of many rows at once. A
 module imports only from those before it in this order: `_base`, `_batch`, `limits`, `line_changes`,
 `organisations`, `allocations`, `entries`, `carry_forward`, `decisions`, `funds`, `imports`.

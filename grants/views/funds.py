@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.views import View
@@ -20,6 +21,7 @@ from grants.exports.three_sixty_giving import FORMATS
 from grants.exports.three_sixty_giving_data import ThreeSixtyGivingNotConfigured
 from grants.forms import FundProfileForm, ReopenForm
 from grants.models import Allocation, Fund, ReturnSubmission
+from grants.selectors import returns as returns_selectors
 from grants.tables import fund_summary_rows, fund_year_rows
 from grants.views._base import AllocationTableMixin, ReadView, ServiceFormView
 from grants.years import parse_year
@@ -33,6 +35,7 @@ class DashboardView(ReadView, TemplateView):
     def get_context_data(self, **kwargs):
         year_text = self.request.GET.get("year", "").strip()
         kwargs.update(year_text=year_text, year_problem="", year_dashboard=None)
+        kwargs["returns_overdue"] = returns_selectors.overdue_count(timezone.localdate())
         if year_text:
             try:
                 year = parse_year(year_text)

@@ -36,11 +36,13 @@ FUND_PAGE_QUERIES = 18 + SESSION_SAVE
 # the year selector.
 FUND_YEAR_PAGE_QUERIES = FUND_PAGE_QUERIES + 5
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
-# and their budgets (all from the stored figures but the budgets); then the session saved again.
-DASHBOARD_QUERIES = 7 + SESSION_SAVE
+# and their budgets (all from the stored figures but the budgets), the overdue provider returns (one
+# query over the overdue periods); then the session saved again.
+DASHBOARD_QUERIES = 8 + SESSION_SAVE
 # With ?year=: session and user (2), permissions (2), and the funds with their control totals and
-# ledger totals for the year (from the stored figures by year); then the session saved again.
-DASHBOARD_YEAR_QUERIES = 5 + SESSION_SAVE
+# ledger totals for the year (from the stored figures by year), the overdue provider returns; then
+# the session saved again.
+DASHBOARD_YEAR_QUERIES = 6 + SESSION_SAVE
 
 
 def signed_in_officer(client):

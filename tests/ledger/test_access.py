@@ -31,6 +31,7 @@ SAMPLES = {
     "url": "no-such-page/",
     "token": "00000000-0000-4000-8000-000000000000",
     "version": "1",
+    "period": "1",
 }
 
 

@@ -1,0 +1,307 @@
+"""Reads for provider returns: a line's returns and their states, what is due and overdue, the ledger's
+figures a return is checked against, and the data of the workbooks (a provider's return, and the
+monitoring return to the MoJ). Each in a number of queries that does not grow with the lines."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from grants import money
+from grants.exports.provider_return import MeasureRow, ProviderReturnData
+from grants.imports.returns import ExpectedMeasure
+from grants.models import (
+    Allocation,
+    LedgerEntry,
+    Measure,
+    ProviderReturn,
+    ProviderReturnValue,
+    ReportingPeriod,
+)
+from grants.years import financial_year
+
+NOT_YET_DUE, DUE, OVERDUE, RECEIVED, ACCEPTED = "not yet due", "due", "overdue", "received", "accepted"
+
+
+def period_state(
+    period: ReportingPeriod, provider_return: ProviderReturn | None, today: datetime.date
+) -> str:
+    """Not yet due (the period has not ended), due (ended, due date not passed), overdue, received,
+    accepted."""
+    if provider_return is not None:
+        return ACCEPTED if provider_return.is_accepted else RECEIVED
+    if today <= period.end:
+        return NOT_YET_DUE
+    return DUE if today <= period.due_date else OVERDUE
+
+
+def expected_measures(fund) -> list[ExpectedMeasure]:
+    return [ExpectedMeasure(m.pk, m.name, m.kind) for m in Measure.objects.filter(fund=fund)]
+
+
+@dataclass(frozen=True)
+class LineReturnRow:
+    period: ReportingPeriod
+    provider_return: ProviderReturn | None
+    state: str
+
+
+def line_returns(allocation: Allocation, today: datetime.date) -> list[LineReturnRow]:
+    """Every reporting period of the line's fund with the line's return for it and its state: two queries."""
+    returns = {
+        r.period_id: r
+        for r in ProviderReturn.objects.filter(allocation=allocation).select_related(
+            "imported_by", "accepted_by"
+        )
+    }
+    return [
+        LineReturnRow(period, returns.get(period.pk), period_state(period, returns.get(period.pk), today))
+        for period in ReportingPeriod.objects.filter(fund_id=allocation.fund_id)
+    ]
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    period: ReportingPeriod
+    allocation: Allocation
+    state: str  # DUE or OVERDUE
+
+
+def returns_outstanding(today: datetime.date, fund=None) -> list[Outstanding]:
+    """Every line's return that is due or overdue and not received, by fund, period and line: three
+    queries (periods ended, their funds' lines, the returns received for those periods)."""
+    periods = list(ReportingPeriod.objects.filter(end__lt=today).select_related("fund"))
+    if fund is not None:
+        periods = [p for p in periods if p.fund_id == fund.pk]
+    if not periods:
+        return []
+    lines = Allocation.objects.filter(fund_id__in={p.fund_id for p in periods}).select_related(
+        "organisation", "fund"
+    )
+    by_fund: dict[int, list[Allocation]] = {}
+    for line in lines.order_by("fund_id", "line_number"):
+        by_fund.setdefault(line.fund_id, []).append(line)
+    received = set(
+        ProviderReturn.objects.filter(period__in=periods).values_list("allocation_id", "period_id")
+    )
+    rows = []
+    for period in sorted(periods, key=lambda p: (p.fund.code, p.start)):
+        state = DUE if today <= period.due_date else OVERDUE
+        rows.extend(
+            Outstanding(period, line, state)
+            for line in by_fund.get(period.fund_id, [])
+            if (line.pk, period.pk) not in received
+        )
+    return rows
+
+
+def overdue_count(today: datetime.date) -> int:
+    """How many lines' returns are overdue across every fund: one query over the overdue periods."""
+    lines = (
+        Allocation.objects.filter(fund_id=OuterRef("fund_id"))
+        .order_by()
+        .values("fund_id")
+        .annotate(n=Count("pk"))
+    )
+    received = (
+        ProviderReturn.objects.filter(period_id=OuterRef("pk"))
+        .order_by()
+        .values("period_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = (
+        ReportingPeriod.objects.filter(due_date__lt=today)
+        .annotate(
+            lines=Coalesce(Subquery(lines.values("n")), 0),
+            received=Coalesce(Subquery(received.values("n")), 0),
+        )
+        .values_list("lines", "received")
+    )
+    return sum(lines - received for lines, received in rows)
+
+
+@dataclass(frozen=True)
+class LedgerSide:
+    """A line's money in a period's financial year, up to the period's end, as a return is checked
+    against it. `paid` counts approved payments only: a payment awaiting approval (`paid_pending`) is
+    shown beside it and never counted, so an underspend is never asked back on money not yet paid."""
+
+    award_for_year: Decimal
+    paid: Decimal
+    paid_pending: Decimal
+    underspend_due: Decimal  # declared due in the year: approved, and awaiting approval
+    underspend_returned: Decimal  # approved
+    underspend_due_approved: Decimal = Decimal("0.00")
+
+
+def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide]:
+    """Each line's `LedgerSide` for the period: one query whatever the number of lines."""
+    kinds = LedgerEntry.Kind
+    year = financial_year(period.start)
+    approved = Q(approved_at__isnull=False)
+    to_end = Q(effective_date__lte=period.end)
+    rows = (
+        LedgerEntry.objects.filter(
+            allocation__in=allocation_ids, effective_date__gte=year.start, effective_date__lte=year.end
+        )
+        .order_by()
+        .values("allocation")
+        .annotate(
+            award=Sum("amount", filter=Q(kind__in=kinds.awarded_kinds()) & approved),
+            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & approved & to_end),
+            paid_pending=Sum(
+                "amount",
+                filter=Q(kind=kinds.PAYMENT, approved_at__isnull=True, rejected_at__isnull=True) & to_end,
+            ),
+            due=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE, rejected_at__isnull=True)),
+            returned=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED) & approved),
+            due_approved=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE) & approved),
+        )
+    )
+    found = {
+        row["allocation"]: LedgerSide(
+            *(
+                money.amount_from_aggregate(row[name])
+                for name in ("award", "paid", "paid_pending", "due", "returned", "due_approved")
+            )
+        )
+        for row in rows
+    }
+    nothing = LedgerSide(Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    return {pk: found.get(pk, nothing) for pk in allocation_ids}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a preview says of a return against the ledger: each finding in words, and the underspend
+    the return shows as due (0 when none)."""
+
+    findings: list[str] = field(default_factory=list)
+    underspend: Decimal = Decimal("0.00")
+
+
+def compare(period: ReportingPeriod, side: LedgerSide, spend_to_date: Decimal | None) -> Comparison:
+    """The return's declared spend to date against the ledger (no queries)."""
+    if spend_to_date is None:
+        return Comparison(["The spend to date could not be read, so it is not compared with the ledger."])
+    gbp = money.format_gbp
+    findings = [
+        f"Declared spend to date {gbp(spend_to_date)}; paid in {financial_year(period.start).label} to "
+        f"{period.end:%-d %B %Y} {gbp(side.paid)} (approved payments only"
+        + (f"; {gbp(side.paid_pending)} awaiting approval is not counted)" if side.paid_pending else ")")
+        + f"; award for the year {gbp(side.award_for_year)}."
+    ]
+    underspend = Decimal("0.00")
+    if spend_to_date > side.paid:
+        findings.append(f"Spent {gbp(spend_to_date - side.paid)} more than paid.")
+    elif spend_to_date < side.paid:
+        gap = side.paid - spend_to_date
+        if period.end == financial_year(period.start).end:
+            underspend = max(gap - side.underspend_due, Decimal("0.00"))
+            findings.append(
+                f"Spent {gbp(gap)} less than paid at the year end: underspend of {gbp(gap)} is due back"
+                + (
+                    f"; {gbp(side.underspend_due)} is already recorded as due, so {gbp(underspend)} remains "
+                    "to record."
+                    if side.underspend_due
+                    else "."
+                )
+            )
+        else:
+            findings.append(f"Spent {gbp(gap)} less than paid so far (not yet the year end).")
+    else:
+        findings.append("Spend to date equals what was paid.")
+    if spend_to_date > side.award_for_year:
+        findings.append(
+            f"Spend to date is {gbp(spend_to_date - side.award_for_year)} more than the award for the year."
+        )
+    return Comparison(findings, underspend)
+
+
+def provider_return_data(allocation: Allocation, period: ReportingPeriod) -> ProviderReturnData:
+    """What the line's workbook for the period is pre-filled with: three queries."""
+    side = ledger_side([allocation.pk], period)[allocation.pk]
+    year = financial_year(period.start)
+    return ProviderReturnData(
+        fund_code=allocation.fund.code,
+        fund_name=allocation.fund.name,
+        organisation=allocation.organisation.name,
+        line_id=allocation.pk,
+        line_number=allocation.line_number,
+        service=allocation.service,
+        period_id=period.pk,
+        period_label=period.label,
+        period_start=period.start,
+        period_end=period.end,
+        due_date=period.due_date,
+        year_label=year.label,
+        award_for_year=side.award_for_year,
+        paid_to_date=side.paid,
+        measures=tuple(
+            MeasureRow(f"measure:{m.pk}", m.name, m.kind)
+            for m in Measure.objects.filter(fund_id=allocation.fund_id)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class MonitoringLine:
+    line_number: int
+    organisation: str
+    award_for_year: Decimal
+    paid: Decimal
+    spend_to_date: Decimal | None  # None: no return received
+    values: dict[int, Decimal]  # by measure pk
+    underspend_due: Decimal
+    underspend_returned: Decimal
+    state: str
+
+
+@dataclass(frozen=True)
+class MonitoringData:
+    fund_code: str
+    fund_name: str
+    period: ReportingPeriod
+    year_label: str
+    measures: list[Measure]
+    lines: list[MonitoringLine]
+
+
+def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> MonitoringData:
+    """The monitoring return's figures for a fund and a period: five queries whatever the number of lines."""
+    lines = list(Allocation.objects.filter(fund=fund).select_related("organisation").order_by("line_number"))
+    sides = ledger_side([line.pk for line in lines], period)
+    returns = {r.allocation_id: r for r in ProviderReturn.objects.filter(period=period)}
+    values: dict[int, dict[int, Decimal]] = {}
+    for allocation_id, measure_id, value in ProviderReturnValue.objects.filter(
+        provider_return__period=period
+    ).values_list("provider_return__allocation_id", "measure_id", "value"):
+        values.setdefault(allocation_id, {})[measure_id] = value
+    rows = []
+    for line in lines:
+        side, found = sides[line.pk], returns.get(line.pk)
+        rows.append(
+            MonitoringLine(
+                line_number=line.line_number,
+                organisation=line.organisation.name,
+                award_for_year=side.award_for_year,
+                paid=side.paid,
+                spend_to_date=found.spend_to_date.amount if found else None,
+                values=values.get(line.pk, {}),
+                underspend_due=side.underspend_due_approved,
+                underspend_returned=side.underspend_returned,
+                state=period_state(period, found, today),
+            )
+        )
+    return MonitoringData(
+        fund_code=fund.code,
+        fund_name=fund.name,
+        period=period,
+        year_label=financial_year(period.start).label,
+        measures=list(Measure.objects.filter(fund=fund)),
+        lines=rows,
+    )
