@@ -44,6 +44,9 @@ urlpatterns = [
     path(
         "organisations/<int:pk>/", organisations.OrganisationDetailView.as_view(), name="organisation_detail"
     ),
+    path(
+        "organisations/<int:pk>/edit/", organisations.OrganisationEditView.as_view(), name="organisation_edit"
+    ),
 ]
 
 urlpatterns += [
