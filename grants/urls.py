@@ -3,13 +3,14 @@ from django.urls import path
 from audit import views as history_views
 from grants import services
 from grants.models import LineChange
-from grants.views import allocations, entries, fund_edit, funds, imports, organisations
+from grants.views import allocations, entries, fund_edit, funds, imports, organisations, pages
 
 app_name = "grants"
 
 urlpatterns = [
     path("", funds.DashboardView.as_view(), name="dashboard"),
     path("funds/", funds.FundListView.as_view(), name="fund_list"),
+    path("accessibility/", pages.AccessibilityStatementView.as_view(), name="accessibility"),
     # Before the fund's page: "add" is not a fund's code (grants/forms/funds.py refuses it).
     path("funds/add/", fund_edit.FundCreateView.as_view(), name="fund_add"),
     path("funds/<slug:code>/", funds.FundDetailView.as_view(), name="fund_detail"),

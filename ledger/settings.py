@@ -193,6 +193,8 @@ DEFAULT_CURRENCY = "GBP"
 SERIALIZATION_MODULES = {"json": "djmoney.serializers"}
 
 LEDGER_OFFICE_NAME = os.environ.get("LEDGER_OFFICE_NAME", "Office of the Police and Crime Commissioner")
+# Where users report an accessibility problem (the accessibility statement, /accessibility/).
+LEDGER_ACCESSIBILITY_CONTACT = os.environ.get("LEDGER_ACCESSIBILITY_CONTACT", "")
 
 # Logs go to stdout for the process manager (systemd's journal) to keep: one JSON object per line
 # in production, plain text when developing.
