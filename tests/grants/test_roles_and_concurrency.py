@@ -131,12 +131,17 @@ ACTIONS = [
     ),
     ("reopen form", "get", "/funds/locked-fund/reopen/", None, "approve"),
     ("reopen", "post", "/funds/locked-fund/reopen/", {"reason": "MoJ query"}, "approve"),
+    ("new fund form", "get", "/funds/add/", None, "enter"),
+    ("edit fund form", "get", "/funds/{fund}/edit/", None, "enter"),
+    ("category budgets form", "get", "/funds/{fund}/budgets/", None, "enter"),
+    ("edit organisation form", "get", "/organisations/{org}/edit/", None, "enter"),
+    ("accessibility statement", "get", "/accessibility/", None, "signed in"),
 ]
 ALLOWED = {
-    None: set(),
-    roles.VIEWER: {"view"},
-    roles.FINANCE_OFFICER: {"view", "enter"},
-    roles.APPROVER: {"view", "approve"},
+    None: {"signed in"},
+    roles.VIEWER: {"signed in", "view"},
+    roles.FINANCE_OFFICER: {"signed in", "view", "enter"},
+    roles.APPROVER: {"signed in", "view", "approve"},
 }
 
 
