@@ -3,14 +3,29 @@ from django.urls import path
 from audit import views as history_views
 from grants import services
 from grants.models import LineChange
-from grants.views import allocations, approvals, entries, funds, imports, organisations, returns
+from grants.views import (
+    allocations,
+    approvals,
+    entries,
+    fund_edit,
+    funds,
+    imports,
+    organisations,
+    pages,
+    returns,
+)
 
 app_name = "grants"
 
 urlpatterns = [
     path("", funds.DashboardView.as_view(), name="dashboard"),
     path("funds/", funds.FundListView.as_view(), name="fund_list"),
+    path("accessibility/", pages.AccessibilityStatementView.as_view(), name="accessibility"),
+    # Before the fund's page: "add" is not a fund's code (grants/forms/funds.py refuses it).
+    path("funds/add/", fund_edit.FundCreateView.as_view(), name="fund_add"),
     path("funds/<slug:code>/", funds.FundDetailView.as_view(), name="fund_detail"),
+    path("funds/<slug:code>/edit/", fund_edit.FundEditView.as_view(), name="fund_edit"),
+    path("funds/<slug:code>/budgets/", fund_edit.FundBudgetsView.as_view(), name="fund_budgets"),
     path("funds/<slug:code>/years/", funds.FundYearsView.as_view(), name="fund_years"),
     path(
         "funds/<slug:code>/allocations/add/",
@@ -39,6 +54,9 @@ urlpatterns = [
     path("organisations/add/", organisations.OrganisationCreateView.as_view(), name="organisation_add"),
     path(
         "organisations/<int:pk>/", organisations.OrganisationDetailView.as_view(), name="organisation_detail"
+    ),
+    path(
+        "organisations/<int:pk>/edit/", organisations.OrganisationEditView.as_view(), name="organisation_edit"
     ),
 ]
 

@@ -193,6 +193,8 @@ DEFAULT_CURRENCY = "GBP"
 SERIALIZATION_MODULES = {"json": "djmoney.serializers"}
 
 LEDGER_OFFICE_NAME = os.environ.get("LEDGER_OFFICE_NAME", "Office of the Police and Crime Commissioner")
+# Where users report an accessibility problem (the accessibility statement, /accessibility/).
+LEDGER_ACCESSIBILITY_CONTACT = os.environ.get("LEDGER_ACCESSIBILITY_CONTACT", "")
 
 # Email (provider-return reminders, `manage.py provider_returns_due --email`): printed to the console
 # unless EMAIL_HOST is set, then sent over SMTP (README, "Provider returns"; .env.example).

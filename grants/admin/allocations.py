@@ -73,9 +73,12 @@ class AllocationForm(VersionedForm):
         show_hidden_initial=True,
     )
     effective_date = forms.DateField(
-        label="Effective date",
+        label="Effective date of the award or change",
         initial=timezone.localdate,
-        help_text="When the award or change took effect.",
+        help_text=(
+            "When a new line's award, or a change to a line's amount, takes effect. An existing line's is "
+            "blank (its entries keep their own dates); left blank, a change takes effect today."
+        ),
     )
     memo = forms.CharField(
         label="Reason",
@@ -120,6 +123,10 @@ class AllocationForm(VersionedForm):
                 else services.allocation_awarded(self.instance, Approval.APPROVED_OR_PENDING)
             )
             self.fields["amount"].initial = recorded.amount
+            # An existing line's date is the date of a change to its amount, asked for only then:
+            # today's date beside every line read as if each had been awarded today.
+            date = self.fields["effective_date"]
+            date.initial, date.required = None, False
 
     def shown_amount(self):
         """The amount the page showed when it was opened (posted back in a hidden field)."""
@@ -154,6 +161,8 @@ class AllocationForm(VersionedForm):
             return cleaned
         if "amount" not in self.changed_data:
             return cleaned
+        if cleaned.get("effective_date") is None and "effective_date" not in self.errors:
+            cleaned["effective_date"] = timezone.localdate()  # as the help text says
         if not cleaned.get("memo", "").strip():
             self.add_error("memo", "Say why the amount changed; the reason is kept with the variation.")
         # Said here so the form can show it; the service checks again under the line's lock, against

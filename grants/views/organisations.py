@@ -1,12 +1,14 @@
-"""The organisations' pages: the list, one organisation with its lines, and adding one."""
+"""The organisations' pages: the list, one organisation with its lines, adding one and correcting one."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from grants import selectors
 from grants.forms import OrganisationForm
+from grants.forms.organisations import OrganisationEditForm
 from grants.models import Organisation
 from grants.tables import AllocationTable
 from grants.views._base import PER_PAGE, ReadView, ServiceFormView, _safe_next
@@ -48,3 +50,28 @@ class OrganisationCreateView(ServiceFormView):
 
     def get_success_url(self):
         return self.safe_next() or reverse("grants:organisation_detail", args=[self.saved.pk])
+
+
+class OrganisationEditView(ServiceFormView):
+    """Correct an organisation's details: one person's change, kept in the history (no field of an
+    organisation decides who receives money; grants/forms/organisations.py says why)."""
+
+    permission_required = "grants.change_organisation"
+    form_class = OrganisationEditForm
+    template_name = "grants/organisation_form.html"
+
+    @cached_property
+    def organisation(self):
+        return get_object_or_404(Organisation, pk=self.kwargs["pk"])
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "organisation": self.organisation}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(organisation=self.organisation, **kwargs)
+
+    def get_success_message(self):
+        return f"Saved {self.saved.name}."
+
+    def get_success_url(self):
+        return reverse("grants:organisation_detail", args=[self.saved.pk])

@@ -2,6 +2,7 @@
 year, an error shown beside its year, then the figures saved and the fund page's table by year."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -36,7 +37,13 @@ def test_an_officer_profiles_a_fund_by_year_without_javascript_errors(officer_pa
     page.get_by_label("Why are the figures changing?").fill("MoJ grant agreement of 14 March 2023")
     page.get_by_role("button", name="Save the profile").click()
 
-    expect(page.get_by_text("Ensure that there are no more than 2 decimal places.")).to_be_visible()
+    # Said beside the field, and in the summary at the top with a link to it.
+    expect(
+        page.get_by_text("Ensure that there are no more than 2 decimal places.", exact=True)
+    ).to_be_visible()
+    expect(
+        page.get_by_role("alert").get_by_role("link", name=re.compile("no more than 2 decimal"))
+    ).to_be_visible()
     assert serious_accessibility_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     screenshot(page, "fund-profile-error")
