@@ -25,6 +25,7 @@ MODELS = [
     "ledgerentry",
     "returnsubmission",
     "linechange",
+    "instalment",
 ]
 VIEW = [f"view_{model}" for model in MODELS]
 
@@ -48,6 +49,10 @@ ROLES: dict[str, list[str]] = {
         "add_allocation",
         "change_allocation",
         "add_ledgerentry",
+        # A payment schedule is planning, not money: one officer's word (grants.services.schedules).
+        "add_instalment",
+        "change_instalment",
+        "delete_instalment",
     ],
     APPROVER: VIEW
     + ["approve_ledgerentry", "approve_linechange", "add_returnsubmission", "reopen_returnsubmission"],

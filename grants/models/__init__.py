@@ -35,8 +35,8 @@ constraint helpers), `reference` (areas, categories, funders, organisations), `f
 control-total revisions, category budgets and submitted returns), `entries` (ledger entries and the
 sums over them), `allocations` (lines and proposed changes to them), `imports` (import records,
 uploads awaiting confirmation, and each fund's mappings of an office's table text to categories and
-areas), `refusals`. Each module imports only those listed before it; every public name is importable
-from `grants.models`.
+areas), `refusals`, `schedules` (a line's planned instalments and the payments that settle them).
+Each module imports only those listed before it; every public name is importable from `grants.models`.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ from grants.models.reference import (
     ThematicArea,
 )
 from grants.models.refusals import RefusedAttempt
+from grants.models.schedules import Instalment, InstalmentQuerySet
 
 # isort: split
 # The stored figures' models belong to this app too; imported after the ledger's own so that they
@@ -146,6 +147,8 @@ __all__ = [
     "ImportValueMapping",
     "value_key",
     "RefusedAttempt",
+    "InstalmentQuerySet",
+    "Instalment",
     "FundFigures",
     "GroupFigures",
     "GroupYearFigures",
