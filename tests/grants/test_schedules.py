@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
-from grants import money, selectors, services
 from audit.models import AuditEvent
+from grants import money, selectors, services
 from grants.models import Instalment, LedgerEntry
 from grants.services.schedules import Frequency, periods, planned_instalments
 from grants.years import FinancialYear
