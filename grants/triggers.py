@@ -470,6 +470,39 @@ def _settlement_statements(vendor: str) -> list[str]:
         "AND NOT EXISTS (SELECT 1 FROM grants_ledgerentry r WHERE r.reverses_id = o.id "
         "AND r.approved_at IS NOT NULL))"
     )
+    # A schedule is frozen with its line's fund while the fund's return is in force, as the services
+    # refuse (`grants.services.schedules`).
+    new_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id)")
+    old_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = OLD.allocation_id)")
+    if vendor == "postgresql":
+        frozen = [
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_instalment_while_submitted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND {old_locked} THEN
+        RAISE EXCEPTION '{table} {SUBMITTED_REFUSED}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP <> 'DELETE' AND {new_locked} THEN
+        RAISE EXCEPTION '{table} {SUBMITTED_REFUSED}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            f"CREATE TRIGGER {table}_refuse_while_submitted BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION grants_refuse_instalment_while_submitted()",
+        ]
+    else:
+        # No DELETE guard on SQLite: Django's test runner empties SQLite tables with DELETE.
+        frozen = [
+            f"CREATE TRIGGER {table}_refuse_insert_while_submitted BEFORE INSERT ON {table} FOR EACH ROW "
+            f"WHEN {new_locked} BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END",
+            f"CREATE TRIGGER {table}_refuse_update_while_submitted BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"WHEN {old_locked} OR {new_locked} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END",
+        ]
     if vendor == "postgresql":
         changed = "NEW.settled_by_id IS DISTINCT FROM OLD.settled_by_id"
         inserted_bad = f"NEW.settled_by_id IS NOT NULL AND NOT {valid}"
@@ -477,7 +510,7 @@ def _settlement_statements(vendor: str) -> list[str]:
             f"(NEW.settled_by_id IS NOT NULL AND ({changed} OR NEW.allocation_id <> OLD.allocation_id) "
             f"AND NOT {valid}) OR (OLD.settled_by_id IS NOT NULL AND {changed} AND {old_stands})"
         )
-        return [
+        return frozen + [
             f"""CREATE OR REPLACE FUNCTION grants_instalment_settlement_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -494,7 +527,7 @@ $$""",
             "FOR EACH ROW EXECUTE FUNCTION grants_instalment_settlement_check()",
         ]
     changed = "NEW.settled_by_id IS NOT OLD.settled_by_id"
-    return [
+    return frozen + [
         f"CREATE TRIGGER {table}_settled_by_a_payment_on_insert BEFORE INSERT ON {table} FOR EACH ROW "
         f"WHEN NEW.settled_by_id IS NOT NULL AND NOT {valid} "
         f"BEGIN SELECT RAISE(ABORT, '{SETTLEMENT_REFUSED}'); END",

@@ -158,6 +158,24 @@ CREATE OR REPLACE FUNCTION grants_carry_forward_refuse_out_leg_alone() RETURNS t
 ;
 CREATE TRIGGER grants_ledgerentry_carry_forward_out_leg_not_alone BEFORE UPDATE ON grants_ledgerentry FOR EACH ROW WHEN (NEW.kind = 'carried_forward' AND NEW.carried_from_id IS NULL) EXECUTE FUNCTION grants_carry_forward_refuse_out_leg_alone()
 ;
+CREATE OR REPLACE FUNCTION grants_refuse_instalment_while_submitted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND EXISTS (SELECT 1 FROM grants_returnsubmission WHERE fund_id = (SELECT fund_id FROM grants_allocation WHERE id = OLD.allocation_id) AND reopened_at IS NULL) THEN
+        RAISE EXCEPTION 'grants_instalment refused: the submitted MoJ return of this fund is in force; an approver reopens the fund first' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP <> 'DELETE' AND EXISTS (SELECT 1 FROM grants_returnsubmission WHERE fund_id = (SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id) AND reopened_at IS NULL) THEN
+        RAISE EXCEPTION 'grants_instalment refused: the submitted MoJ return of this fund is in force; an approver reopens the fund first' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$
+;
+CREATE TRIGGER grants_instalment_refuse_while_submitted BEFORE INSERT OR UPDATE OR DELETE ON grants_instalment FOR EACH ROW EXECUTE FUNCTION grants_refuse_instalment_while_submitted()
+;
 CREATE OR REPLACE FUNCTION grants_instalment_settlement_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

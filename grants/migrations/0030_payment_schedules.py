@@ -1,8 +1,9 @@
 """Payment schedules (issue 17): a line's planned instalments, each settled by at most one payment of
 its own line that stands, audited like every table of the ledger.
 
-Installs every trigger frozen beside it last (docs/triggers.md): the instalments' audit triggers and
-the check on the payment that settles an instalment.
+Installs every trigger frozen beside it last (docs/triggers.md): the instalments' audit triggers, the
+check on the payment that settles an instalment, and the refusal of any change to a schedule while
+its line's fund has a submitted return in force.
 """
 
 from pathlib import Path

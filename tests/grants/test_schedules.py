@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from djmoney.money import Money
 
 from audit.models import AuditEvent
@@ -355,3 +355,17 @@ def test_due_soon_and_overdue_lists_with_a_fixed_today(two_years, officer, appro
     # On the due date itself it is due, not overdue; the day after, overdue.
     assert selectors.due_instalments(today=day("2023-12-31")).due_soon.count == 1
     assert selectors.due_instalments(today=day("2024-01-01")).overdue.count == 2
+
+
+def test_the_database_refuses_a_change_to_a_submitted_funds_schedule(two_years, officer, approver):
+    made = make_schedule(two_years, officer)
+    submit_return(two_years.fund, approver)
+    with pytest.raises(IntegrityError, match="submitted MoJ return"), transaction.atomic():
+        Instalment.objects.filter(pk=made[0].pk).update(amount=gbp("1.00"))
+    with pytest.raises(IntegrityError, match="submitted MoJ return"), transaction.atomic():
+        Instalment.objects.create(allocation=two_years, due_date=day("2023-05-01"), amount=gbp("1.00"))
+    if connection.vendor == "postgresql":  # SQLite has no DELETE guard: its test runner empties tables so
+        with pytest.raises(IntegrityError, match="submitted MoJ return"), transaction.atomic():
+            Instalment.objects.filter(pk=made[1].pk).delete()
+    made[0].refresh_from_db()
+    assert made[0].amount == gbp("250.00") and Instalment.objects.count() == 8
