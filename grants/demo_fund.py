@@ -10,6 +10,9 @@ With the synthetic funder's agreement, £5,000.00 of line 3's 2023-24 amount and
 fund's 2023-24 control total are carried forward to 2024-25 (approved), so 2023-24 still reconciles
 (£245,000.00 against £245,000.00) and 2024-25's control total is £245,000.00; £2,000.00 of the
 2024-25 control total is carried forward to 2025-26 and awaits approval.
+
+Every line has a quarterly payment schedule in arrears (`demo_schedules_ensure`), so the schedule
+pages, the dashboard's instalments due and overdue and the fund page's forecast have something to show.
 """
 
 from __future__ import annotations
@@ -176,7 +179,28 @@ def demo_fund_create(*, recorder: AbstractBaseUser, approver: AbstractBaseUser) 
         )
         _approve([returned], approver)
         _carry_forward(fund, lines, recorder, approver)
+        demo_schedules_ensure(fund, recorder)
     return fund
+
+
+def demo_schedules_ensure(fund: Fund, recorder: AbstractBaseUser) -> int:
+    """Give every line of the demo fund that has no payment schedule a quarterly one in arrears over
+    the spend period (each year's approved amount split evenly); lines with a schedule are left as
+    they are. Returns how many lines were given one. Planning only: it moves no money."""
+    from grants.models import Instalment
+    from grants.services.schedules import Frequency
+
+    scheduled = set(Instalment.objects.filter(allocation__fund=fund).values_list("allocation_id", flat=True))
+    made = 0
+    for line in fund.allocations.exclude(pk__in=scheduled).order_by("line_number"):
+        services.schedule_from_pattern(
+            allocation=line,
+            frequency=Frequency.QUARTERLY,
+            timing=Instalment.Timing.ARREARS,
+            acting_user=recorder,
+        )
+        made += 1
+    return made
 
 
 def _carry_forward(fund: Fund, lines: dict, recorder, approver) -> None:

@@ -101,6 +101,25 @@ class Tally:
         return Money(quantize(self._sum), GBP)
 
 
+def split(amount: Money, parts: int) -> list[Money]:
+    """`amount` in `parts` instalments of whole pence, as even as pence allow, the pennies left over on
+    the last: £100.00 in 3 is £33.33, £33.33, £33.34. They always add up to `amount` exactly."""
+    if not isinstance(parts, int) or isinstance(parts, bool) or parts < 1:
+        raise ValueError("an amount is split into one part or more")
+    if str(amount.currency) != GBP:
+        raise ValueError(f"cannot split {amount.currency}: amounts are in GBP")
+    whole = quantize(amount.amount)
+    if whole != amount.amount:
+        raise ValueError(f"{amount.amount} has more than 2 decimal places")
+    pence = int(whole * 100)
+    # Truncated towards zero, so a negative amount also leaves its odd pence on the last part.
+    each = abs(pence) // parts * (1 if pence >= 0 else -1)
+    last = pence - each * (parts - 1)
+    return [Money(quantize(Decimal(each) / 100), GBP) for _ in range(parts - 1)] + [
+        Money(quantize(Decimal(last) / 100), GBP)
+    ]
+
+
 def difference(minuend: Money, subtrahend: Money) -> Money:
     """`minuend - subtrahend`, in pounds, to the penny."""
     return Money(quantize(minuend.amount - subtrahend.amount), GBP)

@@ -28,6 +28,7 @@ MODELS = [
     "reportingperiod",
     "measure",
     "providerreturn",
+    "instalment",
 ]
 VIEW = [f"view_{model}" for model in MODELS]
 
@@ -56,6 +57,10 @@ ROLES: dict[str, list[str]] = {
         "add_measure",
         "change_measure",
         "add_providerreturn",
+        # A payment schedule is planning, not money: one officer's word (grants.services.schedules).
+        "add_instalment",
+        "change_instalment",
+        "delete_instalment",
     ],
     APPROVER: VIEW
     + [

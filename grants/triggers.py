@@ -447,6 +447,97 @@ $$""",
     ]
 
 
+# --- Planned instalments settled by payments that stand ----------------------------------------------
+
+SETTLEMENT_REFUSED = (
+    "an instalment is settled by a payment on its own line that is not a reversal and not rejected, "
+    "and keeps it while that payment stands"
+)
+
+
+def _settlement_statements(vendor: str) -> list[str]:
+    """An instalment's payment (`grants.models.schedules`) is a payment entry of the instalment's own
+    line, not a reversal, not rejected or withdrawn; and a payment that still stands (not rejected, no
+    approved reversal) is never replaced or taken off its instalment, so that one instalment is settled
+    by at most one live payment. (That a payment settles at most one instalment is a unique column.)"""
+    table = "grants_instalment"
+    valid = (
+        "EXISTS (SELECT 1 FROM grants_ledgerentry e WHERE e.id = NEW.settled_by_id AND e.kind = 'payment' "
+        "AND e.allocation_id = NEW.allocation_id AND e.reverses_id IS NULL AND e.rejected_at IS NULL)"
+    )
+    old_stands = (
+        "EXISTS (SELECT 1 FROM grants_ledgerentry o WHERE o.id = OLD.settled_by_id AND o.rejected_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM grants_ledgerentry r WHERE r.reverses_id = o.id "
+        "AND r.approved_at IS NOT NULL))"
+    )
+    # A schedule is frozen with its line's fund while the fund's return is in force, as the services
+    # refuse (`grants.services.schedules`).
+    new_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id)")
+    old_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = OLD.allocation_id)")
+    if vendor == "postgresql":
+        frozen = [
+            f"""CREATE OR REPLACE FUNCTION grants_refuse_instalment_while_submitted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND {old_locked} THEN
+        RAISE EXCEPTION '{table} {SUBMITTED_REFUSED}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP <> 'DELETE' AND {new_locked} THEN
+        RAISE EXCEPTION '{table} {SUBMITTED_REFUSED}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            f"CREATE TRIGGER {table}_refuse_while_submitted BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION grants_refuse_instalment_while_submitted()",
+        ]
+    else:
+        # No DELETE guard on SQLite: Django's test runner empties SQLite tables with DELETE.
+        frozen = [
+            f"CREATE TRIGGER {table}_refuse_insert_while_submitted BEFORE INSERT ON {table} FOR EACH ROW "
+            f"WHEN {new_locked} BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END",
+            f"CREATE TRIGGER {table}_refuse_update_while_submitted BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"WHEN {old_locked} OR {new_locked} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END",
+        ]
+    if vendor == "postgresql":
+        changed = "NEW.settled_by_id IS DISTINCT FROM OLD.settled_by_id"
+        inserted_bad = f"NEW.settled_by_id IS NOT NULL AND NOT {valid}"
+        updated_bad = (
+            f"(NEW.settled_by_id IS NOT NULL AND ({changed} OR NEW.allocation_id <> OLD.allocation_id) "
+            f"AND NOT {valid}) OR (OLD.settled_by_id IS NOT NULL AND {changed} AND {old_stands})"
+        )
+        return frozen + [
+            f"""CREATE OR REPLACE FUNCTION grants_instalment_settlement_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' AND {inserted_bad} THEN
+        RAISE EXCEPTION '{SETTLEMENT_REFUSED}' USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'UPDATE' AND ({updated_bad}) THEN
+        RAISE EXCEPTION '{SETTLEMENT_REFUSED}' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            f"CREATE TRIGGER {table}_settled_by_a_payment_that_stands BEFORE INSERT OR UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION grants_instalment_settlement_check()",
+        ]
+    changed = "NEW.settled_by_id IS NOT OLD.settled_by_id"
+    return frozen + [
+        f"CREATE TRIGGER {table}_settled_by_a_payment_on_insert BEFORE INSERT ON {table} FOR EACH ROW "
+        f"WHEN NEW.settled_by_id IS NOT NULL AND NOT {valid} "
+        f"BEGIN SELECT RAISE(ABORT, '{SETTLEMENT_REFUSED}'); END",
+        f"CREATE TRIGGER {table}_settled_by_a_payment_on_update BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"WHEN (NEW.settled_by_id IS NOT NULL AND ({changed} OR NEW.allocation_id IS NOT OLD.allocation_id) "
+        f"AND NOT {valid}) OR (OLD.settled_by_id IS NOT NULL AND {changed} AND {old_stands}) "
+        f"BEGIN SELECT RAISE(ABORT, '{SETTLEMENT_REFUSED}'); END",
+    ]
+
+
 def install_statements(vendor: str) -> list[str]:
     """CREATE statements for every trigger (and, on PostgreSQL, trigger function) of the app, for a
     database whose tables are as the models are now and which holds no trigger yet."""
@@ -458,6 +549,7 @@ def install_statements(vendor: str) -> list[str]:
         *_submitted_fund_statements(vendor),
         *_entry_line_statements(vendor),
         *_carry_forward_statements(vendor),
+        *_settlement_statements(vendor),
         *audit_trigger_statements(vendor, AUDITED_TABLES, table_columns),
         *figures.trigger_statements(vendor),
     ]

@@ -13,6 +13,7 @@ from grants.views import (
     organisations,
     pages,
     returns,
+    schedules,
 )
 
 app_name = "grants"
@@ -63,6 +64,12 @@ urlpatterns = [
 urlpatterns += [
     path("allocations/<int:pk>/", allocations.AllocationDetailView.as_view(), name="allocation_detail"),
     path("allocations/<int:pk>/edit/", allocations.AllocationEditView.as_view(), name="allocation_edit"),
+    path("allocations/<int:pk>/schedule/", schedules.ScheduleView.as_view(), name="schedule"),
+    path(
+        "allocations/<int:pk>/schedule/add/", schedules.InstalmentCreateView.as_view(), name="instalment_add"
+    ),
+    path("instalments/<int:pk>/edit/", schedules.InstalmentUpdateView.as_view(), name="instalment_edit"),
+    path("instalments/<int:pk>/delete/", schedules.InstalmentDeleteView.as_view(), name="instalment_delete"),
     path("allocations/<int:pk>/payments/add/", entries.PaymentCreateView.as_view(), name="payment_add"),
     path(
         "allocations/<int:pk>/underspend/add/", entries.UnderspendCreateView.as_view(), name="underspend_add"

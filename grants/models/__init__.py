@@ -35,9 +35,9 @@ constraint helpers), `reference` (areas, categories, funders, organisations), `f
 control-total revisions, category budgets and submitted returns), `entries` (ledger entries and the
 sums over them), `allocations` (lines and proposed changes to them), `imports` (import records,
 uploads awaiting confirmation, and each fund's mappings of an office's table text to categories and
-areas), `refusals`, `returns` (providers' returns: reporting periods, measures, returns). Each
-module imports only those listed before it; every public name is importable
-from `grants.models`.
+areas), `refusals`, `returns` (providers' returns: reporting periods, measures, returns),
+`schedules` (a line's planned instalments and the payments that settle them). Each module imports
+only those listed before it; every public name is importable from `grants.models`.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ from grants.models.returns import (
     ProviderReturnValue,
     ReportingPeriod,
 )
+from grants.models.schedules import Instalment, InstalmentQuerySet
 
 # isort: split
 # The stored figures' models belong to this app too; imported after the ledger's own so that they
@@ -159,6 +160,8 @@ __all__ = [
     "ProviderReturnQuerySet",
     "ProviderReturn",
     "ProviderReturnValue",
+    "InstalmentQuerySet",
+    "Instalment",
     "FundFigures",
     "GroupFigures",
     "GroupYearFigures",

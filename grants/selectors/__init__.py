@@ -1,8 +1,8 @@
 """Reads: what each page shows, in a number of queries that does not grow with the rows, one module
 per page: `funds` (fund pages, fund list, dashboard), `profiles` (a fund's profile by financial year),
 `years` (a fund's financial years on its page), `approvals` (the Approvals page, a line's entries),
-`organisations`, `returns` (provider returns, imported as `grants.selectors.returns`). The exports'
-data builders are in
+`organisations`, `returns` (provider returns, imported as `grants.selectors.returns`), `schedules`
+(payment schedules, instalments due, the payment forecast). The exports' data builders are in
 `grants.exports`, the import's in `grants.imports`."""
 
 from grants.reconciliation.cash import line_underspend_due
@@ -56,9 +56,25 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
+from grants.selectors.schedules import (
+    DueInstalments,
+    LineSchedule,
+    PaymentForecast,
+    due_instalments,
+    line_schedule,
+    payment_forecast,
+    schedule_differences,
+)
 from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year, year_options
 
 __all__ = [
+    "DueInstalments",
+    "LineSchedule",
+    "PaymentForecast",
+    "due_instalments",
+    "line_schedule",
+    "payment_forecast",
+    "schedule_differences",
     "Dashboard",
     "FundMoney",
     "FundPage",

@@ -117,10 +117,22 @@ from grants.services.organisations import (
     organisation_update,
     organisations_create,
 )
+from grants.services.schedules import (
+    instalment_create,
+    instalment_delete,
+    instalment_update,
+    payment_record_settling,
+    schedule_from_pattern,
+)
 
 # Besides the services' own names: Approval, ImportRefused, ValidationError and import_memo, which
 # callers reach through this package.
 __all__ = [
+    "instalment_create",
+    "instalment_delete",
+    "instalment_update",
+    "payment_record_settling",
+    "schedule_from_pattern",
     "_audited",
     "allocation_amounts_set",
     "allocation_awarded",

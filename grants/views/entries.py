@@ -18,7 +18,8 @@ from grants.forms import (
     ReverseEntryForm,
     UnderspendDueForm,
 )
-from grants.models import Fund, LedgerEntry
+from grants.models import Fund, Instalment, LedgerEntry
+from grants.schedule_forms import PaymentForm
 from grants.views._base import LineMixin, ServiceFormView, _safe_next
 from grants.years import financial_year
 
@@ -58,8 +59,21 @@ class AllocationMoneyMixin(LineMixin):
 
 
 class PaymentCreateView(AllocationMoneyMixin, MoneyMovementView):
+    """A payment, which may settle one of the line's planned instalments (`grants.services.schedules`)."""
+
     kind = LedgerEntry.Kind.PAYMENT
-    record = staticmethod(services.payment_record)
+    form_class = PaymentForm
+    record = staticmethod(services.payment_record_settling)
+
+    def get_initial(self):
+        """`?instalment=ID` (the schedule page's link) picks the instalment and offers its amount."""
+        initial = super().get_initial()
+        chosen = self.request.GET.get("instalment", "")
+        if chosen.isdigit():
+            instalment = Instalment.objects.filter(pk=int(chosen), allocation=self.allocation).first()
+            if instalment is not None:
+                initial.update(instalment=instalment.pk, amount=instalment.amount.amount)
+        return initial
 
 
 class UnderspendCreateView(AllocationMoneyMixin, MoneyMovementView):

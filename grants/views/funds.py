@@ -46,8 +46,13 @@ class DashboardView(ReadView, TemplateView):
                 kwargs.update(year_text=year.label, year_dashboard=by_year)
                 return super().get_context_data(funds=fund_year_rows(by_year), **kwargs)
         dashboard = selectors.dashboard(self.request.GET.getlist("fund"))
+        due = selectors.due_instalments(timezone.localdate())
         return super().get_context_data(
             dashboard=dashboard,
+            due_lists=[
+                (f"Due in the next {due.days} days", due.due_soon, "instalments-due-soon"),
+                ("Overdue (due date passed, not paid)", due.overdue, "instalments-overdue"),
+            ],
             funds=fund_summary_rows(dashboard.summaries),
             chart=charts.category_chart(dashboard.by_category),
             **kwargs,
@@ -122,8 +127,14 @@ class FundDetailView(ReadView, AllocationTableMixin, TemplateView):
     def get_context_data(self, **kwargs):
         page = selectors.fund_page(self.fund)
         filterset, table = self.allocation_table(show_fund=False, locked=page.submission_in_force is not None)
+        forecast = selectors.payment_forecast(self.fund)
         return super().get_context_data(
             page=page,
+            forecast=forecast,
+            forecast_tables=[
+                ("Payments by month", forecast.months),
+                ("Payments by quarter", forecast.quarters),
+            ],
             filter=filterset,
             table=table,
             chosen_year=self.chosen_year,

@@ -82,3 +82,28 @@ def test_format_gbp_briefly_says_pence_under_a_pound(value, shown):
 
 def test_as_string_has_exactly_two_places():
     assert money.as_string(money.gbp("43216")) == "43216.00"
+
+
+def test_split_puts_the_pennies_left_over_on_the_last_part():
+    assert money.split(money.gbp("100.00"), 3) == [money.gbp("33.33"), money.gbp("33.33"), money.gbp("33.34")]
+    assert money.split(money.gbp("0.05"), 4) == [money.gbp("0.01")] * 3 + [money.gbp("0.02")]
+
+
+def test_split_adds_up_to_the_amount_exactly():
+    for parts in range(1, 25):
+        assert money.total(money.split(money.gbp("80528.47"), parts)) == money.gbp("80528.47")
+
+
+def test_split_of_an_even_amount_is_even():
+    assert money.split(money.gbp("1200.00"), 12) == [money.gbp("100.00")] * 12
+
+
+@pytest.mark.parametrize("parts", [0, -1, True])
+def test_split_refuses_fewer_than_one_part(parts):
+    with pytest.raises(ValueError, match="one part or more"):
+        money.split(money.gbp("10.00"), parts)
+
+
+def test_split_refuses_another_currency():
+    with pytest.raises(ValueError, match="cannot split EUR"):
+        money.split(Money(Decimal("10.00"), "EUR"), 2)

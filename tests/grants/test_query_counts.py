@@ -26,19 +26,21 @@ SIZES = [40, 400]
 # reconciliation's), its submissions, its unregistered recipients, its profile by financial year
 # (the years with their revisions counted), the filter form's areas and categories (2), the changes
 # to lines awaiting approval, the cash the office holds of the fund (its entries that move cash,
-# summed per line and then in total: one query), and the page of lines; then the session saved again
+# summed per line and then in total: one query), the page of lines, and the payment forecast (its
+# payments by month, and its planned instalments by month: 2); then the session saved again
 # (a savepoint, its UPDATE and the release: the idle timeout restarts on every request,
 # ledger/settings.py).
 SESSION_SAVE = 3
-FUND_PAGE_QUERIES = 18 + SESSION_SAVE
+FUND_PAGE_QUERIES = 20 + SESSION_SAVE
 # With ?year=: the same, the count and footer total from the year's stored group figures instead of
 # the whole fund's, and the reconciliation by year (5, as `reconcile_by_year`) for the headline and
 # the year selector.
 FUND_YEAR_PAGE_QUERIES = FUND_PAGE_QUERIES + 5
 # Session and user (2), permissions (2), the funds with their totals, the categories across them,
 # and their budgets (all from the stored figures but the budgets), the overdue provider returns (one
-# query over the overdue periods); then the session saved again.
-DASHBOARD_QUERIES = 8 + SESSION_SAVE
+# query over the overdue periods), the planned instalments due soon and overdue (for each, the count
+# and total, and the first rows: 4); then the session saved again.
+DASHBOARD_QUERIES = 12 + SESSION_SAVE
 # With ?year=: session and user (2), permissions (2), and the funds with their control totals and
 # ledger totals for the year (from the stored figures by year), the overdue provider returns; then
 # the session saved again.

@@ -283,3 +283,25 @@ def test_without_a_known_password_there_is_no_approver_so_no_demo_fund(
     assert not Fund.objects.filter(code=DEMO_FUND_CODE).exists()
     monkeypatch.setenv("LEDGER_DEMO_PASSWORD", "demo-pass-123")
     assert f"Made synthetic demo fund {DEMO_FUND_CODE}" in run(password_file, capsys)
+
+
+def test_every_demo_line_has_a_quarterly_schedule_adding_up_to_its_approved_amounts(demo_run):
+    from grants import selectors
+    from grants.models import Fund, Instalment
+
+    fund = Fund.objects.get(code=DEMO_FUND_CODE)
+    lines = list(fund.allocations.all())
+    assert lines
+    for line in lines:
+        dues = list(Instalment.objects.filter(allocation=line).values_list("due_date", flat=True))
+        assert dues and all(
+            due.month in (3, 6, 9, 12) and (due + datetime.timedelta(days=1)).day == 1 for due in dues
+        )
+    # Every line's instalments add up to its approved amount in every year, to the penny.
+    assert selectors.schedule_differences(fund) == []
+    # A second run leaves the schedules as they are.
+    count = Instalment.objects.filter(allocation__fund=fund).count()
+    from grants.demo_fund import demo_schedules_ensure
+
+    assert demo_schedules_ensure(fund, lines[0].entries.first().recorded_by) == 0
+    assert Instalment.objects.filter(allocation__fund=fund).count() == count

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from grants import roles
-from grants.demo_fund import DEMO_FUND_CODE, demo_fund_create
+from grants.demo_fund import DEMO_FUND_CODE, demo_fund_create, demo_schedules_ensure
 from grants.models import Fund
 
 SEED_FIXTURE = "moj_extraordinary_covid_fund_2020"
@@ -75,8 +75,13 @@ class Command(BaseCommand):
         self._ensure_demo_fund(username, approver if has_approver else None)
 
     def _ensure_demo_fund(self, username: str, approver: str | None) -> None:
-        if Fund.objects.filter(code=DEMO_FUND_CODE).exists():
+        existing = Fund.objects.filter(code=DEMO_FUND_CODE).first()
+        if existing is not None:
             self.stdout.write(f"Synthetic demo fund {DEMO_FUND_CODE} is already there; left as it is.")
+            # A demo fund made before payment schedules existed gains them (planning only, no money).
+            made = demo_schedules_ensure(existing, get_user_model().objects.get(username=username))
+            if made:
+                self.stdout.write(f"Gave {made} of its lines a quarterly payment schedule.")
             return
         if approver is None:
             # Its entries are approved by a second person, as the four-eyes rule asks.
