@@ -50,6 +50,7 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "grants_linechange": AuditedTable(
         "Proposed change to a line", fund_column="fund_id", allocation_column="allocation_id"
     ),
+    "grants_lineregistertext": AuditedTable("Line's register text", allocation_column="allocation_id"),
     "grants_refusedattempt": AuditedTable(
         "Refused attempt", fund_column="fund_id", allocation_column="allocation_id"
     ),

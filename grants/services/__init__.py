@@ -111,6 +111,7 @@ from grants.services.line_changes import (
     line_change_refusal,
 )
 from grants.services.organisations import (
+    OPEN_DATA_FIELDS,
     NewOrganisation,
     organisation_create,
     organisation_update,
@@ -174,6 +175,7 @@ __all__ = [
     "locked_message",
     "NewLine",
     "NewOrganisation",
+    "OPEN_DATA_FIELDS",
     "organisation_create",
     "organisation_update",
     "organisations_create",
