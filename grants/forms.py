@@ -135,7 +135,6 @@ class OrganisationForm(forms.Form):
         label="Northern Ireland charity number",
         required=False,
         max_length=9,
-        validators=[NI_CHARITY_NUMBER],
         help_text="NIC and 6 digits, e.g. NIC100002.",
     )
     registered_address = forms.CharField(
@@ -147,7 +146,6 @@ class OrganisationForm(forms.Form):
     location_code = forms.CharField(
         required=False,
         max_length=9,
-        validators=[LOCATION_CODE],
         help_text="Where known, the ONS code of its local authority district, e.g. E06000001.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -158,11 +156,18 @@ class OrganisationForm(forms.Form):
             POSTCODE(postcode)
         return postcode
 
+    # Capitals are supplied before the checks: nic100002 is NIC100002.
     def clean_ni_charity_number(self):
-        return self.cleaned_data["ni_charity_number"].strip().upper()
+        number = self.cleaned_data["ni_charity_number"].strip().upper()
+        if number:
+            NI_CHARITY_NUMBER(number)
+        return number
 
     def clean_location_code(self):
-        return self.cleaned_data["location_code"].strip().upper()
+        code = self.cleaned_data["location_code"].strip().upper()
+        if code:
+            LOCATION_CODE(code)
+        return code
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

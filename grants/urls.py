@@ -3,7 +3,7 @@ from django.urls import path
 from audit import views as history_views
 from grants import services
 from grants.models import LineChange
-from grants.views import allocations, entries, funds, imports, organisations
+from grants.views import allocations, entries, funds, imports, organisations, publication
 
 app_name = "grants"
 
@@ -29,6 +29,16 @@ urlpatterns = [
         funds.FundThreeSixtyGivingView.as_view(),
         name="fund_360giving",
     ),
+    path("funds/<slug:code>/register/", publication.FundRegisterView.as_view(), name="fund_register"),
+    path(
+        "funds/<slug:code>/register.<str:file_format>",
+        publication.FundRegisterDownloadView.as_view(),
+        name="fund_register_download",
+    ),
+    path(
+        "funds/<slug:code>/publication/", publication.FundPublicationView.as_view(), name="fund_publication"
+    ),
+    path("public/funds/<slug:code>/", publication.PublicFundView.as_view(), name="public_fund"),
     path("allocations/", allocations.AllocationListView.as_view(), name="allocation_list"),
     path(
         "allocations/<int:pk>/amount/",

@@ -55,9 +55,14 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
+from grants.selectors.register import REGISTER_COLUMNS, RegisterRow, grants_register, register_gaps
 from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year, year_options
 
 __all__ = [
+    "REGISTER_COLUMNS",
+    "RegisterRow",
+    "grants_register",
+    "register_gaps",
     "Dashboard",
     "FundMoney",
     "FundPage",

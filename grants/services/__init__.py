@@ -117,6 +117,11 @@ from grants.services.organisations import (
     organisation_update,
     organisations_create,
 )
+from grants.services.publication import (
+    FUND_PUBLICATION_FIELDS,
+    fund_publication_update,
+    line_register_text_set,
+)
 
 # Besides the services' own names: Approval, ImportRefused, ValidationError and import_memo, which
 # callers reach through this package.
@@ -176,6 +181,9 @@ __all__ = [
     "NewLine",
     "NewOrganisation",
     "OPEN_DATA_FIELDS",
+    "FUND_PUBLICATION_FIELDS",
+    "fund_publication_update",
+    "line_register_text_set",
     "organisation_create",
     "organisation_update",
     "organisations_create",
