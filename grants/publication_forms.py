@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from grants import services
-from grants.models import Fund, not_a_formula
+from grants.models import REGISTER_FIELDS, Fund, LineRegisterText, not_a_formula
 
 
 class FundPublicationForm(forms.Form):
@@ -57,4 +57,40 @@ class FundPublicationForm(forms.Form):
         version = data.pop("version")
         return services.fund_publication_update(
             fund=self.fund, acting_user=acting_user, expected_version=version, **data
+        )
+
+
+class LineRegisterTextForm(forms.Form):
+    """A line's own register text; a blank field takes the fund's default."""
+
+    purpose = forms.CharField(
+        required=False, validators=[not_a_formula], widget=forms.Textarea(attrs={"rows": 3})
+    )
+    conditions = forms.CharField(
+        label="Conditions attached",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    crime_reduction = forms.CharField(
+        label="Why it is expected to reduce crime and disorder",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, allocation, **kwargs):
+        self.allocation = allocation
+        own = LineRegisterText.objects.filter(allocation=allocation).first()
+        if own is not None:
+            kwargs.setdefault("initial", {name: getattr(own, name) for name in REGISTER_FIELDS})
+        super().__init__(*args, **kwargs)
+        # Django's form templates print help text unescaped, so the fund's defaults (user text) are
+        # shown by the page's template instead.
+        for field in self.fields.values():
+            field.help_text = "Blank: the fund's default, shown above."
+
+    def save(self, acting_user) -> LineRegisterText:
+        return services.line_register_text_set(
+            allocation=self.allocation, acting_user=acting_user, **self.cleaned_data
         )

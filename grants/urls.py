@@ -38,6 +38,11 @@ urlpatterns = [
     path(
         "funds/<slug:code>/publication/", publication.FundPublicationView.as_view(), name="fund_publication"
     ),
+    path(
+        "allocations/<int:pk>/register/",
+        publication.LineRegisterTextView.as_view(),
+        name="line_register_text",
+    ),
     path("public/funds/<slug:code>/", publication.PublicFundView.as_view(), name="public_fund"),
     path("allocations/", allocations.AllocationListView.as_view(), name="allocation_list"),
     path(

@@ -17,8 +17,8 @@ from grants import selectors
 from grants.exports.register import write_register_csv, write_register_xlsx
 from grants.exports.three_sixty_giving_data import data_source
 from grants.models import Fund
-from grants.publication_forms import FundPublicationForm
-from grants.views._base import ReadView, ServiceFormView
+from grants.publication_forms import FundPublicationForm, LineRegisterTextForm
+from grants.views._base import LineMixin, ReadView, ServiceFormView
 from grants.years import parse_year
 
 FORMATS = {
@@ -119,3 +119,23 @@ class PublicFundView(TemplateView):
             columns=[title for title, _ in selectors.REGISTER_COLUMNS],
             **kwargs,
         )
+
+
+class LineRegisterTextView(LineMixin, ServiceFormView):
+    """What the register says of one line; allowed while the fund's return is submitted."""
+
+    permission_required = "grants.change_allocation"
+    form_class = LineRegisterTextForm
+    template_name = "grants/line_register_text.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "allocation": self.allocation}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(allocation=self.allocation, **kwargs)
+
+    def get_success_message(self):
+        return f"Line {self.allocation.line_number}: register text saved."
+
+    def get_success_url(self):
+        return reverse("grants:fund_register", args=[self.allocation.fund.code])

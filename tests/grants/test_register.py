@@ -179,3 +179,21 @@ def test_the_public_page_is_off_by_default_and_when_on_shows_only_approved_money
     assert "/accounts/" not in page and "/admin/" not in page and "Log out" not in page
     assert reverse("grants:fund_detail", args=[fund.code]) not in page
     assert "Content-Security-Policy" in response.headers
+
+
+def test_a_line_register_text_is_set_on_its_page_and_a_fund_default_is_shown_escaped(client, officer, db):
+    fund = FundFactory()
+    services.fund_publication_update(fund=fund, acting_user=None, register_purpose="<b>Refuge</b> support")
+    line = AllocationFactory(fund=fund)
+    client.force_login(officer)
+    url = reverse("grants:line_register_text", args=[line.pk])
+    page = client.get(url).content.decode()
+    assert "&lt;b&gt;Refuge&lt;/b&gt; support" in page and "<b>Refuge</b>" not in page
+    response = client.post(url, {"purpose": "", "conditions": "Monthly reports", "crime_reduction": ""})
+    assert response.status_code == 302
+    (row,) = grants_register(fund)
+    assert (row.purpose, row.conditions) == ("<b>Refuge</b> support", "Monthly reports")
+    response = client.post(url, {"conditions": "@SUM(1)"})
+    assert response.status_code == 200
+    (row,) = grants_register(fund)
+    assert row.conditions == "Monthly reports"
