@@ -42,14 +42,13 @@ class FundPublicationForm(forms.Form):
 
     def __init__(self, *args, fund: Fund, **kwargs):
         self.fund = fund
-        kwargs.setdefault(
-            "initial",
-            {
-                **{name: getattr(fund, name) for name in services.FUND_PUBLICATION_FIELDS},
-                "is_published": fund.is_published,
-                "version": fund.version,
-            },
-        )
+        # FormView passes an empty `initial` of its own: the fund's values go under it.
+        kwargs["initial"] = {
+            **{name: getattr(fund, name) for name in services.FUND_PUBLICATION_FIELDS},
+            "is_published": fund.is_published,
+            "version": fund.version,
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
 
     def save(self, acting_user) -> Fund:
@@ -83,7 +82,10 @@ class LineRegisterTextForm(forms.Form):
         self.allocation = allocation
         own = LineRegisterText.objects.filter(allocation=allocation).first()
         if own is not None:
-            kwargs.setdefault("initial", {name: getattr(own, name) for name in REGISTER_FIELDS})
+            kwargs["initial"] = {
+                **{name: getattr(own, name) for name in REGISTER_FIELDS},
+                **(kwargs.get("initial") or {}),
+            }
         super().__init__(*args, **kwargs)
         # Django's form templates print help text unescaped, so the fund's defaults (user text) are
         # shown by the page's template instead.

@@ -197,3 +197,17 @@ def test_a_line_register_text_is_set_on_its_page_and_a_fund_default_is_shown_esc
     assert response.status_code == 200
     (row,) = grants_register(fund)
     assert row.conditions == "Monthly reports"
+
+
+def test_the_forms_open_with_what_is_saved(client, officer, db):
+    fund = FundFactory()
+    services.fund_publication_update(fund=fund, acting_user=None, register_conditions="Quarterly returns")
+    line = AllocationFactory(fund=fund)
+    services.line_register_text_set(allocation=line, acting_user=None, purpose="Helpline")
+    client.force_login(officer)
+    form = client.get(reverse("grants:fund_publication", args=[fund.code])).context["form"]
+    fund.refresh_from_db()
+    assert form["register_conditions"].value() == "Quarterly returns"
+    assert form["version"].value() == fund.version
+    form = client.get(reverse("grants:line_register_text", args=[line.pk])).context["form"]
+    assert form["purpose"].value() == "Helpline"
