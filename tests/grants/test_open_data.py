@@ -346,3 +346,29 @@ def test_datetimes_keep_their_zone_in_the_export(complete_fund, tmp_path):
     path, result = export(complete_fund, "json", tmp_path)
     modified = json.loads(path.read_text())["grants"][0]["dateModified"]
     assert datetime.datetime.fromisoformat(modified).tzinfo is not None
+
+
+def test_the_admin_adds_an_organisation_with_its_open_data_fields(staff_client, db):
+    response = staff_client.post(
+        reverse("admin:grants_organisation_add"),
+        {
+            "name": "Scottish Helpline",
+            "charity_number": "SC012345",
+            "postcode": "EH1 1AA",
+            "location_code": "S12000036",
+            "registered_address": "1 Royal Mile\\nEdinburgh",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    organisation = Organisation.objects.get(name="Scottish Helpline")
+    assert (organisation.charity_number, organisation.postcode, organisation.location_code) == (
+        "SC012345",
+        "EH1 1AA",
+        "S12000036",
+    )
+    response = staff_client.post(
+        reverse("admin:grants_organisation_add"),
+        {"name": "Subsidiary Only", "charity_subsidiary_number": "1"},
+    )
+    assert response.status_code == 200
+    assert not Organisation.objects.filter(name="Subsidiary Only").exists()
