@@ -51,6 +51,7 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
         "Proposed change to a line", fund_column="fund_id", allocation_column="allocation_id"
     ),
     "grants_instalment": AuditedTable("Planned instalment", allocation_column="allocation_id"),
+    "grants_lineregistertext": AuditedTable("Line's register text", allocation_column="allocation_id"),
     "grants_refusedattempt": AuditedTable(
         "Refused attempt", fund_column="fund_id", allocation_column="allocation_id"
     ),

@@ -12,6 +12,7 @@ from grants.views import (
     imports,
     organisations,
     pages,
+    publication,
     returns,
     schedules,
 )
@@ -45,6 +46,21 @@ urlpatterns = [
         funds.FundThreeSixtyGivingView.as_view(),
         name="fund_360giving",
     ),
+    path("funds/<slug:code>/register/", publication.FundRegisterView.as_view(), name="fund_register"),
+    path(
+        "funds/<slug:code>/register.<str:file_format>",
+        publication.FundRegisterDownloadView.as_view(),
+        name="fund_register_download",
+    ),
+    path(
+        "funds/<slug:code>/publication/", publication.FundPublicationView.as_view(), name="fund_publication"
+    ),
+    path(
+        "allocations/<int:pk>/register/",
+        publication.LineRegisterTextView.as_view(),
+        name="line_register_text",
+    ),
+    path("public/funds/<slug:code>/", publication.PublicFundView.as_view(), name="public_fund"),
     path("allocations/", allocations.AllocationListView.as_view(), name="allocation_list"),
     path(
         "allocations/<int:pk>/amount/",

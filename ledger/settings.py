@@ -242,6 +242,9 @@ LEDGER_360GIVING_PREFIX = os.environ.get("LEDGER_360GIVING_PREFIX", "")
 LEDGER_BENEFICIARY_LOCATION_NAME = os.environ.get("LEDGER_BENEFICIARY_LOCATION_NAME", "")
 LEDGER_BENEFICIARY_LOCATION_CODE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE", "")
 LEDGER_BENEFICIARY_LOCATION_CODE_TYPE = os.environ.get("LEDGER_BENEFICIARY_LOCATION_CODE_TYPE", "")
+# The web page open data names as its source (360Giving's dataSource) when a fund gives none of its
+# own: the office's page for grants or open data.
+LEDGER_DATA_SOURCE_DEFAULT = os.environ.get("LEDGER_DATA_SOURCE_DEFAULT", "")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

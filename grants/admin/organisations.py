@@ -18,7 +18,7 @@ from grants.models import (
 class OrganisationAdmin(ServiceAdmin):
     form = VersionedForm
     list_display = ["name", "short_name", "charity_number", "company_number", "org_identifier", "line_count"]
-    search_fields = ["name", "short_name", "charity_number", "company_number", "org_identifier"]
+    search_fields = ["name", "short_name", "charity_number", "company_number", "org_identifier", "postcode"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("allocations"))
@@ -41,6 +41,7 @@ class OrganisationAdmin(ServiceAdmin):
             "company_number",
             "org_identifier",
             "contact_email",
+            *services.OPEN_DATA_FIELDS,
             "notes",
         ]
         organisation = services.organisation_create(

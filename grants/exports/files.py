@@ -91,7 +91,7 @@ def build_three_sixty_giving_into(fund: Fund, file_format: str, output: BinaryIO
     if errors:
         raise InvalidOpenData("The data does not meet the 360Giving schema:\n" + "\n".join(errors))
     if file_format == "xlsx":
-        three_sixty_giving.write_xlsx(export.grants, output)
+        three_sixty_giving.write_xlsx(export.grants, output, export.package)
         return export
     text = io.TextIOWrapper(output, encoding="utf-8", newline="")
     if file_format == "csv":

@@ -50,10 +50,18 @@ class Recipient:
     charity_number: str
     company_number: str
     identifier_is_generated: bool
+    postcode: str = ""
+    location_code: str = ""
 
 
 def recipient_identifier(
-    *, org_identifier: str, charity_number: str, company_number: str, prefix: str, internal_id: int
+    *,
+    org_identifier: str,
+    charity_number: str,
+    company_number: str,
+    prefix: str,
+    internal_id: int,
+    ni_charity_number: str = "",
 ) -> tuple[str, bool]:
     """The org-id for a recipient, and whether it had to be made from the 360G prefix.
 
@@ -72,6 +80,9 @@ def recipient_identifier(
         if charity.startswith("NIC"):
             return f"GB-NIC-{charity[3:]}", False
         return f"GB-CHC-{charity}", False
+    northern_irish = re.sub(r"\s+", "", ni_charity_number).upper()
+    if northern_irish:
+        return f"GB-NIC-{northern_irish.removeprefix('NIC')}", False
     company = re.sub(r"\s+", "", company_number).upper()
     if company:
         return f"GB-COH-{company}", False
@@ -104,6 +115,23 @@ class Grant:
     programme_title: str
     last_modified: datetime.datetime
     beneficiary_location: BeneficiaryLocation | None = None
+    data_source: str = ""
+    # (vocabulary, code, title): the line's thematic area and funding category.
+    classifications: tuple[tuple[str, str, str], ...] = ()
+
+
+TITLE_LIMIT = 140
+
+
+def short_title(text: str, limit: int = TITLE_LIMIT) -> str:
+    """A grant's title within 360Giving's 140 characters (the Data Quality Tool's TitleLength check):
+    whole when it fits, otherwise cut at the last whole word that leaves room for an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def _location(attribute: str) -> Callable[[Grant], str]:
@@ -124,6 +152,7 @@ COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Recipient Org:Name", lambda g: g.recipient.name),
     ("Recipient Org:Charity Number", lambda g: g.recipient.charity_number),
     ("Recipient Org:Company Number", lambda g: g.recipient.company_number),
+    ("Recipient Org:Postal Code", lambda g: g.recipient.postcode),
     ("Beneficiary Location:Name", _location("name")),
     ("Beneficiary Location:Country Code", _location("country_code")),
     ("Beneficiary Location:Geographic Code", _location("geo_code")),
@@ -133,6 +162,7 @@ COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Grant Programme:Code", lambda g: g.programme_code),
     ("Grant Programme:Title", lambda g: g.programme_title),
     ("Last Modified", lambda g: g.last_modified),
+    ("Data Source", lambda g: g.data_source),
 ]
 
 
@@ -142,6 +172,10 @@ def grant_json(grant: Grant) -> dict:
         recipient["charityNumber"] = grant.recipient.charity_number
     if grant.recipient.company_number:
         recipient["companyNumber"] = grant.recipient.company_number
+    if grant.recipient.postcode:
+        recipient["postalCode"] = grant.recipient.postcode
+    if grant.recipient.location_code:
+        recipient["location"] = [{"geoCode": grant.recipient.location_code, "countryCode": "GB"}]
     data = {
         "id": grant.identifier,
         "title": grant.title,
@@ -165,6 +199,13 @@ def grant_json(grant: Grant) -> dict:
         if location.geo_code_type:
             place["geoCodeType"] = location.geo_code_type
         data["beneficiaryLocation"] = [place]
+    if grant.data_source:
+        data["dataSource"] = grant.data_source
+    if grant.classifications:
+        data["classifications"] = [
+            {"vocabulary": vocabulary, "code": code, "title": title}
+            for vocabulary, code, title in grant.classifications
+        ]
     return data
 
 
@@ -260,16 +301,29 @@ def write_csv(grants: Iterable[Grant], stream: TextIO) -> None:
         writer.writerow([_exact_text(title, grant, value(grant)) for title, value in COLUMNS])
 
 
-def write_xlsx(grants: Iterable[Grant], output: str | BinaryIO) -> None:
-    """The standard's grants sheet as .xlsx: amounts as numbers, dates as dates, text as text."""
+# The package's fields on the Meta sheet of 360Giving's 2023 template: one a row, the package
+# schema's title in column A and the value in column B (flattentool's vertical metatab, which
+# 360Giving's own conversion reads with --metatab-name Meta --metatab-vertical-orientation).
+META_ROWS: list[tuple[str, Callable[[dict], str]]] = [
+    ("Version", lambda package: package["version"]),
+    ("Title", lambda package: package["title"]),
+    ("Issued", lambda package: package["issued"]),
+    ("Publisher:Identifier", lambda package: package["publisher"]["identifier"]),
+    ("Publisher:Name", lambda package: package["publisher"]["name"]),
+    ("License", lambda package: package["license"]),
+]
+
+
+def write_xlsx(grants: Iterable[Grant], output: str | BinaryIO, package: dict | None = None) -> None:
+    """The standard's grants sheet as .xlsx, and its Meta sheet when given the package: amounts as
+    numbers, text as text, and dates as ISO text (2020-08-19), as the standard's template holds
+    them, so that flattentool keeps them as dates instead of turning a date cell into a timestamp."""
     workbook = xlsxwriter.Workbook(
         output, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     sheet = workbook.add_worksheet("grants")
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "#,##0.00"})
-    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    timestamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     for column, (title, _) in enumerate(COLUMNS):
         sheet.write_string(0, column, title, bold)
         sheet.set_column(column, column, max(14, len(title) + 2))
@@ -280,14 +334,16 @@ def write_xlsx(grants: Iterable[Grant], output: str | BinaryIO) -> None:
             cell = value(grant)
             if isinstance(cell, Decimal):
                 sheet.write_number(row, column, cell, money)
-            elif isinstance(cell, datetime.datetime):
-                # Spreadsheet times carry no zone, and 360Giving's tools read them as UTC.
-                sheet.write_datetime(
-                    row, column, cell.astimezone(datetime.UTC).replace(tzinfo=None), timestamp
-                )
             elif isinstance(cell, datetime.date):
-                sheet.write_datetime(row, column, cell, date)
+                sheet.write_string(row, column, _as_text(cell))
             elif cell:
                 sheet.write_string(row, column, cell)
     sheet.autofilter(0, 0, max(row, 1), len(COLUMNS) - 1)
+    if package is not None:
+        meta = workbook.add_worksheet("Meta")
+        meta.set_column(0, 0, 22)
+        meta.set_column(1, 1, 70)
+        for index, (title, value) in enumerate(META_ROWS):
+            meta.write_string(index, 0, title, bold)
+            meta.write_string(index, 1, value(package))
     workbook.close()

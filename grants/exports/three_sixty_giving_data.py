@@ -17,6 +17,7 @@ from grants.exports.three_sixty_giving import (
     Recipient,
     package_json,
     recipient_identifier,
+    short_title,
 )
 from grants.models import (
     Allocation,
@@ -86,6 +87,11 @@ def three_sixty_giving_settings() -> tuple[str, str]:
     return settings.LEDGER_360GIVING_PREFIX.strip(), settings.LEDGER_OFFICE_ORG_ID.strip()
 
 
+def data_source(fund: Fund) -> str:
+    """Where the fund's figures come from: its own link, or the office's page for open data."""
+    return fund.data_source_url.strip() or settings.LEDGER_DATA_SOURCE_DEFAULT.strip()
+
+
 def beneficiary_location() -> BeneficiaryLocation | None:
     name = settings.LEDGER_BENEFICIARY_LOCATION_NAME.strip()
     if not name:
@@ -119,6 +125,7 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
     )
     period = f"{long_date(fund.spend_start)} to {long_date(fund.spend_end)}"
     location = beneficiary_location()
+    source = data_source(fund)
     grants = []
     for line in lines:
         if line.award_date is None:
@@ -131,13 +138,14 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
             org_identifier=organisation.org_identifier,
             charity_number=organisation.charity_number,
             company_number=organisation.company_number,
+            ni_charity_number=organisation.ni_charity_number,
             prefix=prefix,
             internal_id=organisation.pk,
         )
         grants.append(
             Grant(
                 identifier=f"{prefix}-{fund.code}-{line.line_number}",
-                title=f"{fund.name}: {_with_service(organisation.name, line.service)}",
+                title=short_title(f"{fund.name}: {_with_service(organisation.name, line.service)}"),
                 description=(
                     f"{line.funding_category.name} allocation ({line.thematic_area.name}) from the "
                     f"{fund.funder.name}'s {fund.name}, spend period {period}; line {line.line_number} "
@@ -150,9 +158,11 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
                 recipient=Recipient(
                     identifier=identifier,
                     name=organisation.name,
-                    charity_number=organisation.charity_number,
+                    charity_number=published_charity_number(organisation),
                     company_number=organisation.company_number,
                     identifier_is_generated=generated,
+                    postcode=organisation.postcode,
+                    location_code=organisation.location_code,
                 ),
                 funder_identifier=office_id,
                 funder_name=settings.LEDGER_OFFICE_NAME,
@@ -160,6 +170,11 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
                 programme_title=fund.name,
                 last_modified=timezone.localtime(line.last_modified),
                 beneficiary_location=location,
+                data_source=source,
+                classifications=(
+                    (f"{prefix}-thematic-area", line.thematic_area.code, line.thematic_area.name),
+                    (f"{prefix}-funding-category", line.funding_category.code, line.funding_category.name),
+                ),
             )
         )
     package = package_json(
@@ -170,6 +185,14 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
         issued=timezone.localdate(),
     )
     return ThreeSixtyGivingExport(grants=grants, package=package)
+
+
+def published_charity_number(organisation) -> str:
+    """The Charity Number column: the main number as registered (a subsidiary's suffix is not part of
+    it), or for a Northern Irish charity its 6 digits, the form 360Giving's tool checks."""
+    if organisation.charity_number:
+        return organisation.charity_number
+    return organisation.ni_charity_number.removeprefix("NIC")
 
 
 def _with_service(name: str, service: str) -> str:

@@ -13,12 +13,17 @@ from grants import money, services, years
 from grants.imports.reading import FIELD_CHOICES, IGNORE, MAX_COLUMNS, Mapping, normalise
 from grants.models import (
     CHARITY_NUMBER,
+    CHARITY_SUBSIDIARY_NUMBER,
     COMPANY_NUMBER,
+    LOCATION_CODE,
+    NI_CHARITY_NUMBER,
     ORG_IDENTIFIER,
+    POSTCODE,
     Allocation,
     FundingCategory,
     Organisation,
     ThematicArea,
+    normal_postcode,
     not_a_formula,
 )
 
@@ -119,7 +124,50 @@ class OrganisationForm(forms.Form):
     contact_email = forms.EmailField(
         required=False, help_text="Whom the office writes to about returns due and reminders."
     )
+    charity_subsidiary_number = forms.CharField(
+        label="Subsidiary number",
+        required=False,
+        max_length=2,
+        validators=[CHARITY_SUBSIDIARY_NUMBER],
+        help_text="Only for a subsidiary charity: the digits after the dash (the 1 of 1106046-1).",
+    )
+    ni_charity_number = forms.CharField(
+        label="Northern Ireland charity number",
+        required=False,
+        max_length=9,
+        help_text="NIC and 6 digits, e.g. NIC100002.",
+    )
+    registered_address = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="As registered, without the postcode.",
+    )
+    postcode = forms.CharField(required=False, max_length=10, help_text="e.g. SW1A 1AA.")
+    location_code = forms.CharField(
+        required=False,
+        max_length=9,
+        help_text="Where known, the ONS code of its local authority district, e.g. E06000001.",
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_postcode(self):
+        postcode = normal_postcode(self.cleaned_data["postcode"])
+        if postcode:
+            POSTCODE(postcode)
+        return postcode
+
+    # Capitals are supplied before the checks: nic100002 is NIC100002.
+    def clean_ni_charity_number(self):
+        number = self.cleaned_data["ni_charity_number"].strip().upper()
+        if number:
+            NI_CHARITY_NUMBER(number)
+        return number
+
+    def clean_location_code(self):
+        code = self.cleaned_data["location_code"].strip().upper()
+        if code:
+            LOCATION_CODE(code)
+        return code
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

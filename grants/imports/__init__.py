@@ -21,6 +21,11 @@ class NewOrganisation:
     company_number: str = ""
     org_identifier: str = ""
     contact_email: str = ""
+    charity_subsidiary_number: str = ""
+    ni_charity_number: str = ""
+    registered_address: str = ""
+    postcode: str = ""
+    location_code: str = ""
     notes: str = ""
     first_row: int = 0
 

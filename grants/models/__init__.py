@@ -78,16 +78,22 @@ from grants.models.funds import (
     ReturnSubmissionQuerySet,
 )
 from grants.models.imports import ImportRecord, ImportValueMapping, PendingImport, value_key
+from grants.models.publication import REGISTER_FIELDS, LineRegisterText
 from grants.models.reference import (
     CHARITY_NUMBER,
+    CHARITY_SUBSIDIARY_NUMBER,
     COMPANY_NUMBER,
+    LOCATION_CODE,
+    NI_CHARITY_NUMBER,
     ORG_IDENTIFIER,
+    POSTCODE,
     Funder,
     FundingCategory,
     Organisation,
     OrganisationQuerySet,
     ReferenceData,
     ThematicArea,
+    normal_postcode,
 )
 from grants.models.refusals import RefusedAttempt
 from grants.models.returns import (
@@ -109,6 +115,8 @@ from grants.figures import FundFigures, GroupFigures, GroupYearFigures, LineFigu
 GBPMoneyField.__module__ = not_a_formula.__module__ = __name__
 
 __all__ = [
+    "REGISTER_FIELDS",
+    "LineRegisterText",
     "GBPMoneyField",
     "money_constraints",
     "FORMULA_STARTS",
@@ -127,6 +135,11 @@ __all__ = [
     "FundingCategory",
     "Funder",
     "CHARITY_NUMBER",
+    "CHARITY_SUBSIDIARY_NUMBER",
+    "LOCATION_CODE",
+    "NI_CHARITY_NUMBER",
+    "POSTCODE",
+    "normal_postcode",
     "COMPANY_NUMBER",
     "ORG_IDENTIFIER",
     "OrganisationQuerySet",

@@ -59,6 +59,39 @@ class Fund(Versioned):
         help_text="The amount on the funder's award paperwork. Changes are kept in the fund's history."
     )
     notes = models.TextField(blank=True)
+    # Publication facts: open data and the statutory grants register. Text, not money, so a finance
+    # officer changes them alone, the audit trail keeping each change, and they stay correctable
+    # while the fund's return is submitted (the return's workbook does not carry them).
+    data_source_url = models.URLField(
+        "data source",
+        blank=True,
+        help_text="A web page where the figures come from (e.g. the board report). Blank: the office's "
+        "own page for open data (LEDGER_DATA_SOURCE_DEFAULT).",
+    )
+    register_purpose = models.TextField(
+        "purpose (register default)",
+        blank=True,
+        validators=[not_a_formula],
+        help_text="What the grants are for, for every line that does not say otherwise.",
+    )
+    register_conditions = models.TextField(
+        "conditions (register default)",
+        blank=True,
+        validators=[not_a_formula],
+        help_text="The conditions attached to the grants, for every line that does not say otherwise.",
+    )
+    register_crime_reduction = models.TextField(
+        "why it reduces crime and disorder (register default)",
+        blank=True,
+        validators=[not_a_formula],
+        help_text="Why the office expects the grants to reduce crime and disorder.",
+    )
+    is_published = models.BooleanField(
+        "published",
+        default=False,
+        db_default=False,
+        help_text="Show the fund's public page: its grants register and approved grants, without a login.",
+    )
 
     objects = FundQuerySet.as_manager()
 
@@ -77,6 +110,9 @@ class Fund(Versioned):
             ),
             *money_constraints("fund", "control_total"),
             not_a_formula_constraint("fund", "name", "A fund's name"),
+            not_a_formula_constraint("fund", "register_purpose", "A purpose"),
+            not_a_formula_constraint("fund", "register_conditions", "Conditions"),
+            not_a_formula_constraint("fund", "register_crime_reduction", "A reason"),
         ]
 
     def __str__(self):

@@ -56,6 +56,7 @@ from grants.selectors.organisations import (
     organisation_summaries,
 )
 from grants.selectors.profiles import FundProfile, ProfileYear, fund_profile
+from grants.selectors.register import REGISTER_COLUMNS, RegisterRow, grants_register, register_gaps
 from grants.selectors.schedules import (
     DueInstalments,
     LineSchedule,
@@ -68,6 +69,10 @@ from grants.selectors.schedules import (
 from grants.selectors.years import FundYears, NotAReturnYear, fund_years, return_year, year_options
 
 __all__ = [
+    "REGISTER_COLUMNS",
+    "RegisterRow",
+    "grants_register",
+    "register_gaps",
     "DueInstalments",
     "LineSchedule",
     "PaymentForecast",

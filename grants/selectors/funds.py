@@ -471,6 +471,7 @@ def unregistered_recipients(fund: Fund) -> list[Organisation]:
         Exists(Allocation.objects.filter(fund=fund, organisation=OuterRef("pk"))),
         org_identifier="",
         charity_number="",
+        ni_charity_number="",
         company_number="",
     ).order_by("name")
     return [
@@ -480,6 +481,7 @@ def unregistered_recipients(fund: Fund) -> list[Organisation]:
             org_identifier=organisation.org_identifier,
             charity_number=organisation.charity_number,
             company_number=organisation.company_number,
+            ni_charity_number=organisation.ni_charity_number,
             prefix="",
             internal_id=organisation.pk,
         )[1]

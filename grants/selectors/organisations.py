@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -26,6 +27,7 @@ class OrganisationPage:
     organisation: Organisation
     lines: QuerySet[Allocation]
     by_fund: list[Subtotal]
+    open_data_gaps: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def total(self) -> Money:
@@ -39,11 +41,34 @@ class OrganisationPage:
 def organisation_page(organisation: Organisation) -> OrganisationPage:
     return OrganisationPage(
         organisation=organisation,
+        open_data_gaps=open_data_gaps(organisation),
         lines=allocation_rows().filter(organisation=organisation),
         by_fund=subtotals(
             Allocation.objects.filter(organisation=organisation), "fund__code", "fund__name", ["fund__code"]
         ),
     )
+
+
+def open_data_gaps(organisation: Organisation) -> list[str]:
+    """What 360Giving's Data Quality Tool would miss about this organisation as a recipient, in a
+    finance officer's words; empty when it has all the tool asks for."""
+    gaps = []
+    numbers = (
+        organisation.charity_number,
+        organisation.ni_charity_number,
+        organisation.company_number,
+        organisation.org_identifier,
+    )
+    if not any(numbers):
+        gaps.append(
+            "A registered number: its charity number, Northern Ireland charity number, company number "
+            "or org-id (without one, open data names it by a made-up identifier)."
+        )
+    elif not (organisation.charity_number or organisation.ni_charity_number or organisation.company_number):
+        gaps.append("A charity or company number beside its org-id, for those who match grants to registers.")
+    if not (organisation.postcode or organisation.location_code):
+        gaps.append("Its postcode (or the ONS code of where it is), so open data can say where it is based.")
+    return gaps
 
 
 def organisation_summaries() -> QuerySet[Organisation]:

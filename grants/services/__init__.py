@@ -112,10 +112,16 @@ from grants.services.line_changes import (
     line_change_refusal,
 )
 from grants.services.organisations import (
+    OPEN_DATA_FIELDS,
     NewOrganisation,
     organisation_create,
     organisation_update,
     organisations_create,
+)
+from grants.services.publication import (
+    FUND_PUBLICATION_FIELDS,
+    fund_publication_update,
+    line_register_text_set,
 )
 from grants.services.schedules import (
     instalment_create,
@@ -187,6 +193,10 @@ __all__ = [
     "locked_message",
     "NewLine",
     "NewOrganisation",
+    "OPEN_DATA_FIELDS",
+    "FUND_PUBLICATION_FIELDS",
+    "fund_publication_update",
+    "line_register_text_set",
     "organisation_create",
     "organisation_update",
     "organisations_create",

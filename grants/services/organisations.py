@@ -4,9 +4,18 @@ organisation form calls."""
 from __future__ import annotations
 
 from grants.imports import NewOrganisation
-from grants.models import Organisation
+from grants.models import Organisation, normal_postcode
 from grants.services._base import OptionalUser, _audited, _save_versioned
 from grants.services._batch import RowsRefused, _clean_rows, _constraint_message, _Problems, _the_one
+
+# What open data reads from an organisation beyond its name and the numbers every form had.
+OPEN_DATA_FIELDS = (
+    "charity_subsidiary_number",
+    "ni_charity_number",
+    "registered_address",
+    "postcode",
+    "location_code",
+)
 
 
 @_audited()
@@ -19,6 +28,11 @@ def organisation_create(
     company_number: str = "",
     org_identifier: str = "",
     contact_email: str = "",
+    charity_subsidiary_number: str = "",
+    ni_charity_number: str = "",
+    registered_address: str = "",
+    postcode: str = "",
+    location_code: str = "",
     notes: str = "",
 ) -> Organisation:
     """Add a provider: `organisations_create()` with one. Names are unique ignoring case, so the same
@@ -30,6 +44,11 @@ def organisation_create(
         company_number=company_number,
         org_identifier=org_identifier,
         contact_email=contact_email,
+        charity_subsidiary_number=charity_subsidiary_number,
+        ni_charity_number=ni_charity_number,
+        registered_address=registered_address,
+        postcode=postcode,
+        location_code=location_code,
         notes=notes,
     )
     try:
@@ -55,8 +74,11 @@ def organisation_update(
         "company_number",
         "org_identifier",
         "contact_email",
+        *OPEN_DATA_FIELDS,
     ):
         setattr(organisation, field, getattr(organisation, field).strip())
+    organisation.postcode = normal_postcode(organisation.postcode)
+    organisation.ni_charity_number = organisation.ni_charity_number.upper()
     organisation.full_clean()
     _save_versioned(organisation, expected_version)
     return organisation
@@ -77,6 +99,11 @@ def organisations_create(
             company_number=new.company_number.strip(),
             org_identifier=new.org_identifier.strip(),
             contact_email=new.contact_email.strip(),
+            charity_subsidiary_number=new.charity_subsidiary_number.strip(),
+            ni_charity_number=new.ni_charity_number.strip().upper(),
+            registered_address=new.registered_address.strip(),
+            postcode=normal_postcode(new.postcode),
+            location_code=new.location_code.strip().upper(),
             notes=new.notes,
         )
         for new in organisations

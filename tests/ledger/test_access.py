@@ -16,6 +16,10 @@ ALLOWED_ANONYMOUS = {
     "accounts/login/": "the login page",
     "admin/login/": "the admin's login page",
     "healthz": "the health check, which says only ok or not ok",
+    "public/funds/<slug:code>/": (
+        "a fund's public grants register, read-only: 404 unless the office switched the fund's "
+        "publication on (tests/grants/test_register.py walks it)"
+    ),
 }
 
 # A value for each URL parameter, so every pattern can be visited. A new parameter name fails the walk
@@ -93,6 +97,8 @@ def test_the_allowed_pages_answer_an_anonymous_visitor(db):
     assert client.get("/accounts/login/").status_code == 200
     assert client.get("/admin/login/").status_code == 200
     assert client.get("/healthz").json() == {"status": "ok"}
+    # Off by default: the seed fund's public page does not exist until the office switches it on.
+    assert client.get("/public/funds/moj-ecf-2020/").status_code == 404
 
 
 def test_static_files_are_served_without_a_login(db):

@@ -1,0 +1,98 @@
+"""The form for a fund's publication facts (grants.services.publication)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from grants import services
+from grants.models import REGISTER_FIELDS, Fund, LineRegisterText, not_a_formula
+
+
+class FundPublicationForm(forms.Form):
+    data_source_url = forms.URLField(
+        label="Data source",
+        required=False,
+        assume_scheme="https",
+        help_text="A web page the figures come from. Blank: the office's own page for open data.",
+    )
+    register_purpose = forms.CharField(
+        label="Purpose of the grants",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For every line that does not say otherwise.",
+    )
+    register_conditions = forms.CharField(
+        label="Conditions attached",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    register_crime_reduction = forms.CharField(
+        label="Why the grants are expected to reduce crime and disorder",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    is_published = forms.BooleanField(
+        label="Publish the fund's public page (its register and approved grants, without a login)",
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, fund: Fund, **kwargs):
+        self.fund = fund
+        # FormView passes an empty `initial` of its own: the fund's values go under it.
+        kwargs["initial"] = {
+            **{name: getattr(fund, name) for name in services.FUND_PUBLICATION_FIELDS},
+            "is_published": fund.is_published,
+            "version": fund.version,
+            **(kwargs.get("initial") or {}),
+        }
+        super().__init__(*args, **kwargs)
+
+    def save(self, acting_user) -> Fund:
+        data = dict(self.cleaned_data)
+        version = data.pop("version")
+        return services.fund_publication_update(
+            fund=self.fund, acting_user=acting_user, expected_version=version, **data
+        )
+
+
+class LineRegisterTextForm(forms.Form):
+    """A line's own register text; a blank field takes the fund's default."""
+
+    purpose = forms.CharField(
+        required=False, validators=[not_a_formula], widget=forms.Textarea(attrs={"rows": 3})
+    )
+    conditions = forms.CharField(
+        label="Conditions attached",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    crime_reduction = forms.CharField(
+        label="Why it is expected to reduce crime and disorder",
+        required=False,
+        validators=[not_a_formula],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, allocation, **kwargs):
+        self.allocation = allocation
+        own = LineRegisterText.objects.filter(allocation=allocation).first()
+        if own is not None:
+            kwargs["initial"] = {
+                **{name: getattr(own, name) for name in REGISTER_FIELDS},
+                **(kwargs.get("initial") or {}),
+            }
+        super().__init__(*args, **kwargs)
+        # Django's form templates print help text unescaped, so the fund's defaults (user text) are
+        # shown by the page's template instead.
+        for field in self.fields.values():
+            field.help_text = "Blank: the fund's default, shown above."
+
+    def save(self, acting_user) -> LineRegisterText:
+        return services.line_register_text_set(
+            allocation=self.allocation, acting_user=acting_user, **self.cleaned_data
+        )
