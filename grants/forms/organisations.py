@@ -13,15 +13,8 @@ from grants import services
 from grants.forms import OrganisationForm
 from grants.models import Organisation
 
-FIELDS = (
-    "name",
-    "short_name",
-    "charity_number",
-    "company_number",
-    "org_identifier",
-    "contact_email",
-    "notes",
-)
+# Every field of the add form: a field added there is edited here too, never shown and then dropped.
+FIELDS = tuple(OrganisationForm.base_fields)
 
 
 class OrganisationEditForm(OrganisationForm):

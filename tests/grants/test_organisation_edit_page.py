@@ -84,7 +84,7 @@ def test_a_form_opened_before_a_colleagues_save_is_refused(officer, organisation
     [
         ({"name": ""}, "name", "This field is required."),
         ({"name": "provider taken"}, "name", "Provider Taken is already in the ledger."),
-        ({"charity_number": "12"}, "charity_number", "A charity number is 6 to 8 digits"),
+        ({"charity_number": "12"}, "charity_number", "A charity number is the main number of 6 or 7 digits"),
         ({"contact_email": "not an email"}, "contact_email", "Enter a valid email address."),
         ({"org_identifier": "gb-x"}, "org_identifier", "An organisation identifier is a list code"),
     ],
@@ -122,3 +122,29 @@ def test_a_post_without_the_csrf_token_is_refused(officer, organisation):
 
     assert response.status_code == 403
     assert Organisation.objects.get(pk=organisation.pk).name == "Coventry Haven"
+
+
+def test_the_edit_page_keeps_and_saves_every_open_data_field(client, officer, organisation):
+    """The edit form takes its fields from the add form: each open-data field is shown with its value
+    and saved, never shown and then dropped."""
+    organisation.postcode = "CV1 2AB"
+    organisation.location_code = "E08000026"
+    organisation.save()
+    client.force_login(officer)
+    form = client.get(f"/organisations/{organisation.pk}/edit/").context["form"]
+    assert (form.initial["postcode"], form.initial["location_code"]) == ("CV1 2AB", "E08000026")
+
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        charity_subsidiary_number="1", registered_address="1 High Street, Coventry", postcode="cv1 3cd"
+    )
+    response = client.post(f"/organisations/{organisation.pk}/edit/", data)
+
+    assert response.status_code == 302, text(response)
+    organisation.refresh_from_db()
+    assert (
+        organisation.charity_subsidiary_number,
+        organisation.registered_address,
+        organisation.postcode,
+        organisation.location_code,
+    ) == ("1", "1 High Street, Coventry", "CV1 3CD", "E08000026")
