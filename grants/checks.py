@@ -19,7 +19,10 @@ def openpyxl_parses_with_defusedxml(app_configs=None, **kwargs):
         checks.Error(
             "openpyxl is not parsing workbooks with defusedxml, so an uploaded .xlsx could carry an XML "
             "entity bomb.",
-            hint="Install defusedxml (it is in pyproject.toml) and leave OPENPYXL_DEFUSEDXML unset.",
+            hint=(
+                "Install defusedxml (it is in pyproject.toml), leave OPENPYXL_DEFUSEDXML unset, and let "
+                "ledger.settings set OPENPYXL_LXML=False before openpyxl is first imported."
+            ),
             id="grants.E001",
         )
     ]

@@ -12,6 +12,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# openpyxl parses uploaded workbooks with defusedxml, never with lxml, even where lxml is installed
+# (flattentool, a test dependency, brings it): openpyxl picks its parser once, when first imported,
+# so this is set before anything imports it. The system check grants.E001 refuses to start otherwise.
+os.environ["OPENPYXL_LXML"] = "False"
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 

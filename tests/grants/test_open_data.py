@@ -251,7 +251,7 @@ def test_postcodes_are_written_as_on_an_envelope_and_bad_ones_refused_naming_the
 def test_the_migration_moves_suffixes_and_northern_irish_numbers_to_their_fields(db):
     import importlib
 
-    migration = importlib.import_module("grants.migrations.0030_open_data_and_grants_register")
+    migration = importlib.import_module("grants.migrations.0033_open_data_and_grants_register")
     subsidiary = OrganisationFactory(charity_number="1106046-1")
     northern = OrganisationFactory(charity_number="NIC100002")
     eight = OrganisationFactory(charity_number="11060461")
