@@ -11,6 +11,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from grants import money
+from grants.exports.moj_return_control import write_control_rows
 from grants.exports.moj_return_format import (
     DIGEST_EXPLANATION,
     DIGEST_EXPLANATION_BY_YEAR,
@@ -26,7 +27,16 @@ from grants.exports.moj_return_format import (
     digest_line,
     sumifs_criterion,
 )
+from grants.exports.moj_return_print import LINE_HEIGHT, set_up_page, wrapped_height
 from grants.reconciliation import Subtotal
+
+# The column of the title block's second labels ("Recipient", "Control total").
+TITLE_LABEL_COLUMN = 4
+
+# The Reconciliation sheet's columns C and D, which its status sentence spans with column B.
+STATUS_SPAN_WIDTH = 22
+
+ABOUT_VALUE_WIDTH = 90
 
 
 def write_allocations(
@@ -40,16 +50,14 @@ def write_allocations(
     total with its reference (for a fund with a profile)."""
     rec = data.reconciliation
     layout = allocation_columns(data)
-    for column, (_, width) in enumerate(layout.headers):
+    widths = [width for _, width in layout.headers]
+    # The title block's second column of labels ("Control total 2023-24") must not be cut by its value.
+    widths[TITLE_LABEL_COLUMN] = max(widths[TITLE_LABEL_COLUMN], 22)
+    for column, width in enumerate(widths):
         sheet.set_column(column, column, width)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
+    set_up_page(sheet, data, "Allocations")
     sheet.repeat_rows(HEADER_ROW)
     year = "" if data.year is None else f" {data.year.label}"
-    sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}{year}')
-    prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
-    sheet.set_footer(f"&LPrepared {prepared} by {_header_text(data.prepared_by)}&RPage &P of &N")
 
     sheet.write_string(0, 0, data.title, formats.title)
     title_block = [
@@ -58,16 +66,26 @@ def write_allocations(
         (("Spend period start", data.spend_start), ("Date prepared", data.prepared_at.date())),
         (("Spend period end", data.spend_end), (f"Control total{year}", rec.control_total.amount)),
     ]
+    # Each value spans the columns up to the next label (or the sheet's edge) and wraps there, so a
+    # long name prints whole instead of running off the page.
+    spans = [(2, TITLE_LABEL_COLUMN - 1), (TITLE_LABEL_COLUMN + 1, len(widths) - 1)]
     for row, pairs in enumerate(title_block, start=1):
-        for (label, value), column in zip(pairs, (1, 4), strict=True):
-            sheet.write_string(row, column, label, formats.label)
-            _write_value(sheet, row, column + 1, value, formats)
+        sheet.set_row(
+            row,
+            max(
+                wrapped_height(str(value), sum(widths[first : last + 1]))
+                for (_, value), (first, last) in zip(pairs, spans, strict=True)
+            ),
+        )
+        for (label, value), column, (first, last) in zip(pairs, (1, TITLE_LABEL_COLUMN), spans, strict=True):
+            sheet.write_string(row, column, label, formats.label_top)
+            _write_value(sheet, row, first, last, value, formats)
 
     figures = {layout.amount, *layout.years}
     for column, (title, _) in enumerate(layout.headers):
         header_format = formats.header_number if column in figures else formats.header
         sheet.write_string(HEADER_ROW, column, title, header_format)
-    sheet.set_row(HEADER_ROW, 30)
+    sheet.set_row(HEADER_ROW, 2 * LINE_HEIGHT)
 
     row = FIRST_LINE_ROW
     # Looked up once rather than for each of up to 100,000 lines.
@@ -129,6 +147,7 @@ def write_allocations(
         row, amount_column, column_total(amount_column), formats.total_money, rec.ledger_total.amount
     )
     sheet.write_blank(row, category_column, None, formats.total_blank)
+    write_control_rows(sheet, data, formats, layout, row, [tally.total for tally in year_tallies])
 
     sheet.freeze_panes(FIRST_LINE_ROW, 0)
     sheet.autofilter(HEADER_ROW, 0, row - 1, len(layout.headers) - 1)
@@ -138,18 +157,17 @@ def write_allocations(
     return line_count, absolute(amount_column), year_totals
 
 
-def _header_text(text: str) -> str:
-    # "&" starts a control code in Excel page headers.
-    return text.replace("&", "&&")
-
-
-def _write_value(sheet: Worksheet, row: int, column: int, value, formats: Formats) -> None:
+def _write_value(sheet: Worksheet, row: int, first: int, last: int, value, formats: Formats) -> None:
+    """A title block value in the cells `first` to `last` of `row` (merged when more than one)."""
     if isinstance(value, Decimal):
-        sheet.write_number(row, column, value, formats.money_bold)
+        cell_format, write = formats.money_bold_top, sheet.write_number
     elif isinstance(value, datetime.date):
-        sheet.write_datetime(row, column, value, formats.date)
+        cell_format, write = formats.date, sheet.write_datetime
     else:
-        sheet.write_string(row, column, str(value))
+        cell_format, write, value = formats.wrap, sheet.write_string, str(value)
+    if last > first:
+        sheet.merge_range(row, first, row, last, "", cell_format)
+    write(row, first, value, cell_format)
 
 
 def _allocations_range(column: int, last_line_row: int) -> str:
@@ -220,8 +238,7 @@ def write_summary(sheet: Worksheet, data: MojReturnData, formats: Formats, last_
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 8)
     sheet.set_column(2, 4, 16)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    set_up_page(sheet, data, "Summary")
     sheet.write_string(0, 0, f"Summary: {data.title}", formats.title)
     sheet.write_string(1, 0, "Subtotals are live formulas over the Allocations sheet.")
     with_budgets = any(row.budget is not None for row in rec.by_category)
@@ -254,6 +271,8 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
     rec = data.reconciliation
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 18)
+    sheet.set_column(2, 3, STATUS_SPAN_WIDTH)
+    set_up_page(sheet, data, "Reconciliation")
     sheet.write_string(0, 0, f"Reconciliation: {data.title}", formats.title)
     sheet.write_string(2, 0, "Control total (award paperwork)", formats.label)
     sheet.write_number(2, 1, rec.control_total.amount, formats.money)
@@ -263,8 +282,11 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
     # Rounded to the penny: the amounts are binary floats in the spreadsheet, and a reconciled fund
     # must show exactly zero.
     sheet.write_formula(4, 1, "=ROUND(B4-B3,2)", formats.money_bold, rec.variance.amount)
-    sheet.write_string(5, 0, "Status", formats.label)
-    sheet.write_formula(5, 1, describe_variance_formula("B5"), formats.label, rec.variance_in_words)
+    sheet.write_string(5, 0, "Status", formats.label_top)
+    # Across columns B to D, wrapped, so the sentence prints whole on the page.
+    sheet.set_row(5, wrapped_height(rec.variance_in_words, 18 + 2 * STATUS_SPAN_WIDTH))
+    sheet.merge_range(5, 1, 5, 3, "", formats.wrap_bold)
+    sheet.write_formula(5, 1, describe_variance_formula("B5"), formats.wrap_bold, rec.variance_in_words)
     sheet.write_string(6, 0, "Status code", formats.label)
     status_formula = '=IF(B5=0,"reconciled",IF(B5>0,"over-allocated","under-allocated"))'
     sheet.write_formula(6, 1, status_formula, None, str(rec.status))
@@ -272,7 +294,8 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
 
 def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result: BuildResult) -> None:
     sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 1, 90)
+    sheet.set_column(1, 1, ABOUT_VALUE_WIDTH)
+    set_up_page(sheet, data, "About")
     sheet.write_string(0, 0, "About this workbook", formats.title)
     rows = [
         ("Generated at", data.prepared_at.isoformat(timespec="seconds")),
@@ -296,7 +319,10 @@ def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result:
             )
         )
     for row, (label, value) in enumerate(rows, start=2):
-        sheet.write_string(row, 0, label, formats.label)
+        # A row as tall as its wrapped value, so a long explanation does not run over the next row.
+        if isinstance(value, str) and len(value) > ABOUT_VALUE_WIDTH - 2:
+            sheet.set_row(row, wrapped_height(value, ABOUT_VALUE_WIDTH))
+        sheet.write_string(row, 0, label, formats.label_top)
         if isinstance(value, int):
             sheet.write_number(row, 1, value, formats.integer)
         else:

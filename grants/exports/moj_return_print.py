@@ -1,0 +1,60 @@
+"""How the MoJ return prints: every sheet on A4 landscape, one page wide, with the same margins and a
+header and footer naming the fund, the sheet and the page; and the height a row of wrapped text needs.
+
+XlsxWriter cannot measure text, and neither Excel nor LibreOffice grows a row for wrapped text
+reliably on opening, so a row holding a sentence gets an explicit height from `wrapped_height()`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from xlsxwriter.worksheet import Worksheet
+
+from grants.exports.moj_return_format import MojReturnData
+
+A4 = 9  # XlsxWriter's (and Excel's) paper size code
+
+LINE_HEIGHT = 15  # points: a line of the default 11 pt Calibri
+
+# Excel refuses a header or footer longer than 255 characters (and XlsxWriter then leaves it out),
+# so the text from users in them is cut to these lengths.
+_TITLE_CHARS, _NAME_CHARS = 90, 60
+
+
+def set_up_page(sheet: Worksheet, data: MojReturnData, sheet_name: str) -> None:
+    """A4 landscape, fit to one page wide and as many pages tall as it takes, with the fund's title
+    and the sheet's name at the top and the preparer and the page number at the foot."""
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    year = "" if data.year is None else f" {data.year.label}"
+    sheet.set_header(
+        f'&L&"-,Bold"{header_text(data.title, _TITLE_CHARS)}'
+        f"&R{sheet_name}: MoJ return {header_text(data.fund_code, _NAME_CHARS)}{year}"
+    )
+    prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
+    sheet.set_footer(
+        f"&L{header_text(data.recipient, _NAME_CHARS)}. Prepared {prepared} by "
+        f"{header_text(data.prepared_by, _NAME_CHARS)}&RPage &P of &N"
+    )
+
+
+def header_text(text: str, limit: int) -> str:
+    """`text` for a page header or footer: cut to `limit` characters, with "&" (which starts a
+    control code there) doubled. A doubled "&" before "G" would still read as XlsxWriter's picture
+    placeholder, so a space keeps them apart."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("&", "&&").replace("&&G", "&& G")
+
+
+def wrapped_height(text: str, width: float, lines_at_least: int = 1) -> int:
+    """The height in points of a row whose cell `width` characters wide wraps `text`: a line for
+    each `width` characters (less a little for the cell's padding), rounded up, and one to spare for
+    proportional text wider than the width's digit."""
+    usable = max(width - 2, 1)
+    lines = sum(max(1, math.ceil(len(paragraph) / usable)) for paragraph in text.split("\n"))
+    lines = max(lines + (1 if lines > 1 else 0), lines_at_least)
+    return LINE_HEIGHT * lines
