@@ -42,11 +42,19 @@ def set_up_page(sheet: Worksheet, data: MojReturnData, sheet_name: str) -> None:
 
 
 def header_text(text: str, limit: int) -> str:
-    """`text` for a page header or footer: cut to `limit` characters, with "&" (which starts a
-    control code there) doubled. A doubled "&" before "G" would still read as XlsxWriter's picture
-    placeholder, so a space keeps them apart."""
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    """`text` for a page header or footer, at most `limit` characters once written: "&" (which
+    starts a control code there) doubled, and cut with an ellipsis if it is too long."""
+    if len(_escaped(text)) <= limit:
+        return _escaped(text)
+    cut = limit - 1
+    while len(_escaped(text[:cut] + "…")) > limit:
+        cut -= 1
+    return _escaped(text[:cut] + "…")
+
+
+def _escaped(text: str) -> str:
+    # A doubled "&" before "G" would still read as XlsxWriter's picture placeholder ("&G"), so a
+    # space keeps them apart.
     return text.replace("&", "&&").replace("&&G", "&& G")
 
 

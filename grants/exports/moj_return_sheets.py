@@ -34,7 +34,7 @@ from grants.reconciliation import Subtotal
 TITLE_LABEL_COLUMN = 4
 
 # The Reconciliation sheet's columns C and D, which its status sentence spans with column B.
-STATUS_SPAN_WIDTH = 22
+STATUS_SPAN_WIDTH = 26
 
 ABOUT_VALUE_WIDTH = 90
 
