@@ -211,7 +211,7 @@ def sumifs_criterion(cell: str) -> str:
 
 class Formats:
     def __init__(self, workbook: xlsxwriter.Workbook):
-        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.title = workbook.add_format({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
         self.label = workbook.add_format({"bold": True})
         # Indented as the text below it, which keeps it clear of a right-aligned heading before it.
         self.header = workbook.add_format(

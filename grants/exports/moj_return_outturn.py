@@ -15,7 +15,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from grants import money
 from grants.exports.moj_return_format import Formats, MojReturnData
-from grants.exports.moj_return_print import LINE_HEIGHT, set_up_page, wrapped_height
+from grants.exports.moj_return_print import LINE_HEIGHT, set_up_page, wrapped_height, write_title
 from grants.reconciliation import FundReconciliation
 from grants.reconciliation.outturn import FIGURES, FundOutturn
 
@@ -73,7 +73,13 @@ def write_outturn(
     sheet.set_column(0, 0, FIGURE_COLUMN_WIDTH)
     sheet.set_column(1, len(columns), COLUMN_WIDTH)
     set_up_page(sheet, data, "Outturn")
-    sheet.write_string(0, 0, f"Outturn: {data.title}", formats.title)
+    write_title(
+        sheet,
+        f"Outturn: {data.title}",
+        len(columns),
+        FIGURE_COLUMN_WIDTH + COLUMN_WIDTH * len(columns),
+        formats.title,
+    )
     # Across the sheet's columns, wrapped, so the sentence prints whole on the page.
     sheet.set_row(1, wrapped_height(INTRODUCTION, FIGURE_COLUMN_WIDTH + COLUMN_WIDTH * len(columns)))
     sheet.merge_range(1, 0, 1, len(columns), INTRODUCTION, formats.wrap)

@@ -16,6 +16,7 @@ from grants.exports.moj_return_format import MojReturnData
 A4 = 9  # XlsxWriter's (and Excel's) paper size code
 
 LINE_HEIGHT = 15  # points: a line of the default 11 pt Calibri
+TITLE_LINE_HEIGHT = 21  # points (28 pixels, which Excel keeps exactly): a line of a 14 pt title
 
 # Excel refuses a header or footer longer than 255 characters (and XlsxWriter then leaves it out),
 # so the text from users in them is cut to these lengths.
@@ -28,16 +29,19 @@ def set_up_page(sheet: Worksheet, data: MojReturnData, sheet_name: str) -> None:
     sheet.set_landscape()
     sheet.set_paper(A4)
     sheet.fit_to_pages(1, 0)
-    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    # Inches: room for the header and footer, and a little more for the page's rows.
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     year = "" if data.year is None else f" {data.year.label}"
     sheet.set_header(
-        f'&L&"-,Bold"{header_text(data.title, _TITLE_CHARS)}'
-        f"&R{sheet_name}: MoJ return {header_text(data.fund_code, _NAME_CHARS)}{year}"
+        margin=0.25,
+        header=f'&L&"-,Bold"{header_text(data.title, _TITLE_CHARS)}'
+        f"&R{sheet_name}: MoJ return {header_text(data.fund_code, _NAME_CHARS)}{year}",
     )
     prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
     sheet.set_footer(
-        f"&L{header_text(data.recipient, _NAME_CHARS)}. Prepared {prepared} by "
-        f"{header_text(data.prepared_by, _NAME_CHARS)}&RPage &P of &N"
+        margin=0.25,
+        footer=f"&L{header_text(data.recipient, _NAME_CHARS)}. Prepared {prepared} by "
+        f"{header_text(data.prepared_by, _NAME_CHARS)}&RPage &P of &N",
     )
 
 
@@ -58,11 +62,21 @@ def _escaped(text: str) -> str:
     return text.replace("&", "&&").replace("&&G", "&& G")
 
 
+def write_title(sheet: Worksheet, text: str, last_column: int, width: float, title_format) -> None:
+    """A sheet's title in its first row, across its columns to `last_column` (`width` characters in
+    all) and wrapped there, so a long fund name prints whole rather than past the page's edge."""
+    # At 14 pt a line holds about 11/14 of the characters the columns' 11 pt width counts.
+    lines = math.ceil(len(text) / max(width * 11 / 14 - 2, 1))
+    sheet.set_row(0, TITLE_LINE_HEIGHT * max(lines, 1))
+    if last_column > 0:
+        sheet.merge_range(0, 0, 0, last_column, "", title_format)
+    sheet.write_string(0, 0, text, title_format)
+
+
 def wrapped_height(text: str, width: float, lines_at_least: int = 1) -> int:
     """The height in points of a row whose cell `width` characters wide wraps `text`: a line for
-    each `width` characters (less a little for the cell's padding), rounded up, and one to spare for
-    proportional text wider than the width's digit."""
-    usable = max(width - 2, 1)
+    each `width` characters, less the cell's padding and a tenth for text (bold, capitals) wider
+    than the width's digit, rounded up."""
+    usable = max((width - 2) * 0.9, 1)
     lines = sum(max(1, math.ceil(len(paragraph) / usable)) for paragraph in text.split("\n"))
-    lines = max(lines + (1 if lines > 1 else 0), lines_at_least)
-    return LINE_HEIGHT * lines
+    return LINE_HEIGHT * max(lines, lines_at_least)

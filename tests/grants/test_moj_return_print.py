@@ -120,7 +120,11 @@ def test_every_sheet_of_every_return_prints_on_a4_landscape_one_page_wide(return
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, where
         # fitToWidth is left out of the file when it is 1, the format's default.
         assert (sheet.page_setup.fitToWidth or 1, sheet.page_setup.fitToHeight) == (1, 0), where
-        assert (sheet.page_margins.left, sheet.page_margins.top) == (0.5, 0.75), where
+        assert (sheet.page_margins.left, sheet.page_margins.top, sheet.page_margins.header) == (
+            0.5,
+            0.6,
+            0.25,
+        ), where
         assert sheet.oddHeader.right.text.startswith(f"{sheet.title}: MoJ return "), where
         assert sheet.oddFooter.right.text == "Page &P of &N", where
 
@@ -181,6 +185,22 @@ def test_sentences_wrap_in_rows_tall_enough_and_stay_beside_their_labels(returns
         assert outturn.column_dimensions["A"].width >= len(
             "Cash held (received less net spend and returns to the funder)"
         )
+
+
+def test_each_sheets_title_wraps_across_its_columns_in_a_row_tall_enough(returns):
+    for name, sheet in sheets(returns):
+        where = f"{name}: {sheet.title}"
+        title = sheet["A1"]
+        assert title.alignment.wrap_text and title.font.sz == 14, where
+        merged = {str(cells) for cells in sheet.merged_cells.ranges}
+        last = max(dimension.max for dimension in sheet.column_dimensions.values())
+        assert f"A1:{openpyxl.utils.get_column_letter(last)}1" in merged, where
+        width = sum(width_of(sheet, column) for column in range(1, last + 1))
+        lines = -(-len(title.value) // (width * 11 / 14 - 2))
+        assert sheet.row_dimensions[1].height >= 21 * lines, where
+    # The reconciling fund's long name takes two lines on the narrower sheets.
+    reconciliation = openpyxl.load_workbook(returns["reconciled"][0])["Reconciliation"]
+    assert reconciliation.row_dimensions[1].height == 42
 
 
 def width_of(sheet, column: int) -> float:
