@@ -219,6 +219,7 @@ class Formats:
                 "bold": True,
                 "bottom": 2,
                 "text_wrap": True,
+                "align": "left",
                 "valign": "bottom",
                 "bg_color": "#DDE5F0",
                 "indent": 1,
@@ -244,7 +245,10 @@ class Formats:
         self.total_blank = workbook.add_format({"top": 2})
         self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left", "valign": "top"})
         # A little space between a right-aligned figure and the text beside it.
-        self.text = workbook.add_format({"indent": 1})
+        self.text = workbook.add_format({"indent": 1, "text_wrap": True})
+        # A line's service and thematic area: a long one wraps (Excel and LibreOffice make a row
+        # without a set height as tall as its wrapped text) instead of being cut by the next column.
+        self.text_plain = workbook.add_format({"text_wrap": True})
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
         # A label beside a value that wraps, level with its first line.
         self.label_top = workbook.add_format({"bold": True, "valign": "top"})

@@ -95,18 +95,32 @@ def write_allocations(
         digest.update,
         groups.get,
     )
-    integer, text, money_format = formats.integer, formats.text, formats.money
+    integer, text, text_plain, money_format = formats.integer, formats.text, formats.text_plain, formats.money
     amount_column, category_column, year_columns = layout.amount, layout.category, layout.years
     year_tallies = [money.Tally() for _ in year_columns]
     if year_columns:
         first_year, last_year = year_columns[0], year_columns[-1]
+    # The characters a line's text columns hold on one line (the indented ones one fewer); a line
+    # with a longer text gets a row tall enough for it, as neither Excel nor LibreOffice reliably
+    # does that for a whole row when it opens the file.
+    fits = [(column, widths[column] - (2 if column in (1, category_column) else 1)) for column in (1, 2, 3)]
+    fits.append((category_column, widths[category_column] - 2))
     for line in data.lines:
         number, organisation, service, theme, category, amount, by_year = line
+        texts = (organisation, service, theme, category)
+        if any(len(value) > fit for value, (_, fit) in zip(texts, fits, strict=True)):
+            sheet.set_row(
+                row,
+                max(
+                    wrapped_height(value, widths[column] - 1)
+                    for value, (column, _) in zip(texts, fits, strict=True)
+                ),
+            )
         write_number(row, 0, number, integer)
         write_string(row, 1, organisation, text)
         if service:
-            write_string(row, 2, service)
-        write_string(row, THEME_COLUMN, theme)
+            write_string(row, 2, service, text_plain)
+        write_string(row, THEME_COLUMN, theme, text_plain)
         if year_columns:
             for column, tally, part in zip(year_columns, year_tallies, by_year, strict=True):
                 if part is not None:

@@ -278,9 +278,17 @@ def test_a_reconciling_funds_allocations_show_a_nil_variance_recomputed(returns)
     assert cents(values["ALLOCATIONS!E12"]) == control_total
     assert cents(values["ALLOCATIONS!E13"]) == Decimal("0.00")
     assert values["ALLOCATIONS!C14"] == "The allocations add up exactly to the control total."
-    # A long provider's name in the title block wraps in a taller row instead of running off the page.
+    # A long name or service wraps, in a row tall enough for it, instead of being cut by the next
+    # column; a line whose texts fit keeps the default height.
     sheet = openpyxl.load_workbook(path)["Allocations"]
-    assert sheet["A1"].value.endswith("recovery fund & helplines")
+    assert sheet["B8"].value == f"{LONG_NAME} 1" and sheet["B8"].alignment.wrap_text
+    assert sheet["C8"].alignment.wrap_text and sheet["D8"].alignment.wrap_text
+    service_lines = -(-len(sheet["C8"].value) // (width_of(sheet, 3) - 2))
+    assert sheet.row_dimensions[8].height >= 15 * service_lines >= 45
+    seed = openpyxl.load_workbook(returns["seed"][0])["Allocations"]
+    heights = {seed.cell(row, 2).value: seed.row_dimensions[row].height for row in range(8, 24)}
+    assert heights["Black Country Women's Aid (BCWA)"] is None
+    assert heights["Forced Marriage Helpine (Forced Marriage consortia)"] == 30
 
 
 def test_a_profiled_funds_allocations_show_each_years_control_total_and_variance_recomputed(returns):
