@@ -102,20 +102,25 @@ def write_allocations(
         first_year, last_year = year_columns[0], year_columns[-1]
     # The characters a line's text columns hold on one line (the indented ones one fewer); a line
     # with a longer text gets a row tall enough for it, as neither Excel nor LibreOffice reliably
-    # does that for a whole row when it opens the file.
-    fits = [(column, widths[column] - (2 if column in (1, category_column) else 1)) for column in (1, 2, 3)]
-    fits.append((category_column, widths[category_column] - 2))
+    # does that for a whole row when it opens the file. Plain comparisons: this runs once a line.
+    text_columns = (1, 2, THEME_COLUMN, category_column)
+    fit_organisation, fit_service, fit_theme, fit_category = (
+        widths[column] - (2 if column in (1, category_column) else 1) for column in text_columns
+    )
     for line in data.lines:
         number, organisation, service, theme, category, amount, by_year = line
-        texts = (organisation, service, theme, category)
-        if any(len(value) > fit for value, (_, fit) in zip(texts, fits, strict=True)):
-            sheet.set_row(
-                row,
-                max(
-                    wrapped_height(value, widths[column] - 1)
-                    for value, (column, _) in zip(texts, fits, strict=True)
-                ),
+        if (
+            len(organisation) > fit_organisation
+            or len(service) > fit_service
+            or len(theme) > fit_theme
+            or len(category) > fit_category
+        ):
+            texts = (organisation, service, theme, category)
+            heights = (
+                wrapped_height(text, widths[column] - 1)
+                for text, column in zip(texts, text_columns, strict=True)
             )
+            sheet.set_row(row, max(heights))
         write_number(row, 0, number, integer)
         write_string(row, 1, organisation, text)
         if service:
