@@ -211,23 +211,50 @@ def sumifs_criterion(cell: str) -> str:
 
 class Formats:
     def __init__(self, workbook: xlsxwriter.Workbook):
-        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.title = workbook.add_format({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
         self.label = workbook.add_format({"bold": True})
+        # Indented as the text below it, which keeps it clear of a right-aligned heading before it.
         self.header = workbook.add_format(
-            {"bold": True, "bottom": 2, "text_wrap": True, "valign": "bottom", "bg_color": "#DDE5F0"}
+            {
+                "bold": True,
+                "bottom": 2,
+                "text_wrap": True,
+                "align": "left",
+                "valign": "bottom",
+                "bg_color": "#DDE5F0",
+                "indent": 1,
+            }
         )
+        # Wrapped, so a heading wider than its column takes a second line instead of running into
+        # the next heading.
         self.header_number = workbook.add_format(
-            {"bold": True, "bottom": 2, "align": "right", "valign": "bottom", "bg_color": "#DDE5F0"}
+            {
+                "bold": True,
+                "bottom": 2,
+                "align": "right",
+                "valign": "bottom",
+                "bg_color": "#DDE5F0",
+                "text_wrap": True,
+            }
         )
         self.money = workbook.add_format({"num_format": MONEY_FORMAT})
         self.money_bold = workbook.add_format({"num_format": MONEY_FORMAT, "bold": True})
+        self.money_bold_top = workbook.add_format({"num_format": MONEY_FORMAT, "bold": True, "valign": "top"})
         self.total_label = workbook.add_format({"bold": True, "top": 2})
         self.total_money = workbook.add_format({"bold": True, "top": 2, "num_format": MONEY_FORMAT})
         self.total_blank = workbook.add_format({"top": 2})
-        self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT, "align": "left", "valign": "top"})
         # A little space between a right-aligned figure and the text beside it.
-        self.text = workbook.add_format({"indent": 1})
+        self.text = workbook.add_format({"indent": 1, "text_wrap": True})
+        # A line's service and thematic area: a long one wraps (Excel and LibreOffice make a row
+        # without a set height as tall as its wrapped text) instead of being cut by the next column.
+        self.text_plain = workbook.add_format({"text_wrap": True})
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        # A label beside a value that wraps, level with its first line.
+        self.label_top = workbook.add_format({"bold": True, "valign": "top"})
+        self.wrap_bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        # A variance that is not nil, picked out wherever it is (a conditional format).
+        self.flag = workbook.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
         self.integer = workbook.add_format({"num_format": "0"})
 
 

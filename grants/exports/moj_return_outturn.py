@@ -15,11 +15,26 @@ from xlsxwriter.worksheet import Worksheet
 
 from grants import money
 from grants.exports.moj_return_format import Formats, MojReturnData
+from grants.exports.moj_return_print import LINE_HEIGHT, set_up_page, wrapped_height, write_title
 from grants.reconciliation import FundReconciliation
 from grants.reconciliation.outturn import FIGURES, FundOutturn
 
 HEADER_ROW = 3  # zero-based
 FIRST_FIGURE_ROW = HEADER_ROW + 2  # below the header and the row of periods
+# Wide enough for the longest label (the cash held's), which would be cut by the figure beside it.
+FIGURE_COLUMN_WIDTH, COLUMN_WIDTH = 64, 16
+
+INTRODUCTION = (
+    "Each figure counts the approved entries dated in the column's period; underspend still due is "
+    "what providers owe at the period's start or end. The control total, net spend, cash held, the "
+    "balance and the Total column are live formulas."
+)
+
+
+def figure_cell(name: str, column: int) -> str:
+    """The absolute reference of a figure's cell in a column (1 is the first year or the only one)."""
+    row = FIRST_FIGURE_ROW + [figure.name for figure in FIGURES].index(name)
+    return xl_rowcol_to_cell(row, column, row_abs=True, col_abs=True)
 
 
 def check_outturn(
@@ -55,24 +70,29 @@ def write_outturn(
 ) -> None:
     outturn = data.outturn
     columns = outturn.columns
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, len(columns), 16)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.write_string(0, 0, f"Outturn: {data.title}", formats.title)
-    sheet.write_string(
-        1,
-        0,
-        "Each figure counts the approved entries dated in the column's period; underspend still due is "
-        "what providers owe at the period's start or end. The control total, net spend, cash held, the "
-        "balance and the Total column are live formulas.",
+    sheet.set_column(0, 0, FIGURE_COLUMN_WIDTH)
+    sheet.set_column(1, len(columns), COLUMN_WIDTH)
+    set_up_page(sheet, data, "Outturn")
+    write_title(
+        sheet,
+        f"Outturn: {data.title}",
+        len(columns),
+        FIGURE_COLUMN_WIDTH + COLUMN_WIDTH * len(columns),
+        formats.title,
     )
+    # Across the sheet's columns, wrapped, so the sentence prints whole on the page.
+    sheet.set_row(1, wrapped_height(INTRODUCTION, FIGURE_COLUMN_WIDTH + COLUMN_WIDTH * len(columns)))
+    sheet.merge_range(1, 0, 1, len(columns), INTRODUCTION, formats.wrap)
+    sheet.set_row(HEADER_ROW, 2 * LINE_HEIGHT)  # a label wider than its column wraps
     sheet.write_string(HEADER_ROW, 0, "Figure", formats.header)
     # Row by row: the workbook is written in constant-memory mode.
     for column, outturn_column in enumerate(columns, start=1):
         sheet.write_string(HEADER_ROW, column, outturn_column.label, formats.header_number)
-    for column, outturn_column in enumerate(columns, start=1):
-        sheet.write_string(HEADER_ROW + 1, column, outturn_column.period, formats.wrap)
+    # A period ("1 April 2023 to 31 March 2024") takes two or three lines of its column.
+    periods = [outturn_column.period for outturn_column in columns]
+    sheet.set_row(HEADER_ROW + 1, max(wrapped_height(period, COLUMN_WIDTH) for period in periods))
+    for column, period in enumerate(periods, start=1):
+        sheet.write_string(HEADER_ROW + 1, column, period, formats.wrap)
 
     row_of = {figure.name: FIRST_FIGURE_ROW + index for index, figure in enumerate(FIGURES)}
     total_column = len(columns) if outturn.total is not None else None

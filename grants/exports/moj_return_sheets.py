@@ -11,6 +11,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from grants import money
+from grants.exports.moj_return_control import write_control_rows
 from grants.exports.moj_return_format import (
     DIGEST_EXPLANATION,
     DIGEST_EXPLANATION_BY_YEAR,
@@ -26,7 +27,16 @@ from grants.exports.moj_return_format import (
     digest_line,
     sumifs_criterion,
 )
+from grants.exports.moj_return_print import LINE_HEIGHT, set_up_page, wrapped_height, write_title
 from grants.reconciliation import Subtotal
+
+# The column of the title block's second labels ("Recipient", "Control total").
+TITLE_LABEL_COLUMN = 4
+
+# The Reconciliation sheet's columns C and D, which its status sentence spans with column B.
+STATUS_SPAN_WIDTH = 26
+
+ABOUT_VALUE_WIDTH = 90
 
 
 def write_allocations(
@@ -40,34 +50,42 @@ def write_allocations(
     total with its reference (for a fund with a profile)."""
     rec = data.reconciliation
     layout = allocation_columns(data)
-    for column, (_, width) in enumerate(layout.headers):
+    widths = [width for _, width in layout.headers]
+    # The title block's second column of labels ("Control total 2023-24") must not be cut by its value.
+    widths[TITLE_LABEL_COLUMN] = max(widths[TITLE_LABEL_COLUMN], 22)
+    for column, width in enumerate(widths):
         sheet.set_column(column, column, width)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
+    set_up_page(sheet, data, "Allocations")
     sheet.repeat_rows(HEADER_ROW)
     year = "" if data.year is None else f" {data.year.label}"
-    sheet.set_header(f'&L&"-,Bold"{_header_text(data.recipient)}&RMoJ return {data.fund_code}{year}')
-    prepared = f"{data.prepared_at.day} {data.prepared_at:%B %Y}"
-    sheet.set_footer(f"&LPrepared {prepared} by {_header_text(data.prepared_by)}&RPage &P of &N")
 
-    sheet.write_string(0, 0, data.title, formats.title)
+    write_title(sheet, data.title, len(widths) - 1, sum(widths), formats.title)
     title_block = [
         (("Funder", data.funder), ("Recipient", data.recipient)),
         (("Fund code", data.fund_code), ("Prepared by", data.prepared_by)),
         (("Spend period start", data.spend_start), ("Date prepared", data.prepared_at.date())),
         (("Spend period end", data.spend_end), (f"Control total{year}", rec.control_total.amount)),
     ]
+    # Each value spans the columns up to the next label (or the sheet's edge) and wraps there, so a
+    # long name prints whole instead of running off the page.
+    spans = [(2, TITLE_LABEL_COLUMN - 1), (TITLE_LABEL_COLUMN + 1, len(widths) - 1)]
     for row, pairs in enumerate(title_block, start=1):
-        for (label, value), column in zip(pairs, (1, 4), strict=True):
-            sheet.write_string(row, column, label, formats.label)
-            _write_value(sheet, row, column + 1, value, formats)
+        sheet.set_row(
+            row,
+            max(
+                wrapped_height(str(value), sum(widths[first : last + 1]))
+                for (_, value), (first, last) in zip(pairs, spans, strict=True)
+            ),
+        )
+        for (label, value), column, (first, last) in zip(pairs, (1, TITLE_LABEL_COLUMN), spans, strict=True):
+            sheet.write_string(row, column, label, formats.label_top)
+            _write_value(sheet, row, first, last, value, formats)
 
     figures = {layout.amount, *layout.years}
     for column, (title, _) in enumerate(layout.headers):
         header_format = formats.header_number if column in figures else formats.header
         sheet.write_string(HEADER_ROW, column, title, header_format)
-    sheet.set_row(HEADER_ROW, 30)
+    sheet.set_row(HEADER_ROW, 2 * LINE_HEIGHT)
 
     row = FIRST_LINE_ROW
     # Looked up once rather than for each of up to 100,000 lines.
@@ -77,18 +95,37 @@ def write_allocations(
         digest.update,
         groups.get,
     )
-    integer, text, money_format = formats.integer, formats.text, formats.money
+    integer, text, text_plain, money_format = formats.integer, formats.text, formats.text_plain, formats.money
     amount_column, category_column, year_columns = layout.amount, layout.category, layout.years
     year_tallies = [money.Tally() for _ in year_columns]
     if year_columns:
         first_year, last_year = year_columns[0], year_columns[-1]
+    # The characters a line's text columns hold on one line (the indented ones one fewer); a line
+    # with a longer text gets a row tall enough for it, as neither Excel nor LibreOffice reliably
+    # does that for a whole row when it opens the file. Plain comparisons: this runs once a line.
+    text_columns = (1, 2, THEME_COLUMN, category_column)
+    fit_organisation, fit_service, fit_theme, fit_category = (
+        widths[column] - (2 if column in (1, category_column) else 1) for column in text_columns
+    )
     for line in data.lines:
         number, organisation, service, theme, category, amount, by_year = line
+        if (
+            len(organisation) > fit_organisation
+            or len(service) > fit_service
+            or len(theme) > fit_theme
+            or len(category) > fit_category
+        ):
+            texts = (organisation, service, theme, category)
+            heights = (
+                wrapped_height(text, widths[column] - 1)
+                for text, column in zip(texts, text_columns, strict=True)
+            )
+            sheet.set_row(row, max(heights))
         write_number(row, 0, number, integer)
         write_string(row, 1, organisation, text)
         if service:
-            write_string(row, 2, service)
-        write_string(row, THEME_COLUMN, theme)
+            write_string(row, 2, service, text_plain)
+        write_string(row, THEME_COLUMN, theme, text_plain)
         if year_columns:
             for column, tally, part in zip(year_columns, year_tallies, by_year, strict=True):
                 if part is not None:
@@ -129,6 +166,7 @@ def write_allocations(
         row, amount_column, column_total(amount_column), formats.total_money, rec.ledger_total.amount
     )
     sheet.write_blank(row, category_column, None, formats.total_blank)
+    write_control_rows(sheet, data, formats, layout, row, [tally.total for tally in year_tallies])
 
     sheet.freeze_panes(FIRST_LINE_ROW, 0)
     sheet.autofilter(HEADER_ROW, 0, row - 1, len(layout.headers) - 1)
@@ -138,18 +176,17 @@ def write_allocations(
     return line_count, absolute(amount_column), year_totals
 
 
-def _header_text(text: str) -> str:
-    # "&" starts a control code in Excel page headers.
-    return text.replace("&", "&&")
-
-
-def _write_value(sheet: Worksheet, row: int, column: int, value, formats: Formats) -> None:
+def _write_value(sheet: Worksheet, row: int, first: int, last: int, value, formats: Formats) -> None:
+    """A title block value in the cells `first` to `last` of `row` (merged when more than one)."""
     if isinstance(value, Decimal):
-        sheet.write_number(row, column, value, formats.money_bold)
+        cell_format, write = formats.money_bold_top, sheet.write_number
     elif isinstance(value, datetime.date):
-        sheet.write_datetime(row, column, value, formats.date)
+        cell_format, write = formats.date, sheet.write_datetime
     else:
-        sheet.write_string(row, column, str(value))
+        cell_format, write, value = formats.wrap, sheet.write_string, str(value)
+    if last > first:
+        sheet.merge_range(row, first, row, last, "", cell_format)
+    write(row, first, value, cell_format)
 
 
 def _allocations_range(column: int, last_line_row: int) -> str:
@@ -220,9 +257,8 @@ def write_summary(sheet: Worksheet, data: MojReturnData, formats: Formats, last_
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 8)
     sheet.set_column(2, 4, 16)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.write_string(0, 0, f"Summary: {data.title}", formats.title)
+    set_up_page(sheet, data, "Summary")
+    write_title(sheet, f"Summary: {data.title}", 4, 34 + 8 + 3 * 16, formats.title)
     sheet.write_string(1, 0, "Subtotals are live formulas over the Allocations sheet.")
     with_budgets = any(row.budget is not None for row in rec.by_category)
     layout = allocation_columns(data)
@@ -254,7 +290,9 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
     rec = data.reconciliation
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 18)
-    sheet.write_string(0, 0, f"Reconciliation: {data.title}", formats.title)
+    sheet.set_column(2, 3, STATUS_SPAN_WIDTH)
+    set_up_page(sheet, data, "Reconciliation")
+    write_title(sheet, f"Reconciliation: {data.title}", 3, 34 + 18 + 2 * STATUS_SPAN_WIDTH, formats.title)
     sheet.write_string(2, 0, "Control total (award paperwork)", formats.label)
     sheet.write_number(2, 1, rec.control_total.amount, formats.money)
     sheet.write_string(3, 0, "Ledger total (Allocations sheet)", formats.label)
@@ -263,8 +301,11 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
     # Rounded to the penny: the amounts are binary floats in the spreadsheet, and a reconciled fund
     # must show exactly zero.
     sheet.write_formula(4, 1, "=ROUND(B4-B3,2)", formats.money_bold, rec.variance.amount)
-    sheet.write_string(5, 0, "Status", formats.label)
-    sheet.write_formula(5, 1, describe_variance_formula("B5"), formats.label, rec.variance_in_words)
+    sheet.write_string(5, 0, "Status", formats.label_top)
+    # Across columns B to D, wrapped, so the sentence prints whole on the page.
+    sheet.set_row(5, wrapped_height(rec.variance_in_words, 18 + 2 * STATUS_SPAN_WIDTH))
+    sheet.merge_range(5, 1, 5, 3, "", formats.wrap_bold)
+    sheet.write_formula(5, 1, describe_variance_formula("B5"), formats.wrap_bold, rec.variance_in_words)
     sheet.write_string(6, 0, "Status code", formats.label)
     status_formula = '=IF(B5=0,"reconciled",IF(B5>0,"over-allocated","under-allocated"))'
     sheet.write_formula(6, 1, status_formula, None, str(rec.status))
@@ -272,8 +313,9 @@ def write_reconciliation(sheet: Worksheet, data: MojReturnData, formats: Formats
 
 def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result: BuildResult) -> None:
     sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 1, 90)
-    sheet.write_string(0, 0, "About this workbook", formats.title)
+    sheet.set_column(1, 1, ABOUT_VALUE_WIDTH)
+    set_up_page(sheet, data, "About")
+    write_title(sheet, "About this workbook", 1, 24 + ABOUT_VALUE_WIDTH, formats.title)
     rows = [
         ("Generated at", data.prepared_at.isoformat(timespec="seconds")),
         ("Generated by", data.prepared_by),
@@ -296,7 +338,10 @@ def write_about(sheet: Worksheet, data: MojReturnData, formats: Formats, result:
             )
         )
     for row, (label, value) in enumerate(rows, start=2):
-        sheet.write_string(row, 0, label, formats.label)
+        # A row as tall as its wrapped value, so a long explanation does not run over the next row.
+        if isinstance(value, str) and len(value) > ABOUT_VALUE_WIDTH - 2:
+            sheet.set_row(row, wrapped_height(value, ABOUT_VALUE_WIDTH))
+        sheet.write_string(row, 0, label, formats.label_top)
         if isinstance(value, int):
             sheet.write_number(row, 1, value, formats.integer)
         else:
