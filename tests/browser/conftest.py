@@ -206,3 +206,81 @@ def screenshot():
         return path
 
     return save
+
+
+# What `check_page` asks the page: how wide the document is, and which boxes scroll sideways without
+# being a focusable, labelled region a keyboard user can scroll (axe-core reports the unfocusable ones).
+PAGE_WIDTHS_JS = """() => {
+  const unlabelled = [];
+  for (const box of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(box);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX) && box.scrollWidth > box.clientWidth + 1;
+    const region = box.getAttribute('role') === 'region' && box.getAttribute('aria-label')
+      && box.tabIndex >= 0;
+    if (scrolls && !region) {
+      unlabelled.push(box.tagName.toLowerCase() + (box.id ? '#' + box.id : '')
+        + (box.className ? '.' + String(box.className).split(' ').join('.') : ''));
+    }
+  }
+  // The outermost elements that reach past the window's right edge: what makes the page too wide.
+  const name = (box) => box.tagName.toLowerCase() + (box.id ? '#' + box.id : '')
+    + (typeof box.className === 'string' && box.className ? '.' + box.className.split(' ').join('.') : '');
+  const past = (box) => box.getBoundingClientRect().right > window.innerWidth + 0.5;
+  const clipped = (box) => {
+    for (let up = box.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const culprits = [...document.querySelectorAll('body *')]
+    .filter((box) => past(box) && !past(box.parentElement) && !clipped(box)).slice(0, 5).map(name);
+  return {width: document.documentElement.scrollWidth, unlabelled, culprits};
+}"""
+
+# The two widths every page is checked at: a laptop's window and a phone's.
+PAGE_WIDTHS = (1280, 390)
+
+
+def check_page(page, name: str) -> None:
+    """Check the page as it is now at 1280 px and at 390 px wide, then leave it at 1280 px.
+
+    At each width: no serious or critical axe-core violation; the document no wider than the window
+    (a wide table may scroll only inside a focusable, labelled `.table-scroll` region); and a
+    full-page screenshot at test-artifacts/pages/<name>-<width>.png for a person to look at.
+    """
+    problems = page_problems(page, name)
+    assert not problems, f"{name} ({page.url}):\n" + "\n".join(problems)
+
+
+def page_problems(page, name: str) -> list[str]:
+    """What `check_page` finds wrong with the page (after saving its screenshots), for a test that
+    checks many pages and reports them all at once."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    folder = ARTIFACTS / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for width in PAGE_WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        measured = page.evaluate(PAGE_WIDTHS_JS)
+        if measured["width"] > width:
+            problems.append(
+                f"{name} at {width} px: the page is {measured['width']} px wide "
+                f"(reaching past the window: {measured['culprits']})"
+            )
+        if measured["unlabelled"]:
+            problems.append(
+                f"{name} at {width} px: these scroll sideways outside a focusable, labelled region: "
+                f"{measured['unlabelled']}"
+            )
+        results = Axe().run(page)
+        problems += [
+            f"{name} at {width} px: axe-core {violation['impact']}: {violation['id']}: {violation['help']} "
+            f"({[node['target'] for node in violation['nodes']][:5]})"
+            for violation in results.response["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+        # A long page (a fund's whole history) takes Chromium a while to capture in full.
+        page.screenshot(path=folder / f"{name}-{width}.png", full_page=True, timeout=60_000)
+    page.set_viewport_size({"width": PAGE_WIDTHS[0], "height": 900})
+    return problems

@@ -117,7 +117,9 @@ def test_fund_table_filtered_to_one_category_shows_its_4_lines_and_total(officer
     page.get_by_label("Funding category").select_option(label="DA PCC non-commissioned")
     page.get_by_role("button", name="Apply filters").click()
 
-    arrive(page, r"[?&]funding_category=da-pcc-non-commissioned(&|$)")
+    # The filter returns to the table (#allocations), not to the top of the page.
+    arrive(page, r"[?&]funding_category=da-pcc-non-commissioned(&|#allocations$)")
+    assert page.evaluate("window.scrollY") > 0
     expect(table.locator("tbody tr")).to_have_count(4)
     assert column(table, "No.") == ["13", "14", "15", "16"]
     assert set(column(table, "Funding category")) == {"DA PCC non-commissioned"}
@@ -128,8 +130,8 @@ def test_fund_table_filtered_to_one_category_shows_its_4_lines_and_total(officer
 
     # Sorting keeps the filter, and the filter's total.
     table.get_by_role("link", name="Amount", exact=True).click()
-    arrive(page, r"[?&]sort=awarded(&|$)")
-    assert re.search(r"[?&]funding_category=da-pcc-non-commissioned(&|$)", page.url)
+    arrive(page, r"[?&]sort=awarded(&|#allocations$)")
+    assert re.search(r"[?&]funding_category=da-pcc-non-commissioned(&|#allocations$)", page.url)
     amounts = [amount(text) for text in column(table, "Amount")]
     assert amounts == sorted(amounts) and len(amounts) == 4
     expect(table.locator("tfoot td.num").first).to_have_text("£67,349.00")
@@ -144,13 +146,16 @@ def test_clicking_the_amount_header_sorts_ascending_then_descending(officer_page
     header = table.locator("thead th").filter(has=page.get_by_role("link", name="Amount", exact=True))
 
     table.get_by_role("link", name="Amount", exact=True).click()
-    arrive(page, r"[?&]sort=awarded(&|$)")
+    arrive(page, r"[?&]sort=awarded#allocations$")
+    # Back at the table, not at the top of the page: its section is at the top of the window.
+    assert page.evaluate("window.scrollY") > 0
+    assert abs(page.evaluate("document.getElementById('allocations').getBoundingClientRect().top")) < 2
     expect(header).to_have_attribute("aria-sort", "ascending")
     ascending = [amount(text) for text in column(table, "Amount")]
     assert ascending == sorted(by_line)
 
     table.get_by_role("link", name="Amount", exact=True).click()
-    arrive(page, r"[?&]sort=-awarded(&|$)")
+    arrive(page, r"[?&]sort=-awarded#allocations$")
     expect(header).to_have_attribute("aria-sort", "descending")
     descending = [amount(text) for text in column(table, "Amount")]
     assert descending == sorted(by_line, reverse=True)

@@ -87,7 +87,8 @@ def test_tables_show_approved_payments_with_the_pending_beside(client, line, pen
     client.force_login(viewer)
     page = html(client, url)
     assert (
-        '<td class="num">£1,000.00<br><span class="hint">+ £50,000.00 awaiting approval</span></td>'
+        '<td class="num" data-label="Paid (approved)">£1,000.00<br>'
+        '<span class="hint">+ £50,000.00 awaiting approval</span></td>'
     ) in page
     assert "Paid (approved)" in page
 
@@ -97,12 +98,13 @@ def test_approving_the_payment_moves_it_into_paid(client, line, pending_payment,
     client.force_login(viewer)
     page = html(client, f"/allocations/{line.pk}/")
     assert 'id="figure-paid">£51,000.00<' in page and 'id="figure-paid-pending">£0.00<' in page
-    assert '<td class="num">£51,000.00</td>' in html(client, "/funds/ecf/")
+    assert '<td class="num" data-label="Paid (approved)">£51,000.00</td>' in html(client, "/funds/ecf/")
 
 
 def test_a_years_table_shows_the_years_pending_payments(client, line, pending_payment, viewer):
     client.force_login(viewer)
     page = html(client, "/funds/ecf/?year=2020-21")
     assert (
-        '<td class="num">£1,000.00<br><span class="hint">+ £50,000.00 awaiting approval</span></td>' in page
+        '<td class="num" data-label="Paid (approved)">£1,000.00<br>'
+        '<span class="hint">+ £50,000.00 awaiting approval</span></td>' in page
     )

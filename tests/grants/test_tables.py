@@ -147,10 +147,14 @@ def test_the_sorted_column_says_so_and_each_header_links_to_its_sort(client, off
     thead = the(the(document, "table", **{"class": "allocations"}), "thead")
     amount = the(thead, "th", **{"aria-sort": "descending"})
     assert attr(amount, "class") == "desc num orderable"
-    assert attr(the(amount, "a"), "href") == "?sort=awarded"
+    # Each sort link returns to the table (#allocations), not to the top of the page.
+    assert attr(the(amount, "a"), "href") == "?sort=awarded#allocations"
     assert len(elements(thead, "th", **{"aria-sort": "descending"})) == 1
     number = elements(thead, "th")[0]
-    assert (attr(number, "aria-sort"), attr(the(number, "a"), "href")) == (None, "?sort=line_number")
+    assert (attr(number, "aria-sort"), attr(the(number, "a"), "href")) == (
+        None,
+        "?sort=line_number#allocations",
+    )
 
 
 def test_the_footer_totals_every_filtered_line_and_an_empty_table_says_so(client, officer, fund):

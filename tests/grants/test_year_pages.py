@@ -241,8 +241,14 @@ def test_the_years_page_fits_its_wide_tables_and_lets_a_keyboard_scroll_the_cash
     scrollable-region-focusable)."""
     client.force_login(officer)
     response = client.get(reverse("grants:fund_years", args=["synthetic-3y"]))
-    # On a narrow screen the cash table still scrolls in its section, which holds no link to focus.
-    assert attr(section(response, "cash-heading"), "tabindex") == "0"
+    # On a narrow screen the cash table scrolls in its own box, which holds no link to focus: the box
+    # is a labelled region a keyboard can focus and scroll.
+    scroll = the(section(response, "cash-heading"), "div", **{"class": "table-scroll"})
+    assert [attr(scroll, name) for name in ("role", "aria-label", "tabindex")] == [
+        "region",
+        "Cash held in each financial year",
+        "0",
+    ]
     # Each year's period may wrap under its label, so the four columns and the labels fit the page.
     headings = elements(the(section(response, "outturn-heading"), "thead"), "th")
     periods = [the(heading, "span") for heading in headings[1:]]
