@@ -158,3 +158,16 @@ def test_a_filtered_history_page_takes_a_fixed_number_of_queries(viewer_client, 
     assert len(queries) == HISTORY_QUERIES + (2 if connection.vendor == "postgresql" else 0), "\n".join(
         query["sql"][:100] for query in queries
     )
+
+
+@pytest.mark.parametrize("filters", [{"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}])
+def test_the_last_day_there_is_is_a_date_to_filter_to(viewer_client, alice, filters):
+    """'To 31 December 9999' means up to the day after it, which no date can hold: it was a 500
+    (OverflowError); it is every change up to the end of time."""
+    fund = FundFactory(code="hist")
+    notes_changed(fund, alice, 2)
+
+    response = history(viewer_client, fund, **filters)
+
+    assert response.status_code == 200
+    assert len(rows(response)) == 3
