@@ -14,7 +14,7 @@ from audit.context import context as audit_context
 from audit.models import AuditEvent
 from grants.models import Fund
 from tests.audit.test_history_pages import add_line, rows
-from tests.factories import FundFactory, UserFactory
+from tests.factories import FundFactory, UserFactory, submit_return
 
 
 @pytest.fixture
@@ -171,3 +171,17 @@ def test_the_last_day_there_is_is_a_date_to_filter_to(viewer_client, alice, filt
 
     assert response.status_code == 200
     assert len(rows(response)) == 3
+
+
+def test_a_submitted_return_s_history_says_which_version_it_is(viewer_client, alice):
+    """A return's version (1, 2, ... each time it is resubmitted) is what the reader looks for; only
+    the edit counter of a row people edit in forms (`Versioned.version`) says nothing."""
+    fund = FundFactory(code="hist")
+    submit_return(fund, alice)
+
+    response = history(viewer_client, fund, table="grants_returnsubmission")
+
+    [submitted] = rows(response)
+    assert ("Version", "1") in [(change.label, change.after) for change in submitted.changes]
+    [fund_added] = [row for row in rows(history(viewer_client, fund, table="grants_fund"))]
+    assert "Version" not in [change.label for change in fund_added.changes]
