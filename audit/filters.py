@@ -57,5 +57,8 @@ class HistoryFilter(django_filters.FilterSet):
         return queryset.filter(occurred_at__gte=_start_of(value))
 
     def to_day(self, queryset, name, value):
-        # The whole of the last day: before the next one begins.
+        # The whole of the last day: before the next one begins. The last day a date can hold
+        # (31 December 9999) has no next one: everything is before its end.
+        if value >= datetime.date.max:
+            return queryset
         return queryset.filter(occurred_at__lt=_start_of(value + datetime.timedelta(days=1)))

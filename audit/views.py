@@ -29,6 +29,7 @@ from audit.models import AuditEvent
 from audit.tables import AUDITED_TABLES
 from grants import money
 from grants.models import Allocation, Fund
+from grants.models._base import Versioned
 
 PER_PAGE = 50
 NOTHING = "—"
@@ -89,9 +90,17 @@ def _column(columns: dict[str, Column], key: str) -> Column:
     return Column(key.removesuffix("_id").replace("_", " "))
 
 
-# Columns no reader needs in a history: the row's id (shown with the row), its version counter, and
-# identifiers for machines (a UUID says nothing a name does not).
-_UNSHOWN = {"id", "version"}
+# Columns no reader needs in a history: the row's id (shown with the row), the edit counter of a row
+# people edit in forms (`Versioned.version`; a return submission's version is its number, and shows),
+# and identifiers for machines (a UUID says nothing a name does not).
+_UNSHOWN = {"id"}
+
+
+def _unshown(key: str, column: Column) -> bool:
+    if key in _UNSHOWN or isinstance(column.field, models.UUIDField):
+        return True
+    field = column.field
+    return key == "version" and (field is None or issubclass(field.model, Versioned))
 
 
 def _holds_nothing(value, column: Column) -> bool:
@@ -109,10 +118,10 @@ def _keys(event: AuditEvent, columns: dict[str, Column]) -> list[str]:
     present = [*columns, *sorted((before.keys() | after.keys()) - columns.keys())]
     keys = []
     for key in present:
-        if key in _UNSHOWN or (key not in before and key not in after):
+        if key not in before and key not in after:
             continue
         column = _column(columns, key)
-        if isinstance(column.field, models.UUIDField):
+        if _unshown(key, column):
             continue
         if event.action == AuditEvent.Action.UPDATE:
             if before.get(key) == after.get(key):

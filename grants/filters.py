@@ -114,8 +114,11 @@ class AllocationFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if value.isdigit():
-            return queryset.filter(organisation_id=int(value))
+        # ASCII digits only ("²" passes str.isdigit(), and int() refuses it), and no longer than an
+        # id can be (SQLite cannot be asked about a number past 2**63 - 1): otherwise a 500.
+        if value.isascii() and value.isdigit():
+            number = int(value)
+            return queryset.filter(organisation_id=number) if number < 2**63 else queryset.none()
         return queryset.filter(
             Q(organisation__name__icontains=value) | Q(organisation__short_name__icontains=value)
         )

@@ -69,8 +69,20 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         """First a page listing what would be approved, to confirm; then all of them through
         `services.decisions_take`, as the Approvals page does, so four-eyes and the locks hold here
         too. All or nothing: one refusal approves none of them."""
-        entries = list(queryset.select_related("fund", "allocation", "recorded_by").order_by("pk"))
+        entries = list(
+            queryset.select_related(
+                "fund", "allocation", "recorded_by", "carried_from", "carried_to"
+            ).order_by("pk")
+        )
         if request.POST.get("post") != "yes":
+            # A carry-forward is approved as a pair whichever leg is ticked: the page names the other
+            # leg too, so it lists all that "Yes" would approve.
+            for entry in entries:
+                entry.pair = (
+                    (entry.carried_from or getattr(entry, "carried_to", None))
+                    if entry.kind == LedgerEntry.Kind.CARRIED_FORWARD
+                    else None
+                )
             return TemplateResponse(
                 request,
                 "admin/grants/ledgerentry/approve_selected_confirmation.html",

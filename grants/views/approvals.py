@@ -37,8 +37,31 @@ def change_label(change: LineChange) -> str:
     return f"The change to line {change.allocation.line_number} of {change.fund.code}"
 
 
-def _ids(values: list[str]) -> list[int]:
-    return sorted({int(value) for value in values if value.isdigit()})
+# The largest id a row can have (a 64-bit signed integer): a longer number names no row, and SQLite
+# cannot even be asked about it.
+_LARGEST_ID = 2**63 - 1
+
+
+def _id(value: str) -> int | None:
+    """`value` as a row's id, or None: ASCII digits only ("²" and "١" pass str.isdigit() but are no
+    id; int() refuses the first), no larger than any id can be."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= _LARGEST_ID else None
+
+
+def _ids(values: list[str]) -> tuple[list[int], list[str]]:
+    """The ids among `values`, and the values that name no row (shown back as they were sent)."""
+    ids, unreadable = set(), []
+    for value in values:
+        number = _id(value)
+        if number is None:
+            if value:
+                unreadable.append(value)
+        else:
+            ids.add(number)
+    return sorted(ids), unreadable
 
 
 class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -105,10 +128,11 @@ class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
         """A row's own Approve button: that entry or change alone, whatever else is ticked."""
         kind, _, pk = value.partition(":")
         model = {"entry": LedgerEntry, "change": LineChange}.get(kind)
-        if model is None or not pk.isdigit():
+        number = _id(pk)
+        if model is None or number is None:
             messages.error(request, "Choose an entry or change to approve.")
             return redirect("grants:approval_list")
-        decide_one(request, model, int(pk), services.Decision.APPROVE)
+        decide_one(request, model, number, services.Decision.APPROVE)
         return redirect("grants:approval_list")
 
     def chosen(self, request) -> tuple[list[LedgerEntry], list[LineChange]]:
@@ -117,9 +141,12 @@ class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
         now: an import whose count awaiting approval has changed, a ticked row the page did not
         list, an id the ledger does not hold, a carry-forward's out leg ticked without its pair."""
         related = ("fund", "allocation")
-        record_id = request.POST.get("import", "")
-        if record_id.isdigit():
-            record = get_object_or_404(ImportRecord.objects.select_related("fund"), pk=int(record_id))
+        record_value = request.POST.get("import", "")
+        if record_value:
+            record_id = _id(record_value)
+            if record_id is None:
+                raise ChoiceRefused([f"Import {record_value[:20]}: there is no such import."])
+            record = get_object_or_404(ImportRecord.objects.select_related("fund"), pk=record_id)
             entries = list(selectors.import_entries(record).pending().select_related(*related).order_by("pk"))
             shown = request.POST.get("pending", "")
             if shown != str(len(entries)):
@@ -132,13 +159,16 @@ class ApprovalListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView
                     ]
                 )
             return entries, []
-        entry_ids = _ids(request.POST.getlist("entry"))
-        change_ids = _ids(request.POST.getlist("change"))
-        shown_entries = set(_ids(request.POST.getlist("shown_entry")))
-        shown_changes = set(_ids(request.POST.getlist("shown_change")))
+        entry_ids, unread_entries = _ids(request.POST.getlist("entry"))
+        change_ids, unread_changes = _ids(request.POST.getlist("change"))
+        shown_entries = set(_ids(request.POST.getlist("shown_entry"))[0])
+        shown_changes = set(_ids(request.POST.getlist("shown_change"))[0])
         found_entries = LedgerEntry.objects.select_related(*related).in_bulk(entry_ids)
         found_changes = LineChange.objects.select_related("fund", "allocation").in_bulk(change_ids)
-        problems = []
+        problems = [f"Entry {value[:20]}: this entry is not in the ledger." for value in unread_entries]
+        problems += [
+            f"Change {value[:20]}: this proposed change is not in the ledger." for value in unread_changes
+        ]
         for entry_id in entry_ids:
             entry = found_entries.get(entry_id)
             if entry is None:

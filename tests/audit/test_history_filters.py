@@ -14,7 +14,7 @@ from audit.context import context as audit_context
 from audit.models import AuditEvent
 from grants.models import Fund
 from tests.audit.test_history_pages import add_line, rows
-from tests.factories import FundFactory, UserFactory
+from tests.factories import FundFactory, UserFactory, submit_return
 
 
 @pytest.fixture
@@ -158,3 +158,30 @@ def test_a_filtered_history_page_takes_a_fixed_number_of_queries(viewer_client, 
     assert len(queries) == HISTORY_QUERIES + (2 if connection.vendor == "postgresql" else 0), "\n".join(
         query["sql"][:100] for query in queries
     )
+
+
+@pytest.mark.parametrize("filters", [{"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}])
+def test_the_last_day_there_is_is_a_date_to_filter_to(viewer_client, alice, filters):
+    """'To 31 December 9999' means up to the day after it, which no date can hold: it was a 500
+    (OverflowError); it is every change up to the end of time."""
+    fund = FundFactory(code="hist")
+    notes_changed(fund, alice, 2)
+
+    response = history(viewer_client, fund, **filters)
+
+    assert response.status_code == 200
+    assert len(rows(response)) == 3
+
+
+def test_a_submitted_return_s_history_says_which_version_it_is(viewer_client, alice):
+    """A return's version (1, 2, ... each time it is resubmitted) is what the reader looks for; only
+    the edit counter of a row people edit in forms (`Versioned.version`) says nothing."""
+    fund = FundFactory(code="hist")
+    submit_return(fund, alice)
+
+    response = history(viewer_client, fund, table="grants_returnsubmission")
+
+    [submitted] = rows(response)
+    assert ("Version", "1") in [(change.label, change.after) for change in submitted.changes]
+    [fund_added] = [row for row in rows(history(viewer_client, fund, table="grants_fund"))]
+    assert "Version" not in [change.label for change in fund_added.changes]

@@ -299,3 +299,43 @@ def test_bulk_approval_takes_the_same_number_of_queries_for_2_or_200_entries(
     assert response.status_code == 302
     assert pending_count(entries) == 0
     assert len(queries) == bulk_approval_queries(), "\n".join(query["sql"][:120] for query in queries)
+
+
+# "²" and "١" pass str.isdigit(), and int() refuses "²"; a number past 2**63 - 1 is no id and SQLite
+# cannot be asked about it (OverflowError). Each was a 500; each is now refused, naming what was sent,
+# and nothing is decided.
+NOT_IDS = ["²", "99999999999999999999999"]
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+def test_a_ticked_value_that_is_no_id_is_refused_not_a_500(client, lines, officer, approver, value):
+    entries = pay_many(lines, officer, 2)
+    client.force_login(approver)
+    form = ticked(entries)
+    form["entry"].append(value)
+    form["shown_entry"].append(value)
+
+    response = client.post(APPROVALS, form, follow=True)
+
+    assert response.status_code == 200
+    assert f"Nothing was approved. Entry {value[:20]}: this entry is not in the ledger." in page_text(
+        response
+    )
+    assert pending_count(entries) == 2
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+def test_a_shown_row_or_import_that_is_no_id_is_not_a_500(client, imported, lines, officer, approver, value):
+    entries = pay_many(lines, officer, 1)
+    client.force_login(approver)
+
+    shown = client.post(APPROVALS, {"decision": "approve", "entry": [entries[0].pk], "shown_entry": [value]})
+    assert shown.status_code == 302
+    record = client.post(APPROVALS, {"decision": "approve", "import": value, "pending": "3"}, follow=True)
+    assert record.status_code == 200
+    assert f"Nothing was approved. Import {value[:20]}: there is no such import." in page_text(record)
+    one = client.post(APPROVALS, {"approve_one": f"entry:{value}"}, follow=True)
+    assert one.status_code == 200
+    assert "Choose an entry or change to approve." in page_text(one)
+    assert pending_count(entries) == 1
+    assert LedgerEntry.objects.filter(fund=imported.fund).pending().count() == 3

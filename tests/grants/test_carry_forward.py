@@ -3,16 +3,19 @@
 admin, and raw SQL on both databases."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from djmoney.money import Money
 
 from grants import roles, services
 from grants.models import Fund, FundYear, LedgerEntry
+from grants.money import format_gbp
 from grants.reconciliation import reconcile
 from grants.reconciliation.years import reconcile_by_year
 from grants.triggers import CARRY_FORWARD_IN_LEG_REFUSED, CARRY_FORWARD_OUT_LEG_REFUSED
@@ -538,3 +541,33 @@ def test_reversing_the_award_of_a_year_money_was_carried_out_of_is_refused(line,
         services.entry_reverse(entry=award, memo="Recorded in error", acting_user=officer)
 
     assert not LedgerEntry.objects.filter(reverses=award).exists()
+
+
+def confirmation_form(page: str) -> dict:
+    """The hidden fields of the admin's confirmation page's form, as the browser would send them."""
+    form = page[page.index('<form method="post">') :]
+    form = form[: form.index("</form>")]
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form):
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def test_the_admin_s_confirmation_names_both_legs_of_a_carry_forward(client, line, officer):
+    """Ticking one leg approves both: the page that asks 'Approve these?' says so, with the other
+    leg's amount and date, and its own Yes goes through."""
+    out_leg, in_leg = legs(carry_line(line, officer, amount="10.00"))
+    client.force_login(StaffUserFactory(username="head-of-finance"))
+
+    asked = client.post(
+        "/admin/grants/ledgerentry/", {"action": "approve_entries", "_selected_action": [out_leg.pk]}
+    )
+
+    page = re.sub(r"\s+", " ", asked.content.decode())
+    assert "Approve these 1 entry?" in page
+    assert (
+        f"with its pair, {format_gbp(in_leg.amount)} on {date_format(in_leg.effective_date, 'j F Y')}" in page
+    )
+    assert [leg.is_pending for leg in legs(in_leg)] == [True, True]
+    client.post("/admin/grants/ledgerentry/", confirmation_form(asked.content.decode()), follow=True)
+    assert [leg.is_approved for leg in legs(in_leg)] == [True, True]

@@ -84,3 +84,15 @@ def test_login_page_keeps_csrf_protection(client, db):
     response = client.get(reverse("login"))
     assert response.status_code == 200
     assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999999"])
+def test_an_organisation_filter_that_is_no_id_is_not_a_500(client, viewer, value):
+    """A "²" passed str.isdigit() and int() refused it; a number past 2**63 - 1 overflowed SQLite."""
+    line = AllocationFactory(fund=FundFactory(code="org-filter"))
+    client.force_login(viewer)
+
+    response = client.get(reverse("grants:allocation_list"), {"organisation": value})
+
+    assert response.status_code == 200
+    assert line.organisation.name not in response.content.decode()
