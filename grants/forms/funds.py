@@ -189,6 +189,7 @@ class CategoryBudgetsForm(forms.Form):
             version = self.cleaned_data.get(self.version_field(category))
             budget = self.budgets.get(category.pk)
             try:
+                self.refuse_if_added_or_removed_since_opened(budget, amount, version)
                 if budget is not None and amount is None:
                     services.category_budget_delete(
                         budget=budget, acting_user=acting_user, expected_version=version
@@ -208,3 +209,14 @@ class CategoryBudgetsForm(forms.Form):
                     {self.amount_field(category): [f"{category.name}: {m}" for m in error.messages]}
                 ) from None
         return saved
+
+    @staticmethod
+    def refuse_if_added_or_removed_since_opened(budget, amount, version) -> None:
+        """A budget's version comes back only if it existed when the form was opened: a budget with
+        none was added by a colleague since (the form's blank would delete it, its figure overwrite
+        it), and a version without a budget means a colleague removed it (the figure would put it
+        back). Either is refused as any stale form is, with what was typed kept."""
+        if budget is not None and version is None and (amount is None or amount != budget.amount.amount):
+            raise ValidationError(services.changed_since_opened_message(budget))
+        if budget is None and version is not None and amount is not None:
+            raise ValidationError(services.changed_since_opened_message(CategoryBudget()))

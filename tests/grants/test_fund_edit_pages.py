@@ -298,3 +298,46 @@ def test_a_post_without_the_csrf_token_is_refused(officer, fund):
 
     assert response.status_code == 403
     assert Fund.objects.get(pk=fund.pk).name == "Victims fund 2026"
+
+
+def test_a_budget_a_colleague_added_after_the_form_was_opened_is_not_deleted_by_its_blank(
+    client, officer, fund
+):
+    """The form was opened with no Shelter budget (blank, no version); a colleague then set one. The
+    stale form's blank must not remove the colleague's budget, nor its figure overwrite it."""
+    FundingCategoryFactory(code="advice", name="Advice", sort_order=1)
+    shelter = FundingCategoryFactory(code="shelter", name="Shelter", sort_order=2)
+    client.force_login(officer)
+    opened = client.get(f"/funds/{fund.code}/budgets/").context["form"]
+    assert opened.initial.get("version_shelter") is None
+    CategoryBudget.objects.create(fund=fund, funding_category=shelter, amount=Money("700.00", "GBP"))
+
+    blank = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {"budget_advice": "50.00", "budget_shelter": "", "version_shelter": ""},
+    )
+    typed = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {"budget_advice": "50.00", "budget_shelter": "90.00", "version_shelter": ""},
+    )
+
+    assert (blank.status_code, typed.status_code) == (200, 200)
+    assert "since you opened" in text(blank) and "since you opened" in text(typed)
+    assert [(b.funding_category.code, b.amount.amount) for b in CategoryBudget.objects.filter(fund=fund)] == [
+        ("shelter", Decimal("700.00"))
+    ]
+
+
+def test_a_budget_a_colleague_removed_after_the_form_was_opened_is_not_put_back(client, officer, fund):
+    shelter = FundingCategoryFactory(code="shelter", name="Shelter")
+    budget = CategoryBudget.objects.create(fund=fund, funding_category=shelter, amount=Money("700.00", "GBP"))
+    client.force_login(officer)
+    CategoryBudget.objects.filter(pk=budget.pk).delete()  # a colleague removed it since
+
+    response = client.post(
+        f"/funds/{fund.code}/budgets/", {"budget_shelter": "750.00", "version_shelter": str(budget.version)}
+    )
+
+    assert response.status_code == 200
+    assert "since you opened" in text(response)
+    assert not CategoryBudget.objects.filter(fund=fund).exists()
