@@ -166,11 +166,12 @@ class CategoryBudgetsForm(forms.Form):
 
     @staticmethod
     def amount_field(category: FundingCategory) -> str:
-        return f"budget_{category.code.replace('-', '_')}"
+        # The code as it is: codes are unique slugs, and with "-" made "_" two of them could share a field.
+        return f"budget_{category.code}"
 
     @staticmethod
     def version_field(category: FundingCategory) -> str:
-        return f"version_{category.code.replace('-', '_')}"
+        return f"version_{category.code}"
 
     def clean(self):
         cleaned = super().clean()

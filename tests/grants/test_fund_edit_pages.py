@@ -8,6 +8,7 @@ from django.test import Client
 from djmoney.money import Money
 
 from audit.models import AuditEvent
+from grants.forms.funds import CategoryBudgetsForm
 from grants.models import CategoryBudget, ControlTotalRevision, Fund, FundYear
 from tests.factories import FunderFactory, FundFactory, FundingCategoryFactory, submit_return
 
@@ -341,3 +342,22 @@ def test_a_budget_a_colleague_removed_after_the_form_was_opened_is_not_put_back(
     assert response.status_code == 200
     assert "since you opened" in text(response)
     assert not CategoryBudget.objects.filter(fund=fund).exists()
+
+
+def test_two_categories_whose_codes_differ_by_a_hyphen_keep_their_own_budgets(client, officer, fund):
+    """Codes are slugs: young-people and young_people are two categories, each with its own field."""
+    hyphen = FundingCategoryFactory(code="young-people", name="Young people (hyphen)", sort_order=1)
+    FundingCategoryFactory(code="young_people", name="Young people (underscore)", sort_order=2)
+    client.force_login(officer)
+    form = client.get(f"/funds/{fund.code}/budgets/").context["form"]
+    assert len([name for name in form.fields if name.startswith("budget_")]) == 2
+
+    response = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {CategoryBudgetsForm.amount_field(hyphen): "100.00"},
+    )
+
+    assert response.status_code == 302
+    assert [(b.funding_category.code, b.amount.amount) for b in CategoryBudget.objects.filter(fund=fund)] == [
+        ("young-people", Decimal("100.00"))
+    ]
