@@ -45,7 +45,9 @@ class FundForm(forms.Form):
         "Kept in the fund's history.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Required (the edit form's; the new-fund form has none): without it the service would save over
+    # whatever a colleague saved since.
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, fund: Fund | None = None, profiled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,7 +136,7 @@ class FundForm(forms.Form):
             fund=fund,
             acting_user=acting_user,
             memo=data.get("control_total_memo", ""),
-            expected_version=data.get("version") if self.fund is not None else None,
+            expected_version=data["version"] if self.fund is not None else None,
         )
 
 

@@ -361,3 +361,16 @@ def test_two_categories_whose_codes_differ_by_a_hyphen_keep_their_own_budgets(cl
     assert [(b.funding_category.code, b.amount.amount) for b in CategoryBudget.objects.filter(fund=fund)] == [
         ("young-people", Decimal("100.00"))
     ]
+
+
+def test_an_edit_without_the_version_it_was_opened_at_is_refused_not_saved_over_a_colleagues(
+    client, officer, fund
+):
+    """Every other edit form requires its version; without one the service saves over whatever is there."""
+    Fund.objects.filter(pk=fund.pk).update(name="Colleague's name", version=2)
+    client.force_login(officer)
+
+    response = client.post(f"/funds/{fund.code}/edit/", {**facts(fund, name="Mine"), "version": ""})
+
+    assert response.status_code == 200
+    assert Fund.objects.get(pk=fund.pk).name == "Colleague's name"
