@@ -76,11 +76,13 @@ class FundForm(forms.Form):
         code = self.cleaned_data["code"]
         if code in RESERVED_CODES:
             raise ValidationError(f"{code!r} is the address of a page; choose another code.")
-        taken = Fund.objects.filter(code=code)
+        # Ignoring capitals: a code names the fund's downloads, which a case-blind disk would mix up.
+        taken = Fund.objects.filter(code__iexact=code)
         if self.fund is not None:
             taken = taken.exclude(pk=self.fund.pk)
-        if taken.exists():
-            raise ValidationError(f"Another fund has the code {code}; codes are unique.")
+        other = taken.values_list("code", flat=True).first()
+        if other is not None:
+            raise ValidationError(f"Another fund has the code {other}; codes are unique.")
         return code
 
     def clean(self):

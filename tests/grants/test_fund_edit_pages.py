@@ -374,3 +374,25 @@ def test_an_edit_without_the_version_it_was_opened_at_is_refused_not_saved_over_
 
     assert response.status_code == 200
     assert Fund.objects.get(pk=fund.pk).name == "Colleague's name"
+
+
+def test_a_code_differing_from_another_funds_only_in_capitals_is_refused(client, officer, fund):
+    """Codes name the funds' downloads (MoJ-return_<code>_v1.xlsx): two that differ only in capitals
+    overwrite each other on a case-blind disk, and read as the same fund."""
+    client.force_login(officer)
+
+    response = client.post(
+        "/funds/add/",
+        {
+            "code": "VICT-2026",
+            "name": "Another",
+            "funder": fund.funder_id,
+            "spend_start": "2027-04-01",
+            "spend_end": "2028-03-31",
+            "control_total": "100.00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Another fund has the code vict-2026" in text(response)
+    assert Fund.objects.count() == 1
