@@ -45,7 +45,9 @@ class FundForm(forms.Form):
         "Kept in the fund's history.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Required (the edit form's; the new-fund form has none): without it the service would save over
+    # whatever a colleague saved since.
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, fund: Fund | None = None, profiled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,11 +76,13 @@ class FundForm(forms.Form):
         code = self.cleaned_data["code"]
         if code in RESERVED_CODES:
             raise ValidationError(f"{code!r} is the address of a page; choose another code.")
-        taken = Fund.objects.filter(code=code)
+        # Ignoring capitals: a code names the fund's downloads, which a case-blind disk would mix up.
+        taken = Fund.objects.filter(code__iexact=code)
         if self.fund is not None:
             taken = taken.exclude(pk=self.fund.pk)
-        if taken.exists():
-            raise ValidationError(f"Another fund has the code {code}; codes are unique.")
+        other = taken.values_list("code", flat=True).first()
+        if other is not None:
+            raise ValidationError(f"Another fund has the code {other}; codes are unique.")
         return code
 
     def clean(self):
@@ -134,7 +138,7 @@ class FundForm(forms.Form):
             fund=fund,
             acting_user=acting_user,
             memo=data.get("control_total_memo", ""),
-            expected_version=data.get("version") if self.fund is not None else None,
+            expected_version=data["version"] if self.fund is not None else None,
         )
 
 
@@ -166,11 +170,12 @@ class CategoryBudgetsForm(forms.Form):
 
     @staticmethod
     def amount_field(category: FundingCategory) -> str:
-        return f"budget_{category.code.replace('-', '_')}"
+        # The code as it is: codes are unique slugs, and with "-" made "_" two of them could share a field.
+        return f"budget_{category.code}"
 
     @staticmethod
     def version_field(category: FundingCategory) -> str:
-        return f"version_{category.code.replace('-', '_')}"
+        return f"version_{category.code}"
 
     def clean(self):
         cleaned = super().clean()
@@ -189,6 +194,7 @@ class CategoryBudgetsForm(forms.Form):
             version = self.cleaned_data.get(self.version_field(category))
             budget = self.budgets.get(category.pk)
             try:
+                self.refuse_if_added_or_removed_since_opened(budget, amount, version)
                 if budget is not None and amount is None:
                     services.category_budget_delete(
                         budget=budget, acting_user=acting_user, expected_version=version
@@ -208,3 +214,14 @@ class CategoryBudgetsForm(forms.Form):
                     {self.amount_field(category): [f"{category.name}: {m}" for m in error.messages]}
                 ) from None
         return saved
+
+    @staticmethod
+    def refuse_if_added_or_removed_since_opened(budget, amount, version) -> None:
+        """A budget's version comes back only if it existed when the form was opened: a budget with
+        none was added by a colleague since (the form's blank would delete it, its figure overwrite
+        it), and a version without a budget means a colleague removed it (the figure would put it
+        back). Either is refused as any stale form is, with what was typed kept."""
+        if budget is not None and version is None and (amount is None or amount != budget.amount.amount):
+            raise ValidationError(services.changed_since_opened_message(budget))
+        if budget is None and version is not None and amount is not None:
+            raise ValidationError(services.changed_since_opened_message(CategoryBudget()))

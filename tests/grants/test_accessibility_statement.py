@@ -4,8 +4,7 @@ Regulations 2018 expect, linked from every page's footer."""
 import pytest
 
 
-def test_the_statement_needs_a_login_and_is_linked_from_every_pages_footer(client, viewer):
-    assert client.get("/accessibility/").status_code == 302
+def test_the_statement_is_linked_from_every_pages_footer(client, viewer):
     client.force_login(viewer)
 
     assert '<footer class="site-footer">' in client.get("/funds/").content.decode()
@@ -49,3 +48,22 @@ def test_problems_are_reported_to_the_configured_address(client, viewer, setting
     page = client.get("/accessibility/").content.decode()
 
     assert '<a href="mailto:digital@opcc.example.gov.uk">digital@opcc.example.gov.uk</a>' in page
+
+
+def test_the_public_register_page_links_to_a_statement_the_public_can_read(client, db):
+    """A fund's public page (no login) is a public website: the Regulations want its statement
+    published, and its footer's link must not lead a member of the public to the ledger's login."""
+    from grants import services
+    from tests.factories import FundFactory
+
+    fund = FundFactory(code="vict-2026")
+    services.fund_publication_update(fund=fund, acting_user=None, is_published=True)
+    public = client.get("/public/funds/vict-2026/").content.decode()
+    assert 'href="/accessibility/">Accessibility statement</a>' in public
+
+    response = client.get("/accessibility/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Reporting a problem" in page and "public grants register" in page
+    assert "/accounts/" not in page and "/admin/" not in page and "Log out" not in page

@@ -36,6 +36,8 @@ FORM_PAGES = [
     ("/organisations/add/", {}),
     ("/organisations/ORGANISATION/edit/", {"name": ""}),
     ("/accounts/password/", {}),
+    ("/funds/moj-ecf-2020/publication/", {"data_source_url": "not a web page", "register_purpose": "=1+1"}),
+    ("/allocations/LINE/register/", {"purpose": "=HYPERLINK(1)"}),
 ]
 
 

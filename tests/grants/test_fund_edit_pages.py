@@ -8,6 +8,7 @@ from django.test import Client
 from djmoney.money import Money
 
 from audit.models import AuditEvent
+from grants.forms.funds import CategoryBudgetsForm
 from grants.models import CategoryBudget, ControlTotalRevision, Fund, FundYear
 from tests.factories import FunderFactory, FundFactory, FundingCategoryFactory, submit_return
 
@@ -298,3 +299,100 @@ def test_a_post_without_the_csrf_token_is_refused(officer, fund):
 
     assert response.status_code == 403
     assert Fund.objects.get(pk=fund.pk).name == "Victims fund 2026"
+
+
+def test_a_budget_a_colleague_added_after_the_form_was_opened_is_not_deleted_by_its_blank(
+    client, officer, fund
+):
+    """The form was opened with no Shelter budget (blank, no version); a colleague then set one. The
+    stale form's blank must not remove the colleague's budget, nor its figure overwrite it."""
+    FundingCategoryFactory(code="advice", name="Advice", sort_order=1)
+    shelter = FundingCategoryFactory(code="shelter", name="Shelter", sort_order=2)
+    client.force_login(officer)
+    opened = client.get(f"/funds/{fund.code}/budgets/").context["form"]
+    assert opened.initial.get("version_shelter") is None
+    CategoryBudget.objects.create(fund=fund, funding_category=shelter, amount=Money("700.00", "GBP"))
+
+    blank = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {"budget_advice": "50.00", "budget_shelter": "", "version_shelter": ""},
+    )
+    typed = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {"budget_advice": "50.00", "budget_shelter": "90.00", "version_shelter": ""},
+    )
+
+    assert (blank.status_code, typed.status_code) == (200, 200)
+    assert "since you opened" in text(blank) and "since you opened" in text(typed)
+    assert [(b.funding_category.code, b.amount.amount) for b in CategoryBudget.objects.filter(fund=fund)] == [
+        ("shelter", Decimal("700.00"))
+    ]
+
+
+def test_a_budget_a_colleague_removed_after_the_form_was_opened_is_not_put_back(client, officer, fund):
+    shelter = FundingCategoryFactory(code="shelter", name="Shelter")
+    budget = CategoryBudget.objects.create(fund=fund, funding_category=shelter, amount=Money("700.00", "GBP"))
+    client.force_login(officer)
+    CategoryBudget.objects.filter(pk=budget.pk).delete()  # a colleague removed it since
+
+    response = client.post(
+        f"/funds/{fund.code}/budgets/", {"budget_shelter": "750.00", "version_shelter": str(budget.version)}
+    )
+
+    assert response.status_code == 200
+    assert "since you opened" in text(response)
+    assert not CategoryBudget.objects.filter(fund=fund).exists()
+
+
+def test_two_categories_whose_codes_differ_by_a_hyphen_keep_their_own_budgets(client, officer, fund):
+    """Codes are slugs: young-people and young_people are two categories, each with its own field."""
+    hyphen = FundingCategoryFactory(code="young-people", name="Young people (hyphen)", sort_order=1)
+    FundingCategoryFactory(code="young_people", name="Young people (underscore)", sort_order=2)
+    client.force_login(officer)
+    form = client.get(f"/funds/{fund.code}/budgets/").context["form"]
+    assert len([name for name in form.fields if name.startswith("budget_")]) == 2
+
+    response = client.post(
+        f"/funds/{fund.code}/budgets/",
+        {CategoryBudgetsForm.amount_field(hyphen): "100.00"},
+    )
+
+    assert response.status_code == 302
+    assert [(b.funding_category.code, b.amount.amount) for b in CategoryBudget.objects.filter(fund=fund)] == [
+        ("young-people", Decimal("100.00"))
+    ]
+
+
+def test_an_edit_without_the_version_it_was_opened_at_is_refused_not_saved_over_a_colleagues(
+    client, officer, fund
+):
+    """Every other edit form requires its version; without one the service saves over whatever is there."""
+    Fund.objects.filter(pk=fund.pk).update(name="Colleague's name", version=2)
+    client.force_login(officer)
+
+    response = client.post(f"/funds/{fund.code}/edit/", {**facts(fund, name="Mine"), "version": ""})
+
+    assert response.status_code == 200
+    assert Fund.objects.get(pk=fund.pk).name == "Colleague's name"
+
+
+def test_a_code_differing_from_another_funds_only_in_capitals_is_refused(client, officer, fund):
+    """Codes name the funds' downloads (MoJ-return_<code>_v1.xlsx): two that differ only in capitals
+    overwrite each other on a case-blind disk, and read as the same fund."""
+    client.force_login(officer)
+
+    response = client.post(
+        "/funds/add/",
+        {
+            "code": "VICT-2026",
+            "name": "Another",
+            "funder": fund.funder_id,
+            "spend_start": "2027-04-01",
+            "spend_end": "2028-03-31",
+            "control_total": "100.00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Another fund has the code vict-2026" in text(response)
+    assert Fund.objects.count() == 1

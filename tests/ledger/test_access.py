@@ -16,6 +16,10 @@ ALLOWED_ANONYMOUS = {
     "accounts/login/": "the login page",
     "admin/login/": "the admin's login page",
     "healthz": "the health check, which says only ok or not ok",
+    "accessibility/": (
+        "the accessibility statement, static text: the public grants register's footer links to it, "
+        "and the Regulations want a public website's statement published"
+    ),
     "public/funds/<slug:code>/": (
         "a fund's public grants register, read-only: 404 unless the office switched the fund's "
         "publication on (tests/grants/test_register.py walks it)"
