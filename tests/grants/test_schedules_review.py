@@ -1,0 +1,37 @@
+"""Defects found on a second reading of payment schedules, each proved here and fixed."""
+
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.urls import reverse
+
+from grants import selectors, services
+from grants.demo_fund import DEMO_FUND_CODE
+from grants.models import Fund, Instalment
+from grants.reconciliation.years import reconcile_by_year
+from tests.factories import AllocationFactory
+from tests.grants.test_schedules import day, gbp, make_schedule, pay_instalment, two_years  # noqa: F401
+
+
+def test_the_forecast_counts_an_approved_reversal_in_the_month_of_the_payment_it_cancels(
+    two_years,  # noqa: F811
+    officer,
+    approver,
+):
+    """The ledger counts a reversal in the year of the entry it cancels; a payment of July 2023
+    reversed (as a mistake) in December 2026 was never paid, so the forecast must not show it paid
+    in July 2023 and a negative payment in a month outside the fund's years."""
+    first = make_schedule(two_years, officer)[0]
+    payment = pay_instalment(two_years, first, officer)
+    services.entry_approve(entry=payment, acting_user=approver)
+    reversal = services.entry_reverse(entry=payment, memo="Paid twice", acting_user=officer)
+    services.entry_approve(entry=reversal, acting_user=approver)
+    forecast = selectors.payment_forecast(two_years.fund)
+    months = {row.start: row for row in forecast.months}
+    assert months[day("2023-07-01")].paid == gbp("0.00")
+    assert all(row.paid.amount >= 0 for row in forecast.months)
+    # Each financial year's paid in the forecast is the reconciliation's paid for that year.
+    by_year = {year.year.start_year: year.paid for year in reconcile_by_year(two_years.fund)}
+    for year in (2023, 2024):
+        in_year = [q.paid.amount for q in forecast.quarters if q.label.startswith(f"{year}-")]
+        assert sum(in_year, Decimal("0.00")) == by_year[year].amount
