@@ -35,3 +35,9 @@ def test_the_forecast_counts_an_approved_reversal_in_the_month_of_the_payment_it
     for year in (2023, 2024):
         in_year = [q.paid.amount for q in forecast.quarters if q.label.startswith(f"{year}-")]
         assert sum(in_year, Decimal("0.00")) == by_year[year].amount
+
+
+def test_the_payment_form_with_a_digit_like_instalment_parameter_does_not_break(client, officer, two_years):  # noqa: F811
+    client.force_login(officer)
+    response = client.get(reverse("grants:payment_add", args=[two_years.pk]) + "?instalment=%C2%B2")
+    assert response.status_code == 200
