@@ -41,3 +41,19 @@ def test_the_payment_form_with_a_digit_like_instalment_parameter_does_not_break(
     client.force_login(officer)
     response = client.get(reverse("grants:payment_add", args=[two_years.pk]) + "?instalment=%C2%B2")
     assert response.status_code == 200
+
+
+def test_setup_demo_run_again_with_a_line_awaiting_its_award_does_not_fail(
+    db, tmp_path, settings, monkeypatch
+):
+    settings.DEBUG = True
+    monkeypatch.setenv("LEDGER_DEMO_PASSWORD", "demo-pass-123")
+    password_file = tmp_path / ".demo-login"
+    call_command("setup_demo", "--password-file", str(password_file))
+    fund = Fund.objects.get(code=DEMO_FUND_CODE)
+    # An officer trying the demo adds a line; its award awaits approval, so it has no approved amount.
+    line = AllocationFactory(
+        fund=fund, line_number=99, approved=False, effective_date=fund.spend_start, amount=Decimal("10.00")
+    )
+    call_command("setup_demo", "--password-file", str(password_file))
+    assert not Instalment.objects.filter(allocation=line).exists()
