@@ -2,12 +2,14 @@
 
 from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
 from grants import selectors, services
 from grants.demo_fund import DEMO_FUND_CODE
-from grants.models import Fund, Instalment
+from grants.models import Fund, Instalment, LedgerEntry
 from grants.reconciliation.years import reconcile_by_year
 from tests.factories import AllocationFactory
 from tests.grants.test_schedules import day, gbp, make_schedule, pay_instalment, two_years  # noqa: F401
@@ -57,3 +59,22 @@ def test_setup_demo_run_again_with_a_line_awaiting_its_award_does_not_fail(
     )
     call_command("setup_demo", "--password-file", str(password_file))
     assert not Instalment.objects.filter(allocation=line).exists()
+
+
+def test_a_payment_against_an_instalment_deleted_meanwhile_is_refused_with_a_message(two_years, officer):  # noqa: F811
+    """Two sessions: the payment form was checked while the instalment still existed, and a colleague
+    deleted it before the service ran (on PostgreSQL the service waits on the line's lock, then reads
+    again). A clear refusal beside the field, not Instalment.DoesNotExist (a 500)."""
+    first = make_schedule(two_years, officer)[0]
+    stale = Instalment.objects.get(pk=first.pk)
+    services.instalment_delete(instalment=first, acting_user=officer)
+    with pytest.raises(ValidationError) as refused:
+        pay_instalment(two_years, stale, officer)
+    assert list(refused.value.message_dict) == ["instalment"]
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
+    with pytest.raises(ValidationError):
+        services.instalment_update(
+            instalment=stale, due_date=day("2023-07-01"), amount="1.00", timing="arrears", acting_user=officer
+        )
+    with pytest.raises(ValidationError):
+        services.instalment_delete(instalment=stale, acting_user=officer)
