@@ -78,3 +78,45 @@ def test_a_payment_against_an_instalment_deleted_meanwhile_is_refused_with_a_mes
         )
     with pytest.raises(ValidationError):
         services.instalment_delete(instalment=stale, acting_user=officer)
+
+
+def form_values(page: str) -> dict:
+    """The name and value of every <input> of a page, as a browser would post them."""
+    import re
+
+    values = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and name.group(1) != "csrfmiddlewaretoken":
+            values[name.group(1)] = value.group(1) if value else ""
+    return values
+
+
+def test_the_change_page_shows_the_instalment_and_refuses_a_stale_save(client, officer, two_years):  # noqa: F811
+    made = make_schedule(two_years, officer)
+    client.force_login(officer)
+    url = reverse("grants:instalment_edit", args=[made[0].pk])
+    opened = form_values(client.get(url).content.decode())
+    # The form opens with the instalment's date, amount and version (for the stale check).
+    assert opened["due_date"] == "2023-06-30"
+    assert opened["amount"] == "250.00"
+    assert opened["version"] == str(made[0].version)
+    # A colleague changes it; the form opened before is refused, not saved over their change.
+    services.instalment_update(
+        instalment=made[0], due_date=day("2023-06-29"), amount="200.00", timing="arrears", acting_user=officer
+    )
+    response = client.post(url, {**opened, "timing": "arrears", "amount": "300.00"})
+    assert "Someone else changed this instalment since you opened the page." in response.content.decode()
+    made[0].refresh_from_db()
+    assert made[0].amount.amount == Decimal("200.00")
+
+
+def test_the_delete_page_deletes_as_posted_by_a_browser(client, officer, two_years):  # noqa: F811
+    made = make_schedule(two_years, officer)
+    client.force_login(officer)
+    url = reverse("grants:instalment_delete", args=[made[1].pk])
+    opened = form_values(client.get(url).content.decode())
+    response = client.post(url, opened, follow=True)
+    assert "Instalment of £250.00 due 30 September 2023 deleted." in response.content.decode()
+    assert not Instalment.objects.filter(pk=made[1].pk).exists()
