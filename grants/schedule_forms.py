@@ -59,15 +59,19 @@ class InstalmentForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, allocation: Allocation, instalment: Instalment | None = None, **kwargs):
-        if instalment is not None and "initial" not in kwargs:
+        if instalment is not None:
+            # Merged under the view's own initial, which a FormView always passes (if only {}).
             kwargs["initial"] = {
                 "due_date": instalment.due_date,
                 "amount": instalment.amount.amount,
                 "timing": instalment.timing,
                 "version": instalment.version,
+                **(kwargs.get("initial") or {}),
             }
         super().__init__(*args, **kwargs)
         self.allocation, self.instalment = allocation, instalment
+        # A change is checked against the version its page was opened at: never saved without one.
+        self.fields["version"].required = instalment is not None
 
     def save(self, acting_user):
         data = self.cleaned_data
@@ -83,7 +87,8 @@ class InstalmentDeleteForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, instalment: Instalment, **kwargs):
-        kwargs.setdefault("initial", {"version": instalment.version})
+        # Merged into the view's own initial, which a FormView always passes (if only {}).
+        kwargs["initial"] = {"version": instalment.version, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.instalment = instalment
 

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from djmoney.money import Money
 
 from grants import money
@@ -209,8 +209,9 @@ def _as_date(value) -> datetime.date:
 
 def payment_forecast(fund: Fund) -> PaymentForecast:
     """The fund's payments by month and by quarter: paid (approved payments, less approved
-    reversals), awaiting approval (payments and reversals recorded, not yet decided) and planned
-    (instalments no payment stands against). Two grouped queries."""
+    reversals in the month of the payment each cancels), awaiting approval (payments and reversals
+    recorded, not yet decided) and planned (instalments no payment stands against). Two grouped
+    queries."""
     months: dict[datetime.date, ForecastRow] = {}
 
     def row(month) -> ForecastRow:
@@ -221,7 +222,9 @@ def payment_forecast(fund: Fund) -> PaymentForecast:
 
     payments = (
         LedgerEntry.objects.filter(fund=fund, kind=LedgerEntry.Kind.PAYMENT, rejected_at__isnull=True)
-        .annotate(month=TruncMonth("effective_date"))
+        # A reversal counts in the month of the payment it cancels, as the ledger counts it in that
+        # payment's year (`grants.reconciliation.years.entry_year`): a mistaken payment was never paid.
+        .annotate(month=TruncMonth(Coalesce("reverses__effective_date", "effective_date")))
         .order_by()
         .values("month")
         .annotate(

@@ -219,9 +219,21 @@ def instalment_create(
     return instalment
 
 
+GONE = "This instalment was deleted by someone else since you opened the page. Reload the schedule."
+
+
 def _lock_instalment(instalment: Instalment) -> Instalment:
     _lock_allocation(instalment.allocation)
-    return Instalment.objects.select_for_update().select_related("allocation__fund").get(pk=instalment.pk)
+    current = (
+        Instalment.objects.select_for_update()
+        .select_related("allocation__fund")
+        .filter(pk=instalment.pk)
+        .first()
+    )
+    if current is None:
+        # Deleted by a colleague after this request read it: a refusal, not a DoesNotExist (a 500).
+        raise ValidationError(GONE)
+    return current
 
 
 def _refuse_if_settled(instalment: Instalment) -> None:
@@ -294,7 +306,9 @@ def payment_record_settling(
             memo=memo,
         )
     allocation = _lock_allocation(allocation)
-    current = Instalment.objects.select_for_update().get(pk=instalment.pk)
+    current = Instalment.objects.select_for_update().filter(pk=instalment.pk).first()
+    if current is None:
+        raise ValidationError({"instalment": GONE})
     if current.allocation_id != allocation.pk:
         raise ValidationError(
             {"instalment": f"This instalment is planned on another line, not line {allocation.line_number}."}

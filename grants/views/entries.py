@@ -69,7 +69,8 @@ class PaymentCreateView(AllocationMoneyMixin, MoneyMovementView):
         """`?instalment=ID` (the schedule page's link) picks the instalment and offers its amount."""
         initial = super().get_initial()
         chosen = self.request.GET.get("instalment", "")
-        if chosen.isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if chosen.isdecimal() and chosen.isascii():
             instalment = Instalment.objects.filter(pk=int(chosen), allocation=self.allocation).first()
             if instalment is not None:
                 initial.update(instalment=instalment.pk, amount=instalment.amount.amount)
