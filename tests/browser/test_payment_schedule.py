@@ -64,7 +64,7 @@ def test_an_officer_plans_a_schedule_and_pays_an_instalment_an_approver_approves
     checked_at_both_widths(page, errors)
     screenshot(page, "payment-schedule")
 
-    page.get_by_role("link", name="Record its payment (due 30 Jun 2023)").click()
+    page.get_by_role("link", name="Record its payment (due 30 June 2023)").click()
     arrive(page, rf"/allocations/{line.pk}/payments/add/")
     expect(page.get_by_label("Settles the instalment")).to_have_value(
         str(Instalment.objects.order_by("due_date").first().pk)

@@ -83,6 +83,7 @@ def test_the_longer_detail_is_folded_below_the_table(signed_in, seed_fund):
     assert folded == {
         "by-category": "By funding category",
         "by-area": "By thematic area",
+        "payment-forecast": "Payment forecast by month and by quarter",
         "open-data": "Open data (360Giving)",
     }
     # Folded, not gone: the figures are in the page for a click (or Enter) to open, with no script.
