@@ -78,6 +78,18 @@ OFFICER_PAGES = [
     ("organisation", lambda pages: f"/organisations/{pages.organisation}/"),
     ("organisation-add", "/organisations/add/"),
     ("password-change", "/accounts/password/"),
+    ("accessibility", "/accessibility/"),
+    ("fund-add", "/funds/add/"),
+    ("fund-edit", f"/funds/{FUND}/edit/"),
+    ("fund-budgets", f"/funds/{FUND}/budgets/"),
+    ("fund-register", f"/funds/{FUND}/register/"),
+    ("fund-publication", f"/funds/{FUND}/publication/"),
+    ("fund-returns", f"/funds/{FUND}/returns/"),
+    ("allocation-register-text", line("register/")),
+    ("allocation-schedule", line("schedule/")),
+    ("instalment-add", line("schedule/add/")),
+    ("allocation-returns", line("returns/")),
+    ("organisation-edit", lambda pages: f"/organisations/{pages.organisation}/edit/"),
     ("forbidden", "/approvals/"),  # a finance officer approves nothing: the 403 page
 ]
 
