@@ -71,6 +71,22 @@ class FundForm(forms.Form):
             # The years' sum: changed on the profile page only (`services.fund_profile_set`).
             del self.fields["control_total"]
             del self.fields["control_total_memo"]
+        self.locked = services.submission_in_force(fund.pk)
+        if self.locked is not None:
+            # Not offered while the return is submitted: shown read-only, so no one fills in a change
+            # that is refused only on saving. A post that changes them anyway (a stale page, a forged
+            # post) is still refused in `clean`, and by the service.
+            self.fields.pop("control_total_memo", None)
+            for name in services.FUND_FACTS:
+                if name not in self.fields:
+                    continue
+                field = self.fields[name]
+                field.help_text = "Kept as submitted while the MoJ return is in force."
+                if name == "funder":
+                    field.queryset = Funder.objects.filter(pk=fund.funder_id)
+                    field.empty_label = None
+                else:
+                    field.widget.attrs["readonly"] = True
 
     def clean_code(self):
         code = self.cleaned_data["code"]
@@ -101,10 +117,9 @@ class FundForm(forms.Form):
                 "control_total_memo",
                 "Say why the control total changed; the reason is kept in the fund's history.",
             )
-        locked = services.submission_in_force(self.fund.pk)
-        if locked is not None:
+        if self.locked is not None:
             for name in self.changed_facts(cleaned):
-                self.add_error(name, services.locked_message(locked))
+                self.add_error(name, services.locked_message(self.locked))
         return cleaned
 
     def changed_facts(self, cleaned) -> list[str]:

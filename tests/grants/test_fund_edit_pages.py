@@ -1,6 +1,7 @@
 """Creating a fund and correcting its facts, control total and category budgets in the app: the
 same services, rules and history as the admin (grants/views/fund_edit.py)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -179,6 +180,11 @@ def test_a_submitted_fund_refuses_changes_to_its_facts_but_keeps_its_notes_edita
     client.force_login(officer)
     page = text(client.get(f"/funds/{fund.code}/edit/"))
     assert 'id="lock-notice"' in page
+    # The facts are offered read-only, not as boxes that fail only on saving; the funder offers only itself.
+    for name in ("code", "name", "spend_start", "spend_end", "control_total"):
+        assert re.search(rf'<input [^>]*name="{name}"[^>]*readonly', page), name
+    assert 'name="control_total_memo"' not in page
+    assert page.count("<option") == 1
     fund.refresh_from_db()
 
     refused = client.post(f"/funds/{fund.code}/edit/", facts(fund, name="Renamed while locked"))
