@@ -139,15 +139,17 @@ class LedgerSide:
 
 
 def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide]:
-    """Each line's `LedgerSide` for the period: one query whatever the number of lines."""
+    """Each line's `LedgerSide` for the period: one query whatever the number of lines. A reversal
+    counts on the date of the entry it cancels, as the ledger's year figures count it
+    (`grants.figures.sql.entry_year`): a payment undone next April was not paid in this year."""
     kinds = LedgerEntry.Kind
     year = financial_year(period.start)
     approved = Q(approved_at__isnull=False)
-    to_end = Q(effective_date__lte=period.end)
+    to_end = Q(counted_on__lte=period.end)
     rows = (
-        LedgerEntry.objects.filter(
-            allocation__in=allocation_ids, effective_date__gte=year.start, effective_date__lte=year.end
-        )
+        LedgerEntry.objects.filter(allocation__in=allocation_ids)
+        .annotate(counted_on=Coalesce("reverses__effective_date", "effective_date"))
+        .filter(counted_on__gte=year.start, counted_on__lte=year.end)
         .order_by()
         .values("allocation")
         .annotate(

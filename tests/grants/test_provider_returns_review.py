@@ -1,0 +1,91 @@
+"""Defects found on a hostile reading of provider returns (issue 17 part 2), each pinned by a test."""
+
+import datetime
+import io
+from decimal import Decimal
+from unittest import mock
+
+from django.urls import reverse
+from django.utils import timezone
+
+from grants import services
+from grants.figures.models import LineYearFigures
+from grants.models import LedgerEntry, ReportingPeriod
+from grants.selectors import returns as selectors
+from grants.services import returns as return_services
+from tests.factories import FundFactory, approve_pending
+from tests.grants.test_provider_returns import (
+    fill,
+    line,  # noqa: F401 (a fixture)
+    period_starting,
+    saved,
+    two_year_fund,  # noqa: F401 (a fixture)
+    workbook_for,
+)
+
+Q4 = datetime.date(2024, 1, 1)
+
+
+def test_a_payment_reversed_in_the_next_year_counts_in_the_year_it_was_paid_as_the_ledger_counts_it(
+    line,  # noqa: F811
+    officer,
+    approver,
+):
+    """The ledger counts a reversal in the financial year of the entry it cancels; the return's
+    'paid' must agree, or a year-end return asks back an underspend on a payment that was undone."""
+    payment = LedgerEntry.objects.get(allocation=line, kind=LedgerEntry.Kind.PAYMENT)
+    with mock.patch.object(timezone, "localdate", return_value=datetime.date(2024, 4, 10)):
+        services.entry_reverse(entry=payment, memo="Paid to the wrong account", acting_user=officer)
+    approve_pending(allocation=line, kind=LedgerEntry.Kind.PAYMENT)
+    figures = LineYearFigures.objects.get(allocation=line, year=2023)
+    ledger_paid = figures.paid - figures.paid_pending
+    side = selectors.ledger_side([line.pk], period_starting(line.fund, Q4))[line.pk]
+    assert ledger_paid == Decimal("0.00")
+    assert side.paid == ledger_paid
+    next_year = selectors.ledger_side([line.pk], period_starting(line.fund, datetime.date(2024, 4, 1)))
+    assert next_year[line.pk].paid == Decimal("0.00")
+
+
+def test_no_reporting_period_lies_wholly_before_the_fund_spends(db, officer):
+    """The seed fund spends from 23 March 2020: quarters of April to December 2019 are not its
+    periods, and would show every line's returns for them as overdue."""
+    fund = FundFactory(
+        code="seedlike", spend_start=datetime.date(2020, 3, 23), spend_end=datetime.date(2020, 10, 31)
+    )
+    periods = return_services.reporting_periods_create(fund=fund, frequency="quarterly", acting_user=officer)
+    assert periods[0].start == datetime.date(2020, 1, 1)
+    assert all(period.end >= fund.spend_start for period in periods)
+    assert ReportingPeriod.objects.filter(fund=fund, end__lt=fund.spend_start).count() == 0
+
+
+def test_a_mangled_underspend_is_refused_not_a_server_error(client, line, officer):  # noqa: F811
+    client.force_login(officer)
+    period = period_starting(line.fund, Q4)
+    upload = io.BytesIO(saved(fill(workbook_for(line, period), line.fund, to_date="650")))
+    upload.name = "q4.xlsx"
+    preview = client.post(reverse("grants:line_returns", args=[line.pk]), {"file": upload})
+    done = client.post(preview["Location"], {"record_underspend": "1", "underspend": "sNaN"})
+    assert done.status_code == 302
+    assert not LedgerEntry.objects.filter(kind="underspend_due").exists()
+
+
+def test_recording_the_underspend_on_a_return_already_imported_is_not_silently_dropped(
+    client,
+    line,  # noqa: F811
+    officer,
+):
+    """Imported first without the underspend, the same file uploaded again shows the box to record
+    it; ticking it records it rather than saying 'nothing changed'."""
+    client.force_login(officer)
+    period = period_starting(line.fund, Q4)
+    content = saved(fill(workbook_for(line, period), line.fund, to_date="650"))
+    for record in (False, True):
+        upload = io.BytesIO(content)
+        upload.name = "q4.xlsx"
+        preview = client.post(reverse("grants:line_returns", args=[line.pk]), {"file": upload})
+        shown = client.get(preview["Location"]).content.decode()
+        assert 'name="record_underspend"' in shown
+        data = {"record_underspend": "1", "underspend": "150.00"} if record else {}
+        client.post(preview["Location"], data)
+    entry = LedgerEntry.objects.get(kind="underspend_due")
+    assert entry.amount.amount == Decimal("150.00") and entry.is_pending
