@@ -127,8 +127,9 @@ def overdue_count(today: datetime.date) -> int:
 @dataclass(frozen=True)
 class LedgerSide:
     """A line's money in a period's financial year, up to the period's end, as a return is checked
-    against it. `paid` counts approved payments only: a payment awaiting approval (`paid_pending`) is
-    shown beside it and never counted, so an underspend is never asked back on money not yet paid."""
+    against it. `paid` counts approved payments less reversals, approved or awaiting approval: a
+    payment awaiting approval (`paid_pending`) is shown beside it and never counted, so an underspend
+    is never asked back on money not yet paid, nor on a payment being undone."""
 
     award_for_year: Decimal
     paid: Decimal
@@ -146,6 +147,10 @@ def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide
     year = financial_year(period.start)
     approved = Q(approved_at__isnull=False)
     to_end = Q(counted_on__lte=period.end)
+    pending = Q(approved_at__isnull=True, rejected_at__isnull=True)
+    # A payment's reversal awaiting approval already counts (the safer way: no underspend is asked
+    # back on a payment being undone); a payment awaiting approval does not.
+    pending_reversal = pending & Q(reverses__isnull=False)
     rows = (
         LedgerEntry.objects.filter(allocation__in=allocation_ids)
         .annotate(counted_on=Coalesce("reverses__effective_date", "effective_date"))
@@ -154,11 +159,8 @@ def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide
         .values("allocation")
         .annotate(
             award=Sum("amount", filter=Q(kind__in=kinds.awarded_kinds()) & approved),
-            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & approved & to_end),
-            paid_pending=Sum(
-                "amount",
-                filter=Q(kind=kinds.PAYMENT, approved_at__isnull=True, rejected_at__isnull=True) & to_end,
-            ),
+            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & (approved | pending_reversal) & to_end),
+            paid_pending=Sum("amount", filter=Q(kind=kinds.PAYMENT, amount__gt=0) & pending & to_end),
             due=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE, rejected_at__isnull=True)),
             returned=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED) & approved),
             due_approved=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE) & approved),
@@ -193,7 +195,8 @@ def compare(period: ReportingPeriod, side: LedgerSide, spend_to_date: Decimal | 
     gbp = money.format_gbp
     findings = [
         f"Declared spend to date {gbp(spend_to_date)}; paid in {financial_year(period.start).label} to "
-        f"{period.end:%-d %B %Y} {gbp(side.paid)} (approved payments only"
+        f"{period.end:%-d %B %Y} {gbp(side.paid)} (approved payments only, less any reversal "
+        "awaiting approval"
         + (f"; {gbp(side.paid_pending)} awaiting approval is not counted)" if side.paid_pending else ")")
         + f"; award for the year {gbp(side.award_for_year)}."
     ]

@@ -89,3 +89,49 @@ def test_recording_the_underspend_on_a_return_already_imported_is_not_silently_d
         client.post(preview["Location"], data)
     entry = LedgerEntry.objects.get(kind="underspend_due")
     assert entry.amount.amount == Decimal("150.00") and entry.is_pending
+
+
+def test_a_payment_being_reversed_is_not_counted_as_paid_when_working_out_the_underspend(
+    line,  # noqa: F811
+    officer,
+):
+    """Pending counts the safer way: a reversal awaiting approval already takes the payment out of
+    what an underspend is worked out on, so no underspend is asked back on a payment being undone."""
+    payment = LedgerEntry.objects.get(allocation=line, kind=LedgerEntry.Kind.PAYMENT)
+    with mock.patch.object(timezone, "localdate", return_value=datetime.date(2024, 3, 20)):
+        services.entry_reverse(entry=payment, memo="Paid to the wrong account", acting_user=officer)
+    period = period_starting(line.fund, Q4)
+    side = selectors.ledger_side([line.pk], period)[line.pk]
+    assert side.paid == Decimal("0.00")
+    assert selectors.compare(period, side, Decimal("650.00")).underspend == Decimal("0.00")
+    # Withdrawn by its recorder, the reversal no longer counts and the payment stands.
+    reversal = LedgerEntry.objects.get(reverses=payment)
+    services.entry_withdraw(entry=reversal, reason="Not needed after all", acting_user=officer)
+    assert selectors.ledger_side([line.pk], period)[line.pk].paid == Decimal("800.00")
+
+
+def test_once_the_funds_moj_return_is_submitted_a_return_imports_but_its_underspend_is_refused_whole(
+    client,
+    line,  # noqa: F811
+    officer,
+    approver,
+):
+    """A provider return changes no ledger figure, so it still imports; recording its underspend
+    would, so the confirm is refused whole (no return kept either) with the submission's message."""
+    from grants.models import ProviderReturn
+    from tests.factories import submit_return
+
+    submit_return(line.fund, approver)
+    client.force_login(officer)
+    period = period_starting(line.fund, Q4)
+    upload = io.BytesIO(saved(fill(workbook_for(line, period), line.fund, to_date="650")))
+    upload.name = "q4.xlsx"
+    preview = client.post(reverse("grants:line_returns", args=[line.pk]), {"file": upload})
+    refused = client.post(
+        preview["Location"], {"record_underspend": "1", "underspend": "150.00"}, follow=True
+    )
+    assert "MoJ return was submitted" in refused.content.decode()
+    assert not ProviderReturn.objects.exists()
+    assert not LedgerEntry.objects.filter(kind="underspend_due").exists()
+    client.post(preview["Location"], {})
+    assert ProviderReturn.objects.get().spend_to_date.amount == Decimal("650.00")
