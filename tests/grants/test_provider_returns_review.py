@@ -135,3 +135,42 @@ def test_once_the_funds_moj_return_is_submitted_a_return_imports_but_its_undersp
     assert not LedgerEntry.objects.filter(kind="underspend_due").exists()
     client.post(preview["Location"], {})
     assert ProviderReturn.objects.get().spend_to_date.amount == Decimal("650.00")
+
+
+def test_one_address_the_mail_server_refuses_does_not_stop_the_other_reminders(
+    line,  # noqa: F811
+    capsys,
+):
+    """Reminders go out organisation by organisation: a refused address is reported and the rest are
+    still reminded (a crash part-way left later ones unreminded and a rerun re-sent earlier ones)."""
+    import smtplib
+
+    from django.core import mail
+    from django.core.management import CommandError, call_command
+
+    from tests.factories import AllocationFactory, OrganisationFactory
+
+    line.organisation.name = "Aardvark Support"
+    line.organisation.contact_email = "bad@nowhere.invalid"
+    line.organisation.save()
+    later = AllocationFactory(
+        fund=line.fund, organisation=OrganisationFactory(name="Zebra Trust", contact_email="z@zebra.example")
+    )
+    real_send = mail.send_mail
+
+    def send(*args, recipient_list, **kwargs):
+        if recipient_list == ["bad@nowhere.invalid"]:
+            raise smtplib.SMTPRecipientsRefused({"bad@nowhere.invalid": (550, b"no such domain")})
+        return real_send(*args, recipient_list=recipient_list, **kwargs)
+
+    with mock.patch("grants.management.commands.provider_returns_due.send_mail", side_effect=send):
+        try:
+            call_command("provider_returns_due", "--today", "2023-08-15", "--email", "--fund", line.fund.code)
+        except CommandError as error:
+            assert "1 organisation not reminded" in str(error)
+        else:
+            raise AssertionError("a reminder that failed must make the command fail")
+    out = capsys.readouterr().out
+    assert "Not reminded (sending failed" in out and "Aardvark Support" in out
+    [message] = mail.outbox
+    assert message.to == [later.organisation.contact_email]
