@@ -200,6 +200,9 @@ def provider_return_import(
     # return itself changes no figure, so a fund whose MoJ return is submitted still takes returns.
     Fund.objects.select_for_update().get(pk=allocation.fund_id)
     allocation = Allocation.objects.select_for_update().select_related("fund").get(pk=allocation.pk)
+    # The line's returns too, which an acceptance locks: one accepted while this import reads the
+    # previous return would otherwise be overwritten, its acceptance wiped, by the save below.
+    list(ProviderReturn.objects.select_for_update().filter(allocation=allocation).values_list("pk"))
     preview = return_preview(allocation=allocation, file_name=file_name, content=content)
     if preview.problems:
         raise ImportRefused(preview.problems)
