@@ -127,8 +127,9 @@ def overdue_count(today: datetime.date) -> int:
 @dataclass(frozen=True)
 class LedgerSide:
     """A line's money in a period's financial year, up to the period's end, as a return is checked
-    against it. `paid` counts approved payments only: a payment awaiting approval (`paid_pending`) is
-    shown beside it and never counted, so an underspend is never asked back on money not yet paid."""
+    against it. `paid` counts approved payments less reversals, approved or awaiting approval: a
+    payment awaiting approval (`paid_pending`) is shown beside it and never counted, so an underspend
+    is never asked back on money not yet paid, nor on a payment being undone."""
 
     award_for_year: Decimal
     paid: Decimal
@@ -139,24 +140,27 @@ class LedgerSide:
 
 
 def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide]:
-    """Each line's `LedgerSide` for the period: one query whatever the number of lines."""
+    """Each line's `LedgerSide` for the period: one query whatever the number of lines. A reversal
+    counts on the date of the entry it cancels, as the ledger's year figures count it
+    (`grants.figures.sql.entry_year`): a payment undone next April was not paid in this year."""
     kinds = LedgerEntry.Kind
     year = financial_year(period.start)
     approved = Q(approved_at__isnull=False)
-    to_end = Q(effective_date__lte=period.end)
+    to_end = Q(counted_on__lte=period.end)
+    pending = Q(approved_at__isnull=True, rejected_at__isnull=True)
+    # A payment's reversal awaiting approval already counts (the safer way: no underspend is asked
+    # back on a payment being undone); a payment awaiting approval does not.
+    pending_reversal = pending & Q(reverses__isnull=False)
     rows = (
-        LedgerEntry.objects.filter(
-            allocation__in=allocation_ids, effective_date__gte=year.start, effective_date__lte=year.end
-        )
+        LedgerEntry.objects.filter(allocation__in=allocation_ids)
+        .annotate(counted_on=Coalesce("reverses__effective_date", "effective_date"))
+        .filter(counted_on__gte=year.start, counted_on__lte=year.end)
         .order_by()
         .values("allocation")
         .annotate(
             award=Sum("amount", filter=Q(kind__in=kinds.awarded_kinds()) & approved),
-            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & approved & to_end),
-            paid_pending=Sum(
-                "amount",
-                filter=Q(kind=kinds.PAYMENT, approved_at__isnull=True, rejected_at__isnull=True) & to_end,
-            ),
+            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & (approved | pending_reversal) & to_end),
+            paid_pending=Sum("amount", filter=Q(kind=kinds.PAYMENT, amount__gt=0) & pending & to_end),
             due=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE, rejected_at__isnull=True)),
             returned=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED) & approved),
             due_approved=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE) & approved),
@@ -191,7 +195,8 @@ def compare(period: ReportingPeriod, side: LedgerSide, spend_to_date: Decimal | 
     gbp = money.format_gbp
     findings = [
         f"Declared spend to date {gbp(spend_to_date)}; paid in {financial_year(period.start).label} to "
-        f"{period.end:%-d %B %Y} {gbp(side.paid)} (approved payments only"
+        f"{period.end:%-d %B %Y} {gbp(side.paid)} (approved payments only, less any reversal "
+        "awaiting approval"
         + (f"; {gbp(side.paid_pending)} awaiting approval is not counted)" if side.paid_pending else ")")
         + f"; award for the year {gbp(side.award_for_year)}."
     ]

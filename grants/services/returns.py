@@ -57,7 +57,9 @@ def reporting_periods_create(
     *, fund: Fund, frequency: str, acting_user: OptionalUser
 ) -> list[ReportingPeriod]:
     """Quarters or halves of each financial year of the fund's spend period, each due a month after
-    its end. Refused if the fund already has periods (change their due dates instead)."""
+    its end; none that ends before the fund starts spending (the seed fund, from 23 March 2020, has
+    no return for April to December 2019), while each year's last period stays, for the year-end
+    return. Refused if the fund already has periods (change their due dates instead)."""
     if frequency not in FREQUENCIES:
         raise ValidationError({"frequency": "Choose quarterly or half-yearly."})
     fund = Fund.objects.select_for_update().get(pk=fund.pk)
@@ -71,6 +73,9 @@ def reporting_periods_create(
         start = year.start
         while start <= year.end:
             end = _month_end(*_add_months(start, months - 1))
+            if end < fund.spend_start:  # wholly before the fund spends: nothing to report
+                start = end + datetime.timedelta(days=1)
+                continue
             period = ReportingPeriod(fund=fund, start=start, end=end, due_date=default_due_date(end))
             period.full_clean()
             period.save()
@@ -195,16 +200,25 @@ def provider_return_import(
     # return itself changes no figure, so a fund whose MoJ return is submitted still takes returns.
     Fund.objects.select_for_update().get(pk=allocation.fund_id)
     allocation = Allocation.objects.select_for_update().select_related("fund").get(pk=allocation.pk)
+    # The line's returns too, which an acceptance locks: one accepted while this import reads the
+    # previous return would otherwise be overwritten, its acceptance wiped, by the save below.
+    list(ProviderReturn.objects.select_for_update().filter(allocation=allocation).values_list("pk"))
     preview = return_preview(allocation=allocation, file_name=file_name, content=content)
     if preview.problems:
         raise ImportRefused(preview.problems)
-    if preview.unchanged:
-        return ReturnImported(None)
     read, period = preview.read, preview.period
-    if record_underspend is not None and record_underspend != preview.comparison.underspend:
+    if record_underspend is not None and (
+        not record_underspend.is_finite() or record_underspend != preview.comparison.underspend
+    ):
         raise ValidationError(
             "The underspend to record has changed since the preview (the ledger moved); look at the "
             "preview again."
+        )
+    if preview.unchanged:
+        # The same file again changes no return; an underspend asked for is still recorded (the
+        # comparison already takes off what is recorded as due, so it is never recorded twice).
+        return ReturnImported(
+            None, _record_underspend(allocation, period, read, file_name, record_underspend, acting_user)
         )
     provider_return = preview.previous or ProviderReturn(allocation=allocation, period=period)
     provider_return.file_name = file_name[:255]
@@ -223,17 +237,21 @@ def provider_return_import(
         ProviderReturnValue(provider_return=provider_return, measure_id=pk, value=value)
         for pk, value in read.values.items()
     )
-    entry = None
-    if record_underspend:
-        entry = underspend_due_record(
-            allocation=allocation,
-            amount=record_underspend,
-            effective_date=period.end,
-            memo=f"Underspend declared in the provider return for {period.label} ({file_name[:100]}, "
-            f"SHA-256 {read.sha256[:12]})",
-            acting_user=acting_user,
-        )
+    entry = _record_underspend(allocation, period, read, file_name, record_underspend, acting_user)
     return ReturnImported(provider_return, entry)
+
+
+def _record_underspend(allocation, period, read, file_name, amount, acting_user):
+    if not amount:
+        return None
+    return underspend_due_record(
+        allocation=allocation,
+        amount=amount,
+        effective_date=period.end,
+        memo=f"Underspend declared in the provider return for {period.label} ({file_name[:100]}, "
+        f"SHA-256 {read.sha256[:12]})",
+        acting_user=acting_user,
+    )
 
 
 def self_acceptance_message() -> str:

@@ -207,7 +207,10 @@ class ReturnPreviewView(LoginRequiredMixin, PermissionRequiredMixin, LineMixin, 
             return redirect(request.path)
         services.pending_import_discard(pending=pending)
         if result.provider_return is None:
-            messages.info(request, f"{pending.file_name} was already imported; nothing changed.")
+            said = f"{pending.file_name} was already imported; the return is unchanged."
+            if result.underspend_entry is not None:
+                said += " The underspend is recorded as due and awaits approval."
+            messages.info(request, said)
         else:
             said = f"Imported {pending.file_name} (SHA-256 {result.provider_return.sha256[:12]}…)."
             if result.underspend_entry is not None:

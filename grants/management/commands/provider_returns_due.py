@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             self._remind(by_organisation)
 
     def _remind(self, by_organisation) -> None:
+        failed = []
         for organisation, rows in sorted(by_organisation.items(), key=lambda item: item[0].name):
             if not organisation.contact_email:
                 self.stdout.write(f"Not reminded (no contact email): {organisation.name}")
@@ -54,15 +56,29 @@ class Command(BaseCommand):
                 f"due {row.period.due_date:%-d %B %Y} ({row.state})"
                 for row in rows
             )
-            send_mail(
-                subject=f"Grant returns due from {organisation.name}",
-                message=(
-                    f"Dear colleague,\n\nThe following returns from {organisation.name} are due or "
-                    "overdue:\n\n"
-                    f"{lines}\n\nPlease complete the workbook the office sent for each and return it.\n\n"
-                    f"{settings.LEDGER_OFFICE_NAME}"
-                ),
-                from_email=None,
-                recipient_list=[organisation.contact_email],
-            )
+            try:
+                self._send(organisation, lines)
+            except (smtplib.SMTPException, OSError) as error:
+                # One refused address must not stop the rest (nor a rerun re-send those already done).
+                failed.append(organisation.name)
+                self.stdout.write(f"Not reminded (sending failed: {error}): {organisation.name}")
+                continue
             self.stdout.write(f"Reminded {organisation.name} at {organisation.contact_email}")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} organisation{'s' if len(failed) != 1 else ''} not reminded because sending "
+                f"failed: {', '.join(failed)}."
+            )
+
+    def _send(self, organisation, lines: str) -> None:
+        send_mail(
+            subject=f"Grant returns due from {organisation.name}",
+            message=(
+                f"Dear colleague,\n\nThe following returns from {organisation.name} are due or "
+                "overdue:\n\n"
+                f"{lines}\n\nPlease complete the workbook the office sent for each and return it.\n\n"
+                f"{settings.LEDGER_OFFICE_NAME}"
+            ),
+            from_email=None,
+            recipient_list=[organisation.contact_email],
+        )
