@@ -4,9 +4,8 @@ completed return's upload, and its confirmation."""
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
 
+from grants.forms import ImportUploadForm
 from grants.models import Measure
 from grants.services.returns import HALF_YEARLY, QUARTERLY
 
@@ -33,21 +32,11 @@ class DueDateForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ReturnUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Completed return (.xlsx)",
-        help_text="The workbook downloaded from this page, filled in by the provider.",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-        ),
-    )
+class ReturnUploadForm(ImportUploadForm):
+    """A provider's completed return: the allocation import's upload, with its size limit, for a
+    workbook this page made."""
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = settings.LEDGER_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                f"The file is {upload.size / (1024 * 1024):.1f} MB; files over "
-                f"{limit / (1024 * 1024):.1f} MB are not imported."
-            )
-        return upload
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = "Completed return (.xlsx)"
+        self.fields["file"].help_text = "The workbook downloaded from this page, filled in by the provider."
