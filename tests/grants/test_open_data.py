@@ -251,7 +251,7 @@ def test_postcodes_are_written_as_on_an_envelope_and_bad_ones_refused_naming_the
 def test_the_migration_moves_suffixes_and_northern_irish_numbers_to_their_fields(db):
     import importlib
 
-    migration = importlib.import_module("grants.migrations.0030_open_data_and_grants_register")
+    migration = importlib.import_module("grants.migrations.0033_open_data_and_grants_register")
     subsidiary = OrganisationFactory(charity_number="1106046-1")
     northern = OrganisationFactory(charity_number="NIC100002")
     eight = OrganisationFactory(charity_number="11060461")
@@ -372,3 +372,13 @@ def test_the_admin_adds_an_organisation_with_its_open_data_fields(staff_client, 
     )
     assert response.status_code == 200
     assert not Organisation.objects.filter(name="Subsidiary Only").exists()
+
+
+def test_the_organisation_page_names_a_number_left_in_a_form_the_tool_flags(client, officer, db):
+    """The migration leaves an 8-digit charity number for a person to correct and says the page names
+    it: the page must, or the export keeps publishing a number the Data Quality Tool flags."""
+    organisation = OrganisationFactory(charity_number="11060461", postcode="B1 1AA")
+    client.force_login(officer)
+    page = client.get(reverse("grants:organisation_detail", args=[organisation.pk])).content.decode()
+    assert 'id="open-data-gaps"' in page
+    assert "11060461" in page.split('id="open-data-gaps"')[1]
