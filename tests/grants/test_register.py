@@ -211,3 +211,50 @@ def test_the_forms_open_with_what_is_saved(client, officer, db):
     assert form["version"].value() == fund.version
     form = client.get(reverse("grants:line_register_text", args=[line.pk])).context["form"]
     assert form["purpose"].value() == "Helpline"
+
+
+def test_every_link_on_the_public_page_opens_without_a_login(client, db):
+    """The public page is for anyone: none of its links may lead an anonymous reader to the ledger's
+    login page (the base page's footer linked to the accessibility statement, which needs a login)."""
+    import re
+
+    from django.conf import settings
+
+    fund = FundFactory()
+    AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    services.fund_publication_update(fund=fund, acting_user=None, is_published=True)
+    page = client.get(reverse("grants:public_fund", args=[fund.code])).content.decode()
+    links = [href for href in re.findall(r'href="([^"]+)"', page) if href.startswith("/")]
+    assert links  # the stylesheet at least
+    for href in links:
+        response = client.get(href)
+        assert response.status_code == 200, href
+    assert reverse(settings.LOGIN_URL) not in page
+    assert reverse("grants:accessibility") not in page
+
+
+def test_a_line_text_form_opened_before_a_colleagues_save_is_refused(client, officer, db):
+    """Two sessions open a line's register text; the second to save must not silently undo the
+    first's words (the same rule as every other form in the ledger)."""
+    line = AllocationFactory()
+    url = reverse("grants:line_register_text", args=[line.pk])
+    client.force_login(officer)
+    stale = client.get(url).context["form"]
+    first = {"purpose": "Helpline", "conditions": "", "crime_reduction": ""}
+    first.update({k: v for k, v in stale.initial.items() if k == "version"})
+    assert client.post(url, first).status_code == 302
+    second = {"purpose": "Outreach", "conditions": "", "crime_reduction": ""}
+    second.update({k: v for k, v in stale.initial.items() if k == "version"})
+    response = client.post(url, second)
+    assert response.status_code == 200
+    assert LineRegisterText.objects.get(allocation=line).purpose == "Helpline"
+    # Reopened, the form saves.
+    fresh = client.get(url).context["form"]
+    again = {
+        "purpose": "Outreach",
+        "conditions": "",
+        "crime_reduction": "",
+        **{"version": fresh.initial["version"]},
+    }
+    assert client.post(url, again).status_code == 302
+    assert LineRegisterText.objects.get(allocation=line).purpose == "Outreach"
