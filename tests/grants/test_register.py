@@ -189,11 +189,13 @@ def test_a_line_register_text_is_set_on_its_page_and_a_fund_default_is_shown_esc
     url = reverse("grants:line_register_text", args=[line.pk])
     page = client.get(url).content.decode()
     assert "&lt;b&gt;Refuge&lt;/b&gt; support" in page and "<b>Refuge</b>" not in page
-    response = client.post(url, {"purpose": "", "conditions": "Monthly reports", "crime_reduction": ""})
+    response = client.post(
+        url, {"purpose": "", "conditions": "Monthly reports", "crime_reduction": "", "version": 0}
+    )
     assert response.status_code == 302
     (row,) = grants_register(fund)
     assert (row.purpose, row.conditions) == ("<b>Refuge</b> support", "Monthly reports")
-    response = client.post(url, {"conditions": "@SUM(1)"})
+    response = client.post(url, {"conditions": "@SUM(1)", "version": 1})
     assert response.status_code == 200
     (row,) = grants_register(fund)
     assert row.conditions == "Monthly reports"
