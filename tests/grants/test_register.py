@@ -260,3 +260,16 @@ def test_a_line_text_form_opened_before_a_colleagues_save_is_refused(client, off
     }
     assert client.post(url, again).status_code == 302
     assert LineRegisterText.objects.get(allocation=line).purpose == "Outreach"
+
+
+def test_a_download_for_a_year_it_cannot_read_is_refused_not_the_whole_fund(client, viewer, db):
+    """`?year=2023-2` is a mistyped year: the download must not quietly be the whole fund's register
+    under a whole-fund name, as if it were the year asked for."""
+    fund = FundFactory()
+    AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    client.force_login(viewer)
+    response = download(client, fund, "csv", "2023-2")
+    assert response.status_code == 302
+    assert response.url == reverse("grants:fund_register", args=[fund.code]) + "?year=2023-2"
+    page = client.get(response.url).content.decode()
+    assert "is not a financial year" in page
