@@ -77,22 +77,27 @@ class LineRegisterTextForm(forms.Form):
         validators=[not_a_formula],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # The version the line's text was at when the form opened (0: it had none), so a form opened
+    # before a colleague's save is refused instead of silently undoing their words.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, allocation, **kwargs):
         self.allocation = allocation
         own = LineRegisterText.objects.filter(allocation=allocation).first()
-        if own is not None:
-            kwargs["initial"] = {
-                **{name: getattr(own, name) for name in REGISTER_FIELDS},
-                **(kwargs.get("initial") or {}),
-            }
+        kwargs["initial"] = {
+            **({name: getattr(own, name) for name in REGISTER_FIELDS} if own is not None else {}),
+            "version": own.version if own is not None else 0,
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
         # Django's form templates print help text unescaped, so the fund's defaults (user text) are
         # shown by the page's template instead.
-        for field in self.fields.values():
-            field.help_text = "Blank: the fund's default, shown above."
+        for name in REGISTER_FIELDS:
+            self.fields[name].help_text = "Blank: the fund's default, shown above."
 
     def save(self, acting_user) -> LineRegisterText:
+        data = dict(self.cleaned_data)
+        version = data.pop("version")
         return services.line_register_text_set(
-            allocation=self.allocation, acting_user=acting_user, **self.cleaned_data
+            allocation=self.allocation, acting_user=acting_user, expected_version=version, **data
         )

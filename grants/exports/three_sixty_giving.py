@@ -138,6 +138,14 @@ def _location(attribute: str) -> Callable[[Grant], str]:
     return lambda grant: getattr(grant.beneficiary_location, attribute) if grant.beneficiary_location else ""
 
 
+# Each grant's classifications: its thematic area and its funding category.
+CLASSIFICATIONS = 2
+
+
+def _classification(index: int, position: int) -> Callable[[Grant], str]:
+    return lambda grant: grant.classifications[index][position] if index < len(grant.classifications) else ""
+
+
 # The standard's titles for the columns we fill, in the order its template gives them.
 COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Identifier", lambda g: g.identifier),
@@ -153,6 +161,11 @@ COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Recipient Org:Charity Number", lambda g: g.recipient.charity_number),
     ("Recipient Org:Company Number", lambda g: g.recipient.company_number),
     ("Recipient Org:Postal Code", lambda g: g.recipient.postcode),
+    # Not on the template's grants sheet, but the schema's titles flattentool reads: without them a
+    # recipient known by its location code, and the classifications, were in the JSON only, and the
+    # spreadsheet 360Giving converts raised IncompleteRecipientOrg and ClassificationNotPresent.
+    ("Recipient Org:Location:Geographic Code", lambda g: g.recipient.location_code),
+    ("Recipient Org:Location:Country Code", lambda g: "GB" if g.recipient.location_code else ""),
     ("Beneficiary Location:Name", _location("name")),
     ("Beneficiary Location:Country Code", _location("country_code")),
     ("Beneficiary Location:Geographic Code", _location("geo_code")),
@@ -163,6 +176,22 @@ COLUMNS: list[tuple[str, Callable[[Grant], object]]] = [
     ("Grant Programme:Title", lambda g: g.programme_title),
     ("Last Modified", lambda g: g.last_modified),
     ("Data Source", lambda g: g.data_source),
+    *(
+        (f"Classifications:{index}:{part}", _classification(index, position))
+        for index in range(CLASSIFICATIONS)
+        for position, part in enumerate(("Vocabulary", "Code", "Title"))
+    ),
+]
+
+# The schema's titles beyond the template's grants sheet that the spreadsheets carry.
+EXTRA_COLUMNS = [
+    "Recipient Org:Location:Geographic Code",
+    "Recipient Org:Location:Country Code",
+    *(
+        f"Classifications:{index}:{part}"
+        for index in range(CLASSIFICATIONS)
+        for part in ("Vocabulary", "Code", "Title")
+    ),
 ]
 
 

@@ -50,15 +50,19 @@ def line_register_text_set(
     purpose: str = "",
     conditions: str = "",
     crime_reduction: str = "",
+    expected_version: int | None = None,
 ) -> LineRegisterText:
     """What the register says of one line where it differs from the fund's defaults; blank fields
-    take the fund's."""
+    take the fund's. `expected_version` is the text's version when the form opened, 0 when the line
+    had none: a form opened before a colleague's save is refused."""
     text, created = LineRegisterText.objects.select_for_update().get_or_create(allocation=allocation)
+    if created and expected_version == 0:
+        expected_version = text.version
     text.purpose, text.conditions, text.crime_reduction = (
         purpose.strip(),
         conditions.strip(),
         crime_reduction.strip(),
     )
     text.full_clean()
-    _save_versioned(text, None)
+    _save_versioned(text, expected_version)
     return text

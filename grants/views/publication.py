@@ -8,9 +8,10 @@ import io
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.views.generic import TemplateView, View
 
 from grants import selectors
@@ -61,7 +62,11 @@ class FundRegisterDownloadView(ReadView, View):
         if file_format not in FORMATS:
             raise Http404("No such format")
         fund = get_object_or_404(Fund, code=code)
-        year, _ = chosen_year(request)
+        year, problem = chosen_year(request)
+        if problem:
+            # A mistyped year is not the whole fund: the register page names the problem.
+            query = urlencode({"year": request.GET["year"]})
+            return redirect(f"{reverse('grants:fund_register', args=[fund.code])}?{query}")
         rows = selectors.grants_register(fund, year)
         name = f"grants-register_{fund.code}{f'_{year.label}' if year else ''}.{file_format}"
         title = f"Grants register: {fund.name}{f', {year.label}' if year else ''}"

@@ -372,3 +372,54 @@ def test_the_admin_adds_an_organisation_with_its_open_data_fields(staff_client, 
     )
     assert response.status_code == 200
     assert not Organisation.objects.filter(name="Subsidiary Only").exists()
+
+
+def test_the_organisation_page_names_a_number_left_in_a_form_the_tool_flags(client, officer, db):
+    """The migration leaves an 8-digit charity number for a person to correct and says the page names
+    it: the page must, or the export keeps publishing a number the Data Quality Tool flags."""
+    organisation = OrganisationFactory(charity_number="11060461", postcode="B1 1AA")
+    client.force_login(officer)
+    page = client.get(reverse("grants:organisation_detail", args=[organisation.pk])).content.decode()
+    assert 'id="open-data-gaps"' in page
+    assert "11060461" in page.split('id="open-data-gaps"')[1]
+
+
+def _flattentool_json(xlsx_path, tmp_path):
+    flattentool = pytest.importorskip("flattentool")
+    from grants.exports.three_sixty_giving import SCHEMA_FOLDER
+
+    output = tmp_path / "converted.json"
+    package_schema = json.loads((SCHEMA_FOLDER / "360-giving-package-schema.json").read_text())
+    package_schema["properties"]["grants"]["items"]["$ref"] = (
+        SCHEMA_FOLDER / "360-giving-schema.json"
+    ).as_uri()
+    local_package_schema = tmp_path / "package-schema.json"
+    local_package_schema.write_text(json.dumps(package_schema))
+    flattentool.unflatten(
+        str(xlsx_path),
+        output_name=str(output),
+        input_format="xlsx",
+        schema=str(SCHEMA_FOLDER / "360-giving-schema.json"),
+        root_list_path="grants",
+        root_id="",
+        convert_titles=True,
+        metatab_name="Meta",
+        metatab_vertical_orientation=True,
+        metatab_schema=str(local_package_schema),
+    )
+    return json.loads(output.read_text())
+
+
+def test_the_xlsx_as_flattentool_reads_it_raises_no_warning_either(complete_fund, tmp_path):
+    """Issue 19's "done when": the JSON, CSV and xlsx of a complete fund raise no warning. 360Giving
+    reads a spreadsheet through flattentool, so the checks must pass on what it makes of the xlsx:
+    a recipient known by its location code only, and the classifications, must survive."""
+    xlsx_path, _ = export(complete_fund, "xlsx", tmp_path)
+    converted = _flattentool_json(xlsx_path, tmp_path)
+    assert warnings(converted) == {}
+    scottish = next(
+        grant
+        for grant in converted["grants"]
+        if grant["recipientOrganization"][0]["name"] == "Scottish Helpline"
+    )
+    assert scottish["recipientOrganization"][0]["location"][0]["geoCode"] == "S12000036"

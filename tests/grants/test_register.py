@@ -189,11 +189,13 @@ def test_a_line_register_text_is_set_on_its_page_and_a_fund_default_is_shown_esc
     url = reverse("grants:line_register_text", args=[line.pk])
     page = client.get(url).content.decode()
     assert "&lt;b&gt;Refuge&lt;/b&gt; support" in page and "<b>Refuge</b>" not in page
-    response = client.post(url, {"purpose": "", "conditions": "Monthly reports", "crime_reduction": ""})
+    response = client.post(
+        url, {"purpose": "", "conditions": "Monthly reports", "crime_reduction": "", "version": 0}
+    )
     assert response.status_code == 302
     (row,) = grants_register(fund)
     assert (row.purpose, row.conditions) == ("<b>Refuge</b> support", "Monthly reports")
-    response = client.post(url, {"conditions": "@SUM(1)"})
+    response = client.post(url, {"conditions": "@SUM(1)", "version": 1})
     assert response.status_code == 200
     (row,) = grants_register(fund)
     assert row.conditions == "Monthly reports"
@@ -211,3 +213,63 @@ def test_the_forms_open_with_what_is_saved(client, officer, db):
     assert form["version"].value() == fund.version
     form = client.get(reverse("grants:line_register_text", args=[line.pk])).context["form"]
     assert form["purpose"].value() == "Helpline"
+
+
+def test_every_link_on_the_public_page_opens_without_a_login(client, db):
+    """The public page is for anyone: none of its links may lead an anonymous reader to the ledger's
+    login page (the base page's footer linked to the accessibility statement, which needs a login)."""
+    import re
+
+    from django.conf import settings
+
+    fund = FundFactory()
+    AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    services.fund_publication_update(fund=fund, acting_user=None, is_published=True)
+    page = client.get(reverse("grants:public_fund", args=[fund.code])).content.decode()
+    links = [href for href in re.findall(r'href="([^"]+)"', page) if href.startswith("/")]
+    assert links  # the stylesheet at least
+    for href in links:
+        response = client.get(href)
+        assert response.status_code == 200, href
+    assert reverse(settings.LOGIN_URL) not in page
+    assert reverse("grants:accessibility") not in page
+
+
+def test_a_line_text_form_opened_before_a_colleagues_save_is_refused(client, officer, db):
+    """Two sessions open a line's register text; the second to save must not silently undo the
+    first's words (the same rule as every other form in the ledger)."""
+    line = AllocationFactory()
+    url = reverse("grants:line_register_text", args=[line.pk])
+    client.force_login(officer)
+    stale = client.get(url).context["form"]
+    first = {"purpose": "Helpline", "conditions": "", "crime_reduction": ""}
+    first.update({k: v for k, v in stale.initial.items() if k == "version"})
+    assert client.post(url, first).status_code == 302
+    second = {"purpose": "Outreach", "conditions": "", "crime_reduction": ""}
+    second.update({k: v for k, v in stale.initial.items() if k == "version"})
+    response = client.post(url, second)
+    assert response.status_code == 200
+    assert LineRegisterText.objects.get(allocation=line).purpose == "Helpline"
+    # Reopened, the form saves.
+    fresh = client.get(url).context["form"]
+    again = {
+        "purpose": "Outreach",
+        "conditions": "",
+        "crime_reduction": "",
+        **{"version": fresh.initial["version"]},
+    }
+    assert client.post(url, again).status_code == 302
+    assert LineRegisterText.objects.get(allocation=line).purpose == "Outreach"
+
+
+def test_a_download_for_a_year_it_cannot_read_is_refused_not_the_whole_fund(client, viewer, db):
+    """`?year=2023-2` is a mistyped year: the download must not quietly be the whole fund's register
+    under a whole-fund name, as if it were the year asked for."""
+    fund = FundFactory()
+    AllocationFactory(fund=fund, amount=Decimal("1000.00"))
+    client.force_login(viewer)
+    response = download(client, fund, "csv", "2023-2")
+    assert response.status_code == 302
+    assert response.url == reverse("grants:fund_register", args=[fund.code]) + "?year=2023-2"
+    page = client.get(response.url).content.decode()
+    assert "is not a financial year" in page

@@ -168,8 +168,11 @@ def test_registered_numbers_reach_the_data_and_only_unregistered_recipients_are_
 def test_spreadsheet_columns_are_the_standards_titles_in_the_standards_order(seed_fund, tmp_path):
     standard = (SCHEMAS / "grants-sheet-column-titles.txt").read_text().splitlines()
     ours = [title for title, _ in three_sixty_giving.COLUMNS]
-    assert set(ours) <= set(standard)
-    assert ours == sorted(ours, key=standard.index)
+    # Besides the template's titles, the schema's titles for the recipient's location and the
+    # classifications, which flattentool reads (tests/grants/test_open_data.py converts them).
+    templated = [title for title in ours if title not in three_sixty_giving.EXTRA_COLUMNS]
+    assert set(templated) <= set(standard)
+    assert templated == sorted(templated, key=standard.index)
     csv_path, _ = export(seed_fund, "csv", tmp_path)
     assert next(csv.reader(csv_path.open())) == ours
     xlsx_path, _ = export(seed_fund, "xlsx", tmp_path)
