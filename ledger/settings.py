@@ -19,12 +19,6 @@ os.environ["OPENPYXL_LXML"] = "False"
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# openpyxl parses with lxml instead of defusedxml whenever lxml is installed (flattentool, the dev
-# dependency the 360Giving tests convert with, brings it), and the system check grants.E001 then stops
-# every management command. Uploaded workbooks are parsed by defusedxml; set before openpyxl is
-# imported, which reads it once.
-os.environ.setdefault("OPENPYXL_LXML", "False")
-
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()
