@@ -279,8 +279,10 @@ def test_fund_page_lists_recipients_without_registered_numbers(client, officer, 
     Organisation.objects.filter(name="Roshni").update(charity_number="1106046")
     client.force_login(officer)
     page = client.get(reverse("grants:fund_detail", args=["moj-ecf-2020"])).content.decode()
-    assert "<li>Aaina Hub</li>" in page
-    assert "<li>Roshni</li>" not in page
+    # Each links to the page where a finance officer adds its numbers, in the app.
+    aaina = Organisation.objects.get(name="Aaina Hub")
+    assert f'<li><a href="/organisations/{aaina.pk}/edit/">Aaina Hub</a></li>' in page
+    assert ">Roshni</a></li>" not in page
 
 
 def test_without_settings_the_download_explains_what_to_set(client, officer, seed_fund, settings):
