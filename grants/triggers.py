@@ -455,6 +455,48 @@ SETTLEMENT_REFUSED = (
 )
 
 
+SETTLED_KEPT = (
+    "an instalment settled by a payment that stands keeps its date, amount, timing and line and is not "
+    "deleted: the payment is rejected, or its reversal approved, first"
+)
+# What the service refuses to change on a settled instalment (`grants.services.schedules`).
+SETTLED_FIXED = ("due_date", "amount", "amount_currency", "timing", "allocation_id")
+
+
+def _settled_kept_statements(vendor: str, old_stands: str) -> list[str]:
+    """An instalment settled by a payment that stands (not rejected, no approved reversal; one awaiting
+    approval stands) keeps what was planned, as `instalment_update` and `instalment_delete` refuse.
+    DELETE is guarded on PostgreSQL only: Django's test runner empties SQLite tables with DELETE."""
+    table = "grants_instalment"
+    settled = f"OLD.settled_by_id IS NOT NULL AND {old_stands}"
+    if vendor == "postgresql":
+        changed = f"{_row('OLD', SETTLED_FIXED)} IS DISTINCT FROM {_row('NEW', SETTLED_FIXED)}"
+        return [
+            f"""CREATE OR REPLACE FUNCTION grants_instalment_settled_is_kept() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND {settled} THEN
+        RAISE EXCEPTION '{SETTLED_KEPT}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'UPDATE' AND ({changed}) AND {settled} THEN
+        RAISE EXCEPTION '{SETTLED_KEPT}' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$""",
+            f"CREATE TRIGGER {table}_settled_is_kept BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION grants_instalment_settled_is_kept()",
+        ]
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in SETTLED_FIXED)
+    return [
+        f"CREATE TRIGGER {table}_settled_is_kept_on_update BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"WHEN ({changed}) AND {settled} BEGIN SELECT RAISE(ABORT, '{SETTLED_KEPT}'); END",
+    ]
+
+
 def _settlement_statements(vendor: str) -> list[str]:
     """An instalment's payment (`grants.models.schedules`) is a payment entry of the instalment's own
     line, not a reversal, not rejected or withdrawn; and a payment that still stands (not rejected, no
@@ -472,10 +514,11 @@ def _settlement_statements(vendor: str) -> list[str]:
     )
     # A schedule is frozen with its line's fund while the fund's return is in force, as the services
     # refuse (`grants.services.schedules`).
+    frozen = _settled_kept_statements(vendor, old_stands)
     new_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = NEW.allocation_id)")
     old_locked = _in_force("(SELECT fund_id FROM grants_allocation WHERE id = OLD.allocation_id)")
     if vendor == "postgresql":
-        frozen = [
+        frozen += [
             f"""CREATE OR REPLACE FUNCTION grants_refuse_instalment_while_submitted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -496,7 +539,7 @@ $$""",
         ]
     else:
         # No DELETE guard on SQLite: Django's test runner empties SQLite tables with DELETE.
-        frozen = [
+        frozen += [
             f"CREATE TRIGGER {table}_refuse_insert_while_submitted BEFORE INSERT ON {table} FOR EACH ROW "
             f"WHEN {new_locked} BEGIN SELECT RAISE(ABORT, '{table} {SUBMITTED_REFUSED}'); END",
             f"CREATE TRIGGER {table}_refuse_update_while_submitted BEFORE UPDATE ON {table} FOR EACH ROW "

@@ -369,3 +369,63 @@ def test_the_database_refuses_a_change_to_a_submitted_funds_schedule(two_years, 
             Instalment.objects.filter(pk=made[1].pk).delete()
     made[0].refresh_from_db()
     assert made[0].amount == gbp("250.00") and Instalment.objects.count() == 8
+
+
+# --- The database keeps a settled instalment as the service does -------------------------------------
+
+
+def test_the_database_refuses_changing_or_deleting_an_instalment_a_standing_payment_settles(
+    two_years, officer, approver
+):
+    first, second = make_schedule(two_years, officer)[:2]
+    other_line = AllocationFactory(
+        fund=two_years.fund, amount=Decimal("400.00"), effective_date=day("2023-05-01")
+    )
+    pay_instalment(two_years, first, officer)  # awaiting approval: it stands
+    kept = "settled by a payment that stands keeps its date, amount, timing and line"
+    for change in (
+        {"due_date": day("2023-08-01")},
+        {"amount": gbp("1.00")},
+        {"timing": "advance"},
+    ):
+        with pytest.raises(IntegrityError, match=kept), transaction.atomic():
+            Instalment.objects.filter(pk=first.pk).update(**change)
+    # Moving it to another line is refused by this guard or by the one tying a payment to its line.
+    with pytest.raises(IntegrityError, match="settled by a payment"), transaction.atomic():
+        Instalment.objects.filter(pk=first.pk).update(allocation=other_line)
+    if connection.vendor == "postgresql":  # SQLite has no DELETE guard: its test runner empties tables so
+        with pytest.raises(IntegrityError, match="is not deleted"), transaction.atomic():
+            Instalment.objects.filter(pk=first.pk).delete()
+    first.refresh_from_db()
+    assert (first.due_date, first.amount, first.timing) == (day("2023-06-30"), gbp("250.00"), "arrears")
+    assert first.allocation == two_years and Instalment.objects.count() == 8
+    # A version bump (what any save does) is not a change to what was planned.
+    Instalment.objects.filter(pk=first.pk).update(version=first.version + 1)
+    # The unsettled one beside it is the service's to change and delete, and the database lets it.
+    services.instalment_update(
+        instalment=second, due_date=day("2023-10-02"), amount="249.00", timing="arrears", acting_user=officer
+    )
+    second.refresh_from_db()
+    assert (second.due_date, second.amount) == (day("2023-10-02"), gbp("249.00"))
+    services.instalment_delete(instalment=second, acting_user=officer)
+    assert not Instalment.objects.filter(pk=second.pk).exists()
+
+
+def test_the_database_frees_an_instalment_whose_payment_is_rejected_or_reversed(two_years, officer, approver):
+    first, second = make_schedule(two_years, officer)[:2]
+    rejected = pay_instalment(two_years, first, officer)
+    services.entry_reject(entry=rejected, reason="Wrong bank details", acting_user=approver)
+    services.instalment_update(
+        instalment=first, due_date=day("2023-07-15"), amount="200.00", timing="advance", acting_user=officer
+    )
+    first.refresh_from_db()
+    assert (first.due_date, first.amount, first.timing) == (day("2023-07-15"), gbp("200.00"), "advance")
+    reversed_payment = pay_instalment(two_years, second, officer, reference="BACS-8")
+    services.entry_approve(entry=reversed_payment, acting_user=approver)
+    reversal = services.entry_reverse(entry=reversed_payment, memo="Paid twice", acting_user=officer)
+    # A reversal awaiting approval frees nothing, in the database as in the service.
+    with pytest.raises(IntegrityError, match="settled by a payment that stands"), transaction.atomic():
+        Instalment.objects.filter(pk=second.pk).update(amount=gbp("1.00"))
+    services.entry_approve(entry=reversal, acting_user=approver)
+    services.instalment_delete(instalment=second, acting_user=officer)
+    assert not Instalment.objects.filter(pk=second.pk).exists()
