@@ -294,8 +294,9 @@ def payment_record_settling(
     memo: str = "",
 ) -> LedgerEntry:
     """Record a payment (`payment_record`, which waits for approval) and, when an instalment is
-    named, settle it with that payment: refused if the instalment is another line's, or if a payment
-    already stands against it. Until the payment is approved the instalment awaits approval."""
+    named, settle it with that payment: refused if the instalment is another line's, if a payment
+    already stands against it, or if the payment is less than the instalment. Until the payment is
+    approved the instalment awaits approval."""
     if instalment is None:
         return payment_record(
             allocation=allocation,
@@ -329,6 +330,17 @@ def payment_record_settling(
         acting_user=acting_user,
         memo=memo or f"Instalment due {in_words(current.due_date)}",
     )
+    # An instalment is settled by one payment, so that payment pays it in full: a smaller one would
+    # mark it paid with money still owed. To pay part, change the instalment first and plan the rest
+    # as another. (Refused after `payment_record`, whose own checks speak first; nothing is kept.)
+    if entry.amount < current.amount:
+        raise ValidationError(
+            {
+                "amount": f"A payment that settles the instalment due {in_words(current.due_date)} pays "
+                f"all of it, {money.format_gbp(current.amount)}. To pay part of it, change the instalment "
+                "to the part paid now and add another for the rest."
+            }
+        )
     current.settled_by = entry
     _save_versioned(current, current.version)
     return entry

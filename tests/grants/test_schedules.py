@@ -256,6 +256,27 @@ def test_a_payment_settles_an_instalment_awaiting_approval_then_paid(two_years, 
     assert state_of(first) == Instalment.State.PAID
 
 
+def test_a_payment_smaller_than_its_instalment_is_refused_and_nothing_is_recorded(two_years, officer):
+    """One payment settles an instalment, so it pays all of it: a £1 payment never marks a £250
+    instalment paid with £249 still owed."""
+    first = make_schedule(two_years, officer)[0]
+    with pytest.raises(ValidationError) as refused:
+        pay_instalment(two_years, first, officer, amount="249.99")
+    assert refused.value.message_dict == {
+        "amount": [
+            "A payment that settles the instalment due 30 June 2023 pays all of it, £250.00. To pay part "
+            "of it, change the instalment to the part paid now and add another for the rest."
+        ]
+    }
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
+    first.refresh_from_db()
+    assert (first.settled_by, state_of(first)) == (None, Instalment.State.PLANNED)
+    # The whole of it (or more) settles it.
+    payment = pay_instalment(two_years, first, officer, amount="250.00")
+    first.refresh_from_db()
+    assert first.settled_by == payment
+
+
 def test_a_rejected_payment_unsettles_its_instalment_which_can_be_settled_again(two_years, officer, approver):
     first = make_schedule(two_years, officer)[0]
     payment = pay_instalment(two_years, first, officer)
