@@ -9,6 +9,8 @@ the table's columns, so it drops every trigger first and installs those frozen b
 from pathlib import Path
 
 import django.core.validators
+import django.db.models.functions.text
+import django.db.models.lookups
 import grants.models
 from django.db import migrations, models
 
@@ -128,11 +130,24 @@ class Migration(migrations.Migration):
             model_name="fund",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    models.Q(("beneficiary_location_code", ""), ("beneficiary_location_code_type", "")),
                     models.Q(
-                        models.Q(("beneficiary_location_name", ""), _negated=True),
-                        models.Q(("beneficiary_location_code", ""), _negated=True),
-                        models.Q(("beneficiary_location_code_type", ""), _negated=True),
+                        django.db.models.lookups.Exact(
+                            django.db.models.functions.text.Length("beneficiary_location_code"), 0
+                        ),
+                        django.db.models.lookups.Exact(
+                            django.db.models.functions.text.Length("beneficiary_location_code_type"), 0
+                        ),
+                    ),
+                    models.Q(
+                        django.db.models.lookups.GreaterThan(
+                            django.db.models.functions.text.Length("beneficiary_location_name"), 0
+                        ),
+                        django.db.models.lookups.GreaterThan(
+                            django.db.models.functions.text.Length("beneficiary_location_code"), 0
+                        ),
+                        django.db.models.lookups.GreaterThan(
+                            django.db.models.functions.text.Length("beneficiary_location_code_type"), 0
+                        ),
                     ),
                     _connector="OR",
                 ),

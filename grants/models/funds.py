@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from grants import money, years
@@ -145,11 +146,16 @@ class Fund(Versioned):
             not_a_formula_constraint("fund", "register_crime_reduction", "A reason"),
             not_a_formula_constraint("fund", "beneficiary_location_name", "A beneficiary location"),
             models.CheckConstraint(
-                condition=Q(beneficiary_location_code="", beneficiary_location_code_type="")
-                | (
-                    ~Q(beneficiary_location_name="")
-                    & ~Q(beneficiary_location_code="")
-                    & ~Q(beneficiary_location_code_type="")
+                # Lengths, not comparisons with '': Django's SQLite introspection (sqlparse) misreads
+                # the table's SQL when an empty string follows the formula checks' ESCAPE '\'.
+                condition=Q(
+                    Exact(Length("beneficiary_location_code"), 0),
+                    Exact(Length("beneficiary_location_code_type"), 0),
+                )
+                | Q(
+                    GreaterThan(Length("beneficiary_location_name"), 0),
+                    GreaterThan(Length("beneficiary_location_code"), 0),
+                    GreaterThan(Length("beneficiary_location_code_type"), 0),
                 ),
                 name="fund_beneficiary_location_code_comes_with_its_name_and_type",
                 violation_error_message=BENEFICIARY_LOCATION_INCOMPLETE,
