@@ -5,7 +5,18 @@ from __future__ import annotations
 from django import forms
 
 from grants import services
-from grants.models import REGISTER_FIELDS, Fund, LineRegisterText, not_a_formula
+from grants.models import (
+    GEO_CODE_TYPE,
+    LOCATION_CODE,
+    REGISTER_FIELDS,
+    Fund,
+    LineRegisterText,
+    not_a_formula,
+)
+
+
+def _capitals(value: str) -> str:
+    return value.strip().upper()
 
 
 class FundPublicationForm(forms.Form):
@@ -34,6 +45,26 @@ class FundPublicationForm(forms.Form):
         validators=[not_a_formula],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    beneficiary_location_name = forms.CharField(
+        label="Beneficiary location",
+        required=False,
+        max_length=200,
+        validators=[not_a_formula],
+        help_text="Where this fund's beneficiaries are, if not the whole police force area. Blank: the "
+        "office's police force area, shown above.",
+    )
+    beneficiary_location_code = forms.CharField(
+        label="Beneficiary location code",
+        required=False,
+        max_length=9,
+        help_text="Its ONS GSS code, e.g. E08000026 for Coventry.",
+    )
+    beneficiary_location_code_type = forms.CharField(
+        label="Beneficiary location geography type",
+        required=False,
+        max_length=10,
+        help_text="The kind of area the code names, e.g. LAD for a local authority district.",
+    )
     is_published = forms.BooleanField(
         label="Publish the fund's public page (its register and approved grants, without a login)",
         required=False,
@@ -50,6 +81,18 @@ class FundPublicationForm(forms.Form):
             **(kwargs.get("initial") or {}),
         }
         super().__init__(*args, **kwargs)
+
+    def clean_beneficiary_location_code(self) -> str:
+        code = _capitals(self.cleaned_data["beneficiary_location_code"])
+        if code:
+            LOCATION_CODE(code)
+        return code
+
+    def clean_beneficiary_location_code_type(self) -> str:
+        kind = _capitals(self.cleaned_data["beneficiary_location_code_type"])
+        if kind:
+            GEO_CODE_TYPE(kind)
+        return kind
 
     def save(self, acting_user) -> Fund:
         data = dict(self.cleaned_data)

@@ -92,7 +92,19 @@ def data_source(fund: Fund) -> str:
     return fund.data_source_url.strip() or settings.LEDGER_DATA_SOURCE_DEFAULT.strip()
 
 
-def beneficiary_location() -> BeneficiaryLocation | None:
+def fund_has_own_beneficiary_location(fund: Fund) -> bool:
+    return bool(fund.beneficiary_location_name.strip())
+
+
+def beneficiary_location(fund: Fund) -> BeneficiaryLocation | None:
+    """Where the fund's beneficiaries are: its own location when it has one, else the office's
+    police force area from settings; None when neither is set."""
+    if fund_has_own_beneficiary_location(fund):
+        return BeneficiaryLocation(
+            name=fund.beneficiary_location_name.strip(),
+            geo_code=fund.beneficiary_location_code.strip(),
+            geo_code_type=fund.beneficiary_location_code_type.strip(),
+        )
     name = settings.LEDGER_BENEFICIARY_LOCATION_NAME.strip()
     if not name:
         return None
@@ -124,7 +136,7 @@ def three_sixty_giving_export(fund: Fund) -> ThreeSixtyGivingExport:
         .order_by("line_number")
     )
     period = f"{long_date(fund.spend_start)} to {long_date(fund.spend_end)}"
-    location = beneficiary_location()
+    location = beneficiary_location(fund)
     source = data_source(fund)
     grants = []
     for line in lines:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from grants import money, years
@@ -20,7 +21,7 @@ from grants.models._base import (
     not_a_formula,
     not_a_formula_constraint,
 )
-from grants.models.reference import Funder, FundingCategory
+from grants.models.reference import GEO_CODE_TYPE, LOCATION_CODE, Funder, FundingCategory
 
 
 class FundQuerySet(CodedQuerySet):
@@ -45,6 +46,12 @@ class FundQuerySet(CodedQuerySet):
                 output_field=models.DecimalField(max_digits=14, decimal_places=2),
             )
         )
+
+
+BENEFICIARY_LOCATION_INCOMPLETE = (
+    "A beneficiary location's code needs its name and its geography type, and a geography type its code: "
+    "give all three, a name alone, or leave all three blank for the office's police force area."
+)
 
 
 class Fund(Versioned):
@@ -86,6 +93,30 @@ class Fund(Versioned):
         validators=[not_a_formula],
         help_text="Why the office expects the grants to reduce crime and disorder.",
     )
+    # Where the fund's beneficiaries are, for 360Giving's beneficiaryLocation. Blank: the office's
+    # police force area from settings (LEDGER_BENEFICIARY_LOCATION_*), as most funds serve it all.
+    beneficiary_location_name = models.CharField(
+        "beneficiary location",
+        max_length=200,
+        blank=True,
+        validators=[not_a_formula],
+        help_text="Where the fund's beneficiaries are, e.g. Coventry. Blank: the office's police force area.",
+    )
+    beneficiary_location_code = models.CharField(
+        "beneficiary location code",
+        max_length=9,
+        blank=True,
+        validators=[LOCATION_CODE],
+        help_text="Its ONS GSS code, e.g. E08000026 for Coventry.",
+    )
+    beneficiary_location_code_type = models.CharField(
+        "beneficiary location geography type",
+        max_length=10,
+        blank=True,
+        validators=[GEO_CODE_TYPE],
+        help_text="The kind of area the code names, e.g. LAD for a local authority district, PFA for a "
+        "police force area.",
+    )
     is_published = models.BooleanField(
         "published",
         default=False,
@@ -113,6 +144,22 @@ class Fund(Versioned):
             not_a_formula_constraint("fund", "register_purpose", "A purpose"),
             not_a_formula_constraint("fund", "register_conditions", "Conditions"),
             not_a_formula_constraint("fund", "register_crime_reduction", "A reason"),
+            not_a_formula_constraint("fund", "beneficiary_location_name", "A beneficiary location"),
+            models.CheckConstraint(
+                # Lengths, not comparisons with '': Django's SQLite introspection (sqlparse) misreads
+                # the table's SQL when an empty string follows the formula checks' ESCAPE '\'.
+                condition=Q(
+                    Exact(Length("beneficiary_location_code"), 0),
+                    Exact(Length("beneficiary_location_code_type"), 0),
+                )
+                | Q(
+                    GreaterThan(Length("beneficiary_location_name"), 0),
+                    GreaterThan(Length("beneficiary_location_code"), 0),
+                    GreaterThan(Length("beneficiary_location_code_type"), 0),
+                ),
+                name="fund_beneficiary_location_code_comes_with_its_name_and_type",
+                violation_error_message=BENEFICIARY_LOCATION_INCOMPLETE,
+            ),
         ]
 
     def __str__(self):

@@ -120,6 +120,12 @@ LOCATION_CODE = RegexValidator(
     "Hartlepool, W06000015 for Cardiff).",
 )
 
+# The kind of area a GSS code names, as 360Giving's geoCodeType: capitals and digits, e.g. LAD, PFA.
+GEO_CODE_TYPE = RegexValidator(
+    r"^[A-Z][A-Z0-9]{1,9}$",
+    "A geography type is a short code in capitals, such as LAD (local authority district), PFA "
+    "(police force area) or WD (ward).",
+)
 
 COMPANY_NUMBER = RegexValidator(
     r"^(\d{8}|[A-Z]{2}\d{6})$",

@@ -17,6 +17,9 @@ FUND_PUBLICATION_FIELDS = (
     "register_purpose",
     "register_conditions",
     "register_crime_reduction",
+    "beneficiary_location_name",
+    "beneficiary_location_code",
+    "beneficiary_location_code_type",
 )
 
 
@@ -29,6 +32,9 @@ def fund_publication_update(
     register_purpose: str = "",
     register_conditions: str = "",
     register_crime_reduction: str = "",
+    beneficiary_location_name: str = "",
+    beneficiary_location_code: str = "",
+    beneficiary_location_code_type: str = "",
     is_published: bool = False,
     expected_version: int | None = None,
 ) -> Fund:
@@ -36,6 +42,10 @@ def fund_publication_update(
     fund.register_purpose = register_purpose.strip()
     fund.register_conditions = register_conditions.strip()
     fund.register_crime_reduction = register_crime_reduction.strip()
+    # Blank, all three: the office's police force area from settings (grants/exports/).
+    fund.beneficiary_location_name = beneficiary_location_name.strip()
+    fund.beneficiary_location_code = beneficiary_location_code.strip().upper()
+    fund.beneficiary_location_code_type = beneficiary_location_code_type.strip().upper()
     fund.is_published = is_published
     fund.full_clean()
     _save_versioned(fund, expected_version)

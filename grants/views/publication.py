@@ -16,7 +16,11 @@ from django.views.generic import TemplateView, View
 
 from grants import selectors
 from grants.exports.register import write_register_csv, write_register_xlsx
-from grants.exports.three_sixty_giving_data import data_source
+from grants.exports.three_sixty_giving_data import (
+    beneficiary_location,
+    data_source,
+    fund_has_own_beneficiary_location,
+)
 from grants.models import Fund
 from grants.publication_forms import FundPublicationForm, LineRegisterTextForm
 from grants.views._base import LineMixin, ReadView, ServiceFormView
@@ -93,13 +97,19 @@ class FundPublicationView(ServiceFormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.fund = get_object_or_404(Fund, code=kwargs["code"])
+        # What the open data says now, read before a refused form's values touch the fund: its own
+        # place, or the office's police force area from settings.
+        self.location = beneficiary_location(self.fund)
+        self.own_location = fund_has_own_beneficiary_location(self.fund)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "fund": self.fund}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(fund=self.fund, **kwargs)
+        return super().get_context_data(
+            fund=self.fund, location=self.location, own_location=self.own_location, **kwargs
+        )
 
     def get_success_message(self):
         return self.success_message
