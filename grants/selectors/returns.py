@@ -310,3 +310,35 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
         measures=list(Measure.objects.filter(fund=fund)),
         lines=rows,
     )
+
+
+@dataclass(frozen=True)
+class ReturnReview:
+    """A received return as an approver reads it before accepting: every figure the provider gave,
+    its explanation, and the preview's comparison with the ledger as it stands now."""
+
+    provider_return: ProviderReturn
+    spend: list[tuple[str, Decimal]]
+    outputs: list[tuple[str, Decimal]]
+    comparison: Comparison
+
+
+def return_review(pk: int) -> ReturnReview | None:
+    """The return `pk` with its figures and comparison: three queries (the return with its line,
+    period and people; its figures; the ledger's side)."""
+    found = (
+        ProviderReturn.objects.select_related(
+            "allocation__fund", "allocation__organisation", "period", "imported_by", "accepted_by"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        return None
+    spend, outputs = [], []
+    for value in ProviderReturnValue.objects.filter(provider_return=found).select_related("measure"):
+        (spend if value.measure.kind == Measure.Kind.SPEND else outputs).append(
+            (value.measure.name, value.value)
+        )
+    side = ledger_side([found.allocation_id], found.period)[found.allocation_id]
+    return ReturnReview(found, spend, outputs, compare(found.period, side, found.spend_to_date.amount))

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -219,6 +219,25 @@ class ReturnPreviewView(LoginRequiredMixin, PermissionRequiredMixin, LineMixin, 
         return redirect("grants:line_returns", pk=self.allocation.pk)
 
 
+class ReturnDetailView(ReadView, TemplateView):
+    """One return as the provider filled it in (spend by cost type, outputs, explanation) beside its
+    comparison with the ledger; an approver accepts it here, as shown (its version is posted)."""
+
+    template_name = "grants/return_detail.html"
+
+    def get_context_data(self, **kwargs):
+        review = selectors.return_review(self.kwargs["pk"])
+        if review is None:
+            raise Http404("No such return.")
+        return super().get_context_data(
+            review=review,
+            received=review.provider_return,
+            line=review.provider_return.allocation,
+            can_accept=self.request.user.has_perm("grants.accept_providerreturn"),
+            **kwargs,
+        )
+
+
 class ReturnAcceptView(LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "grants.accept_providerreturn"
 
@@ -234,8 +253,8 @@ class ReturnAcceptView(LoginRequiredMixin, PermissionRequiredMixin, View):
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Return for {received.period.label} accepted.")
+            return redirect("grants:return_detail", pk=received.pk)
+        messages.success(request, f"Return for {received.period.label} accepted.")
         return redirect("grants:line_returns", pk=received.allocation_id)
 
 
