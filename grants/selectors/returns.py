@@ -8,11 +8,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from grants import money
 from grants.exports.provider_return import MeasureRow, ProviderReturnData
+from grants.figures.models import LineYearFigures
 from grants.imports.returns import ExpectedMeasure
 from grants.models import (
     Allocation,
@@ -22,18 +23,25 @@ from grants.models import (
     ProviderReturnValue,
     ReportingPeriod,
 )
-from grants.years import financial_year
+from grants.years import financial_year, start_year_of
 
 NOT_YET_DUE, DUE, OVERDUE, RECEIVED, ACCEPTED = "not yet due", "due", "overdue", "received", "accepted"
+NOT_EXPECTED = "nothing to report"  # no approved amount in the period's financial year
 
 
 def period_state(
-    period: ReportingPeriod, provider_return: ProviderReturn | None, today: datetime.date
+    period: ReportingPeriod,
+    provider_return: ProviderReturn | None,
+    today: datetime.date,
+    expected: bool = True,
 ) -> str:
     """Not yet due (the period has not ended), due (ended, due date not passed), overdue, received,
-    accepted."""
+    accepted; nothing to report when no return was received and the line was not `expected` to make
+    one (no approved amount in the period's year)."""
     if provider_return is not None:
         return ACCEPTED if provider_return.is_accepted else RECEIVED
+    if not expected:
+        return NOT_EXPECTED
     if today <= period.end:
         return NOT_YET_DUE
     return DUE if today <= period.due_date else OVERDUE
@@ -51,7 +59,9 @@ class LineReturnRow:
 
 
 def line_returns(allocation: Allocation, today: datetime.date) -> list[LineReturnRow]:
-    """Every reporting period of the line's fund with the line's return for it and its state: two queries."""
+    """Every reporting period of the line's fund with the line's return for it and its state: three
+    queries (the line's returns, the years it has an award in, the periods)."""
+    years = expected_to_report(allocation)
     returns = {
         r.period_id: r
         for r in ProviderReturn.objects.filter(allocation=allocation).select_related(
@@ -59,7 +69,13 @@ def line_returns(allocation: Allocation, today: datetime.date) -> list[LineRetur
         )
     }
     return [
-        LineReturnRow(period, returns.get(period.pk), period_state(period, returns.get(period.pk), today))
+        LineReturnRow(
+            period,
+            returns.get(period.pk),
+            period_state(
+                period, returns.get(period.pk), today, financial_year(period.start).start_year in years
+            ),
+        )
         for period in ReportingPeriod.objects.filter(fund_id=allocation.fund_id)
     ]
 
@@ -72,19 +88,28 @@ class Outstanding:
 
 
 def returns_outstanding(today: datetime.date, fund=None) -> list[Outstanding]:
-    """Every line's return that is due or overdue and not received, by fund, period and line: three
-    queries (periods ended, their funds' lines, the returns received for those periods)."""
-    periods = list(ReportingPeriod.objects.filter(end__lt=today).select_related("fund"))
+    """Every return that is due or overdue and not received, by fund, period and line: three queries
+    (the periods ended, the lines expected to report in their years, the returns received for those
+    periods). A line is expected to report for a period only if it has an approved amount above
+    £0.00 in the period's financial year (its stored figures for the year): a line with nothing
+    awarded that year has nothing to report."""
+    periods = ReportingPeriod.objects.filter(end__lt=today).select_related("fund")
     if fund is not None:
-        periods = [p for p in periods if p.fund_id == fund.pk]
+        periods = periods.filter(fund=fund)
+    periods = list(periods)
     if not periods:
         return []
-    lines = Allocation.objects.filter(fund_id__in={p.fund_id for p in periods}).select_related(
-        "organisation", "fund"
-    )
-    by_fund: dict[int, list[Allocation]] = {}
-    for line in lines.order_by("fund_id", "line_number"):
-        by_fund.setdefault(line.fund_id, []).append(line)
+    expected: dict[tuple[int, int], list[Allocation]] = {}
+    for figures in (
+        LineYearFigures.objects.filter(
+            fund_id__in={p.fund_id for p in periods},
+            year__in={financial_year(p.start).start_year for p in periods},
+            awarded__gt=0,
+        )
+        .select_related("allocation__organisation", "allocation__fund")
+        .order_by("fund_id", "year", "allocation__line_number")
+    ):
+        expected.setdefault((figures.fund_id, figures.year), []).append(figures.allocation)
     received = set(
         ProviderReturn.objects.filter(period__in=periods).values_list("allocation_id", "period_id")
     )
@@ -93,35 +118,44 @@ def returns_outstanding(today: datetime.date, fund=None) -> list[Outstanding]:
         state = DUE if today <= period.due_date else OVERDUE
         rows.extend(
             Outstanding(period, line, state)
-            for line in by_fund.get(period.fund_id, [])
+            for line in expected.get((period.fund_id, financial_year(period.start).start_year), [])
             if (line.pk, period.pk) not in received
         )
     return rows
 
 
+def expected_to_report(allocation: Allocation) -> set[int]:
+    """The financial years (start years) in which the line has an approved amount above £0.00, and so
+    a return to make for each of their periods: one query."""
+    return set(
+        LineYearFigures.objects.filter(allocation=allocation, awarded__gt=0).values_list("year", flat=True)
+    )
+
+
 def overdue_count(today: datetime.date) -> int:
-    """How many lines' returns are overdue across every fund: one query over the overdue periods."""
-    lines = (
-        Allocation.objects.filter(fund_id=OuterRef("fund_id"))
+    """How many returns are overdue across every fund: one query over the overdue periods, each
+    counting the lines with an approved amount above £0.00 in its financial year that have sent no
+    return for it."""
+    missing = (
+        LineYearFigures.objects.filter(fund_id=OuterRef("fund_id"), year=OuterRef("year"), awarded__gt=0)
+        .exclude(
+            Exists(
+                ProviderReturn.objects.filter(
+                    allocation_id=OuterRef("allocation_id"), period_id=OuterRef(OuterRef("pk"))
+                )
+            )
+        )
         .order_by()
         .values("fund_id")
-        .annotate(n=Count("pk"))
-    )
-    received = (
-        ProviderReturn.objects.filter(period_id=OuterRef("pk"))
-        .order_by()
-        .values("period_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("allocation_id"))
     )
     rows = (
         ReportingPeriod.objects.filter(due_date__lt=today)
-        .annotate(
-            lines=Coalesce(Subquery(lines.values("n")), 0),
-            received=Coalesce(Subquery(received.values("n")), 0),
-        )
-        .values_list("lines", "received")
+        .annotate(year=start_year_of("start"))
+        .annotate(missing=Coalesce(Subquery(missing.values("n")), 0))
+        .values_list("missing", flat=True)
     )
-    return sum(lines - received for lines, received in rows)
+    return sum(rows)
 
 
 @dataclass(frozen=True)
@@ -299,7 +333,7 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
                 values=values.get(line.pk, {}),
                 underspend_due=side.underspend_due_approved,
                 underspend_returned=side.underspend_returned,
-                state=period_state(period, found, today),
+                state=period_state(period, found, today, side.award_for_year > 0),
             )
         )
     return MonitoringData(

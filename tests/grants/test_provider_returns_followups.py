@@ -4,11 +4,16 @@ can be retired."""
 
 import datetime
 import re
+from decimal import Decimal
 
+from django.core.management import call_command
 from django.urls import reverse
 
-from grants.models import Measure, ProviderReturn
+from grants import services
+from grants.models import LedgerEntry, Measure, ProviderReturn
+from grants.selectors import returns as selectors
 from grants.services import returns as return_services
+from tests.factories import AllocationFactory, approve_pending
 from tests.grants.test_provider_returns import (
     import_filled,
     line,  # noqa: F401 (a fixture)
@@ -97,3 +102,66 @@ def test_a_viewer_reads_a_return_but_is_offered_no_accept_and_the_page_needs_a_l
     page = client.get(url)
     assert page.status_code == 200 and "Accept this return" not in page.content.decode()
     assert client.get(reverse("grants:return_detail", args=[received.pk + 99])).status_code == 404
+
+
+def test_only_lines_with_an_approved_award_in_the_periods_year_are_expected_to_report(
+    line,  # noqa: F811
+    officer,
+    capsys,
+):
+    """`line` is awarded in 2023-24 only; `later` in 2024-25 only; `unapproved` has an award still
+    awaiting approval. Each is expected to report only for the periods of a year it has an approved
+    amount in."""
+    later = AllocationFactory(
+        fund=line.fund, amount=Decimal("500.00"), effective_date=datetime.date(2024, 4, 10)
+    )
+    unapproved = AllocationFactory(
+        fund=line.fund, amount=Decimal("300.00"), effective_date=datetime.date(2023, 4, 10), approved=False
+    )
+    in_first_year = datetime.date(2023, 8, 15)  # 2023-24's first quarter overdue
+    assert selectors.overdue_count(in_first_year) == 1
+    assert [(row.allocation, row.state) for row in selectors.returns_outstanding(in_first_year)] == [
+        (line, "overdue")
+    ]
+    in_second_year = datetime.date(2024, 8, 15)  # 2023-24's four quarters and 2024-25's first overdue
+    outstanding = selectors.returns_outstanding(in_second_year)
+    assert [(row.allocation, row.period.start.year) for row in outstanding] == [
+        (line, 2023),
+        (line, 2023),
+        (line, 2023),
+        (line, 2024),  # 2023-24's last quarter, January to March 2024
+        (later, 2024),
+    ]
+    assert selectors.overdue_count(in_second_year) == 5
+    assert [row.state for row in selectors.line_returns(later, in_second_year)][:5] == [
+        "nothing to report",
+        "nothing to report",
+        "nothing to report",
+        "nothing to report",
+        "overdue",
+    ]
+    assert selectors.line_returns(unapproved, in_first_year)[0].state == "nothing to report"
+    call_command("provider_returns_due", "--today", "2024-08-15")
+    said = capsys.readouterr().out
+    assert "5 returns outstanding, 5 overdue." in said
+    assert unapproved.organisation.name not in said
+    import_filled(line, period_starting(line.fund, Q1), officer)
+    assert selectors.overdue_count(in_second_year) == 4
+
+
+def test_a_line_varied_to_nothing_in_a_year_is_not_expected_to_report_for_it(line):  # noqa: F811
+    """An award varied down to £0.00 leaves the line nothing to report on in that year."""
+    withdrawn = AllocationFactory(
+        fund=line.fund, amount=Decimal("400.00"), effective_date=datetime.date(2023, 4, 10)
+    )
+    assert selectors.overdue_count(datetime.date(2023, 8, 15)) == 2
+    services.allocation_set_amount(
+        allocation=withdrawn,
+        amount="0.00",
+        memo="Withdrawn",
+        effective_date=datetime.date(2023, 5, 1),
+        acting_user=None,
+    )
+    approve_pending(allocation=withdrawn, kind=LedgerEntry.Kind.VARIATION)
+    assert selectors.overdue_count(datetime.date(2023, 8, 15)) == 1
+    assert [row.allocation for row in selectors.returns_outstanding(datetime.date(2023, 8, 15))] == [line]
