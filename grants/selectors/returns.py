@@ -173,32 +173,43 @@ class LedgerSide:
     underspend_due_approved: Decimal = Decimal("0.00")
 
 
-def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide]:
-    """Each line's `LedgerSide` for the period: one query whatever the number of lines. A reversal
-    counts on the date of the entry it cancels, as the ledger's year figures count it
-    (`grants.figures.sql.entry_year`): a payment undone next April was not paid in this year."""
-    kinds = LedgerEntry.Kind
+def _in_year_to_be_compared(entries, period: ReportingPeriod):
+    """The entries counted in the period's financial year: a reversal on the date of the entry it cancels."""
     year = financial_year(period.start)
+    return (
+        entries.annotate(counted_on=Coalesce("reverses__effective_date", "effective_date"))
+        .filter(counted_on__gte=year.start, counted_on__lte=year.end)
+        .order_by()
+    )
+
+
+def _side_sums(period: ReportingPeriod) -> dict:
+    """The sums of a `LedgerSide`, by name, over entries of the period's year."""
+    kinds = LedgerEntry.Kind
     approved = Q(approved_at__isnull=False)
     to_end = Q(counted_on__lte=period.end)
     pending = Q(approved_at__isnull=True, rejected_at__isnull=True)
     # A payment's reversal awaiting approval already counts (the safer way: no underspend is asked
     # back on a payment being undone); a payment awaiting approval does not.
     pending_reversal = pending & Q(reverses__isnull=False)
+    return {
+        "award": Sum("amount", filter=Q(kind__in=kinds.awarded_kinds()) & approved),
+        "paid": Sum("amount", filter=Q(kind=kinds.PAYMENT) & (approved | pending_reversal) & to_end),
+        "paid_pending": Sum("amount", filter=Q(kind=kinds.PAYMENT, amount__gt=0) & pending & to_end),
+        "due": Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE, rejected_at__isnull=True)),
+        "returned": Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED) & approved),
+        "due_approved": Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE) & approved),
+    }
+
+
+def ledger_side(allocation_ids, period: ReportingPeriod) -> dict[int, LedgerSide]:
+    """Each line's `LedgerSide` for the period: one query whatever the number of lines. A reversal
+    counts on the date of the entry it cancels, as the ledger's year figures count it
+    (`grants.figures.sql.entry_year`): a payment undone next April was not paid in this year."""
     rows = (
-        LedgerEntry.objects.filter(allocation__in=allocation_ids)
-        .annotate(counted_on=Coalesce("reverses__effective_date", "effective_date"))
-        .filter(counted_on__gte=year.start, counted_on__lte=year.end)
-        .order_by()
+        _in_year_to_be_compared(LedgerEntry.objects.filter(allocation__in=allocation_ids), period)
         .values("allocation")
-        .annotate(
-            award=Sum("amount", filter=Q(kind__in=kinds.awarded_kinds()) & approved),
-            paid=Sum("amount", filter=Q(kind=kinds.PAYMENT) & (approved | pending_reversal) & to_end),
-            paid_pending=Sum("amount", filter=Q(kind=kinds.PAYMENT, amount__gt=0) & pending & to_end),
-            due=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE, rejected_at__isnull=True)),
-            returned=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_RETURNED) & approved),
-            due_approved=Sum("amount", filter=Q(kind=kinds.UNDERSPEND_DUE) & approved),
-        )
+        .annotate(**_side_sums(period))
     )
     found = {
         row["allocation"]: LedgerSide(
@@ -294,6 +305,7 @@ class MonitoringLine:
     award_for_year: Decimal
     paid: Decimal
     spend_to_date: Decimal | None  # None: no return received
+    period_spend: Decimal | None  # the period's spend as the provider stated its total
     values: dict[int, Decimal]  # by measure pk
     underspend_due: Decimal
     underspend_returned: Decimal
@@ -308,10 +320,15 @@ class MonitoringData:
     year_label: str
     measures: list[Measure]
     lines: list[MonitoringLine]
+    # The ledger's award for the year and paid to the period's end over all the fund's lines, summed
+    # apart from the lines' rows, for the workbook's checks to compare the rows' totals with.
+    ledger_award: Decimal = Decimal("0.00")
+    ledger_paid: Decimal = Decimal("0.00")
 
 
 def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> MonitoringData:
-    """The monitoring return's figures for a fund and a period: five queries whatever the number of lines."""
+    """The monitoring return's figures for a fund and a period: six queries whatever the number of lines
+    (the last the fund's award and paid summed in one, apart from the lines', for the checks)."""
     lines = list(Allocation.objects.filter(fund=fund).select_related("organisation").order_by("line_number"))
     sides = ledger_side([line.pk for line in lines], period)
     returns = {r.allocation_id: r for r in ProviderReturn.objects.filter(period=period)}
@@ -320,6 +337,10 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
         provider_return__period=period
     ).values_list("provider_return__allocation_id", "measure_id", "value"):
         values.setdefault(allocation_id, {})[measure_id] = value
+    sums = _side_sums(period)
+    totals = _in_year_to_be_compared(LedgerEntry.objects.filter(allocation__fund=fund), period).aggregate(
+        award=sums["award"], paid=sums["paid"]
+    )
     rows = []
     for line in lines:
         side, found = sides[line.pk], returns.get(line.pk)
@@ -330,6 +351,7 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
                 award_for_year=side.award_for_year,
                 paid=side.paid,
                 spend_to_date=found.spend_to_date.amount if found else None,
+                period_spend=found.period_spend.amount if found else None,
                 values=values.get(line.pk, {}),
                 underspend_due=side.underspend_due_approved,
                 underspend_returned=side.underspend_returned,
@@ -343,6 +365,8 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
         year_label=financial_year(period.start).label,
         measures=list(Measure.objects.filter(fund=fund)),
         lines=rows,
+        ledger_award=money.amount_from_aggregate(totals["award"]),
+        ledger_paid=money.amount_from_aggregate(totals["paid"]),
     )
 
 

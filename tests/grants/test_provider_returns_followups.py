@@ -2,18 +2,22 @@
 lines with an award are expected to report, the monitoring return checks its figures, and a measure
 can be retired."""
 
+import dataclasses
 import datetime
 import re
 from decimal import Decimal
 
+import openpyxl
 from django.core.management import call_command
 from django.urls import reverse
 
 from grants import services
+from grants.exports.monitoring_return import build_monitoring_return
 from grants.models import LedgerEntry, Measure, ProviderReturn
 from grants.selectors import returns as selectors
 from grants.services import returns as return_services
 from tests.factories import AllocationFactory, approve_pending
+from tests.grants.test_moj_return import evaluate
 from tests.grants.test_provider_returns import (
     import_filled,
     line,  # noqa: F401 (a fixture)
@@ -165,3 +169,59 @@ def test_a_line_varied_to_nothing_in_a_year_is_not_expected_to_report_for_it(lin
     approve_pending(allocation=withdrawn, kind=LedgerEntry.Kind.VARIATION)
     assert selectors.overdue_count(datetime.date(2023, 8, 15)) == 1
     assert [row.allocation for row in selectors.returns_outstanding(datetime.date(2023, 8, 15))] == [line]
+
+
+def monitoring_checks(tmp_path, data) -> dict[str, Decimal]:
+    """The monitoring return's checks, recomputed by the `formulas` package, by their labels."""
+    path = tmp_path / "monitoring.xlsx"
+    path.write_bytes(build_monitoring_return(data))
+    sheet = openpyxl.load_workbook(path)["Monitoring"]
+    values = evaluate(path)
+    start = next(c.row for c in sheet["A"] if c.value and str(c.value).startswith("Checks"))
+    return {
+        sheet.cell(row, 2).value: Decimal(str(values[f"MONITORING!C{row}"])).quantize(Decimal("0.01"))
+        for row in range(start + 1, start + 4)
+    }
+
+
+def test_the_monitoring_returns_checks_catch_a_wrong_figure(line, officer, tmp_path):  # noqa: F811
+    """Each check recomputes to 0 on the ledger's figures, and away from 0 when a provider's cost types
+    differ from the total it stated, when a line's paid is wrong, or when a line is missing."""
+    second = AllocationFactory(
+        fund=line.fund, amount=Decimal("700.00"), effective_date=datetime.date(2023, 4, 3)
+    )
+    services.payment_record(
+        allocation=second,
+        amount=Decimal("250.00"),
+        effective_date=datetime.date(2023, 5, 2),
+        reference="BACS-2",
+        acting_user=officer,
+    )
+    approve_pending(allocation=second, kind=LedgerEntry.Kind.PAYMENT)
+    period = period_starting(line.fund, Q1)
+    import_filled(line, period, officer)  # cost types 300 + 50 + 100 + 25 + 25 = total 500
+    data = selectors.monitoring_data(line.fund, period, datetime.date(2023, 8, 15))
+    assert (data.ledger_paid, data.ledger_award) == (Decimal("1050.00"), Decimal("1700.00"))
+    labels = [
+        "Providers' cost types less their stated spend in the period",
+        "Paid total less the ledger's paid to period end for the fund",
+        "Award total less the ledger's award for the year for the fund",
+    ]
+    assert monitoring_checks(tmp_path, data) == dict.fromkeys(labels, Decimal("0.00"))
+
+    first = data.lines[0]
+    staff = next(m.pk for m in data.measures if m.kind == "spend")
+    wrong_cost = dataclasses.replace(first, values={**first.values, staff: Decimal("310.00")})
+    checks = monitoring_checks(tmp_path, dataclasses.replace(data, lines=[wrong_cost, *data.lines[1:]]))
+    assert checks[labels[0]] == Decimal("10.00")
+
+    over_stated = dataclasses.replace(first, spend_to_date=Decimal("450.00"))  # below the period's 500
+    checks = monitoring_checks(tmp_path, dataclasses.replace(data, lines=[over_stated, *data.lines[1:]]))
+    assert checks[labels[0]] == Decimal("50.00")
+
+    wrong_paid = dataclasses.replace(first, paid=Decimal("900.00"))
+    checks = monitoring_checks(tmp_path, dataclasses.replace(data, lines=[wrong_paid, *data.lines[1:]]))
+    assert checks[labels[1]] == Decimal("100.00")
+
+    checks = monitoring_checks(tmp_path, dataclasses.replace(data, lines=data.lines[1:]))
+    assert (checks[labels[1]], checks[labels[2]]) == (Decimal("-800.00"), Decimal("-1000.00"))
