@@ -48,7 +48,9 @@ def period_state(
 
 
 def expected_measures(fund) -> list[ExpectedMeasure]:
-    return [ExpectedMeasure(m.pk, m.name, m.kind) for m in Measure.objects.filter(fund=fund)]
+    """Every measure of the fund, the retired marked so: a workbook made before a measure was retired
+    holds its cell (read, as the provider filled it in), one made since does not (not required)."""
+    return [ExpectedMeasure(m.pk, m.name, m.kind, m.is_retired) for m in Measure.objects.filter(fund=fund)]
 
 
 @dataclass(frozen=True)
@@ -293,7 +295,7 @@ def provider_return_data(allocation: Allocation, period: ReportingPeriod) -> Pro
         paid_to_date=side.paid,
         measures=tuple(
             MeasureRow(f"measure:{m.pk}", m.name, m.kind)
-            for m in Measure.objects.filter(fund_id=allocation.fund_id)
+            for m in Measure.objects.filter(fund_id=allocation.fund_id, retired_at__isnull=True)
         ),
     )
 
@@ -363,7 +365,12 @@ def monitoring_data(fund, period: ReportingPeriod, today: datetime.date) -> Moni
         fund_name=fund.name,
         period=period,
         year_label=financial_year(period.start).label,
-        measures=list(Measure.objects.filter(fund=fund)),
+        # A retired measure stays while a return for the period holds a figure for it.
+        measures=[
+            m
+            for m in Measure.objects.filter(fund=fund)
+            if not m.is_retired or any(m.pk in found for found in values.values())
+        ],
         lines=rows,
         ledger_award=money.amount_from_aggregate(totals["award"]),
         ledger_paid=money.amount_from_aggregate(totals["paid"]),

@@ -19,7 +19,7 @@ from grants import services
 from grants.exports import monitoring_return, provider_return
 from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.imports import ImportRefused
-from grants.models import Fund, PendingImport, ProviderReturn, ReportingPeriod
+from grants.models import Fund, Measure, PendingImport, ProviderReturn, ReportingPeriod
 from grants.returns_forms import DueDateForm, MeasureForm, PeriodsForm, ReturnUploadForm
 from grants.selectors import returns as selectors
 from grants.services import returns as return_services
@@ -87,6 +87,17 @@ class FundReturnsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
                     return self.render_to_response(self.get_context_data(measure_form=form))
                 return_services.measure_create(fund=self.fund, acting_user=user, **form.cleaned_data)
                 messages.success(request, "Measure added.")
+            elif action == "retire":
+                measure = get_object_or_404(Measure, fund=self.fund, pk=request.POST.get("measure"))
+                try:
+                    version = int(request.POST.get("version", ""))
+                except ValueError:
+                    version = -1
+                return_services.measure_retire(measure=measure, expected_version=version, acting_user=user)
+                messages.success(
+                    request,
+                    f"{measure.name} retired: new workbooks leave it out; returns already made keep it.",
+                )
             elif action == "due":
                 period = get_object_or_404(ReportingPeriod, fund=self.fund, pk=request.POST.get("period"))
                 form = DueDateForm(request.POST, prefix=f"p{period.pk}")

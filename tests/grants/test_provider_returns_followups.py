@@ -8,9 +8,12 @@ import re
 from decimal import Decimal
 
 import openpyxl
+import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from grants import services
 from grants.exports.monitoring_return import build_monitoring_return
 from grants.models import LedgerEntry, Measure, ProviderReturn
@@ -19,10 +22,13 @@ from grants.services import returns as return_services
 from tests.factories import AllocationFactory, approve_pending
 from tests.grants.test_moj_return import evaluate
 from tests.grants.test_provider_returns import (
+    fill,
     import_filled,
     line,  # noqa: F401 (a fixture)
     period_starting,
+    saved,
     two_year_fund,  # noqa: F401 (a fixture)
+    workbook_for,
 )
 from tests.grants.test_query_counts import SESSION_SAVE, audit_user_queries
 
@@ -225,3 +231,71 @@ def test_the_monitoring_returns_checks_catch_a_wrong_figure(line, officer, tmp_p
 
     checks = monitoring_checks(tmp_path, dataclasses.replace(data, lines=data.lines[1:]))
     assert (checks[labels[1]], checks[labels[2]]) == (Decimal("-800.00"), Decimal("-1000.00"))
+
+
+def retire(client, measure):
+    return client.post(
+        reverse("grants:fund_returns", args=[measure.fund.code]),
+        {"action": "retire", "measure": measure.pk, "version": measure.version},
+    )
+
+
+def test_a_retired_measure_is_kept_in_returns_made_left_out_of_new_workbooks_and_not_required(
+    client,
+    line,  # noqa: F811
+    officer,
+    viewer,
+    tmp_path,
+):
+    mistake = return_services.measure_create(
+        fund=line.fund, kind="output", name="Added by mistake", acting_user=officer
+    )
+    made_before = import_filled(line, period_starting(line.fund, Q1), officer, outputs=(12, 30, 40, 7))
+    assert made_before.values.filter(measure=mistake).get().value == Decimal("7.00")
+    old_workbook = workbook_for(line, period_starting(line.fund, datetime.date(2023, 7, 1)))
+    client.force_login(viewer)
+    assert retire(client, mistake).status_code == 403
+    client.force_login(officer)
+    assert retire(client, mistake).status_code == 302
+    mistake.refresh_from_db()
+    assert mistake.is_retired
+    assert AuditEvent.objects.filter(
+        table_name="grants_measure", row_id=mistake.pk, action="update", after__retired_at__isnull=False
+    ).exists()
+    page = client.get(reverse("grants:fund_returns", args=[line.fund.code])).content.decode()
+    assert "Added by mistake (Output (a count)): retired" in page
+
+    # The return made before keeps it, and the monitoring return of its period shows it.
+    assert made_before.values.filter(measure=mistake).exists()
+    data = selectors.monitoring_data(line.fund, made_before.period, datetime.date(2023, 8, 15))
+    assert mistake in data.measures
+    # A new workbook leaves it out, and imports without it; a workbook made before still imports.
+    q3 = period_starting(line.fund, datetime.date(2023, 10, 1))
+    new_workbook = workbook_for(line, q3)
+    keys = {row[2].value for row in new_workbook["Return"].iter_rows()}
+    assert f"measure:{mistake.pk}" not in keys
+    received = import_filled(line, q3, officer)  # three outputs only
+    assert not received.values.filter(measure=mistake).exists()
+    assert mistake not in selectors.monitoring_data(line.fund, q3, datetime.date(2024, 2, 15)).measures
+    old = return_services.provider_return_import(
+        allocation=line,
+        file_name="q2.xlsx",
+        content=saved(fill(old_workbook, line.fund, outputs=(1, 2, 3, 4))),
+        acting_user=officer,
+    ).provider_return
+    assert old.values.filter(measure=mistake).get().value == Decimal("4.00")
+
+
+def test_retiring_twice_or_from_a_stale_page_is_refused(line, officer, viewer):  # noqa: F811
+    measure = Measure.objects.filter(fund=line.fund).first()
+    with pytest.raises(ValidationError, match="Only a finance officer"):
+        return_services.measure_retire(measure=measure, expected_version=measure.version, acting_user=viewer)
+    with pytest.raises(ValidationError, match="Someone else saved a change"):
+        return_services.measure_retire(
+            measure=measure, expected_version=measure.version + 5, acting_user=officer
+        )
+    return_services.measure_retire(measure=measure, expected_version=measure.version, acting_user=officer)
+    with pytest.raises(ValidationError, match="already retired"):
+        return_services.measure_retire(
+            measure=measure, expected_version=measure.version + 1, acting_user=officer
+        )
