@@ -168,6 +168,7 @@ urlpatterns += [
         returns.ReturnPreviewView.as_view(),
         name="line_return_preview",
     ),
+    path("returns/<int:pk>/", returns.ReturnDetailView.as_view(), name="return_detail"),
     path("returns/<int:pk>/accept/", returns.ReturnAcceptView.as_view(), name="return_accept"),
 ]
 

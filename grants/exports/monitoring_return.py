@@ -1,6 +1,9 @@
 """The monitoring return to the MoJ for a fund and a reporting period: by provider, the award for the
 year, paid to date, declared spend (to date, and the period's by cost type), outputs, underspend due and
-returned; totals as formulas with their cached values, and checks that recompute to zero.
+returned; totals as formulas with their cached values, and checks that recompute to zero: each row's
+cost types against the total its provider stated for the period (and that total within the spend to
+date), and the rows' award and paid totals against the ledger's own sums for the whole fund, written
+apart from the rows as numbers.
 
 A pure builder over `selectors.returns.monitoring_data`: every text with `write_string` (a name that
 begins with = stays text), every figure a number with its format, every formula over the sheet's own
@@ -20,6 +23,8 @@ from grants.selectors.returns import MonitoringData
 
 SHEET = "Monitoring"
 HEADER_ROW = 3  # zero-based
+PERIOD_SPEND = "Stated spend in period (£)"
+ROW_CHECK = "Row check (0 when the row adds up)"
 
 
 def file_name(data: MonitoringData) -> str:
@@ -37,32 +42,59 @@ def columns(data: MonitoringData) -> list[tuple[str, str]]:
         ("Paid to period end (£)", "money"),
         ("Declared spend to date (£)", "money"),
         *spend,
-        ("Spend in period (£)", "money"),
+        (PERIOD_SPEND, "money"),
         *outputs,
         ("Underspend due (£)", "money"),
         ("Underspend returned (£)", "money"),
         ("Return", "text"),
+        (ROW_CHECK, "check"),
     ]
 
 
 def line_values(data: MonitoringData, line) -> list:
+    """A row's values; its check is None here (a formula, written with the row)."""
     spend = [m for m in data.measures if m.kind == "spend"]
     outputs = [m for m in data.measures if m.kind == "output"]
-    spend_values = [line.values.get(m.pk) for m in spend]
-    period_spend = sum((v for v in spend_values if v is not None), Decimal(0)) if line.values else None
     return [
         line.line_number,
         line.organisation,
         line.award_for_year,
         line.paid,
         line.spend_to_date,
-        *spend_values,
-        period_spend,
+        *[line.values.get(m.pk) for m in spend],
+        line.period_spend,
         *[line.values.get(m.pk) for m in outputs],
         line.underspend_due,
         line.underspend_returned,
         line.state,
+        None,
     ]
+
+
+def _spend_columns(heads) -> tuple[list[int], int, int]:
+    """The cost types' columns, the stated period spend's, and the declared spend to date's."""
+    period_column = next(i for i, (h, _k) in enumerate(heads) if h == PERIOD_SPEND)
+    to_date_column = next(i for i, (h, _k) in enumerate(heads) if h == "Declared spend to date (£)")
+    return list(range(to_date_column + 1, period_column)), period_column, to_date_column
+
+
+def _row_check(heads, values: list, row: int) -> tuple[str, Decimal]:
+    """The row's check formula (1-based `row`) and its cached value: how far its cost types are from
+    its stated period spend, plus how far that spend exceeds the spend to date; 0 when both agree."""
+    spend_columns, period_column, to_date_column = _spend_columns(heads)
+    stated, to_date = xl_col_to_name(period_column), xl_col_to_name(to_date_column)
+    cost_types = (
+        f"SUM({xl_col_to_name(spend_columns[0])}{row}:{xl_col_to_name(spend_columns[-1])}{row})"
+        if spend_columns
+        else "0"
+    )
+    formula = f"=ABS({cost_types}-{stated}{row})+MAX(0,{stated}{row}-{to_date}{row})"
+    added = sum((values[i] for i in spend_columns if values[i] is not None), Decimal(0))
+    period_spend = values[period_column] or Decimal(0)
+    cached = abs(added - period_spend) + max(
+        Decimal(0), period_spend - (values[to_date_column] or Decimal(0))
+    )
+    return formula, cached
 
 
 def build_monitoring_return(data: MonitoringData) -> bytes:
@@ -83,7 +115,10 @@ def build_monitoring_return(data: MonitoringData) -> bytes:
     for offset, values in enumerate(rows):
         for column, ((_heading, kind), value) in enumerate(zip(heads, values, strict=True)):
             row = first + offset
-            if value is None:
+            if kind == "check":
+                formula, cached = _row_check(heads, values, row + 1)
+                sheet.write_formula(row, column, formula, money_format, cached)
+            elif value is None:
                 sheet.write_blank(row, column, None)
             elif kind == "text":
                 sheet.write_string(row, column, str(value))
@@ -95,30 +130,46 @@ def build_monitoring_return(data: MonitoringData) -> bytes:
     sheet.write_string(total_row, 1, "Total", bold)
     totals = {}
     for column, (_heading, kind) in enumerate(heads):
-        if kind not in ("money", "count") or column == 0:
+        if kind not in ("money", "count", "check") or column == 0:
             continue
         letter = xl_col_to_name(column)
-        cached = sum((values[column] for values in rows if values[column] is not None), Decimal(0))
+        if kind == "check":
+            cached = sum(
+                (_row_check(heads, values, first + 1 + n)[1] for n, values in enumerate(rows)), Decimal(0)
+            )
+        else:
+            cached = sum((values[column] for values in rows if values[column] is not None), Decimal(0))
         totals[column] = cached
         formula = f"=SUM({letter}{first + 1}:{letter}{total_row})" if rows else "=0"
-        sheet.write_formula(total_row, column, formula, bold_money if kind == "money" else bold, cached)
-    _checks(sheet, data, heads, totals, total_row, bold)
+        sheet.write_formula(total_row, column, formula, bold if kind == "count" else bold_money, cached)
+    _checks(sheet, data, heads, totals, total_row, bold, money_format)
     workbook.close()
     return output.getvalue()
 
 
-def _checks(sheet, data: MonitoringData, heads, totals: dict, total_row: int, bold) -> None:
-    """Each check is a formula that recomputes to 0 when the sheet is consistent."""
-    period_column = next(i for i, (h, _k) in enumerate(heads) if h == "Spend in period (£)")
-    spend_columns = [
-        i for i, (h, _k) in enumerate(heads) if h.endswith(" in period (£)") and i != period_column
-    ]
+def _checks(sheet, data: MonitoringData, heads, totals: dict, total_row: int, bold, money_format) -> None:
+    """Each check is a formula that recomputes to 0 when the sheet is right: the rows' checks (each
+    provider's cost types against its stated total, within its spend to date), and the rows' award
+    and paid totals against the ledger's own sums for the fund, written beside them as numbers."""
+    check_column = next(i for i, (h, _k) in enumerate(heads) if h == ROW_CHECK)
     row = total_row + 2
-    sheet.write_string(row, 0, "Checks (each is 0 when the sheet adds up)", bold)
-    parts = "+".join(f"{xl_col_to_name(i)}{total_row + 1}" for i in spend_columns) or "0"
-    cached = sum((totals[i] for i in spend_columns), Decimal(0)) - totals[period_column]
-    sheet.write_string(row + 1, 1, "Cost types less spend in period")
-    sheet.write_formula(row + 1, 2, f"={parts}-{xl_col_to_name(period_column)}{total_row + 1}", None, cached)
-    paid_total = sum((line.paid for line in data.lines), Decimal(0))
-    sheet.write_string(row + 2, 1, "Paid total less the ledger's paid total")
-    sheet.write_formula(row + 2, 2, f"=D{total_row + 1}-{paid_total}", None, totals[3] - paid_total)
+    sheet.write_string(row, 0, "Checks (each is 0 when the sheet is right)", bold)
+    sheet.write_string(row + 1, 1, "Providers' cost types less their stated spend in the period")
+    checked = f"{xl_col_to_name(check_column)}{total_row + 1}"
+    sheet.write_formula(row + 1, 2, f"={checked}", None, totals[check_column])
+    for offset, (label, column, ledger) in enumerate(
+        [
+            ("Paid total less the ledger's paid to period end for the fund", 3, data.ledger_paid),
+            ("Award total less the ledger's award for the year for the fund", 2, data.ledger_award),
+        ],
+        start=2,
+    ):
+        sheet.write_string(row + offset, 1, label)
+        sheet.write_formula(
+            row + offset,
+            2,
+            f"={xl_col_to_name(column)}{total_row + 1}-D{row + offset + 1}",
+            None,
+            totals[column] - ledger,
+        )
+        sheet.write_number(row + offset, 3, ledger, money_format)

@@ -4,8 +4,10 @@ and each line's completed return for a period, imported from the workbook the le
 A **ReportingPeriod** is a quarter or a half of a financial year of the fund, with the date its
 returns are due (a month after its end unless the office sets another). A **Measure** is one number
 the fund asks for: spend on a cost type (staff, PPE, ...) or an output (victims supported, ...).
-A **ProviderReturn** is one line's return for one period, with a **ProviderReturnValue** per measure:
-received when imported, accepted when an approver other than its importer accepts it.
+A measure added by mistake or no longer wanted is retired, not deleted: the returns that hold it keep
+it, new workbooks leave it out. A **ProviderReturn** is one line's return for one period, with a
+**ProviderReturnValue** per measure: received when imported, accepted when an approver other than
+its importer accepts it.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ class Measure(Versioned):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=100, validators=[not_a_formula])
     position = models.PositiveSmallIntegerField(default=0)
+    retired_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the fund stopped asking for it: kept in returns made, left out of new workbooks.",
+    )
 
     class Meta:
         ordering = ["fund", "kind", "position", "pk"]
@@ -99,6 +106,10 @@ class Measure(Versioned):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class ProviderReturnQuerySet(models.QuerySet):

@@ -106,10 +106,26 @@ def measure_create(*, fund: Fund, kind: str, name: str, acting_user: OptionalUse
     return measure
 
 
+@_audited(reason="Measure retired from the fund's returns")
+def measure_retire(*, measure: Measure, expected_version: int, acting_user: OptionalUser) -> Measure:
+    """A finance officer stops the fund asking for `measure`: new workbooks leave it out and an import
+    no longer requires it; the returns already made keep their figures for it, and the audit trail
+    the change. Refused if it is already retired or was changed since it was shown."""
+    if acting_user is None or not acting_user.has_perm("grants.change_measure"):
+        raise ValidationError("Only a finance officer can retire a measure.")
+    current = Measure.objects.select_for_update().get(pk=measure.pk)
+    if current.is_retired:
+        raise ValidationError(f"{current.name!r} is already retired.")
+    now = timezone.now()
+    current.version = check_and_bump_version(Measure, current.pk, expected_version, retired_at=now)
+    current.retired_at = now
+    return current
+
+
 @_audited(reason="Standard measures added to the fund's returns")
 def measures_standard_create(*, fund: Fund, acting_user: OptionalUser) -> list[Measure]:
     """The cost types and outputs of `STANDARD_MEASURES` the fund does not ask for yet."""
-    have = set(Measure.objects.filter(fund=fund).values_list("name", flat=True))
+    have = set(Measure.objects.filter(fund=fund).values_list("name", flat=True))  # retired ones too
     return [
         measure_create(fund=fund, kind=kind, name=name, acting_user=acting_user)
         for kind, name in STANDARD_MEASURES

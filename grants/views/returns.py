@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -19,7 +19,7 @@ from grants import services
 from grants.exports import monitoring_return, provider_return
 from grants.exports.moj_return_format import XLSX_CONTENT_TYPE
 from grants.imports import ImportRefused
-from grants.models import Fund, PendingImport, ProviderReturn, ReportingPeriod
+from grants.models import Fund, Measure, PendingImport, ProviderReturn, ReportingPeriod
 from grants.returns_forms import DueDateForm, MeasureForm, PeriodsForm, ReturnUploadForm
 from grants.selectors import returns as selectors
 from grants.services import returns as return_services
@@ -87,6 +87,17 @@ class FundReturnsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView)
                     return self.render_to_response(self.get_context_data(measure_form=form))
                 return_services.measure_create(fund=self.fund, acting_user=user, **form.cleaned_data)
                 messages.success(request, "Measure added.")
+            elif action == "retire":
+                measure = get_object_or_404(Measure, fund=self.fund, pk=request.POST.get("measure"))
+                try:
+                    version = int(request.POST.get("version", ""))
+                except ValueError:
+                    version = -1
+                return_services.measure_retire(measure=measure, expected_version=version, acting_user=user)
+                messages.success(
+                    request,
+                    f"{measure.name} retired: new workbooks leave it out; returns already made keep it.",
+                )
             elif action == "due":
                 period = get_object_or_404(ReportingPeriod, fund=self.fund, pk=request.POST.get("period"))
                 form = DueDateForm(request.POST, prefix=f"p{period.pk}")
@@ -219,6 +230,25 @@ class ReturnPreviewView(LoginRequiredMixin, PermissionRequiredMixin, LineMixin, 
         return redirect("grants:line_returns", pk=self.allocation.pk)
 
 
+class ReturnDetailView(ReadView, TemplateView):
+    """One return as the provider filled it in (spend by cost type, outputs, explanation) beside its
+    comparison with the ledger; an approver accepts it here, as shown (its version is posted)."""
+
+    template_name = "grants/return_detail.html"
+
+    def get_context_data(self, **kwargs):
+        review = selectors.return_review(self.kwargs["pk"])
+        if review is None:
+            raise Http404("No such return.")
+        return super().get_context_data(
+            review=review,
+            received=review.provider_return,
+            line=review.provider_return.allocation,
+            can_accept=self.request.user.has_perm("grants.accept_providerreturn"),
+            **kwargs,
+        )
+
+
 class ReturnAcceptView(LoginRequiredMixin, PermissionRequiredMixin, View):
     permission_required = "grants.accept_providerreturn"
 
@@ -234,8 +264,8 @@ class ReturnAcceptView(LoginRequiredMixin, PermissionRequiredMixin, View):
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Return for {received.period.label} accepted.")
+            return redirect("grants:return_detail", pk=received.pk)
+        messages.success(request, f"Return for {received.period.label} accepted.")
         return redirect("grants:line_returns", pk=received.allocation_id)
 
 

@@ -12,10 +12,12 @@ from decimal import Decimal
 import pytest
 
 from grants import services
-from grants.models import Allocation, LedgerEntry
+from grants.models import Allocation, LedgerEntry, ReportingPeriod
 from grants.selectors.funds import stored_reconciliation
+from grants.services import returns as return_services
 from tests.browser.conftest import page_problems, sign_in_as, user_with_role
 from tests.browser.test_import import unfamiliar_table
+from tests.grants.test_provider_returns import fill, saved, workbook_for
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +44,16 @@ class Pages:
         self.import_token = services.pending_import_create(
             fund=fund, file_name="Other office.xlsx", content=unfamiliar_table(), acting_user=officer
         ).token
+        # A provider return received from the line, for an approver to read before accepting it.
+        return_services.reporting_periods_create(fund=fund, frequency="quarterly", acting_user=officer)
+        return_services.measures_standard_create(fund=fund, acting_user=officer)
+        period = ReportingPeriod.objects.get(fund=fund, start=datetime.date(2020, 7, 1))
+        self.provider_return = return_services.provider_return_import(
+            allocation=self.line,
+            file_name="Q2 return.xlsx",
+            content=saved(fill(workbook_for(self.line, period), fund)),
+            acting_user=officer,
+        ).provider_return.pk
 
 
 def line(path: str):
@@ -96,6 +108,7 @@ OFFICER_PAGES = [
 # The pages an approver uses; `fund-reopen` and `fund-locked` come after the return is submitted.
 APPROVER_PAGES = [
     ("approvals", "/approvals/"),
+    ("provider-return", lambda pages: f"/returns/{pages.provider_return}/"),
     ("fund-submit", f"/funds/{FUND}/submit/"),
 ]
 AFTER_SUBMISSION_PAGES = [

@@ -69,8 +69,12 @@ def fill(
     book, fund, spend=("300", "50", "100", "25", "25"), total="500", to_date="600", outputs=(12, 30, 40)
 ):
     sheet = book["Return"]
-    spend_measures = list(Measure.objects.filter(fund=fund, kind="spend"))
-    output_measures = list(Measure.objects.filter(fund=fund, kind="output"))
+    # The measures the workbook has a cell for (not those retired before it was made).
+    keys = {row[2].value for row in sheet.iter_rows()}
+    spend_measures = [m for m in Measure.objects.filter(fund=fund, kind="spend") if f"measure:{m.pk}" in keys]
+    output_measures = [
+        m for m in Measure.objects.filter(fund=fund, kind="output") if f"measure:{m.pk}" in keys
+    ]
     for measure, value in zip(spend_measures, spend, strict=True):
         cell_for(sheet, f"measure:{measure.pk}").value = None if value is None else Decimal(value)
     for measure, value in zip(output_measures, outputs, strict=True):

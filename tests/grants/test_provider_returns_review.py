@@ -154,7 +154,9 @@ def test_one_address_the_mail_server_refuses_does_not_stop_the_other_reminders(
     line.organisation.contact_email = "bad@nowhere.invalid"
     line.organisation.save()
     later = AllocationFactory(
-        fund=line.fund, organisation=OrganisationFactory(name="Zebra Trust", contact_email="z@zebra.example")
+        fund=line.fund,
+        organisation=OrganisationFactory(name="Zebra Trust", contact_email="z@zebra.example"),
+        effective_date=datetime.date(2023, 4, 10),  # awarded in the year, so expected to report
     )
     real_send = mail.send_mail
 
